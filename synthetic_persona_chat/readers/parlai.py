@@ -1,0 +1,71 @@
+"""Persona-Chat / ConvAI2 in ParlAI text format -> `Conversation` records.
+
+Each line: `<n> <text>` where n restarts at 1 for a new episode. Persona lines are
+`your persona: ...` (and `partner's persona: ...` in the *both* variants);
+dialogue lines are `partner utterance<TAB>self response<TAB><TAB>cand1|cand2|...`.
+The partner is "user 1", the model's own side ("your persona") is "user 2".
+The candidates of each self response are kept in `meta["candidates"]`
+(turn index -> 20 candidates, gold last in ParlAI's files) for NUP evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..records import Conversation, RecordError, Skip, Turn
+
+_LINE = re.compile(r"^(\d+) (.*)$")
+SILENCE = "__SILENCE__"
+
+
+class ParlAIFormatError(ValueError):
+    """The file is not in ParlAI Persona-Chat format."""
+
+
+def read_parlai(path: str | Path, split: str | None = None, source: str = "persona-chat"
+                ) -> tuple[list[Conversation], list[Skip]]:
+    path = Path(path)
+    if not path.is_file():
+        raise ParlAIFormatError(f"ParlAI file not found: {path}")
+    episodes: list[list[tuple[int, str]]] = []
+    for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        m = _LINE.match(raw)
+        if not m:
+            raise ParlAIFormatError(f"{path}:{line_no}: expected '<number> <text>', got {raw[:60]!r}")
+        if int(m.group(1)) == 1 or not episodes:
+            episodes.append([])
+        episodes[-1].append((line_no, m.group(2)))
+    conversations, skips = [], []
+    for index, episode in enumerate(episodes):
+        try:
+            conversations.append(_episode(episode, index, split, source))
+        except RecordError as exc:
+            skips.append(Skip(str(path), f"episode {index} (line {episode[0][0]})", str(exc)))
+    return conversations, skips
+
+
+def _episode(lines: list[tuple[int, str]], index: int, split: str | None, source: str) -> Conversation:
+    self_persona, partner_persona, turns = [], [], []
+    candidates: dict[str, list[str]] = {}
+    for _, text in lines:
+        if text.startswith("your persona:"):
+            self_persona.append(text.split(":", 1)[1].strip())
+        elif text.startswith("partner's persona:"):
+            partner_persona.append(text.split(":", 1)[1].strip())
+        else:
+            fields = text.split("\t")
+            if len(fields) < 2:
+                raise RecordError(f"dialogue line without a response: {text[:60]!r}")
+            if fields[0].strip() and fields[0].strip() != SILENCE:
+                turns.append(Turn("user 1", fields[0]))
+            turns.append(Turn("user 2", fields[1]))
+            if len(fields) >= 4 and fields[3].strip():
+                candidates[str(len(turns) - 1)] = fields[3].split("|")
+    if not turns:
+        raise RecordError("episode has persona lines but no dialogue")
+    return Conversation(user1_persona=partner_persona, user2_persona=self_persona, turns=turns,
+                        source=f"{source}:{split}" if split else source, split=split,
+                        meta={"episode": index, "candidates": candidates})

@@ -1,0 +1,109 @@
+"""Synthetic-Persona-Chat release CSVs -> `Conversation` records.
+
+Columns: `user 1 personas`, `user 2 personas` (one attribute per line) and
+`Best Generated Conversation` (one utterance per line, `User 1: ` / `User 2: `).
+The release has rows with an empty conversation and lines that are stage
+directions ("[Later]", "* * *"): the first become recorded skips, the second
+are kept in the conversation's `meta["unparsed_lines"]`, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from pathlib import Path
+
+from ..records import SPEAKERS, Conversation, RecordError, Skip, Turn
+
+SPC_COLUMNS = ("user 1 personas", "user 2 personas", "Best Generated Conversation")
+SPLIT_FILES = {"train": "Synthetic-Persona-Chat_train.csv", "validation": "Synthetic-Persona-Chat_valid.csv",
+               "test": "Synthetic-Persona-Chat_test.csv"}
+# "User 1:", "**User 1:**", "* * User 1: * *", "user 2 :" ...
+_SPEAKER = re.compile(r"^[\s*_#>-]*user\s*([12])\s*[*_]*\s*:\s*[*_\s]*(.*)$", re.IGNORECASE)
+
+
+class SPCFormatError(ValueError):
+    """The file is not an SPC CSV; the message names the file and what is missing."""
+
+
+def parse_spc_lines(text: str) -> tuple[list[Turn], list[str]]:
+    """Speaker-tagged turns, and the lines that carry no speaker tag."""
+    turns, unparsed = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = _SPEAKER.match(line)
+        if m and m.group(2).strip(" *"):
+            turns.append(Turn(speaker=f"user {m.group(1)}", text=m.group(2).strip(" *")))
+        else:
+            unparsed.append(line.strip())
+    return turns, unparsed
+
+
+def split_personas(cell: str) -> list[str]:
+    return [line.strip() for line in (cell or "").splitlines() if line.strip()]
+
+
+def read_spc_csv(path: str | Path, split: str | None = None, source: str = "spc"
+                 ) -> tuple[list[Conversation], list[Skip]]:
+    path = Path(path)
+    if not path.is_file():
+        raise SPCFormatError(f"SPC file not found: {path}")
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in SPC_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SPCFormatError(f"{path} lacks column(s) {missing}; an SPC CSV has columns "
+                                 f"{list(SPC_COLUMNS)} (found {reader.fieldnames})")
+        conversations, skips = [], []
+        for row_no, row in enumerate(reader):
+            conv, skip = _row_to_conversation(row, row_no, path, split, source)
+            if conv:
+                conversations.append(conv)
+            else:
+                skips.append(skip)
+    return conversations, skips
+
+
+def _row_to_conversation(row: dict, row_no: int, path: Path, split: str | None, source: str
+                         ) -> tuple[Conversation | None, Skip | None]:
+    where = f"row {row_no}"
+    text = row.get("Best Generated Conversation") or ""
+    if not text.strip():
+        return None, Skip(str(path), where, "empty conversation")
+    try:
+        turns, unparsed = parse_spc_lines(text)
+        meta: dict = {"row": row_no}
+        if not turns and len(unparsed) >= 2:
+            # The release has a conversation with no speaker tags at all: its lines alternate.
+            turns = [Turn(SPEAKERS[i % 2], line) for i, line in enumerate(unparsed)]
+            unparsed, meta["speakers_inferred"] = [], True
+        if not turns:
+            return None, Skip(str(path), where, "no 'User 1:'/'User 2:' line in conversation")
+        if unparsed:
+            meta["unparsed_lines"] = unparsed
+        conv = Conversation(user1_persona=split_personas(row.get("user 1 personas", "")),
+                            user2_persona=split_personas(row.get("user 2 personas", "")),
+                            turns=turns, source=f"{source}:{split}" if split else source,
+                            split=split, meta=meta)
+    except RecordError as exc:
+        return None, Skip(str(path), where, f"invalid record: {exc}")
+    return conv, None
+
+
+def read_spc_dir(directory: str | Path, splits: tuple[str, ...] = ("train", "validation", "test")
+                 ) -> tuple[dict[str, list[Conversation]], list[Skip]]:
+    """Every split file present in a release `data/` directory (missing splits are left out)."""
+    directory = Path(directory)
+    found: dict[str, list[Conversation]] = {}
+    skips: list[Skip] = []
+    for split in splits:
+        path = directory / SPLIT_FILES[split]
+        if path.exists():
+            found[split], s = read_spc_csv(path, split=split)
+            skips.extend(s)
+    if not found:
+        raise SPCFormatError(f"{directory} holds none of {sorted(SPLIT_FILES.values())}")
+    return found, skips

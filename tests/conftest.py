@@ -1,0 +1,44 @@
+"""Shared fixtures: real data lives in ../shared/data (never copied into the repo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SPC_SHARED_DATA", REPO.parent / "shared" / "data"))
+SPC_DIR = SHARED_DATA / "spc"
+SPC_TEST = SPC_DIR / "Synthetic-Persona-Chat_test.csv"
+SPC_VALID = SPC_DIR / "Synthetic-Persona-Chat_valid.csv"
+
+
+@pytest.fixture(scope="session")
+def spc_dir() -> Path:
+    if not SPC_TEST.exists():
+        pytest.fail(f"real SPC data missing at {SPC_DIR}; set SPC_SHARED_DATA")
+    return SPC_DIR
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Each test session gets its own embedding cache, never the user's."""
+    monkeypatch.setenv("SPC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "spc-cache"))
+
+
+@pytest.fixture(scope="session")
+def smollm_llamacpp():
+    """The bundled SmolLM2 on llama.cpp, loaded once per test session."""
+    from synthetic_persona_chat.models import load_llm
+
+    llm = load_llm("llama-cpp:smollm2")
+    yield llm
+    llm.close()
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from synthetic_persona_chat.models import Embedder
+
+    return Embedder("minilm")
