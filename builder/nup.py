@@ -1,0 +1,63 @@
+"""Next-utterance-prediction (NUP) examples from conversations: one definition for the `nup`
+config of the builder and for the evaluation suite.
+
+Each example: the responding speaker's persona, the dialogue history, 20 candidates
+(the gold next utterance + 19 distractors drawn from *other* conversations of the same
+split) and the gold's index. Every example has its own RNG seeded by (seed, conversation
+id, turn), so an example does not change when other conversations are added or the
+order changes. Conversations read from ParlAI files keep Persona-Chat's own candidates.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Iterable
+
+from synthetic_persona_chat.records import Conversation
+
+NUM_CANDIDATES = 20
+
+
+def nup_examples(conversations: list[Conversation], seed: int = 0, num_candidates: int = NUM_CANDIDATES,
+                 speakers: Iterable[str] = ("user 1", "user 2"), min_history: int = 1
+                 ) -> list[dict[str, Any]]:
+    """Rows: id, conversation_id, turn, speaker, persona, history, candidates, label."""
+    speakers = set(speakers)
+    pool = [(ci, t.text) for ci, c in enumerate(conversations) for t in c.turns]
+    if len({ci for ci, _ in pool}) < 2:
+        raise ValueError("NUP distractors need at least two conversations in a split")
+    rows = []
+    for ci, conv in enumerate(conversations):
+        own = conv.meta.get("candidates") or {}
+        for t in range(min_history, len(conv.turns)):
+            turn = conv.turns[t]
+            if turn.speaker not in speakers:
+                continue
+            rng = random.Random(f"{seed}:{conv.id}:{t}")
+            given = own.get(str(t))
+            if given and turn.text in given and len(given) >= num_candidates:
+                distractors = [c for c in given if c != turn.text][: num_candidates - 1]
+            else:
+                distractors = _draw(pool, ci, set(conv.utterances), num_candidates - 1, rng)
+            label = rng.randrange(num_candidates)
+            candidates = distractors[:label] + [turn.text] + distractors[label:]
+            rows.append({"id": f"{conv.id}:{t}", "conversation_id": conv.id, "turn": t,
+                         "speaker": turn.speaker, "persona": list(conv.persona_of(turn.speaker)),
+                         "history": [x.text for x in conv.turns[:t]], "candidates": candidates,
+                         "label": label})
+    return rows
+
+
+def _draw(pool: list[tuple[int, str]], own_index: int, own_texts: set[str], k: int,
+          rng: random.Random) -> list[str]:
+    """k distinct utterances from other conversations, none equal to a line of this one (the gold included)."""
+    chosen: list[str] = []
+    seen = set(own_texts)
+    for _ in range(50 * k):
+        ci, text = pool[rng.randrange(len(pool))]
+        if ci != own_index and text not in seen:
+            chosen.append(text)
+            seen.add(text)
+            if len(chosen) == k:
+                return chosen
+    raise ValueError(f"not enough distinct utterances in the split to draw {k} distractors")
