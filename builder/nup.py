@@ -4,8 +4,8 @@ config of the builder and for the evaluation suite.
 Each example: the responding speaker's persona, the dialogue history, 20 candidates
 (the gold next utterance + 19 distractors drawn from *other* conversations of the same
 split) and the gold's index. Every example has its own RNG seeded by (seed, conversation
-id, turn), so an example does not change when other conversations are added or the
-order changes. Conversations read from ParlAI files keep Persona-Chat's own candidates.
+id, turn) and the distractor pool is ordered by conversation id, so the rows do not
+depend on the order the conversations come in. Conversations read from ParlAI files keep Persona-Chat's own candidates.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ def nup_examples(conversations: list[Conversation], seed: int = 0, num_candidate
                  ) -> list[dict[str, Any]]:
     """Rows: id, conversation_id, turn, speaker, persona, history, candidates, label."""
     speakers = set(speakers)
-    pool = [(ci, t.text) for ci, c in enumerate(conversations) for t in c.turns]
+    order = sorted(range(len(conversations)), key=lambda i: conversations[i].id)
+    pool = [(ci, t.text) for ci in order for t in conversations[ci].turns]
     if len({ci for ci, _ in pool}) < 2:
         raise ValueError("NUP distractors need at least two conversations in a split")
     rows = []
