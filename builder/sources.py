@@ -1,0 +1,182 @@
+"""Where a dataset comes from: the official SPC release CSVs, or one of our run directories.
+
+Both are read into the record model (`Conversation`, persona attribute rows) grouped by split, together
+with everything the card reports about them (skips with reasons, generation config, models, critic pass
+rates). The builder turns a `Source` into rows; the card describes it.
+
+- SPC release: a local folder holding any of the release files (splits present only), or a mapping
+  split -> path/URL (URLs are fetched by the `datasets` download manager, for users with network).
+- Run directory: `conversations/conversations.parquet` (+ `_done.json`), optional
+  `expand/attributes.parquet` (+ `_done.json`), `config.yaml`, `models.json`, `manifest.json`, `skips.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+
+from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, read_spc_csv
+from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
+from synthetic_persona_chat.rundir import RunDir, RunDirError
+
+SPC_URL = "https://raw.githubusercontent.com/google-research-datasets/Synthetic-Persona-Chat/main/data/"
+# The release's files by split; `synthetic` is the new-personas part (the `full` config only).
+SPC_FILES = {**SPLIT_FILES, "synthetic": "New-Persona-New-Conversations.csv"}
+SPC_URLS = {split: SPC_URL + name for split, name in SPC_FILES.items()}
+# Persona-Chat's own splits; everything else a run generated is the `synthetic` split.
+PERSONA_CHAT_SPLITS = ("train", "validation", "test")
+
+
+class SourceError(ValueError):
+    """The input is not a usable SPC release or run directory; the message names the file and the fix."""
+
+
+@dataclass
+class Source:
+    """Conversations by split, persona attributes, and the provenance the dataset card reports."""
+
+    kind: str  # "spc" or "run"
+    location: str
+    conversations: dict[str, list[Conversation]]
+    attributes: list[dict[str, Any]] | None = None  # PersonaAttribute rows (+ category_size), if any
+    skips: list[dict[str, Any]] = field(default_factory=list)  # {stage, source, locator, reason}
+    config: dict[str, Any] | None = None  # the run's config.yaml
+    models: dict[str, Any] | None = None  # the run's models.json
+    manifest: dict[str, Any] | None = None
+    stage_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def pass_rates(self) -> dict[str, Any]:
+        return dict(self.stage_summaries.get("conversations", {}).get("pass_rates") or {})
+
+
+def is_run_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / name).exists() for name in ("config.yaml", "manifest.json", "conversations"))
+
+
+def load_source(location: str | Path) -> Source:
+    """A run directory or an SPC release folder, told apart by their files."""
+    path = Path(str(location)).expanduser()
+    if not path.is_dir():
+        raise SourceError(f"{location} is not a directory: pass an SPC release folder (holding "
+                          f"{', '.join(SPC_FILES.values())}) or a run directory")
+    if is_run_dir(path):
+        return read_run_dir(path)
+    files = {split: str(path / name) for split, name in SPC_FILES.items() if (path / name).exists()}
+    if not files:
+        raise SourceError(f"{path} holds neither a run (config.yaml, conversations/) nor any SPC release file "
+                          f"({', '.join(SPC_FILES.values())}); point at the folder that holds them")
+    return read_spc_files(files, location=str(path))
+
+
+def read_spc_files(files: Mapping[str, str], location: str = "",
+                   opener: Callable[[str], str] | None = None) -> Source:
+    """SPC release CSVs by split; `opener` turns a URL into a local path (the builder's download manager)."""
+    unknown = sorted(set(files) - set(SPC_FILES))
+    if unknown:
+        raise SourceError(f"unknown SPC split(s) {unknown}; the release has {sorted(SPC_FILES)}")
+    conversations, skips = {}, []
+    for split in SPC_FILES:  # release order, whatever order the caller used
+        if split not in files:
+            continue
+        local = opener(files[split]) if opener else files[split]
+        convs, split_skips = read_spc_csv(local, split=split)
+        conversations[split] = convs
+        skips += [{"stage": "read", **s.to_dict()} for s in split_skips]
+    return Source(kind="spc", location=location or ", ".join(files.values()), conversations=conversations,
+                  skips=skips)
+
+
+def read_run_dir(path: str | Path) -> Source:
+    """A finished run directory; a half-written one is an error naming the missing file."""
+    run = RunDir(path)
+    conversations = _by_split(_read_conversations(run))
+    return Source(kind="run", location=str(run.path), conversations=conversations,
+                  attributes=_read_attributes(run), skips=run.skips(), config=_read_yaml(run.path / "config.yaml"),
+                  models=run.read_json("models.json", default={}), manifest=run.manifest(),
+                  stage_summaries={s: run.stage_summary(s) for s in ("expand", "conversations") if run.is_done(s)})
+
+
+def _read_conversations(run: RunDir) -> list[Conversation]:
+    parquet = run.path / "conversations" / "conversations.parquet"
+    if not parquet.exists():
+        raise SourceError(f"{parquet} is missing: this run has no conversations yet; run the generation stage "
+                          f"on {run.path} first")
+    _require_done(run, "conversations")
+    rows = _read_records(run, "conversations", "conversations")
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            out.append(Conversation.from_dict(row))
+        except (RecordError, TypeError, ValueError) as exc:
+            raise SourceError(f"{parquet} row {i} is not a conversation record ({exc}); "
+                              f"rerun the generation stage on {run.path}") from exc
+    return out
+
+
+def _read_attributes(run: RunDir) -> list[dict[str, Any]] | None:
+    parquet = run.path / "expand" / "attributes.parquet"
+    if not parquet.exists():
+        return None
+    _require_done(run, "expand")
+    sizes = {}
+    if run.has_records("expand", "categories"):
+        sizes = {r["category"]: r.get("size") for r in _read_records(run, "expand", "categories")}
+    rows = []
+    for i, row in enumerate(_read_records(run, "expand", "attributes")):
+        try:
+            attr = PersonaAttribute.from_dict(row).to_dict()
+        except (RecordError, TypeError) as exc:
+            raise SourceError(f"{parquet} row {i} is not a persona attribute ({exc}); "
+                              f"rerun the user generation stage on {run.path}") from exc
+        attr["category_size"] = sizes.get(attr["category"])
+        rows.append(attr)
+    return rows
+
+
+def _require_done(run: RunDir, stage: str) -> None:
+    if not run.is_done(stage):
+        marker = run.path / stage / "_done.json"
+        raise SourceError(f"{marker} is missing: the '{stage}' stage of {run.path} did not finish (the run is "
+                          f"half-written); rerun the same command on that run directory to resume it, then build")
+
+
+def _read_records(run: RunDir, stage: str, name: str) -> list[dict[str, Any]]:
+    try:
+        return run.read_records(stage, name)
+    except RunDirError as exc:
+        raise SourceError(str(exc)) from exc
+
+
+def _read_yaml(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SourceError(f"{path} is not valid YAML ({exc}); restore the run's config.yaml") from exc
+
+
+def _by_split(conversations: list[Conversation]) -> dict[str, list[Conversation]]:
+    """Persona-Chat splits keep their name; everything a run generated without one is `synthetic`."""
+    out: dict[str, list[Conversation]] = {}
+    for conv in conversations:
+        split = conv.split if conv.split in PERSONA_CHAT_SPLITS else "synthetic"
+        out.setdefault(split, []).append(conv)
+    return {s: out[s] for s in (*PERSONA_CHAT_SPLITS, "synthetic") if s in out}
+
+
+def describe(source: Source) -> dict[str, Any]:
+    """A JSON-able summary (for logs and the export manifest)."""
+    return {"kind": source.kind, "location": source.location,
+            "conversations": {s: len(c) for s, c in source.conversations.items()},
+            "attributes": None if source.attributes is None else len(source.attributes),
+            "skips": len(source.skips)}
+
+
+def meta_json(meta: dict[str, Any]) -> str:
+    return json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str)
