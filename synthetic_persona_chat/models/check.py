@@ -79,8 +79,9 @@ def run_check(args: argparse.Namespace) -> int:
         for col in ("role", "status", "what", "answer", "s"):
             table.add_column(col, overflow="fold")
         for r in rows:
-            what = ", ".join(f"{k}={v}" for k, v in r["info"].items() if not isinstance(v, dict))
+            what = ", ".join(f"{k}={v}" for k, v in r["info"].items()
+                             if not isinstance(v, dict) and k not in ("path", "location"))
             table.add_row(r["role"], "[green]ok[/]" if r["ok"] else "[red]FAILED[/]", what,
                           r["answer"], str(r["seconds"]))
-        Console().print(table)
+        Console(width=max(Console().width, 140)).print(table)
     return 0 if all(r["ok"] for r in rows) else 1
