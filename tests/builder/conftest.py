@@ -1,0 +1,63 @@
+"""Builder fixtures: a release folder holding only SPC's test split, and a finished run directory whose
+conversations are real SPC conversations dressed with the provenance the generation stages record."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from synthetic_persona_chat.config import Config
+from synthetic_persona_chat.readers import read_spc_csv
+from synthetic_persona_chat.records import PersonaAttribute, Skip
+from synthetic_persona_chat.rundir import RunDir
+
+
+@pytest.fixture(scope="session")
+def spc_test_only(spc_dir, tmp_path_factory) -> Path:
+    """The release's test CSV alone (a link, never a copy): 968 rows, one of them empty."""
+    d = tmp_path_factory.mktemp("spc-test-only")
+    os.symlink(spc_dir / "Synthetic-Persona-Chat_test.csv", d / "Synthetic-Persona-Chat_test.csv")
+    return d
+
+
+def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDir:
+    convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_test.csv", split="test")
+    run = RunDir(path).init(Config.from_dict({"seed": 3, "conversations": {"iterations": 3, "candidates": 2}}))
+    run.record_model("llm", {"backend": "llama-cpp", "model": "smollm2", "device": "cpu"})
+    run.record_model("embedder", {"backend": "sentence-transformers", "model": "all-MiniLM-L6-v2"})
+    rows = []
+    for i, conv in enumerate(convs[:n]):
+        conv.split = "train" if i < n // 3 else None  # a third seeds with a Persona-Chat split, the rest generated
+        conv.source = "spc:test" if conv.split else "run:test"
+        conv.iteration = None if conv.split else i % 3
+        if not conv.split:
+            conv.meta.update(generator="llama-cpp:smollm2", pair_similarity=2.0 + i % 3, pair_id=f"p{i}",
+                             verdicts={"faithfulness": {"passed": True, "reason": "no contradiction"},
+                                       "depth": {"vote": 1, "reason": "asks follow-up questions"}})
+        rows.append(conv.to_dict())
+    run.write_records("conversations", "conversations", rows)
+    attrs = sorted({a for c in convs[:n] for a in (*c.user1_persona, *c.user2_persona)})
+    run.write_records("expand", "attributes", [
+        PersonaAttribute(text=a, category=i % 7, query=f"query {i % 7}?", origin="seed" if i % 2 else "generated",
+                         round=0 if i % 2 else 1).to_dict() for i, a in enumerate(attrs)])
+    run.write_records("expand", "categories", [{"category": k, "query": f"query {k}?", "size": 10, "seed_size": 5}
+                                               for k in range(7)])
+    run.mark_done("expand", {"attributes": len(attrs)})
+    run.add_skips("conversations", [Skip("generator", "pair p99", "no 'User 2:' line in candidate")])
+    if done:
+        run.mark_done("conversations", {"conversations": n, "pass_rates": {"faithfulness": 0.75, "toxicity": 1.0}})
+    return run
+
+
+@pytest.fixture(scope="session")
+def run_dir(spc_dir, tmp_path_factory) -> Path:
+    return make_run(tmp_path_factory.mktemp("run") / "run", spc_dir).path
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """A clean environment for a child interpreter: no HF_* settings of the parent, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_HUB_DISABLE_TELEMETRY="1", **extra)
+    return env

@@ -1,0 +1,91 @@
+import json
+
+import datasets
+import pytest
+
+from synthetic_persona_chat.builder.sources import SourceError, load_source
+from synthetic_persona_chat.builder.spc_builder import SyntheticPersonaChat
+from synthetic_persona_chat.readers import SPCFormatError
+
+from .conftest import make_run
+
+# The features of the official SPC release loader (google-research-datasets/Synthetic-Persona-Chat), verbatim.
+OFFICIAL_FEATURES = datasets.Features({
+    "user_1_persona": datasets.features.Sequence(datasets.Value("string")),
+    "user_2_persona": datasets.features.Sequence(datasets.Value("string")),
+    "utterances": datasets.features.Sequence(datasets.Value("string")),
+})
+
+
+def build(config, tmp_path, **kwargs):
+    builder = SyntheticPersonaChat(config_name=config, cache_dir=str(tmp_path / "cache"), **kwargs)
+    builder.download_and_prepare()
+    return builder, builder.as_dataset()
+
+
+def test_release_test_split_967_examples_one_skip(spc_dir, tmp_path):
+    builder, ds = build("full", tmp_path, data_dir=str(spc_dir))
+    assert ds["test"].num_rows == 967 and ds["validation"].num_rows == 1000
+    assert [s["reason"] for s in builder.source.skips] == ["empty conversation"]
+    assert builder.source.skips[0]["locator"] == "row 510"
+    assert ds["test"].features == OFFICIAL_FEATURES and builder.info.features == OFFICIAL_FEATURES
+    first = ds["test"][0]
+    assert first["utterances"][0] == "Hi, I'm [User 1's name]. What's your name?"
+    assert first["user_1_persona"][0] == "I just bought a brand new house."
+    _, compat = build("persona-chat-compatible", tmp_path, data_dir=str(spc_dir))
+    assert compat["test"].features == OFFICIAL_FEATURES and set(compat) == {"validation", "test"}
+
+
+def test_untagged_row_is_read_with_inferred_speakers(spc_test_only, tmp_path):
+    _, ds = build("conversations", tmp_path, data_dir=str(spc_test_only))
+    inferred = [r for r in ds["test"] if json.loads(r["meta"]).get("speakers_inferred")]
+    assert len(inferred) == 1
+    speakers = [t["speaker"] for t in inferred[0]["turns"]]
+    assert speakers[:4] == ["user 1", "user 2", "user 1", "user 2"]
+
+
+def test_nup_rows_have_20_candidates_gold_at_label(spc_test_only, tmp_path):
+    _, convs = build("conversations", tmp_path, data_dir=str(spc_test_only))
+    turns = {r["id"]: [t["text"] for t in r["turns"]] for r in convs["test"]}
+    _, nup = build("nup", tmp_path, data_dir=str(spc_test_only), nup_seed=7)
+    rows = nup["test"]
+    assert rows.num_rows == sum(len(t) - 1 for t in turns.values())
+    for r in rows.select(range(0, rows.num_rows, 97)):
+        gold = turns[r["conversation_id"]][r["turn"]]
+        assert len(r["candidates"]) == 20 and len(set(r["candidates"])) == 20
+        assert r["candidates"][r["label"]] == gold
+        assert r["history"] == turns[r["conversation_id"]][:r["turn"]]
+    labels = rows["label"]
+    assert len(set(labels)) == 20  # the gold is not always at the same index
+
+
+def test_run_dir_configs(run_dir, tmp_path):
+    _, full = build("full", tmp_path, data_dir=str(run_dir))
+    assert {k: v.num_rows for k, v in full.items()} == {"train": 20, "synthetic": 40}
+    assert full["train"].features == OFFICIAL_FEATURES
+    _, compat = build("persona-chat-compatible", tmp_path, data_dir=str(run_dir))
+    assert set(compat) == {"train"}
+    _, convs = build("conversations", tmp_path, data_dir=str(run_dir))
+    gen = convs["synthetic"][0]
+    assert gen["generator"] == "llama-cpp:smollm2" and gen["iteration"] == 2 and gen["pair_similarity"] == 4.0
+    assert {v["expert"]: (v["verdict"], v["reason"]) for v in gen["critic_verdicts"]} == {
+        "faithfulness": ("true", "no contradiction"), "depth": ("1", "asks follow-up questions")}
+    assert json.loads(gen["meta"])["pair_id"] == "p20" and gen["source"] == "run:test"
+    _, personas = build("personas", tmp_path, data_dir=str(run_dir))
+    row = personas["train"][0]
+    assert row["category"] == 0 and row["query"] == "query 0?" and row["category_size"] == 10
+    assert set(personas["train"]["origin"]) == {"seed", "generated"} and set(personas["train"]["round"]) == {0, 1}
+
+
+def test_missing_columns_is_a_clear_error(tmp_path):
+    (tmp_path / "Synthetic-Persona-Chat_test.csv").write_text("user 1 personas,conversation\na,b\n")
+    with pytest.raises(SPCFormatError, match=r"Synthetic-Persona-Chat_test\.csv lacks column.*Best Generated"):
+        load_source(tmp_path)
+
+
+def test_half_written_run_dir_is_a_clear_error(spc_dir, tmp_path):
+    run = make_run(tmp_path / "run", spc_dir, n=10, done=False)
+    with pytest.raises(SourceError, match=r"conversations/_done\.json is missing.*half-written.*rerun"):
+        load_source(run.path)
+    with pytest.raises(SourceError, match="neither a run"):
+        load_source(tmp_path / "run" / "expand")
