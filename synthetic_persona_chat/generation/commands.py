@@ -1,0 +1,87 @@
+"""`spc generate`: the whole framework as one resumable command, with a summary at the end."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from ..config import load_config
+from ..context import RunContext
+from ..rundir import RunDir
+
+PRESETS = Path(__file__).resolve().parent / "presets"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ..cli import add_config_args
+
+    p = sub.add_parser("generate", help="user generation -> pairing -> Generator-Critic conversations (resumable)")
+    add_config_args(p)
+    p.add_argument("--preset", help=f"start from a packaged config: {', '.join(preset_names())}")
+    p.add_argument("--run-dir", help="run directory (default runs/<preset or config name>); rerun to resume")
+    p.add_argument("--seeds", help="seed persona file for user generation (default: the config's)")
+    p.add_argument("--allow-config-change", action="store_true",
+                   help="resume a run directory whose stored config differs from this one")
+    p.set_defaults(func=run_command)
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+
+
+def load_preset(name: str | None) -> dict[str, Any]:
+    if not name:
+        return {}
+    path = PRESETS / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def default_run_dir(args: argparse.Namespace) -> Path:
+    name = args.preset or (Path(args.config).stem if args.config else "default")
+    return Path("runs") / name
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from .pipeline import run_generate
+
+    config = load_config(args.config, args.overrides, base=load_preset(args.preset))
+    run = RunDir(args.run_dir or default_run_dir(args)).init(config, allow_config_change=args.allow_config_change)
+    ctx = RunContext(config, run)
+    console = Console(stderr=False)
+    console.print(f"run directory: [bold]{run.path}[/]")
+    try:
+        result = run_generate(ctx, seeds_path=args.seeds)
+    finally:
+        ctx.close()
+    print_summary(console, result, run.path)
+    return 0
+
+
+def print_summary(console: Console, result: dict[str, Any], path: Path) -> None:
+    conv = result["stages"]["conversations"]
+    table = Table(title=f"spc generate: {path}")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("pairs", str(conv.get("pairs")))
+    table.add_row("candidates", str(conv.get("candidates")))
+    for expert, rate in (conv.get("pass_rates") or {}).items():
+        table.add_row(f"pass rate: {expert}", f"{rate:.0%}")
+    table.add_row("winners", str(conv.get("winners")))
+    tokens = conv.get("tokens") or {}
+    table.add_row("LLM tokens in / out", f"{tokens.get('prompt_tokens', 0)} / {tokens.get('completion_tokens', 0)}")
+    table.add_row("LLM calls (this run / cached)",
+                  f"{conv.get('llm_calls_this_run', 0)} / {conv.get('cache_hits_this_run', 0)}")
+    for stage, seconds in result.get("seconds", {}).items():
+        table.add_row(f"time: {stage} (this run)", f"{seconds:.1f}s")
+    for stage, seconds in (conv.get("seconds_per_stage") or {}).items():
+        table.add_row(f"time: conversations/{stage} (all runs)", f"{seconds:.1f}s")
+    console.print(table)
+    console.print(f"winners: {path / 'conversations' / 'conversations.parquet'}; every candidate and verdict: "
+                  f"{path / 'conversations' / 'candidates.parquet'}")

@@ -1,0 +1,86 @@
+"""The `generation` and `critic` config sections, with the paper's values as documented defaults.
+
+Every threshold of the Generator–Critic stage lives here, so a run directory's
+`config.yaml` says exactly how its conversations were made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import Config, ConfigError
+
+DEFAULT_SEEDS = "../shared/data/spc/Synthetic-Persona-Chat_valid.csv"
+PAPER_QUALITIES = ["depth", "coherency", "consistency", "diversity", "likability"]
+PAPER_EXPERTS = ["structural", "faithfulness", "toxicity", "quality"]
+
+
+@dataclass
+class GenerationConfig:
+    """Section `generation`: the Generator and the iteration loop."""
+
+    # Seed conversations for iteration 0's few-shot pool: an SPC CSV, a ParlAI Persona-Chat .txt, or our
+    # .jsonl/.parquet Conversation records. Relative paths are resolved against the working directory.
+    seed_conversations: str = DEFAULT_SEEDS
+    max_seed_conversations: int = 500  # read at most this many seeds (the pool only needs a sample)
+    pairs_file: str | None = None  # bring your own pairs (Parquet/JSONL rows like pairs/pairs.parquet): skips usergen
+    max_pairs: int | None = None  # use at most this many pairs (None: all)
+    iterations: int = 3  # I (paper: 3)
+    pair_schedule: str = "split"  # "split": each iteration gets its own share of the pairs; "repeat": all, every time
+    candidates: int = 3  # m candidate conversations per pair
+    fewshot: int = 5  # k example conversations per prompt (paper: 5)
+    fewshot_max_turns: int = 12  # examples are cut to this many turns to bound the prompt (0: whole)
+    min_turns: int = 8  # asked for in the prompt (the critic checks its own minimum)
+    max_turns: int = 16
+    max_tokens: int = 512  # per candidate
+    temperature: float = 0.7  # paper: 0.7
+    top_k: int = 40  # paper: 40
+    top_p: float = 1.0
+    template: str = "generator.j2"  # a packaged template name or a path to a Jinja2 file
+    batch_size: int = 8  # pairs per checkpointed batch: a kill loses at most one batch of uncached work
+
+
+@dataclass
+class CriticConfig:
+    """Section `critic`: which experts judge the candidates, and their thresholds."""
+
+    experts: list[str] = field(default_factory=lambda: list(PAPER_EXPERTS))  # run in this order
+    min_turns: int = 6  # structural: fewer turns is a rejection
+    max_alternation_errors: int = 0  # structural: same speaker twice in a row, this many times is allowed
+    allow_placeholders: bool = False  # structural: "[User 1's name]" left in an utterance rejects
+    contradiction_threshold: float = 0.5  # faithfulness: score above this is a contradiction
+    max_contradictions: int = 0  # faithfulness: this many contradicting utterance×attribute pairs are tolerated
+    max_nli_pairs: int = 40  # faithfulness: utterance×attribute pairs checked per candidate (0: all); the most
+    #                          word-overlapping pairs are checked first, and the cap is recorded in the reason
+    toxicity_threshold: float = 0.5  # toxicity: an utterance scoring above this rejects the candidate
+    qualities: list[str] = field(default_factory=lambda: list(PAPER_QUALITIES))  # one LLM expert each
+    quality_questions: dict[str, str] = field(default_factory=dict)  # extra or replaced FED-style questions
+    quality_max_tokens: int = 8  # an expert answers with a letter
+    quality_template: str = "quality.j2"
+
+
+def generation_config(config: Config) -> GenerationConfig:
+    gen = config.section("generation", GenerationConfig)
+    for name, value in (("iterations", gen.iterations), ("candidates", gen.candidates),
+                        ("batch_size", gen.batch_size), ("max_tokens", gen.max_tokens)):
+        if int(value) < 1:
+            raise ConfigError(f"generation.{name} must be >= 1, got {value}")
+    if gen.fewshot < 0:
+        raise ConfigError(f"generation.fewshot must be >= 0, got {gen.fewshot}")
+    if gen.pair_schedule not in ("split", "repeat"):
+        raise ConfigError(f"generation.pair_schedule must be 'split' or 'repeat', got {gen.pair_schedule!r}")
+    return gen
+
+
+def critic_config(config: Config) -> CriticConfig:
+    cfg = config.section("critic", CriticConfig)
+    if isinstance(cfg.experts, str) or isinstance(cfg.qualities, str):
+        raise ConfigError("critic.experts and critic.qualities are lists, e.g. [structural, quality]")
+    return cfg
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(obj)

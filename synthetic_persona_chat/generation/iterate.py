@@ -1,0 +1,158 @@
+"""The conversation stage: I iterations of Generator -> Critic, winners feeding the next few-shot pool.
+
+    conversations/iter-N/...        per-iteration plan and batch checkpoints (see engine.py)
+    conversations/candidates.parquet    every candidate of every iteration, with every verdict
+    conversations/conversations.parquet the winners as `Conversation.to_dict()` rows
+    conversations/_done.json        the summary (pairs, candidates, winners, pass rates, tokens, time)
+
+Resumable at any moment: finished batches are skipped, the interrupted one re-uses the cached LLM
+answers. The engine is a parameter: the local loop here, a distributed one later, same stage code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow.parquet as pq
+
+from ..models.llm import LLMError
+from ..records import Conversation
+from .config import critic_config, generation_config
+from .critic import resolve
+from .critic import quality as quality_expert
+from .engine import STAGES, candidates_table, run_local
+from .fewshot import load_seed_conversations, pool_entries
+from .plan import load_pairs, make_jobs, schedule, usable_pairs
+from .stages import critic_batch, generate_batch, generator_prompt, select_batch, to_conversation
+
+log = logging.getLogger(__name__)
+STAGE = "conversations"
+
+
+def stage_steps(ctx: Any, gen: Any, critic: Any) -> list[tuple[str, Callable]]:
+    """The three batch maps bound to their settings, in order: what any engine runs per batch."""
+    return [("generate", partial(_call, generate_batch, ctx=ctx, cfg=gen)),
+            ("critic", partial(_call, critic_batch, ctx=ctx, cfg=critic)),
+            ("select", partial(_call, select_batch, ctx=ctx, cfg=critic))]
+
+
+def pairs_path(ctx: Any, gen: Any) -> Path:
+    return Path(gen.pairs_file).expanduser() if gen.pairs_file else ctx.run.path / "pairs" / "pairs.parquet"
+
+
+def run_conversations(ctx: Any, engine: Callable = run_local) -> dict[str, Any]:
+    """The whole stage; a no-op returning the stored summary when it is done."""
+    run = ctx.run
+    if run.is_done(STAGE):
+        return run.stage_summary(STAGE)
+    gen, critic = generation_config(ctx.config), critic_config(ctx.config)
+    _, selectors = resolve(critic.experts)  # unknown experts fail here, before any model loads
+    if any(s.name == "quality" for s in selectors):
+        quality_expert.questions(critic)
+    started, usage_start = time.perf_counter(), dict(ctx.usage())
+    pairs = load_pairs(pairs_path(ctx, gen))
+    pairs, skips = usable_pairs(pairs[:gen.max_pairs] if gen.max_pairs else pairs, str(pairs_path(ctx, gen)))
+    stage_dir = run.stage_dir(STAGE)
+    if skips and not (stage_dir / "skips.recorded").exists():
+        run.add_skips(STAGE, skips)
+        (stage_dir / "skips.recorded").write_text(str(len(skips)))
+    seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
+                         gen.fewshot_max_turns)
+    shares = schedule(pairs, gen.iterations, gen.pair_schedule, ctx.config.seed)
+    steps = stage_steps(ctx, gen, critic)
+    rows, metas, winners_pool = [], [], []
+    for it, share in enumerate(shares):
+        jobs = make_jobs(share, it, winners_pool, seeds, gen.fewshot, ctx.config.seed)
+        if it == 0 and jobs:
+            _record_prompts(ctx, gen, critic, jobs[0])
+        try:
+            got, got_meta = engine(jobs, stage_dir / f"iter-{it}", gen.batch_size, steps, ctx,
+                                   desc=f"conversations iter {it + 1}/{gen.iterations}")
+        except LLMError as exc:
+            raise LLMError(f"{exc}\nfinished batches are saved under {stage_dir}: "
+                           f"rerun the same command to resume") from exc
+        rows.extend(got)
+        metas.extend(got_meta)
+        winners_pool += pool_entries([to_conversation(r, run.path.name) for r in got if r["selected"]],
+                                     gen.fewshot_max_turns)
+    return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start)
+
+
+def _call(fn: Callable, rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[dict[str, Any]]:
+    return fn(rows, ctx, cfg)
+
+
+def _record_prompts(ctx: Any, gen: Any, critic: Any, job: dict[str, Any]) -> None:
+    """The first rendered prompt goes to RUN/prompts/ so a reader sees exactly what the model saw."""
+    ctx.run.record_prompt("generator.txt", generator_prompt(job, gen))
+
+
+def _finish(ctx: Any, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
+            skips: list[Any], seconds: float, usage_start: dict[str, int]) -> dict[str, Any]:
+    run = ctx.run
+    path = run.stage_dir(STAGE) / "candidates.parquet"
+    pq.write_table(candidates_table(rows), path.with_name("candidates.parquet.tmp"))
+    path.with_name("candidates.parquet.tmp").replace(path)
+    winners = [to_conversation(r, run.path.name).to_dict() for r in rows if r["selected"]]
+    run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
+    summary = summarize(rows, metas, ctx, usage_start)
+    summary.update(pairs=len({r["pair_id"] for r in rows}), pairs_available=len(pairs), skipped_pairs=len(skips),
+                   wall_seconds_this_run=round(seconds, 2))
+    run.mark_done(STAGE, summary)
+    return run.stage_summary(STAGE)
+
+
+def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
+              usage_start: dict[str, int] | None = None) -> dict[str, Any]:
+    """Totals over every batch (also those finished before a resume); `*_this_run`: this process only."""
+    evaluated, passed = Counter(), Counter()
+    unparsable = Counter()
+    for r in rows:
+        for v in r["verdicts"]:
+            if v["passed"] is not None:
+                evaluated[v["expert"]] += 1
+                passed[v["expert"]] += bool(v["passed"])
+            elif v["expert"].startswith("quality:") and v["choice"] is None and r["candidate_index"] == 0:
+                unparsable[v["expert"]] += 1
+    parsed = sum(1 for r in rows if not r["parse_error"])
+    tokens = Counter()
+    per_stage_tokens: dict[str, Counter] = {s: Counter() for s in STAGES}
+    seconds = Counter()
+    for m in metas:
+        for stage, u in (m.get("usage") or {}).items():
+            tokens.update(u)
+            per_stage_tokens.setdefault(stage, Counter()).update(u)
+        seconds.update(m.get("seconds") or {})
+    usage_now, usage_start = ctx.usage(), usage_start or {}
+    by_iter = Counter(r["iteration"] for r in rows if r["selected"])
+    return {
+        "candidates": len(rows), "parsed": parsed, "winners": sum(1 for r in rows if r["selected"]),
+        "winners_per_iteration": {str(k): v for k, v in sorted(by_iter.items())},
+        "pass_rates": {e: round(passed[e] / evaluated[e], 4) for e in evaluated},
+        "evaluated": dict(evaluated), "unparsable_quality_answers": dict(unparsable),
+        "placeholder_rejections": sum(1 for r in rows for v in r["verdicts"]
+                                      if v["expert"] == "structural" and "placeholder" in (v["reason"] or "")),
+        "tokens": {k: int(tokens.get(k, 0)) for k in ("prompt_tokens", "completion_tokens", "calls", "cache_hits")},
+        "tokens_per_stage": {s: dict(c) for s, c in per_stage_tokens.items()},
+        "seconds_per_stage": {s: round(seconds.get(s, 0.0), 2) for s in STAGES},
+        "llm_calls_this_run": int(usage_now["calls"] - usage_start.get("calls", 0)),
+        "cache_hits_this_run": int(usage_now["cache_hits"] - usage_start.get("cache_hits", 0)),
+    }
+
+
+def load_winners(run: Any) -> list[Conversation]:
+    return [Conversation.from_dict(r) for r in run.read_records(STAGE, "conversations")]
+
+
+def _empty_schema():
+    import pyarrow as pa
+
+    return pa.schema([("user1_persona", pa.list_(pa.string())), ("user2_persona", pa.list_(pa.string())),
+                      ("turns", pa.list_(pa.struct([("speaker", pa.string()), ("text", pa.string())]))),
+                      ("source", pa.string()), ("split", pa.string()), ("iteration", pa.int64()),
+                      ("meta", pa.string()), ("id", pa.string())])

@@ -1,0 +1,136 @@
+"""Generator output -> speaker-tagged turns, robust to what LLMs actually write.
+
+Accepted speaker tags: `User 1:`, `User1:`, `user 2 :`, `**User 1:**`, `**User 1**:`, `[User 2]:`,
+`Person 1:`, `Speaker A:`, `Participant B -`, `U1:`, with numbering (`1.`, `3)`), bullets (`-`, `*`, `•`),
+quotes (`>`) or headings in front. Several tags on one line are split. Untagged lines between
+turns continue the previous turn; untagged lines before the first or after the last turn are
+preamble / commentary and are left out (counted in `notes`). A last turn cut off by the token
+limit (no closing punctuation) is dropped as truncated.
+
+What cannot be turned into at least one turn of each speaker is a `ParseResult` with an `error`:
+the candidate is rejected with that reason, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_WHO = r"(?:user|person|speaker|participant|persona|u)"
+_ID = r"(1|2|a|b|one|two)"
+_TAG_BODY = rf"[\[(]?\s*{_WHO}\s*[-_#]?\s*{_ID}\s*[\])]?"
+# Line-initial tag: optional numbering / bullets / emphasis, the tag, then ':' (or a dash) as separator.
+_LINE_TAG = re.compile(
+    rf"^\s*(?:(?:\d+\s*[.)]|[-*•>#]+|\(\d+\))\s*)*(?:\*\*|__|\*|_)?\s*{_TAG_BODY}\s*(?:\*\*|__|\*|_)?"
+    rf"\s*(?::|\s[-–—]\s)\s*(?:\*\*|__)?\s*(?P<text>.*)$", re.IGNORECASE)
+# A second tag inside a line ("... nice! User 2: thanks"): only after sentence punctuation or emphasis.
+_ID_NC = r"(?:1|2|a|b|one|two)"
+_INLINE_TAG = re.compile(
+    rf"(?:(?<=[.!?)\"'])\s+|\s*(?:\*\*|__)(?=\s*{_WHO}\s*{_ID_NC}\s*:))\s*"
+    rf"(?={_WHO}\s*[-_#]?\s*{_ID_NC}\s*(?:\*\*|__)?\s*:)", re.IGNORECASE)
+_SPEAKER_NO = {"1": 1, "a": 1, "one": 1, "2": 2, "b": 2, "two": 2}
+_ID_IN_TAG = re.compile(rf"{_WHO}\s*[-_#]?\s*{_ID}", re.IGNORECASE)
+_TERMINAL = tuple(".!?\"')]*:;…~") + ("😊", "🙂")
+PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]|\{[^{}\n]{1,40}\}|<[^<>\n]{1,40}>")
+
+
+@dataclass
+class ParseResult:
+    turns: list[dict[str, str]] = field(default_factory=list)  # [{"speaker": "user 1", "text": ...}]
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"turns": self.turns, "parse_error": self.error, "parse_notes": self.notes}
+
+
+def parse_conversation(text: str | None, drop_truncated: bool = True) -> ParseResult:
+    """Turns in order, plus notes on what was left out; `error` when no usable conversation is there."""
+    if text is None or not str(text).strip():
+        return ParseResult(error="empty generation")
+    lines = _split_inline_tags(str(text).replace("\r\n", "\n").replace("\r", "\n"))
+    turns: list[dict[str, str]] = []
+    preamble = commentary = 0
+    pending: list[str] = []  # untagged lines after the latest turn: continuation or trailing commentary
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        speaker, body = _match_tag(line)
+        if speaker is None:
+            if turns:
+                pending.append(_clean_text(line))
+            else:
+                preamble += 1
+            continue
+        if pending and turns:
+            turns[-1]["text"] = " ".join([turns[-1]["text"], *[p for p in pending if p]]).strip()
+            pending = []
+        body = _clean_text(body)
+        if body:
+            turns.append({"speaker": speaker, "text": body})
+    commentary = len(pending)
+    notes = []
+    if preamble:
+        notes.append(f"ignored {preamble} line(s) before the first turn")
+    if commentary:
+        notes.append(f"ignored {commentary} line(s) after the last turn")
+    if drop_truncated and turns and not commentary and not str(text).rstrip().endswith("\n") \
+            and _looks_truncated(turns[-1]["text"]):
+        turns.pop()
+        notes.append("dropped a truncated last turn")
+    if not turns:
+        return ParseResult(error="no 'User 1:' / 'User 2:' line found", notes=notes)
+    speakers = {t["speaker"] for t in turns}
+    if len(speakers) < 2:
+        return ParseResult(turns=turns, error=f"only {next(iter(speakers))} speaks", notes=notes)
+    return ParseResult(turns=turns, notes=notes)
+
+
+def render_conversation(turns: list[dict[str, str]] | list[Any]) -> str:
+    """The `User 1: ...` lines the Generator is asked to write (also how few-shot examples are shown)."""
+    out = []
+    for t in turns:
+        speaker, text = (t["speaker"], t["text"]) if isinstance(t, dict) else (t.speaker, t.text)
+        out.append(f"{speaker.title()}: {text}")
+    return "\n".join(out)
+
+
+def placeholders(text: str) -> list[str]:
+    """Template text left unfilled, e.g. "[User 1's name]" (a third of the released SPC has some)."""
+    return PLACEHOLDER.findall(text)
+
+
+def _split_inline_tags(text: str) -> list[str]:
+    out = []
+    for line in text.split("\n"):
+        m = _LINE_TAG.match(line)
+        if not m:
+            out.append(line)
+            continue
+        first, *rest = _INLINE_TAG.split(m.group("text"))
+        out.extend([line[:m.start("text")] + first, *rest])
+    return out
+
+
+def _match_tag(line: str) -> tuple[str | None, str]:
+    m = _LINE_TAG.match(line)
+    if not m:
+        return None, line
+    ident = _ID_IN_TAG.search(line[:m.start("text")])
+    return f"user {_SPEAKER_NO[ident.group(1).lower()]}", m.group("text")
+
+
+def _clean_text(text: str) -> str:
+    text = " ".join(text.split())
+    text = re.sub(r"^(?:\*\*|__)|(?:\*\*|__)\)?$", "", text).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    if text.startswith("“") and text.endswith("”"):
+        text = text[1:-1].strip()
+    return text
+
+
+def _looks_truncated(text: str) -> bool:
+    return not text.rstrip().endswith(_TERMINAL) and not re.search(r"[\U0001F300-\U0001FAFF]$", text)

@@ -1,0 +1,42 @@
+"""`spc generate` as a function: user generation -> pairing -> conversations, in one run directory.
+
+Each stage is a no-op returning its stored summary once done, so rerunning the same command after a
+crash or a kill continues where it stopped. With `generation.pairs_file` set the user-generation
+stages are skipped and the given pairs are used.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .config import generation_config
+from .iterate import run_conversations
+
+USERGEN_STAGES = ("expand", "profiles", "pairs")
+
+
+def run_generate(ctx: Any, seeds_path: str | None = None) -> dict[str, Any]:
+    """Every stage's summary, plus `seconds` (per stage, this invocation) and `usage` (this invocation)."""
+    gen = generation_config(ctx.config)
+    out: dict[str, Any] = {"stages": {}, "seconds": {}}
+    if not gen.pairs_file:
+        for name, fn in _usergen(seeds_path):
+            start = time.perf_counter()
+            out["stages"][name] = fn(ctx)
+            out["seconds"][name] = round(time.perf_counter() - start, 2)
+    start = time.perf_counter()
+    out["stages"]["conversations"] = run_conversations(ctx)
+    out["seconds"]["conversations"] = round(time.perf_counter() - start, 2)
+    out["usage"] = ctx.usage()
+    return out
+
+
+def _usergen(seeds_path: str | None) -> list[tuple[str, Any]]:
+    try:
+        from ..usergen import run_expand, run_pairs, run_profiles
+    except ImportError as exc:
+        raise RuntimeError(f"user generation is not available ({exc}); set generation.pairs_file to a "
+                           f"Parquet/JSONL file of persona pairs to generate conversations only") from exc
+    return [("expand", lambda ctx: run_expand(ctx, seeds_path=seeds_path)), ("profiles", run_profiles),
+            ("pairs", run_pairs)]

@@ -1,0 +1,96 @@
+"""Which pair is written in which iteration, with which few-shot examples: the stage's job rows.
+
+Planning runs on the driver, is deterministic (run seed, pair ids, previous winners) and is kept
+in the run directory (`conversations/iter-N/plan.json`), so a resumed run, or a run on another
+engine, processes exactly the same jobs in the same batches.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from ..readers import read_records
+from ..records import Skip, stable_id
+from .fewshot import sample_examples
+
+PAIR_FIELDS = ("user1_persona", "user2_persona")
+
+
+class PairsError(ValueError):
+    """The pairs file is missing or malformed; the message names the file and the field."""
+
+
+def load_pairs(path: str | Path) -> list[dict[str, Any]]:
+    """Rows like usergen's `pairs/pairs.parquet`: {pair_id, user1_id, user2_id, user1_persona, user2_persona,
+    similarity}; only the personas are required."""
+    path = Path(path)
+    if not path.is_file():
+        raise PairsError(f"pairs file not found: {path}; run user generation first, or set "
+                         f"generation.pairs_file to a .parquet/.jsonl of persona pairs")
+    rows, skips = read_records(path, dict)
+    if not rows:
+        raise PairsError(f"{path} holds no pairs")
+    for i, row in enumerate(rows):
+        missing = [f for f in PAIR_FIELDS if f not in row]
+        if missing:
+            raise PairsError(f"{path} row {i} lacks {missing}; a pair row needs {list(PAIR_FIELDS)} "
+                             f"(lists of persona sentences)")
+        row["user1_persona"] = _sentences(row["user1_persona"])
+        row["user2_persona"] = _sentences(row["user2_persona"])
+        row.setdefault("user1_id", None)
+        row.setdefault("user2_id", None)
+        row.setdefault("similarity", None)
+        if not row.get("pair_id"):
+            row["pair_id"] = stable_id("pair", *row["user1_persona"], "|", *row["user2_persona"])
+    return rows
+
+
+def usable_pairs(pairs: list[dict[str, Any]], source: str) -> tuple[list[dict[str, Any]], list[Skip]]:
+    """A pair whose personas are empty cannot be checked for faithfulness: a recorded skip."""
+    keep, skips = [], []
+    for p in pairs:
+        empty = [u for u, f in (("user 1", "user1_persona"), ("user 2", "user2_persona")) if not p[f]]
+        if empty:
+            skips.append(Skip(source, f"pair_id={p['pair_id']}", f"{' and '.join(empty)} persona is empty"))
+        else:
+            keep.append(p)
+    return keep, skips
+
+
+def schedule(pairs: list[dict[str, Any]], iterations: int, mode: str, seed: int) -> list[list[dict[str, Any]]]:
+    """'split': a seeded shuffle dealt into `iterations` shares; 'repeat': every pair in every iteration."""
+    if mode == "repeat":
+        return [list(pairs) for _ in range(iterations)]
+    order = sorted(pairs, key=lambda p: p["pair_id"])
+    random.Random(stable_id("schedule", str(seed))).shuffle(order)
+    size, extra = divmod(len(order), iterations)
+    out, start = [], 0
+    for i in range(iterations):
+        end = start + size + (1 if i < extra else 0)
+        out.append(order[start:end])
+        start = end
+    return out
+
+
+def make_jobs(pairs: list[dict[str, Any]], iteration: int, pool: list[dict[str, str]],
+              seeds: list[dict[str, str]], k: int, seed: int) -> list[dict[str, Any]]:
+    jobs = []
+    for p in pairs:
+        examples = sample_examples(pool, k, seed, iteration, p["pair_id"], fallback=seeds)
+        jobs.append({
+            "job_id": stable_id("job", p["pair_id"], str(iteration)), "pair_id": p["pair_id"],
+            "iteration": iteration, "user1_id": p.get("user1_id"), "user2_id": p.get("user2_id"),
+            "user1_persona": list(p["user1_persona"]), "user2_persona": list(p["user2_persona"]),
+            "similarity": p.get("similarity"), "fewshot_ids": [e["id"] for e in examples],
+            "fewshot_texts": [e["text"] for e in examples]})
+    return jobs
+
+
+def _sentences(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.splitlines()
+    return [" ".join(str(v).split()) for v in value if str(v).strip()]

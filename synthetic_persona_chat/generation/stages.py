@@ -1,0 +1,131 @@
+"""The conversation stage as three pure batch maps over rows (lists of dicts).
+
+    jobs --generate_batch--> candidates --critic_batch--> judged --select_batch--> selected
+
+A *job* is one pair in one iteration, with its few-shot examples already drawn (see `plan.py`);
+`generate_batch` fans it out into m *candidate* rows. Each function reads only its arguments and
+the models on `ctx`, returns new rows and never touches the run directory, so the local engine
+(`engine.py`) and a distributed one (Ray Data `map_batches`) run the very same code:
+
+- `generate_batch(jobs, ctx, gen_cfg)`: any batch of jobs (LLM-bound);
+- `critic_batch(candidates, ctx, critic_cfg)`: any batch of candidates (the filter experts);
+- `select_batch(judged, ctx, critic_cfg)`: batches that hold *every* candidate of each pair they
+  touch (group by `job_id`), since the quality experts compare a pair's candidates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..models.llm import GenerationParams
+from ..records import Conversation, stable_id
+from .critic import resolve
+from .critic.quality import majority
+from .parser import parse_conversation
+from .templates import render
+
+
+def generator_params(gen: Any, seed: int) -> GenerationParams:
+    return GenerationParams(n=gen.candidates, max_tokens=gen.max_tokens, temperature=gen.temperature,
+                            top_k=gen.top_k, top_p=gen.top_p, seed=seed)
+
+
+def generator_prompt(job: dict[str, Any], gen: Any) -> str:
+    return render(gen.template, examples=list(job["fewshot_texts"]), user1_persona=list(job["user1_persona"]),
+                  user2_persona=list(job["user2_persona"]), min_turns=gen.min_turns, max_turns=gen.max_turns)
+
+
+def generate_batch(jobs: list[dict[str, Any]], ctx: Any, gen: Any) -> list[dict[str, Any]]:
+    """m candidates per job in one LLM call for the whole batch; each parsed (or given a parse error)."""
+    if not jobs:
+        return []
+    chats = [[{"role": "user", "content": generator_prompt(job, gen)}] for job in jobs]
+    completions = ctx.llm.generate(chats, generator_params(gen, ctx.config.seed))
+    model = f"{ctx.llm.backend}:{ctx.llm.model}"
+    rows = []
+    for job, comp in zip(jobs, completions):
+        shares = _split_tokens(comp.completion_tokens, comp.texts)
+        for i, text in enumerate(comp.texts):
+            parsed = parse_conversation(text)
+            rows.append({
+                "candidate_id": stable_id(job["job_id"], str(i)), "job_id": job["job_id"],
+                "pair_id": job["pair_id"], "iteration": job["iteration"], "candidate_index": i,
+                "user1_id": job.get("user1_id"), "user2_id": job.get("user2_id"),
+                "user1_persona": list(job["user1_persona"]), "user2_persona": list(job["user2_persona"]),
+                "similarity": job.get("similarity"), "fewshot_ids": list(job["fewshot_ids"]),
+                "generator": model, "raw_text": text, **parsed.to_dict(),
+                "prompt_tokens": comp.prompt_tokens // max(len(comp.texts), 1), "completion_tokens": shares[i],
+            })
+    return rows
+
+
+def critic_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any) -> list[dict[str, Any]]:
+    """Every filter expert in config order; a dropped candidate is not shown to later experts."""
+    filters, _ = resolve(critic.experts)
+    out = [{**r, "verdicts": [], "passed": True} for r in rows]
+    for r in out:
+        if r["parse_error"]:
+            r["verdicts"].append({"expert": "parser", "passed": False, "choice": None, "reason": r["parse_error"]})
+            r["passed"] = False
+    for expert in filters:
+        alive = [r for r in out if r["passed"]]
+        if not alive:
+            break
+        for r, verdict in zip(alive, expert.fn(alive, ctx, critic)):
+            r["verdicts"].append(verdict.to_dict())
+            r["passed"] = bool(verdict.passed)
+    return out
+
+
+def select_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any) -> list[dict[str, Any]]:
+    """Per job, the selector experts vote among the survivors; the majority winner is `selected`.
+
+    With no selector configured the first survivor wins. Every candidate of a job gets the job's
+    selector verdicts, `votes` (how many experts chose it) and `selected`.
+    """
+    _, selectors = resolve(critic.experts)
+    out = [{**r, "verdicts": list(r["verdicts"]), "votes": 0, "selected": False} for r in rows]
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in out:
+        groups[r["job_id"]].append(r)
+    survivors = {j: sorted((r for r in g if r["passed"]), key=lambda r: r["candidate_index"])
+                 for j, g in groups.items()}
+    contested = [j for j in groups if survivors[j]]
+    verdicts: dict[str, list] = {j: [] for j in contested}
+    for expert in selectors:
+        for j, vs in zip(contested, expert.fn([survivors[j] for j in contested], ctx, critic)):
+            verdicts[j].extend(vs)
+    for j in contested:
+        indices = [r["candidate_index"] for r in survivors[j]]
+        winner, votes, reason = majority(verdicts[j], indices)
+        summary = {"expert": "vote", "passed": None, "choice": winner, "reason": reason}
+        for r in groups[j]:
+            r["verdicts"].extend(v.to_dict() for v in verdicts[j])
+            r["verdicts"].append(summary)
+            r["votes"] = votes.get(r["candidate_index"], 0)
+            r["selected"] = r["candidate_index"] == winner
+    return out
+
+
+def to_conversation(row: dict[str, Any], run_name: str) -> Conversation:
+    """A selected candidate as the dataset record, with its provenance in `meta`."""
+    return Conversation(
+        user1_persona=list(row["user1_persona"]), user2_persona=list(row["user2_persona"]),
+        turns=[dict(t) for t in row["turns"]], source=f"run:{run_name}", iteration=int(row["iteration"]),
+        meta={"pair_id": row["pair_id"], "pair_similarity": row.get("similarity"), "generator": row["generator"],
+              "verdicts": [dict(v) for v in row["verdicts"]], "candidate_index": int(row["candidate_index"]),
+              "candidate_id": row["candidate_id"], "user1_id": row.get("user1_id"),
+              "user2_id": row.get("user2_id"), "fewshot_ids": list(row["fewshot_ids"]),
+              "parse_notes": list(row.get("parse_notes") or []), "votes": int(row["votes"])})
+
+
+def _split_tokens(total: int, texts: list[str]) -> list[int]:
+    """A completion's tokens cover all n samples: share them by text length (exact per pair)."""
+    lengths = [len(t) for t in texts]
+    whole = sum(lengths)
+    if not whole:
+        return [total // max(len(texts), 1)] * len(texts)
+    shares = [total * n // whole for n in lengths]
+    shares[0] += total - sum(shares)
+    return shares
