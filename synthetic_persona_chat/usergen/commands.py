@@ -1,0 +1,65 @@
+"""`spc personas expand`, `spc profiles`, `spc pair`: the user-generation stages on a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..config import load_config
+from ..context import RunContext
+from ..rundir import RunDir
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ..cli import add_config_args
+
+    personas = sub.add_parser("personas", help="persona attribute pools")
+    psub = personas.add_subparsers(dest="personas_command", metavar="SUBCOMMAND")
+    expand = psub.add_parser("expand", help="cluster seed attributes into categories, induce a query per "
+                                            "category and bootstrap new attributes")
+    expand.add_argument("--seeds", help="seed attributes: .txt (one per line), .csv (expand.seed_column or SPC's "
+                                        "persona columns) or .jsonl; not needed when resuming")
+    _common(expand, add_config_args)
+    expand.set_defaults(func=lambda a: _run(a, "expand"))
+    personas.set_defaults(func=lambda _a: personas.print_help() or 2)
+
+    profiles = sub.add_parser("profiles", help="build consistent user profiles from the expanded pool")
+    _common(profiles, add_config_args)
+    profiles.set_defaults(func=lambda a: _run(a, "profiles"))
+
+    pair = sub.add_parser("pair", help="pair users that share persona categories")
+    _common(pair, add_config_args)
+    pair.set_defaults(func=lambda a: _run(a, "pairs"))
+
+
+def _common(parser: argparse.ArgumentParser, add_config_args) -> None:
+    parser.add_argument("--run-dir", required=True, help="run directory (created, or resumed)")
+    parser.add_argument("--allow-config-change", action="store_true",
+                        help="resume a run whose stored config differs from this one")
+    add_config_args(parser)
+
+
+def _context(args: argparse.Namespace) -> RunContext:
+    run = RunDir(args.run_dir)
+    if (run.path / "config.yaml").exists() and not args.config and not args.overrides:
+        config = run.config()  # resuming: the run's own config
+    else:
+        config = load_config(args.config, args.overrides)
+    return RunContext(config, run.init(config, allow_config_change=args.allow_config_change))
+
+
+def _run(args: argparse.Namespace, stage: str) -> int:
+    from . import run_expand, run_pairs, run_profiles
+
+    ctx = _context(args)
+    try:
+        if stage == "expand":
+            summary = run_expand(ctx, seeds_path=args.seeds)
+        elif stage == "profiles":
+            summary = run_profiles(ctx)
+        else:
+            summary = run_pairs(ctx)
+    finally:
+        ctx.close()
+    print(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
+    return 0

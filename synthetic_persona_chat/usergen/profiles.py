@@ -1,0 +1,107 @@
+"""User profiles: attributes of distinct categories that are neither redundant nor contradictory.
+
+Users are built side by side, one candidate attribute per user per step, so the
+contradiction checks of a whole step go to the checker as one batch (an NLI
+cross-encoder or the LLM judge). Each user draws from its own RNG seeded by
+(seed, user number): a profile does not depend on batch or chunk size, and a rerun
+builds the same users. Every rejected candidate is kept with its reason.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..records import Profile
+
+ScoreFn = Callable[[list[str], list[str]], np.ndarray]  # (premises, hypotheses) -> contradiction scores
+
+
+@dataclass
+class _User:
+    number: int
+    rng: random.Random
+    chosen: list[int] = field(default_factory=list)
+    cats: set = field(default_factory=set)
+    tries: int = 0
+    exhausted: bool = False
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+
+def build_profiles(texts: list[str], categories: list[int], vectors: np.ndarray, user_numbers: list[int],
+                   contradiction_scores: ScoreFn, seed: int = 0, profile_size: int = 5, min_size: int = 3,
+                   max_tries: int = 25, redundancy_threshold: float = 0.9,
+                   contradiction_threshold: float = 0.5) -> dict[str, list]:
+    """{"profiles": [Profile rows], "rejections": [rows], "skipped": [(user number, reason)]}."""
+    if len(set(categories)) < min_size:
+        raise ValueError(f"the pool has {len(set(categories))} categories; profiles need at least "
+                         f"profiles.min_size={min_size} distinct categories")
+    users = [_User(u, random.Random(f"{seed}:user:{u}")) for u in user_numbers]
+    while True:
+        active = [u for u in users if len(u.chosen) < profile_size and u.tries < max_tries and not u.exhausted]
+        if not active:
+            break
+        proposals = [(u, _draw(u, categories)) for u in active]
+        pending = []
+        for user, cand in proposals:
+            if cand is None:
+                user.exhausted = True
+                continue
+            if user.chosen:
+                sims = vectors[user.chosen] @ vectors[cand]
+                worst = int(np.argmax(sims))
+                if sims[worst] > redundancy_threshold:
+                    user.rejections.append({"attribute": texts[cand], "reason": "redundant",
+                                            "against": texts[user.chosen[worst]],
+                                            "score": round(float(sims[worst]), 4)})
+                    continue
+            pending.append((user, cand))
+        premises, hyps, owner = [], [], []
+        for k, (user, cand) in enumerate(pending):
+            for have in user.chosen:
+                premises.append(texts[have])
+                hyps.append(texts[cand])
+                owner.append(k)
+        scores = np.asarray(contradiction_scores(premises, hyps)) if premises else np.zeros(0)
+        worst_score: dict[int, tuple[float, str]] = {}
+        for k, p, s in zip(owner, premises, scores):
+            if s > contradiction_threshold and s > worst_score.get(k, (-1.0, ""))[0]:
+                worst_score[k] = (float(s), p)
+        for k, (user, cand) in enumerate(pending):
+            if k in worst_score:
+                score, against = worst_score[k]
+                user.rejections.append({"attribute": texts[cand], "reason": "contradiction",
+                                        "against": against, "score": round(score, 4)})
+            else:
+                user.chosen.append(cand)
+                user.cats.add(categories[cand])
+    return _collect(users, texts, categories, min_size)
+
+
+def _draw(user: _User, categories: list[int], attempts: int = 64) -> int | None:
+    """A random pool attribute from a category the user does not hold yet (None: none found)."""
+    user.tries += 1
+    n = len(categories)
+    for _ in range(attempts):
+        i = user.rng.randrange(n)
+        if categories[i] not in user.cats:
+            return i
+    free = [i for i in range(n) if categories[i] not in user.cats]
+    return user.rng.choice(free) if free else None
+
+
+def _collect(users: list[_User], texts: list[str], categories: list[int], min_size: int) -> dict[str, list]:
+    profiles, rejections, skipped = [], [], []
+    for user in users:
+        if len(user.chosen) < min_size:
+            skipped.append((user.number, f"only {len(user.chosen)} consistent attributes after "
+                                         f"{user.tries} tries (profiles.min_size={min_size})"))
+            continue
+        profile = Profile(attributes=[texts[i] for i in user.chosen],
+                          categories=[int(categories[i]) for i in user.chosen])
+        profiles.append({**profile.to_dict(), "user": user.number})
+        rejections.extend({"profile_id": profile.id, **r} for r in user.rejections)
+    return {"profiles": profiles, "rejections": rejections, "skipped": skipped}

@@ -1,0 +1,1 @@
+"""Prompt templates of user generation (data files, shipped with the package)."""

@@ -1,0 +1,52 @@
+"""Query induction: one LLM-written question per persona category ("What do you do for a living?").
+
+The LLM sees the attributes nearest the category's centroid. When its answer holds no
+usable question (empty, chatter, no '?'), a fallback query built from the category's
+most central attribute is used and the reason is kept, so the category still grows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..models.llm import LLM, GenerationParams
+from .clustering import centroids
+from .parsing import parse_query
+from .templates import render
+
+TEMPLATE = "query.j2"
+
+
+def query_requests(texts: list[str], vectors: np.ndarray, labels: np.ndarray, categories: list[int],
+                   num_examples: int) -> list[dict[str, Any]]:
+    """One row per category: {category, examples} with the `num_examples` attributes nearest its centroid."""
+    cents = centroids(vectors, labels)
+    rows = []
+    for c in categories:
+        idx = np.flatnonzero(labels == c)
+        order = idx[np.argsort(-(vectors[idx] @ cents[c]), kind="stable")]
+        rows.append({"category": int(c), "examples": [texts[i] for i in order[:num_examples]]})
+    return rows
+
+
+def fallback_query(examples: list[str]) -> str:
+    return f'What else would someone who says "{examples[0]}" tell you about themselves?'
+
+
+def induce_queries_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationParams
+                         ) -> list[dict[str, Any]]:
+    """Rows {category, examples} -> + {query, source ("llm" | "fallback"), reason, raw}. A pure batch map."""
+    chats = [[{"role": "user", "content": render(TEMPLATE, examples=r["examples"])}] for r in rows]
+    answers = llm.generate(chats, params)
+    out = []
+    for row, answer in zip(rows, answers):
+        raw = answer.texts[0] if answer.texts else ""
+        query, why = parse_query(raw)
+        if query is None:
+            out.append({**row, "query": fallback_query(row["examples"]), "source": "fallback",
+                        "reason": why, "raw": raw})
+        else:
+            out.append({**row, "query": query, "source": "llm", "reason": None, "raw": raw})
+    return out

@@ -1,0 +1,307 @@
+"""The three user-generation stages over a run directory: expand, profiles, pairs.
+
+Each stage returns its summary, is a no-op returning the stored summary once done, and
+resumes after a kill: expansion checkpoints the seed pool with its categories and
+queries (round 0) and every bootstrapping round; profiles checkpoint every chunk of
+users; LLM answers are cached per run by `ctx.llm`, so nothing paid for is asked twice.
+
+    expand/attributes.parquet   PersonaAttribute rows (seed + generated)
+    expand/categories.parquet   {category, query, size, seed_size}
+    expand/queries.parquet      {category, query, source, reason, raw, examples}
+    expand/report.json|md       expansion figures, seed vs expanded, per round
+    expand/round_NNN.parquet|json   checkpoints
+    profiles/profiles.parquet   Profile rows; profiles/rejections.parquet {profile_id, attribute, reason, against, score}
+    pairs/pairs.parquet         {pair_id, user1_id, user2_id, user1_persona, user2_persona, similarity}
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from ..context import RunContext
+from ..models.llm import GenerationParams
+from ..records import PersonaAttribute, Skip, stable_id
+from .bootstrap import bootstrap_batch, bootstrap_requests, filter_candidates
+from .clustering import cluster_embeddings
+from .config import ExpandConfig, PairingConfig, ProfilesConfig
+from .pairing import greedy_pairs, pairing_report, shared_category_counts
+from .profiles import build_profiles
+from .queries import induce_queries_batch, query_requests
+from .report import expansion_report, pool_figures, report_markdown
+from .seeds import LineRules, SeedFormatError, clean_seeds, read_seed_file
+from .templates import template_source
+
+log = logging.getLogger(__name__)
+
+EXPAND, PROFILES, PAIRS = "expand", "profiles", "pairs"
+LLM_BATCH = 8  # prompts per LLM call between progress updates
+
+ATTRIBUTE_SCHEMA = pa.schema([("text", pa.string()), ("category", pa.int64()), ("query", pa.string()),
+                              ("origin", pa.string()), ("round", pa.int64()), ("id", pa.string())])
+CATEGORY_SCHEMA = pa.schema([("category", pa.int64()), ("query", pa.string()), ("size", pa.int64()),
+                             ("seed_size", pa.int64())])
+PROFILE_SCHEMA = pa.schema([("attributes", pa.list_(pa.string())), ("categories", pa.list_(pa.int64())),
+                            ("id", pa.string())])
+REJECTION_SCHEMA = pa.schema([("profile_id", pa.string()), ("attribute", pa.string()), ("reason", pa.string()),
+                              ("against", pa.string()), ("score", pa.float64())])
+PAIR_SCHEMA = pa.schema([("pair_id", pa.string()), ("user1_id", pa.string()), ("user2_id", pa.string()),
+                         ("user1_persona", pa.list_(pa.string())), ("user2_persona", pa.list_(pa.string())),
+                         ("similarity", pa.int64())])
+
+
+# -- expand ------------------------------------------------------------------------------------
+def run_expand(ctx: RunContext, seeds_path: str | Path | None = None, seeds: list[str] | None = None
+               ) -> dict[str, Any]:
+    """Seeds -> categories with queries -> R bootstrapping rounds -> attributes, categories, report."""
+    run = ctx.run
+    if run.is_done(EXPAND):
+        return run.stage_summary(EXPAND)
+    cfg = ctx.config.section(EXPAND, ExpandConfig)
+    for name in ("query.j2", "bootstrap.j2"):
+        run.record_prompt(f"usergen_{name}", template_source(name))
+    pool, queries, base_info = _base_pool(ctx, cfg, seeds_path, seeds)
+    seed_count = len(pool)
+    rounds: list[dict[str, Any]] = []
+    for r in range(1, cfg.rounds + 1):
+        name = f"round_{r:03d}"
+        if run.has_records(EXPAND, name) and run.read_json(f"{EXPAND}/{name}.json"):
+            added, info = run.read_records(EXPAND, name), run.read_json(f"{EXPAND}/{name}.json")
+            log.info("round %d: resumed from checkpoint (%d added)", r, len(added))
+        else:
+            added, info = _bootstrap_round(ctx, cfg, pool, queries, r)
+            run.write_json(f"{EXPAND}/{name}.json", info)
+            run.write_records(EXPAND, name, added, schema=ATTRIBUTE_SCHEMA)
+        pool.extend(added)
+        rounds.append(info)
+    return _finish_expand(ctx, cfg, pool, seed_count, queries, base_info, rounds)
+
+
+def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[list[dict], dict[int, str], dict]:
+    """Round 0: the seed attributes with their category and query (checkpointed)."""
+    run = ctx.run
+    if run.has_records(EXPAND, "round_000") and run.read_json(f"{EXPAND}/round_000.json"):
+        rows = run.read_records(EXPAND, "round_000")
+        return rows, _queries_of(run.read_records(EXPAND, "queries")), run.read_json(f"{EXPAND}/round_000.json")
+    texts, skips = _read_seeds(ctx, cfg, seeds_path, seeds)
+    vecs = ctx.embedder.encode(texts, show_progress=len(texts) > 1000)
+    labels = cluster_embeddings(vecs, cfg.distance_threshold, cfg.exact_limit, cfg.partition_size, ctx.config.seed)
+    sizes = np.bincount(labels)
+    eligible = [int(c) for c in range(len(sizes)) if sizes[c] >= cfg.min_cluster_size]
+    chosen = eligible[: cfg.max_queries] if cfg.max_queries is not None else eligible
+    log.info("%d seeds -> %d categories; inducing %d queries", len(texts), len(sizes), len(chosen))
+    requests = query_requests(texts, vecs, labels, chosen, cfg.query_examples)
+    params = GenerationParams(max_tokens=cfg.query_max_tokens, temperature=0.0, top_k=1, n=1,
+                              seed=ctx.config.seed)
+    induced = _batched(requests, lambda b: induce_queries_batch(b, ctx.llm, params), "query induction")
+    if induced and all(not q["raw"].strip() for q in induced):
+        raise RuntimeError(f"the LLM ({ctx.llm.describe().get('model')}) returned nothing for all "
+                           f"{len(induced)} query prompts; check models.llm with `spc models check`")
+    queries = _queries_of(induced)
+    rows = [PersonaAttribute(t, category=int(c), query=queries.get(int(c)), origin="seed", round=0).to_dict()
+            for t, c in zip(texts, labels)]
+    info = {"seeds": len(texts), "seed_lines_skipped": len(skips),
+            "skip_reasons": dict(Counter(s.reason.split(" of ")[0] for s in skips)),
+            "categories": int(len(sizes))}
+    run.add_skips(EXPAND, skips)
+    run.write_records(EXPAND, "queries", induced)
+    run.write_records(EXPAND, "round_000", rows, schema=ATTRIBUTE_SCHEMA)
+    run.write_json(f"{EXPAND}/round_000.json", info)
+    return rows, queries, info
+
+
+def _read_seeds(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[list[str], list[Skip]]:
+    rules = LineRules(cfg.min_words, cfg.max_words, cfg.max_chars)
+    if seeds is not None:
+        texts, skips = clean_seeds([(f"item {i}", str(t)) for i, t in enumerate(seeds)], "seeds argument", rules)
+        source = "the seeds argument"
+    elif seeds_path:
+        texts, skips = read_seed_file(seeds_path, cfg.seed_column, rules)
+        source = str(seeds_path)
+    else:
+        raise SeedFormatError("no seed attributes: pass --seeds FILE (.txt/.csv/.jsonl)")
+    if not texts:
+        reasons = Counter(s.reason.split(" of ")[0] for s in skips)
+        raise SeedFormatError(f"no usable seed attribute in {source} ({len(skips)} lines skipped: "
+                              f"{dict(reasons)}); give one attribute sentence per line")
+    if cfg.max_seeds is not None and len(texts) > cfg.max_seeds:
+        keep = sorted(random.Random(f"{ctx.config.seed}:seeds").sample(range(len(texts)), cfg.max_seeds))
+        texts = [texts[i] for i in keep]
+    if len(texts) < 2:
+        raise SeedFormatError(f"{source} holds {len(texts)} usable seed attribute(s); expansion needs at least 2")
+    return texts, skips
+
+
+def _queries_of(rows: list[dict[str, Any]]) -> dict[int, str]:
+    return {int(r["category"]): r["query"] for r in rows if r.get("query")}
+
+
+def _batched(rows: list[dict], fn, desc: str) -> list[dict]:
+    out: list[dict] = []
+    with tqdm(total=len(rows), desc=desc, unit="prompt", disable=len(rows) < 2 * LLM_BATCH) as bar:
+        for s in range(0, len(rows), LLM_BATCH):
+            out.extend(fn(rows[s:s + LLM_BATCH]))
+            bar.update(min(LLM_BATCH, len(rows) - s))
+    return out
+
+
+def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queries: dict[int, str], r: int
+                     ) -> tuple[list[dict], dict[str, Any]]:
+    room = None if cfg.max_attributes is None else max(cfg.max_attributes - len(pool), 0)
+    info: dict[str, Any] = {"round": r, "prompts": 0, "candidates": 0, "added": 0, "pool": len(pool), "drops": {}}
+    if room == 0 or not queries:
+        info["stopped"] = "pool cap reached" if room == 0 else "no category has a query"
+        return [], info
+    rules = LineRules(cfg.min_words, cfg.max_words, cfg.max_chars)
+    requests = bootstrap_requests(pool, queries, cfg.k, r, ctx.config.seed)
+    params = GenerationParams(max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_k=cfg.top_k,
+                              n=cfg.samples_per_query, seed=ctx.config.seed + r)
+    results = _batched(requests, lambda b: bootstrap_batch(b, ctx.llm, params, rules, cfg.num_new),
+                       f"bootstrap round {r}")
+    drops: Counter = Counter()
+    for row in results:
+        drops.update(row["drops"])
+    if results and drops.get("empty_output", 0) == len(results) * cfg.samples_per_query:
+        raise RuntimeError(f"the LLM returned nothing for all {len(results)} prompts of round {r}; "
+                           f"check models.llm with `spc models check`")
+    texts = [p["text"] for p in pool]
+    survivors, more = filter_candidates(results, texts, ctx.embedder.encode(texts), ctx.embedder.encode,
+                                        cfg.redundancy_threshold, room)
+    drops.update(more)
+    added = [PersonaAttribute(s["text"], category=s["category"], query=s["query"], origin="generated",
+                              round=r).to_dict() for s in survivors]
+    info.update(prompts=len(results), candidates=sum(len(x["candidates"]) for x in results), added=len(added),
+                pool=len(pool) + len(added), drops=dict(sorted(drops.items())))
+    log.info("round %d: %d prompts, %d candidates, %d added (pool %d), drops %s", r, info["prompts"],
+             info["candidates"], info["added"], info["pool"], info["drops"])
+    return added, info
+
+
+def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], seed_count: int,
+                   queries: dict[int, str], base_info: dict, rounds: list[dict]) -> dict[str, Any]:
+    run = ctx.run
+    texts = [p["text"] for p in pool]
+    cats = [int(p["category"]) for p in pool]
+    vecs = ctx.embedder.encode(texts)
+    seed_fig = pool_figures(texts[:seed_count], cats[:seed_count], vecs[:seed_count])
+    exp_fig = pool_figures(texts, cats, vecs)
+    seed_fig["categories_reclustered"] = seed_fig["categories"]
+    exp_fig["categories_reclustered"] = int(cluster_embeddings(
+        vecs, cfg.distance_threshold, cfg.exact_limit, cfg.partition_size, ctx.config.seed).max() + 1)
+    qrows = run.read_records(EXPAND, "queries")
+    qsum = {"induced": sum(q["source"] == "llm" for q in qrows),
+            "fallback": sum(q["source"] == "fallback" for q in qrows),
+            "fallback_reasons": dict(Counter(q["reason"] for q in qrows if q["reason"])),
+            "categories_without_query": len(set(cats)) - len(queries)}
+    report = expansion_report(seed_fig, exp_fig, rounds, qsum, base_info.get("seed_lines_skipped", 0))
+    size, seed_size = Counter(cats), Counter(cats[:seed_count])
+    categories = [{"category": c, "query": queries.get(c), "size": size[c], "seed_size": seed_size[c]}
+                  for c in sorted(size)]
+    run.write_records(EXPAND, "attributes", pool, schema=ATTRIBUTE_SCHEMA)
+    run.write_records(EXPAND, "categories", categories, schema=CATEGORY_SCHEMA)
+    run.write_json(f"{EXPAND}/report.json", report)
+    (run.stage_dir(EXPAND) / "report.md").write_text(report_markdown(report), encoding="utf-8")
+    drops: Counter = Counter()
+    for r in rounds:
+        drops.update(r["drops"])
+    summary = {"seed_attributes": seed_count, "attributes": len(pool), "categories": len(size),
+               "queries": len(queries), "rounds": len(rounds), "drops": dict(sorted(drops.items())),
+               "seed_lines_skipped": base_info.get("seed_lines_skipped", 0), "llm_usage": ctx.usage()}
+    run.mark_done(EXPAND, summary)
+    log.info("expand: %d seeds -> %d attributes in %d categories (%d queries); drops %s", seed_count,
+             len(pool), len(size), len(queries), summary["drops"])
+    return run.stage_summary(EXPAND)
+
+
+# -- profiles ----------------------------------------------------------------------------------
+def run_profiles(ctx: RunContext) -> dict[str, Any]:
+    """Expanded pool -> `num_users` consistent profiles (chunks checkpointed)."""
+    run = ctx.run
+    if run.is_done(PROFILES):
+        return run.stage_summary(PROFILES)
+    cfg = ctx.config.section(PROFILES, ProfilesConfig)
+    pool = run.read_records(EXPAND, "attributes")
+    texts = [p["text"] for p in pool]
+    cats = [int(p["category"]) if p["category"] is not None else -1 - i for i, p in enumerate(pool)]
+    vecs = ctx.embedder.encode(texts)
+    checker = ctx.nli
+    profiles, rejections, skipped = [], [], []
+    starts = range(0, cfg.num_users, cfg.chunk_size)
+    for ci, start in enumerate(tqdm(starts, desc="profiles", unit="chunk", disable=len(starts) < 2)):
+        name = f"chunk_{ci:05d}"
+        stage = f"{PROFILES}/chunks"
+        if not run.has_records(stage, f"profiles_{ci:05d}"):
+            users = list(range(start, min(start + cfg.chunk_size, cfg.num_users)))
+            out = build_profiles(texts, cats, vecs, users, checker.scores, ctx.config.seed, cfg.profile_size,
+                                 cfg.min_size, cfg.max_tries, cfg.redundancy_threshold,
+                                 cfg.contradiction_threshold)
+            run.write_records(stage, f"rejections_{ci:05d}", out["rejections"], schema=REJECTION_SCHEMA)
+            run.write_json(f"{stage}/skipped_{ci:05d}.json", out["skipped"])
+            run.write_records(stage, f"profiles_{ci:05d}", out["profiles"],
+                              schema=PROFILE_SCHEMA.append(pa.field("user", pa.int64())))
+            log.debug("%s: %d profiles", name, len(out["profiles"]))
+        profiles.extend(run.read_records(stage, f"profiles_{ci:05d}"))
+        rejections.extend(run.read_records(stage, f"rejections_{ci:05d}"))
+        skipped.extend(run.read_json(f"{stage}/skipped_{ci:05d}.json", default=[]))
+    unique, seen = [], set()
+    for p in profiles:
+        if p["id"] in seen:
+            skipped.append((p["user"], "duplicate profile"))
+            continue
+        seen.add(p["id"])
+        unique.append({"attributes": p["attributes"], "categories": p["categories"], "id": p["id"]})
+    if not unique:
+        raise RuntimeError(f"no profile could be built from {len(pool)} attributes; lower profiles.min_size "
+                           f"or expand the pool")
+    run.write_records(PROFILES, "profiles", unique, schema=PROFILE_SCHEMA)
+    run.write_records(PROFILES, "rejections", rejections, schema=REJECTION_SCHEMA)
+    run.add_skips(PROFILES, [Skip(PROFILES, f"user {u}", why) for u, why in skipped])
+    summary = {"users_requested": cfg.num_users, "profiles": len(unique), "skipped_users": len(skipped),
+               "mean_size": round(float(np.mean([len(p["attributes"]) for p in unique])), 3),
+               "rejections": dict(Counter(r["reason"] for r in rejections)),
+               "checker": checker.describe(), "llm_usage": ctx.usage()}
+    run.mark_done(PROFILES, summary)
+    log.info("profiles: %d built, %d skipped, rejections %s, checker %s", len(unique), len(skipped),
+             summary["rejections"], summary["checker"].get("kind"))
+    return run.stage_summary(PROFILES)
+
+
+# -- pairs -------------------------------------------------------------------------------------
+def run_pairs(ctx: RunContext) -> dict[str, Any]:
+    """Profiles -> pairs sharing >= `min_shared` categories, each user in <= `max_degree` pairs."""
+    run = ctx.run
+    if run.is_done(PAIRS):
+        return run.stage_summary(PAIRS)
+    cfg = ctx.config.section("pairing", PairingConfig)
+    profiles = run.read_records(PROFILES, "profiles")
+    if len(profiles) < 2:
+        raise RuntimeError(f"pairing needs at least 2 profiles, {run.path / PROFILES} holds {len(profiles)}")
+    user_of, cat_of, slot_text = [], [], []
+    for u, p in enumerate(profiles):
+        for text, cat in zip(p["attributes"], p["categories"] or [None] * len(p["attributes"])):
+            user_of.append(u)
+            cat_of.append(-1 if cat is None else int(cat))
+            slot_text.append(text)
+    vecs = ctx.embedder.encode(slot_text)
+    counts = shared_category_counts(np.array(user_of), np.array(cat_of), vecs, len(profiles), cfg.share_threshold)
+    chosen = greedy_pairs(counts, cfg.min_shared, cfg.max_degree, cfg.max_pairs, ctx.config.seed)
+    rows = [{"pair_id": stable_id("pair", profiles[a]["id"], profiles[b]["id"]),
+             "user1_id": profiles[a]["id"], "user2_id": profiles[b]["id"],
+             "user1_persona": profiles[a]["attributes"], "user2_persona": profiles[b]["attributes"],
+             "similarity": s} for a, b, s in chosen]
+    run.write_records(PAIRS, "pairs", rows, schema=PAIR_SCHEMA)
+    report = {**pairing_report(counts, chosen, len(profiles)), "config": vars(cfg)}
+    run.write_json(f"{PAIRS}/report.json", report)
+    summary = {k: report[k] for k in ("users", "pairs", "unpaired_users", "similarity_histogram_pairs")}
+    run.mark_done(PAIRS, {**summary, "min_shared": cfg.min_shared, "max_degree": cfg.max_degree})
+    log.info("pairs: %d pairs among %d users, %d unpaired", len(rows), len(profiles), report["unpaired_users"])
+    if not rows:
+        log.warning("no pair reached pairing.min_shared=%d; lower it or build more profiles", cfg.min_shared)
+    return run.stage_summary(PAIRS)
