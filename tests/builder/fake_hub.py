@@ -150,8 +150,9 @@ def _handler(hub: FakeHub):
         def create_repo(self, query) -> None:
             data = json.loads(self._body())
             repo_id = f"{data.get('organization') or 'user'}/{data['name']}"
-            if repo_id in hub.repos:
-                return self._error(409, "You already created this dataset repo")
+            if repo_id in hub.repos:  # the Hub answers 409 with the repo's url
+                return self._json(409, {"error": "You already created this dataset repo",
+                                        "url": f"{hub.url}/datasets/{repo_id}"})
             hub.new_repo(repo_id, data.get("visibility") == "private" or bool(data.get("private")))
             self._json(200, {"url": f"{hub.url}/datasets/{repo_id}", "name": repo_id})
 

@@ -1,0 +1,73 @@
+import json
+
+import datasets
+import pytest
+import yaml
+
+from synthetic_persona_chat.builder.card import BEGIN, END
+from synthetic_persona_chat.builder.export import CONFIGS, ExportError, export
+from synthetic_persona_chat.builder.spc_builder import SyntheticPersonaChat
+from synthetic_persona_chat.cli import main
+
+
+def _front_matter(text):
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_round_trip_run_dir_through_stock_load_dataset(run_dir, tmp_path):
+    out = tmp_path / "export"
+    result = export(run_dir, out, version="0.3.0")
+    assert set(result.rows) == set(CONFIGS) and not result.skipped_configs
+    for config in CONFIGS:
+        builder = SyntheticPersonaChat(config_name=config, data_dir=str(run_dir), cache_dir=str(tmp_path / "c1"))
+        builder.download_and_prepare()
+        expected = builder.as_dataset()
+        loaded = datasets.load_dataset(str(out), config, cache_dir=str(tmp_path / "c2"))  # stock: no code of ours
+        assert set(loaded) == set(expected)
+        for split in expected:
+            assert loaded[split].features == expected[split].features
+            assert loaded[split].to_list() == expected[split].to_list()
+    card = (out / "README.md").read_text()
+    meta = _front_matter(card)
+    assert meta["license"] == "cc-by-4.0" and [c["config_name"] for c in meta["configs"]] == list(CONFIGS)
+    for needle in ("smollm2", "faithfulness | 75.0%", "iterations: 3", "no 'User 2:' line in candidate",
+                   "2312.10007", "CC BY 4.0", "| synthetic | 40 |", "| 0.3.0 |"):
+        assert needle in card, needle
+    manifest = json.loads((out / "spc_export.json").read_text())
+    assert manifest["version"] == "0.3.0" and manifest["rows"]["full"] == {"train": 20, "synthetic": 40}
+
+
+def test_cli_build_release_card_and_user_metadata_kept(spc_test_only, tmp_path, capsys):
+    out = tmp_path / "spc"
+    assert main(["build", str(spc_test_only), "--out", str(out), "--configs", "full,conversations"]) == 0
+    assert "full: test 967" in capsys.readouterr().out
+    card = (out / "README.md").read_text()
+    assert "| read | empty conversation | 1 | Synthetic-Persona-Chat_test.csv row 510 |" in card
+    assert datasets.load_dataset(str(out), "full", cache_dir=str(tmp_path / "c"))["test"].num_rows == 967
+    # the user edits the card; a rebuild of the same version keeps their metadata and text
+    meta = _front_matter(card)
+    meta.update(license="other", my_key="kept")
+    body = card.split("---\n", 2)[2]
+    (out / "README.md").write_text("---\n" + yaml.safe_dump(meta) + "---\nMy intro.\n" + body + "\nMy notes.\n")
+    assert main(["build", str(spc_test_only), "--out", str(out), "--configs", "full"]) == 0
+    card = (out / "README.md").read_text()
+    meta = _front_matter(card)
+    assert meta["license"] == "other" and meta["my_key"] == "kept"
+    assert [c["config_name"] for c in meta["configs"]] == ["full"]  # configs always match the files
+    assert "My intro." in card and "My notes." in card and card.count(BEGIN) == 1 and card.count(END) == 1
+    assert not (out / "conversations").exists()
+
+
+def test_export_folder_with_another_version_is_refused(spc_test_only, tmp_path, capsys):
+    out = tmp_path / "spc"
+    export(spc_test_only, out, version="1.0.0", configs=("full",))
+    with pytest.raises(ExportError, match=r"spc_export\.json says .* already holds version 1\.0\.0.*--overwrite"):
+        export(spc_test_only, out, version="1.1.0", configs=("full",))
+    assert main(["build", str(spc_test_only), "--out", str(out), "--version", "1.1.0", "--configs", "full"]) == 1
+    assert "spc_export.json" in capsys.readouterr().err
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ExportError, match=r"holds files not written by `spc build` \(notes\.txt\)"):
+        export(spc_test_only, tmp_path / "other", configs=("full",))
+    export(spc_test_only, out, version="1.1.0", configs=("full",), overwrite=True)
+    assert json.loads((out / "spc_export.json").read_text())["version"] == "1.1.0"

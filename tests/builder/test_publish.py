@@ -1,0 +1,94 @@
+"""`spc push` with the real huggingface_hub client over real HTTP to a local fake Hub, then stock
+`load_dataset("ns/name", config)` from it. Client processes are children with HF_ENDPOINT set."""
+
+import json
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from synthetic_persona_chat.builder.export import export
+
+from .conftest import subprocess_env
+from .fake_hub import FakeHub
+
+TOKEN = "hf_fake_token_never_logged_0123456789"
+LOAD = """
+import json, sys, datasets
+ds = datasets.load_dataset(sys.argv[1], sys.argv[2], revision=sys.argv[3])
+json.dump({split: ds[split].to_list() for split in ds}, open(sys.argv[4], "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(run_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pub") / "export"
+    export(run_dir, out, version="1.0.0", configs=("full", "nup", "personas"))
+    return out
+
+
+@pytest.fixture
+def hub():
+    with FakeHub() as hub:
+        yield hub
+
+
+def spc(args, hub, tmp_path):
+    env = subprocess_env(HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_TOKEN=TOKEN, HF_HOME=str(tmp_path / "hf"))
+    return subprocess.run([sys.executable, "-m", "synthetic_persona_chat.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_push_then_stock_load_dataset(exported, hub, tmp_path):
+    r = spc(["push", str(exported), "--repo", "me/personas"], hub, tmp_path)
+    assert r.returncode == 0, r.stderr
+    repo = hub.repos["me/personas"]
+    assert list(repo.tags) == ["v1.0.0"] and repo.tags["v1.0.0"] == repo.branches["main"]
+    assert len(repo.commits) == 2  # the repo's initial commit + ONE upload commit
+    assert [m for m in repo.messages.values()][-1] == "Publish v1.0.0"
+    assert all(auth == f"Bearer {TOKEN}" for method, path, auth in hub.requests if path.startswith("/api/"))
+    assert TOKEN not in r.stdout + r.stderr
+    for f in [*exported.rglob("*"), *(tmp_path / "hf").rglob("*")]:
+        assert not f.is_file() or TOKEN.encode() not in f.read_bytes(), f
+
+    env = subprocess_env(HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HOME=str(tmp_path / "hf2"))
+    for config in ("full", "nup"):
+        rows_file = tmp_path / f"{config}.json"
+        r = subprocess.run([sys.executable, "-c", LOAD, "me/personas", config, "v1.0.0", str(rows_file)], env=env,
+                           capture_output=True, text=True, timeout=180, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr[-3000:]
+        loaded = json.loads(rows_file.read_text())
+        local = {p.name.split("-")[0]: pq.read_table(p).to_pylist() for p in (exported / config).glob("*.parquet")}
+        assert loaded == local
+
+    again = spc(["push", str(exported), "--repo", "me/personas"], hub, tmp_path)
+    assert again.returncode == 0 and "already holds this export" in again.stdout
+    assert len(repo.commits) == 2
+
+
+def test_failed_commit_publishes_nothing_and_retry_succeeds(exported, hub, tmp_path):
+    dry = spc(["push", str(exported), "--repo", "me/retry", "--dry-run"], hub, tmp_path)
+    assert dry.returncode == 0 and "nup/synthetic-00000-of-00001.parquet" in dry.stdout and not hub.requests
+
+    hub.fail_commits = 1
+    r = spc(["push", str(exported), "--repo", "me/retry", "--revision", "v1.0.0"], hub, tmp_path)
+    assert r.returncode == 1 and "nothing was published" in r.stderr and "rerun the same command" in r.stderr
+    repo = hub.repos["me/retry"]
+    assert repo.tags == {} and len(repo.commits) == 1  # no tag, no half commit
+
+    r = spc(["push", str(exported), "--repo", "me/retry", "--revision", "v1.0.0"], hub, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert list(repo.tags) == ["v1.0.0"] and len(repo.commits) == 2
+    snapshot = repo.commits[repo.tags["v1.0.0"]]
+    assert {"README.md", "spc_export.json", "full/train-00000-of-00001.parquet"} <= set(snapshot)
+
+    # a published version never changes: other data under the same tag is refused
+    other = tmp_path / "other-export"
+    export(_run_of(exported), other, version="1.0.0", configs=("full",))
+    r = spc(["push", str(other), "--repo", "me/retry"], hub, tmp_path)
+    assert r.returncode == 1 and "already has tag v1.0.0 with other data" in r.stderr
+
+
+def _run_of(exported):
+    return json.loads((exported / "spc_export.json").read_text())["source"]["location"]
