@@ -12,6 +12,7 @@ prints or stores it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -112,8 +113,6 @@ def _already_tagged(api, plan: PublishPlan, target: str, url: str) -> PublishRes
     from huggingface_hub import hf_hub_download
 
     try:
-        import json
-
         path = hf_hub_download(plan.repo_id, MANIFEST, repo_type="dataset", revision=target,
                                endpoint=getattr(api, "endpoint", None))
         remote = json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint")

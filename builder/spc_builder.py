@@ -22,6 +22,8 @@ from typing import Any, Iterator
 import datasets
 from datasets.builder import Key
 
+from synthetic_persona_chat.records import PersonaAttribute
+
 from .nup import NUM_CANDIDATES, nup_examples
 from .sources import PERSONA_CHAT_SPLITS, SPC_FILES, Source, SourceError, load_source, meta_json, read_spc_files
 
@@ -194,8 +196,6 @@ def persona_rows(source: Source) -> list[dict[str, Any]]:
     if source.kind == "run":
         raise SourceError(f"{source.location}/expand/attributes.parquet is missing: the 'personas' config needs "
                           f"the user generation stage; run it on this run directory, or skip this config")
-    from synthetic_persona_chat.records import PersonaAttribute
-
     seen, rows = set(), []
     for split, conversations in source.conversations.items():
         origin = "generated" if split == "synthetic" else "seed"
