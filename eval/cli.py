@@ -1,0 +1,205 @@
+"""`spc eval nup | quality | report`: the evaluation suite from the command line.
+
+    spc eval nup --out OUT --preset small --spc ../shared/data/spc \\
+        [--spc-train Synthetic-Persona-Chat_valid.csv] [--persona-chat-train train_self_original.txt] \\
+        [--persona-chat-test valid_self_original.txt | hub:ID@validation] [--run RUN] [--push NAMESPACE]
+    spc eval quality --out OUT --dataset spc=../shared/data/spc/Synthetic-Persona-Chat_test.csv \\
+        --dataset run=RUN [--dataset persona-chat=valid_self_original.txt --real persona-chat --synthetic run]
+    spc eval report OUT
+
+Full NUP settings (GPU) are the `[eval_nup]` defaults; `--preset small` subsamples and trains
+1 epoch so the whole table finishes on 2 CPU cores in minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from synthetic_persona_chat.cli import add_config_args
+
+    from .crosstable import PRESETS
+
+    ev = sub.add_parser("eval", help="benchmark datasets: NUP cross table, quality metrics, reports")
+    esub = ev.add_subparsers(dest="eval_command", metavar="SUBCOMMAND")
+
+    nup = esub.add_parser("nup", help="next-utterance-prediction cross table (fine-tune + baselines)")
+    add_config_args(nup)
+    nup.add_argument("--out", required=True, help="output folder (nup.json, nup.md, models/, cards)")
+    nup.add_argument("--preset", choices=sorted(PRESETS), default="full",
+                     help="small: subsampled, 1 epoch, CPU minutes; full: the [eval_nup] defaults (GPU)")
+    nup.add_argument("--spc", help="SPC release data/ folder (train and test split files) or hub:ID")
+    nup.add_argument("--spc-train", help="SPC training source (default: the train split of --spc)")
+    nup.add_argument("--spc-test", help="SPC test source (default: the test split of --spc)")
+    nup.add_argument("--persona-chat-train", help="Persona-Chat training data: ParlAI .txt or hub:ID[@split]")
+    nup.add_argument("--persona-chat-test", help="Persona-Chat test data: ParlAI .txt or hub:ID[@split]")
+    nup.add_argument("--run", help="generated run folder (RUN/conversations/conversations.parquet) to train on")
+    nup.add_argument("--push", metavar="NAMESPACE",
+                     help="push each fine-tuned ranker to NAMESPACE/spc-nup-ranker-<train set> "
+                          "(token from HF_TOKEN or `hf auth login`)")
+    nup.add_argument("--public", action="store_true", help="create pushed repos as public (default private)")
+    nup.set_defaults(func=run_nup)
+
+    q = esub.add_parser("quality", help="faithfulness, coverage, diversity, toxicity, leftovers, AI detection")
+    add_config_args(q)
+    q.add_argument("--out", required=True, help="output folder (quality.json, quality.md)")
+    q.add_argument("--dataset", action="append", default=[], metavar="NAME=SOURCE",
+                   help="a dataset to measure: SPC .csv/dir, ParlAI .txt, run folder or hub:ID (repeatable)")
+    q.add_argument("--split", default="test", help="split to read from a folder or Hub source (default test)")
+    q.add_argument("--real", help="dataset NAME holding human conversations for the AI-detection test")
+    q.add_argument("--synthetic", help="dataset NAME holding synthetic conversations for the AI-detection test")
+    q.set_defaults(func=run_quality)
+
+    rep = esub.add_parser("report", help="render report.md/report.json/plots from nup.json and quality.json")
+    rep.add_argument("out", help="the folder `eval nup` / `eval quality` wrote to")
+    rep.set_defaults(func=run_report)
+    ev.set_defaults(func=lambda _a: ev.print_help() or 2)
+
+
+def nup_sources(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The cross table's datasets from the command line; a missing one becomes "not run: <why>"."""
+    from . import data as D
+
+    spc_train = args.spc_train or args.spc
+    spc_test = args.spc_test or args.spc
+    pc_train, pc_test = args.persona_chat_train, args.persona_chat_test
+
+    def load(src: Any, split: str, name: str, flag: str) -> Any:
+        if not src:
+            return D.Unavailable(name, f"no data given ({flag})")
+        return D.load_dataset(src, split, name)
+
+    spc_tr = load(spc_train, "train", "SPC", "--spc or --spc-train")
+    pc_tr = load(pc_train, "train", "Persona-Chat", "--persona-chat-train")
+    if isinstance(spc_tr, D.Dataset) and isinstance(pc_tr, D.Dataset):
+        both: Any = D.combine("SPC+Persona-Chat", spc_tr, pc_tr)
+    else:
+        missing = [d.reason for d in (spc_tr, pc_tr) if isinstance(d, D.Unavailable)]
+        both = D.Unavailable("SPC+Persona-Chat", "; ".join(missing))
+    run = D.load_dataset(args.run, "train", "generated") if args.run else D.Unavailable(
+        "generated", "no generated run given (--run)")
+    train = {"SPC": spc_tr, "Persona-Chat": pc_tr, "SPC+Persona-Chat": both, "generated": run}
+    test = {"SPC test": load(spc_test, "test", "SPC test", "--spc or --spc-test"),
+            "Persona-Chat test": load(pc_test, "test", "Persona-Chat test", "--persona-chat-test")}
+    return train, test
+
+
+def run_nup(args: argparse.Namespace) -> int:
+    from synthetic_persona_chat.config import load_config
+    from synthetic_persona_chat.context import user_cache_dir
+
+    from .card import push_model, write_cards
+    from .crosstable import PRESETS, NUPRunConfig, markdown_table, run_cross_table, slug
+    from .report import write_json
+
+    config = load_config(args.config, args.overrides, base={"eval_nup": dict(PRESETS[args.preset])})
+    nup_cfg = config.section("eval_nup", NUPRunConfig)
+    if "seed" not in (config.sections.get("eval_nup") or {}):
+        nup_cfg.seed = config.seed
+    out = Path(args.out)
+    train, test = nup_sources(args)
+    result = run_cross_table(train, test, nup_cfg, out, cache_path=user_cache_dir() / "embeddings.sqlite")
+    result["preset"] = args.preset
+    cards = write_cards(result)
+    result["cards"] = {k: str(v) for k, v in cards.items()}
+    if args.push:
+        result["pushed"] = {}
+        for train_name, model in result["models"].items():
+            repo = f"{args.push}/spc-nup-ranker-{slug(train_name)}"
+            result["pushed"][train_name] = push_model(model["path"], repo, private=not args.public)
+    write_json(out / "nup.json", result)
+    table = markdown_table(result)
+    (out / "nup.md").write_text(table, encoding="utf-8")
+    print(table)
+    return 0
+
+
+def run_quality(args: argparse.Namespace) -> int:
+    from synthetic_persona_chat.config import load_config
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.rundir import RunDir
+
+    from . import data as D
+    from .detection import detection_test
+    from .quality import QualityConfig, dataset_quality
+    from .report import quality_markdown, write_json
+
+    if not args.dataset:
+        raise ValueError("give at least one --dataset NAME=SOURCE")
+    config = load_config(args.config, args.overrides)
+    qcfg = config.section("eval_quality", QualityConfig)
+    out = Path(args.out)
+    ctx = RunContext(config, RunDir(out).init(config, allow_config_change=True))
+    try:
+        datasets = {}
+        for item in args.dataset:
+            name, sep, source = item.partition("=")
+            if not sep or not name.strip() or not source.strip():
+                raise ValueError(f"--dataset {item!r} must look like NAME=SOURCE")
+            datasets[name.strip()] = D.load_dataset(source.strip(), args.split, name.strip())
+        result: dict[str, Any] = {"config": qcfg.to_dict(), "datasets": {}}
+        models = _quality_models(ctx)
+        for name, ds in datasets.items():
+            if isinstance(ds, D.Unavailable):
+                result["datasets"][name] = {"not_run": ds.reason}
+                continue
+            q = dataset_quality(ds.conversations, config=qcfg, **models)
+            q["source"], q["skipped_records"] = ds.source, len(ds.skips)
+            result["datasets"][name] = q
+        if args.real or args.synthetic:
+            result["detection"] = _detection(datasets, args, qcfg, ctx, detection_test)
+        result["models"] = ctx.run.read_json("models.json", default={})
+        write_json(out / "quality.json", result)
+        md = quality_markdown(result)
+        (out / "quality.md").write_text(md, encoding="utf-8")
+        print(md)
+    finally:
+        ctx.close()
+    return 0
+
+
+def _quality_models(ctx: Any) -> dict[str, Any]:
+    """Each model loaded on its own: one that fails leaves its metric 'not run', the rest still run."""
+    models: dict[str, Any] = {}
+    for key, attr in (("checker", "nli"), ("embedder", "embedder"), ("toxicity_scorer", "toxicity")):
+        try:
+            models[key] = getattr(ctx, attr)
+        except Exception as exc:
+            log.warning("%s unavailable: %s", attr, exc)
+            models[key] = None
+    return models
+
+
+def _detection(datasets: dict[str, Any], args: argparse.Namespace, qcfg: Any, ctx: Any, detection_test: Any
+               ) -> dict[str, Any]:
+    from . import data as D
+    from .detection import LLMJudge
+
+    real, syn = datasets.get(args.real), datasets.get(args.synthetic)
+    for flag, name, ds in (("--real", args.real, real), ("--synthetic", args.synthetic, syn)):
+        if not name:
+            return {"not_run": f"{flag} not given"}
+        if ds is None:
+            return {"not_run": f"{flag} {name!r} is not one of the --dataset names"}
+        if isinstance(ds, D.Unavailable):
+            return {"not_run": f"{name}: {ds.reason}"}
+    judge = LLMJudge(ctx.llm, qcfg.seed) if qcfg.detection_judge == "llm" else "classifier"
+    limit = qcfg.detection_pairs if qcfg.detection_judge == "llm" else None
+    det = detection_test(real.conversations, syn.conversations, judge, qcfg.seed, limit)
+    det.update(real=args.real, synthetic=args.synthetic)
+    return det
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .report import render_report
+
+    written = render_report(args.out)
+    for key, path in written.items():
+        print(f"{key}: {path}")
+    return 0

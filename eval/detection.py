@@ -1,0 +1,152 @@
+"""AI-detection test: a judge sees one real and one synthetic conversation and says which is synthetic.
+
+The judge *loses* a pair when it names the real conversation as the synthetic one; its losing
+rate per generation iteration says how human-like each iteration's conversations are (the
+paper's human judges lost 17.2% of pairs at iteration 1 and 8.8% at iteration 3; a perfect
+forgery drives the rate to 50%, chance).
+
+Judges:
+- `ClassifierJudge`: TF-IDF + logistic regression trained on half of the real and half of the
+  synthetic conversations (seeded split); judged on pairs drawn from the other halves. It picks
+  the conversation with the higher P(synthetic).
+- `LLMJudge`: the LLM is shown both (order randomised with the seed) and answers "A" or "B";
+  an answer with neither counts as half a loss (a coin flip) and is reported as `undecided`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synthetic_persona_chat.records import Conversation
+
+
+def conversation_text(conv: Conversation) -> str:
+    """What a judge reads: the dialogue only (no persona, no provenance)."""
+    return "\n".join(f"{'User 1' if t.speaker == 'user 1' else 'User 2'}: {t.text}" for t in conv.turns)
+
+
+@dataclass
+class Pair:
+    real: Conversation
+    synthetic: Conversation
+
+
+def split_half(convs: list[Conversation], seed: int, tag: str) -> tuple[list[Conversation], list[Conversation]]:
+    ordered = sorted(convs, key=lambda c: c.id)
+    random.Random(f"detect:{seed}:{tag}").shuffle(ordered)
+    half = len(ordered) // 2
+    return ordered[:half], ordered[half:]
+
+
+def make_pairs(real: list[Conversation], synthetic: list[Conversation], seed: int,
+               limit: int | None = None) -> list[Pair]:
+    """Each synthetic conversation with a seeded random real one (real ones reused when fewer)."""
+    if not real or not synthetic:
+        raise ValueError("the detection test needs real and synthetic conversations")
+    rng = random.Random(f"pairs:{seed}")
+    synth = sorted(synthetic, key=lambda c: c.id)
+    if limit is not None and len(synth) > limit:
+        synth = rng.sample(synth, limit)
+    reals = sorted(real, key=lambda c: c.id)
+    return [Pair(reals[rng.randrange(len(reals))], s) for s in synth]
+
+
+class ClassifierJudge:
+    kind = "classifier"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._model = None
+
+    def fit(self, real: list[Conversation], synthetic: list[Conversation]) -> "ClassifierJudge":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        texts = [conversation_text(c) for c in real + synthetic]
+        labels = [0] * len(real) + [1] * len(synthetic)
+        self._model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+                                    LogisticRegression(max_iter=1000, class_weight="balanced",
+                                                       random_state=self.seed))
+        self._model.fit(texts, labels)
+        return self
+
+    def judge(self, pairs: list[Pair]) -> list[float]:
+        """Loss per pair: 1.0 when the real one looks more synthetic, 0.5 on a tie, else 0.0."""
+        if self._model is None:
+            raise RuntimeError("fit the classifier judge before judging")
+        p_real = self._model.predict_proba([conversation_text(p.real) for p in pairs])[:, 1]
+        p_syn = self._model.predict_proba([conversation_text(p.synthetic) for p in pairs])[:, 1]
+        return [1.0 if r > s else 0.5 if r == s else 0.0 for r, s in zip(p_real, p_syn)]
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "model": "tf-idf(1-2 grams) + logistic regression", "seed": self.seed}
+
+
+LLM_PROMPT = ("Below are two conversations between two people. Exactly one of them was written by an AI "
+              "language model; the other was written by humans.\n\nConversation A:\n{a}\n\nConversation B:\n{b}\n\n"
+              "Which conversation was written by the AI? Answer with one letter: A or B.")
+
+
+class LLMJudge:
+    kind = "llm"
+
+    def __init__(self, llm: Any, seed: int = 0, max_tokens: int = 4) -> None:
+        from synthetic_persona_chat.models import GenerationParams
+
+        self.llm, self.seed = llm, seed
+        self.params = GenerationParams(max_tokens=max_tokens, temperature=0.0, top_k=1, n=1)
+        self.undecided = 0
+
+    def judge(self, pairs: list[Pair]) -> list[float]:
+        rng = random.Random(f"llm-judge:{self.seed}")
+        synth_is_a = [rng.random() < 0.5 for _ in pairs]
+        chats = []
+        for p, a_syn in zip(pairs, synth_is_a):
+            a, b = (p.synthetic, p.real) if a_syn else (p.real, p.synthetic)
+            chats.append([{"role": "user", "content": LLM_PROMPT.format(a=conversation_text(a),
+                                                                         b=conversation_text(b))}])
+        answers = [c.texts[0] for c in self.llm.generate(chats, self.params)] if chats else []
+        losses = []
+        for answer, a_syn in zip(answers, synth_is_a):
+            m = re.search(r"\b([AB])\b", answer.upper())
+            if not m:
+                self.undecided += 1
+                losses.append(0.5)
+            else:
+                losses.append(0.0 if (m.group(1) == "A") == a_syn else 1.0)
+        return losses
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "judge": self.llm.describe() if hasattr(self.llm, "describe") else str(self.llm)}
+
+
+def detection_test(real: list[Conversation], synthetic: list[Conversation], judge: str | Any = "classifier",
+                   seed: int = 0, pairs_limit: int | None = None) -> dict[str, Any]:
+    """Losing rate overall and per iteration of the synthetic conversation (`iteration`, or "none")."""
+    if judge == "classifier" or isinstance(judge, ClassifierJudge):
+        j = judge if isinstance(judge, ClassifierJudge) else ClassifierJudge(seed)
+        real_fit, real_test = split_half(real, seed, "real")
+        syn_fit, syn_test = split_half(synthetic, seed, "synthetic")
+        if not real_fit or not syn_fit:
+            raise ValueError("the classifier judge needs at least 2 real and 2 synthetic conversations")
+        j.fit(real_fit, syn_fit)
+        pairs = make_pairs(real_test, syn_test, seed, pairs_limit)
+    else:
+        j = judge
+        pairs = make_pairs(real, synthetic, seed, pairs_limit)
+    losses = np.asarray(j.judge(pairs), dtype=np.float64)
+    per_iter: dict[str, list[float]] = {}
+    for p, loss in zip(pairs, losses):
+        key = str(p.synthetic.iteration) if p.synthetic.iteration is not None else "none"
+        per_iter.setdefault(key, []).append(float(loss))
+    return {"judge": j.describe(), "pairs": len(pairs), "losing_rate": float(losses.mean()) if losses.size else None,
+            "by_iteration": {k: {"pairs": len(v), "losing_rate": float(np.mean(v))}
+                             for k, v in sorted(per_iter.items())},
+            "undecided": getattr(j, "undecided", 0),
+            "reference": "paper (human judges, SPC vs Persona-Chat): 17.2% -> 8.8% over 3 iterations"}

@@ -1,0 +1,169 @@
+"""Dataset quality: faithfulness, persona coverage, diversity, lengths, toxicity, template leftovers.
+
+Each metric is a plain function of a list of `Conversation`s (and the model it needs), so
+they compose; `dataset_quality` runs them all for one dataset.
+
+- faithfulness: share of utterances that contradict the *speaker's own* persona, judged by the
+  contradiction checker with premise = the persona's attributes joined, hypothesis = the
+  utterance. The default checker is an LLM judge, so a seeded `sample` of utterances is checked
+  (all when `sample` is None); the judge's undecided answers are counted and reported.
+- persona coverage: an attribute counts as expressed when some utterance of its speaker has
+  embedding cosine >= `coverage_threshold` with it. Default 0.5 with all-MiniLM-L6-v2: on 20
+  SPC test conversations 39% of a speaker's own attributes pass it vs 9% of a *mismatched*
+  persona's attributes (measured while choosing it); the figure is a relative one, compare
+  datasets with the same embedder and threshold.
+- distinct-1/2, vocabulary: over all utterances (lower-cased word tokens, `metrics.tokens`).
+- lengths: words per utterance and turns per conversation, summarised and as histograms.
+- toxicity: share of utterances scoring >= `toxicity_threshold` (and conversations with one).
+- template leftovers: placeholders such as `[User 1's name]`, `{name}`, `<insert city>` left in
+  utterances; every occurrence counted, a few examples kept.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from synthetic_persona_chat.records import Conversation
+
+from .metrics import describe, distinct_n, tokens, vocabulary_size
+
+LENGTH_BINS = [0, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 10_000]
+TURN_BINS = [0, 4, 8, 10, 12, 14, 16, 18, 20, 25, 30, 10_000]
+_PLACEHOLDER_WORDS = (r"name|user ?\d|persona|insert|placeholder|your|his|her|their|city|town|location|place|"
+                      r"number|date|age|job|company|school|pet|hobby|favorite|redacted")
+TEMPLATE_LEFTOVER = re.compile(
+    r"\[[^\[\]]{0,40}\b(?:" + _PLACEHOLDER_WORDS + r")\b[^\[\]]{0,40}\]"
+    r"|\{[^{}]{0,40}\b(?:" + _PLACEHOLDER_WORDS + r")\b[^{}]{0,40}\}"
+    r"|<[^<>]{0,40}\b(?:" + _PLACEHOLDER_WORDS + r")\b[^<>]{0,40}>", re.IGNORECASE)
+
+
+@dataclass
+class QualityConfig:
+    """`[eval_quality]` config section (documented defaults, see the module docstring)."""
+
+    seed: int = 0
+    faithfulness_sample: int | None = 200  # utterances per dataset sent to the checker; None = all
+    contradiction_threshold: float = 0.5
+    coverage_threshold: float = 0.5
+    toxicity_threshold: float = 0.5
+    batch_size: int = 64  # pairs per checker call
+    detection_judge: str = "classifier"  # "classifier" (TF-IDF + logistic regression) or "llm"
+    detection_pairs: int | None = 200  # judged pairs for the LLM judge; None = all
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def utterances(convs: list[Conversation]) -> list[str]:
+    return [t.text for c in convs for t in c.turns]
+
+
+def diversity(convs: list[Conversation]) -> dict[str, Any]:
+    texts = utterances(convs)
+    return {"distinct-1": distinct_n(texts, 1), "distinct-2": distinct_n(texts, 2),
+            "vocabulary": vocabulary_size(texts), "utterances": len(texts), "conversations": len(convs)}
+
+
+def lengths(convs: list[Conversation]) -> dict[str, Any]:
+    words = [len(tokens(t)) for t in utterances(convs)]
+    turns = [len(c.turns) for c in convs]
+    return {"utterance_words": describe(words), "turns": describe(turns),
+            "utterance_words_histogram": _hist(words, LENGTH_BINS), "turns_histogram": _hist(turns, TURN_BINS)}
+
+
+def _hist(values: list[int], bins: list[int]) -> dict[str, list]:
+    counts, _ = np.histogram(values, bins=bins)
+    return {"bins": list(bins), "counts": [int(c) for c in counts]}
+
+
+def template_leftovers(convs: list[Conversation], examples: int = 5) -> dict[str, Any]:
+    found = [(c.id, m.group(0)) for c in convs for t in c.turns for m in TEMPLATE_LEFTOVER.finditer(t.text)]
+    return {"count": len(found), "conversations": len({cid for cid, _ in found}),
+            "examples": [f"{cid}: {text}" for cid, text in found[:examples]]}
+
+
+def toxicity(convs: list[Conversation], scorer: Any, threshold: float = 0.5) -> dict[str, Any]:
+    texts = utterances(convs)
+    scores = np.asarray(scorer.scores(texts), dtype=np.float64) if texts else np.zeros(0)
+    toxic = scores >= threshold
+    per_conv, i = [], 0
+    for c in convs:
+        per_conv.append(bool(toxic[i:i + len(c.turns)].any()))
+        i += len(c.turns)
+    return {"rate": float(toxic.mean()) if texts else 0.0, "toxic_utterances": int(toxic.sum()),
+            "conversations_with_toxic": int(sum(per_conv)), "threshold": threshold,
+            "scorer": scorer.describe() if hasattr(scorer, "describe") else str(scorer)}
+
+
+def faithfulness(convs: list[Conversation], checker: Any, sample: int | None = 200, seed: int = 0,
+                 threshold: float = 0.5, batch_size: int = 64) -> dict[str, Any]:
+    """Contradiction rate of utterances against their speaker's own persona (seeded sample)."""
+    pairs = [(" ".join(c.persona_of(t.speaker)), t.text) for c in sorted(convs, key=lambda c: c.id)
+             for t in c.turns if c.persona_of(t.speaker)]
+    total = len(pairs)
+    if sample is not None and total > sample:
+        pairs = random.Random(f"faithfulness:{seed}").sample(pairs, sample)
+    scores: list[float] = []
+    for start in range(0, len(pairs), batch_size):
+        chunk = pairs[start:start + batch_size]
+        scores.extend(float(s) for s in checker.scores([p for p, _ in chunk], [h for _, h in chunk]))
+    s = np.asarray(scores)
+    undecided = int(np.isclose(s, 0.5).sum()) if getattr(checker, "kind", "") == "llm-judge" else 0
+    return {"contradiction_rate": float((s > threshold).mean()) if s.size else float("nan"),
+            "checked": int(s.size), "of": total, "undecided": undecided, "threshold": threshold,
+            "checker": checker.describe() if hasattr(checker, "describe") else str(checker)}
+
+
+def persona_coverage(convs: list[Conversation], embedder: Any, threshold: float = 0.5) -> dict[str, Any]:
+    """Share of persona attributes expressed by their speaker (max cosine over the speaker's turns)."""
+    texts = list(dict.fromkeys([a for c in convs for sp in ("user 1", "user 2") for a in c.persona_of(sp)]
+                               + utterances(convs)))
+    if not texts:
+        return {"coverage": float("nan"), "attributes": 0, "threshold": threshold}
+    index = {t: i for i, t in enumerate(texts)}
+    emb = np.asarray(embedder.encode(texts), dtype=np.float32)  # every unique text once
+    covered, total = 0, 0
+    for c in convs:
+        for sp in ("user 1", "user 2"):
+            attrs = c.persona_of(sp)
+            said = [t.text for t in c.turns if t.speaker == sp]
+            if not attrs:
+                continue
+            total += len(attrs)
+            if said:
+                sims = emb[[index[a] for a in attrs]] @ emb[[index[u] for u in said]].T
+                covered += int((sims.max(axis=1) >= threshold).sum())
+    return {"coverage": covered / total if total else float("nan"), "attributes": total,
+            "threshold": threshold, "embedder": getattr(embedder, "model", str(embedder))}
+
+
+def by_iteration(convs: list[Conversation]) -> dict[str, list[Conversation]]:
+    groups: dict[str, list[Conversation]] = {}
+    for c in convs:
+        groups.setdefault(str(c.iteration) if c.iteration is not None else "none", []).append(c)
+    return dict(sorted(groups.items()))
+
+
+def dataset_quality(convs: list[Conversation], *, checker: Any = None, embedder: Any = None, toxicity_scorer: Any = None,
+                    config: QualityConfig = QualityConfig()) -> dict[str, Any]:
+    """Every metric for one dataset; a metric whose model is not given says so instead of a number."""
+    out: dict[str, Any] = {"diversity": diversity(convs), "lengths": lengths(convs),
+                           "template_leftovers": template_leftovers(convs)}
+    out["toxicity"] = (toxicity(convs, toxicity_scorer, config.toxicity_threshold) if toxicity_scorer is not None
+                       else {"not_run": "no toxicity scorer"})
+    out["faithfulness"] = (faithfulness(convs, checker, config.faithfulness_sample, config.seed,
+                                        config.contradiction_threshold, config.batch_size)
+                           if checker is not None else {"not_run": "no contradiction checker"})
+    out["persona_coverage"] = (persona_coverage(convs, embedder, config.coverage_threshold)
+                               if embedder is not None else {"not_run": "no embedder"})
+    iters = by_iteration(convs)
+    if len(iters) > 1 or "none" not in iters:
+        out["by_iteration"] = {k: {"diversity": diversity(v), "template_leftovers": template_leftovers(v)["count"],
+                                   "mean_utterance_words": lengths(v)["utterance_words"].get("mean")}
+                               for k, v in iters.items()}
+    return out
