@@ -221,7 +221,8 @@ def normalise_verdicts(verdicts: Any) -> list[dict[str, str]]:
         if isinstance(value, dict):
             reason = str(value.get("reason") or "")
             value = next((value[k] for k in ("verdict", "passed", "pass", "ok", "vote", "choice", "winner")
-                          if k in value), {k: v for k, v in value.items() if k not in ("reason", "expert", "name")})
+                          if value.get(k) is not None),
+                         {k: v for k, v in value.items() if k not in ("reason", "expert", "name")})
         rows.append({"expert": str(expert), "verdict": value if isinstance(value, str) else json.dumps(value),
                      "reason": reason})
     return rows

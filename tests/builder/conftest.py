@@ -34,8 +34,10 @@ def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDi
         conv.iteration = None if conv.split else i % 3
         if not conv.split:
             conv.meta.update(generator="llama-cpp:smollm2", pair_similarity=2.0 + i % 3, pair_id=f"p{i}",
-                             verdicts={"faithfulness": {"passed": True, "reason": "no contradiction"},
-                                       "depth": {"vote": 1, "reason": "asks follow-up questions"}})
+                             verdicts=[{"expert": "faithfulness", "passed": True, "choice": None,
+                                        "reason": "no contradiction"},
+                                       {"expert": "quality:depth", "passed": None, "choice": 1,
+                                        "reason": "asks follow-up questions"}])
         rows.append(conv.to_dict())
     run.write_records("conversations", "conversations", rows)
     attrs = sorted({a for c in convs[:n] for a in (*c.user1_persona, *c.user2_persona)})

@@ -4,7 +4,7 @@ import datasets
 import pytest
 
 from synthetic_persona_chat.builder.sources import SourceError, load_source
-from synthetic_persona_chat.builder.spc_builder import SyntheticPersonaChat
+from synthetic_persona_chat.builder.spc_builder import SyntheticPersonaChat, normalise_verdicts
 from synthetic_persona_chat.readers import SPCFormatError
 
 from .conftest import make_run
@@ -69,7 +69,7 @@ def test_run_dir_configs(run_dir, tmp_path):
     gen = convs["synthetic"][0]
     assert gen["generator"] == "llama-cpp:smollm2" and gen["iteration"] == 2 and gen["pair_similarity"] == 4.0
     assert {v["expert"]: (v["verdict"], v["reason"]) for v in gen["critic_verdicts"]} == {
-        "faithfulness": ("true", "no contradiction"), "depth": ("1", "asks follow-up questions")}
+        "faithfulness": ("true", "no contradiction"), "quality:depth": ("1", "asks follow-up questions")}
     assert json.loads(gen["meta"])["pair_id"] == "p20" and gen["source"] == "run:test"
     _, personas = build("personas", tmp_path, data_dir=str(run_dir))
     row = personas["train"][0]
@@ -89,3 +89,9 @@ def test_half_written_run_dir_is_a_clear_error(spc_dir, tmp_path):
         load_source(run.path)
     with pytest.raises(SourceError, match="neither a run"):
         load_source(tmp_path / "run" / "expand")
+
+
+def test_verdicts_as_mapping_or_list():
+    assert normalise_verdicts({"toxicity": {"ok": False, "reason": "insult"}, "depth": 2}) == [
+        {"expert": "toxicity", "verdict": "false", "reason": "insult"}, {"expert": "depth", "verdict": "2", "reason": ""}]
+    assert normalise_verdicts(None) == []
