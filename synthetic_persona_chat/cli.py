@@ -13,6 +13,10 @@ from . import __version__
 # One module per command group; each exposes register(subparsers).
 COMMAND_MODULES = (
     "synthetic_persona_chat.models.check",
+    "synthetic_persona_chat.usergen.commands",
+    "synthetic_persona_chat.generation.commands",
+    "synthetic_persona_chat.builder.commands",
+    "synthetic_persona_chat.eval.cli",
 )
 
 
