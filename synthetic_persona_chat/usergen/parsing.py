@@ -71,10 +71,9 @@ def parse_attributes(text: str, rules: LineRules, echoes: list[str] = ()) -> tup
         if s.endswith(":") or _PREAMBLE.match(s):
             drops["preamble"] += 1
             continue
-        if s.endswith("?"):
-            drops["question"] += 1
-            continue
         problem = line_problem(s, rules)
+        if problem != "garbage" and s.endswith("?"):
+            problem = "question"
         if problem:
             drops[problem] += 1
             continue
@@ -96,8 +95,12 @@ def as_sentence(text: str) -> str:
     return text if text[-1] in ".!" else text + "."
 
 
-def parse_query(text: str, max_words: int = 25) -> tuple[str | None, str | None]:
-    """(question, None) when `text` holds a usable question, else (None, why it is unusable)."""
+def parse_query(text: str, max_words: int = 25, echoes: tuple[str, ...] = ()) -> tuple[str | None, str | None]:
+    """(question, None) when `text` holds a usable question, else (None, why it is unusable).
+
+    `echoes`: questions quoted in the prompt; a small model that copies one back has not
+    looked at the cluster, so a copy is unusable.
+    """
     if not text or not text.strip():
         return None, "empty output"
     for line in text.splitlines():
@@ -108,5 +111,7 @@ def parse_query(text: str, max_words: int = 25) -> tuple[str | None, str | None]
         s = s[: s.index("?") + 1].strip().strip(_QUOTES).strip()
         words = s.split()
         if 2 <= len(words) <= max_words and re.search(r"[A-Za-z]{2}", s):
+            if dedupe_key(s) in {dedupe_key(e) for e in echoes}:
+                return None, "copied the prompt's example question"
             return s[0].upper() + s[1:], None
     return None, "no question in the output"
