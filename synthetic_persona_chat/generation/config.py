@@ -23,6 +23,9 @@ class GenerationConfig:
     # Seed conversations for iteration 0's few-shot pool: an SPC CSV, a ParlAI Persona-Chat .txt, or our
     # .jsonl/.parquet Conversation records. Relative paths are resolved against the working directory.
     seed_conversations: str = DEFAULT_SEEDS
+    # Seed persona attributes for user generation (`spc generate --seeds` overrides): one per line (.txt), an SPC
+    # CSV (its persona columns) or .jsonl; see the `expand` section for how they are read.
+    seed_personas: str = DEFAULT_SEEDS
     max_seed_conversations: int = 500  # read at most this many seeds (the pool only needs a sample)
     pairs_file: str | None = None  # bring your own pairs (Parquet/JSONL rows like pairs/pairs.parquet): skips usergen
     max_pairs: int | None = None  # use at most this many pairs (None: all)

@@ -114,12 +114,13 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
     unparsable = Counter()
     for r in rows:
         for v in r["verdicts"]:
-            if v["passed"] is not None:
+            if v["passed"] is not None and v["expert"] != "parser":
                 evaluated[v["expert"]] += 1
                 passed[v["expert"]] += bool(v["passed"])
             elif v["expert"].startswith("quality:") and v["choice"] is None and r["candidate_index"] == 0:
                 unparsable[v["expert"]] += 1
     parsed = sum(1 for r in rows if not r["parse_error"])
+    evaluated["parser"], passed["parser"] = len(rows), parsed  # the parser records only its rejections
     tokens = Counter()
     per_stage_tokens: dict[str, Counter] = {s: Counter() for s in STAGES}
     seconds = Counter()

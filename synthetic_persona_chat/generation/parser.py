@@ -32,7 +32,9 @@ _INLINE_TAG = re.compile(
 _SPEAKER_NO = {"1": 1, "a": 1, "one": 1, "2": 2, "b": 2, "two": 2}
 _ID_IN_TAG = re.compile(rf"{_WHO}\s*[-_#]?\s*{_ID}", re.IGNORECASE)
 _TERMINAL = tuple(".!?\"')]*:;…~") + ("😊", "🙂")
-PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]|\{[^{}\n]{1,40}\}|<[^<>\n]{1,40}>")
+PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]|\{[^{}\n]{1,40}\}|<[^<>\n]{1,40}>"
+                         r"|\((?:[^()\n]{0,30}\b(?:user|person|speaker)\s*\d?'?s?\s+)?(?:first\s+|last\s+)?name\)",
+                         re.IGNORECASE)
 
 
 @dataclass

@@ -21,7 +21,7 @@ def run_generate(ctx: Any, seeds_path: str | None = None) -> dict[str, Any]:
     gen = generation_config(ctx.config)
     out: dict[str, Any] = {"stages": {}, "seconds": {}}
     if not gen.pairs_file:
-        for name, fn in _usergen(seeds_path):
+        for name, fn in _usergen(seeds_path or gen.seed_personas):
             start = time.perf_counter()
             out["stages"][name] = fn(ctx)
             out["seconds"][name] = round(time.perf_counter() - start, 2)
