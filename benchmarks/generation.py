@@ -27,7 +27,7 @@ from synthetic_persona_chat.context import RunContext  # noqa: E402
 from synthetic_persona_chat.generation import generation_config, run_conversations  # noqa: E402
 from synthetic_persona_chat.generation.fewshot import load_seed_conversations, pool_entries  # noqa: E402
 from synthetic_persona_chat.generation.plan import load_pairs, make_jobs  # noqa: E402
-from synthetic_persona_chat.generation.stages import generator_params, generator_prompt  # noqa: E402
+from synthetic_persona_chat.generation.stages import generator_chat, generator_params  # noqa: E402
 from synthetic_persona_chat.models import load_llm  # noqa: E402
 from synthetic_persona_chat.models.llm import CachedLLM  # noqa: E402
 from synthetic_persona_chat.readers import read_spc_csv, write_records  # noqa: E402
@@ -57,7 +57,7 @@ def main() -> None:
     seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
                          gen.fewshot_max_turns)
     jobs = make_jobs(load_pairs(tmp / "pairs.jsonl"), 0, [], seeds, gen.fewshot, config.seed)
-    chats = [[{"role": "user", "content": generator_prompt(j, gen)}] for j in jobs]
+    chats = [generator_chat(j, gen) for j in jobs]
     params = generator_params(gen, config.seed)
 
     llm = load_llm("llama-cpp:smollm2")

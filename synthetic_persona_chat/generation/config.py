@@ -41,6 +41,7 @@ class GenerationConfig:
     top_k: int = 40  # paper: 40
     top_p: float = 1.0
     template: str = "generator.j2"  # a packaged template name or a path to a Jinja2 file
+    system_template: str | None = "generator_system.j2"  # the system message (None: none)
     batch_size: int = 8  # pairs per checkpointed batch: a kill loses at most one batch of uncached work
 
 

@@ -28,7 +28,7 @@ from .critic import quality as quality_expert
 from .engine import STAGES, candidates_table, run_local
 from .fewshot import load_seed_conversations, pool_entries
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
-from .stages import critic_batch, generate_batch, generator_prompt, select_batch, to_conversation
+from .stages import critic_batch, generate_batch, generator_chat, select_batch, to_conversation
 
 log = logging.getLogger(__name__)
 STAGE = "conversations"
@@ -89,7 +89,8 @@ def _call(fn: Callable, rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[
 
 def _record_prompts(ctx: Any, gen: Any, critic: Any, job: dict[str, Any]) -> None:
     """The first rendered prompt goes to RUN/prompts/ so a reader sees exactly what the model saw."""
-    ctx.run.record_prompt("generator.txt", generator_prompt(job, gen))
+    chat = generator_chat(job, gen)
+    ctx.run.record_prompt("generator.txt", "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in chat))
 
 
 def _finish(ctx: Any, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],

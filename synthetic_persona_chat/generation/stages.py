@@ -36,11 +36,16 @@ def generator_prompt(job: dict[str, Any], gen: Any) -> str:
                   user2_persona=list(job["user2_persona"]), min_turns=gen.min_turns, max_turns=gen.max_turns)
 
 
+def generator_chat(job: dict[str, Any], gen: Any) -> list[dict[str, str]]:
+    system = [{"role": "system", "content": render(gen.system_template).strip()}] if gen.system_template else []
+    return system + [{"role": "user", "content": generator_prompt(job, gen)}]
+
+
 def generate_batch(jobs: list[dict[str, Any]], ctx: Any, gen: Any) -> list[dict[str, Any]]:
     """m candidates per job in one LLM call for the whole batch; each parsed (or given a parse error)."""
     if not jobs:
         return []
-    chats = [[{"role": "user", "content": generator_prompt(job, gen)}] for job in jobs]
+    chats = [generator_chat(job, gen) for job in jobs]
     completions = ctx.llm.generate(chats, generator_params(gen, ctx.config.seed))
     model = f"{ctx.llm.backend}:{ctx.llm.model}"
     rows = []
