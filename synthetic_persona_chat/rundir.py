@@ -164,6 +164,7 @@ class RunDir:
 
     @staticmethod
     def _atomic_write(path: Path, text: str) -> None:
-        tmp = path.with_name(path.name + ".tmp")
+        # A per-process temporary name: several workers (e.g. Ray actors) may record at once.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
