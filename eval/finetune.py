@@ -65,7 +65,6 @@ def training_pairs(contexts: list[str], golds: list[str]) -> "Any":
 def finetune(contexts: list[str], golds: list[str], output_dir: str | Path,
              config: FineTuneConfig = FineTuneConfig()) -> FineTuneResult:
     """Train a ranker on (context, gold) pairs; the model is saved to `output_dir`."""
-    import torch
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
                                        SentenceTransformerTrainingArguments)
     from sentence_transformers.base.sampler import BatchSamplers
@@ -74,14 +73,14 @@ def finetune(contexts: list[str], golds: list[str], output_dir: str | Path,
 
     output_dir = Path(output_dir)
     set_seed(config.seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
     model = SentenceTransformer(resolve_model(config.base_model))
     model.max_seq_length = config.max_seq_length
     data = training_pairs(contexts, golds)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(output_dir / "checkpoints"), num_train_epochs=config.epochs,
         per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
-        warmup_ratio=config.warmup_ratio, seed=config.seed, data_seed=config.seed,
+        warmup_steps=config.warmup_ratio,  # a float < 1 is a ratio in transformers 5
+        seed=config.seed, data_seed=config.seed,
         batch_sampler=BatchSamplers.NO_DUPLICATES, save_strategy="no", report_to="none",
         logging_strategy="no", disable_tqdm=not log.isEnabledFor(logging.INFO), dataloader_num_workers=0)
     loss = MultipleNegativesRankingLoss(model, scale=config.scale)
