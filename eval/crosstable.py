@@ -63,7 +63,7 @@ class NUPRunConfig:
 
 # `--preset small`: 2 CPU cores, minutes. The full defaults above are for a GPU.
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": {"max_train_conversations": 40, "max_test_conversations": 30, "epochs": 1.0, "batch_size": 32,
+    "small": {"max_train_conversations": 30, "max_test_conversations": 20, "epochs": 1.0, "batch_size": 32,
               "max_seq_length": 128},
     "full": {},
 }
