@@ -8,7 +8,8 @@
    (samples are a function of prompt and seed, so both write the same tokens): its generate step's
    effective tok/s, the overhead ratio (parse, checkpoint, cache, bookkeeping), the whole stage's
    conversations/min, and the critic's share of the stage time (faithfulness judge + quality experts).
-4. raw again, to bracket the pipeline run against load changes on a shared machine.
+4. raw again, to bracket the pipeline run against load changes on a shared machine; the ratio uses the
+   faster raw run.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def main() -> None:
         "seed_conversations": str(SPC / "Synthetic-Persona-Chat_valid.csv"), "max_seed_conversations": 50,
         "pairs_file": str(tmp / "pairs.jsonl"), "iterations": 1, "candidates": args.candidates, "fewshot": 2,
         "fewshot_max_turns": 6, "max_tokens": args.max_tokens, "min_turns": 6, "max_turns": 10, "batch_size": 2},
-        "critic": {"max_nli_pairs": 6, "min_turns": 4, "max_alternation_errors": 1}}
+        "critic": {"max_nli_pairs": 4, "max_contradictions": 3, "min_turns": 2, "max_alternation_errors": 1}}
     config = load_config(None, base=data)
     gen = generation_config(config)
     seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
@@ -71,13 +72,30 @@ def main() -> None:
         return {"seconds": s, "completion_tokens": toks, "prompt_tokens": sum(c.prompt_tokens for c in out)}
 
     raw1 = raw()
+    # Time spent inside the backend during the pipeline run: the rest of the generate step is the
+    # pipeline's own overhead (prompt rendering, parsing, cache, checkpoints), whatever the machine load.
+    inside = {"generate": 0.0, "critic": 0.0}
+    backend_generate = llm._generate
+
+    def timed_backend(chats_, params_):
+        t0 = time.perf_counter()
+        try:
+            return backend_generate(chats_, params_)
+        finally:
+            role = "generate" if params_ == params else "critic"
+            inside[role] += time.perf_counter() - t0
+
+    llm._generate = timed_backend
     ctx = RunContext(config, RunDir(tmp / "run").init(config))
     ctx.__dict__["llm"] = CachedLLM(llm, ctx.run.llm_cache_path)
     start = time.perf_counter()
     summary = run_conversations(ctx)
     stage_s = time.perf_counter() - start
+    llm._generate = backend_generate
     raw2 = raw()
-    raw_s = (raw1["seconds"] + raw2["seconds"]) / 2
+    # On a shared machine the load swings between runs: compare with the less loaded raw run (the
+    # pipeline cannot be faster than the backend it wraps), and report both.
+    raw_s = min(raw1["seconds"], raw2["seconds"])
     gen_s = summary["seconds_per_stage"]["generate"]
     gen_tokens = summary["tokens_per_stage"]["generate"]["completion_tokens"]
     critic_s = summary["seconds_per_stage"]["critic"] + summary["seconds_per_stage"]["select"]
@@ -95,7 +113,11 @@ def main() -> None:
                   "toxicity": "profanity-check", "qualities": 5},
         "same_tokens_raw_vs_pipeline": raw1["completion_tokens"] == gen_tokens == raw2["completion_tokens"],
         "raw_seconds_before_after": [round(raw1["seconds"], 2), round(raw2["seconds"], 2)],
-        "generate_overhead_ratio": round(gen_s / raw_s - 1, 4),
+        "generate_overhead_ratio_vs_raw_run": round(gen_s / raw_s - 1, 4),
+        "backend_seconds_inside_pipeline": round(inside["generate"], 2),
+        "backend_seconds_inside_critic": round(inside["critic"], 2),
+        # the pipeline's own cost on top of the backend's decode in the generate step (load-independent)
+        "pipeline_overhead_ratio": round(gen_s / inside["generate"] - 1, 4),
         "stage_overhead_excluding_critic": round((stage_s - critic_s) / raw_s - 1, 4),
         "conversations_per_min": round(summary["winners"] / (stage_s / 60), 3),
         "candidates_per_min": round(summary["candidates"] / (stage_s / 60), 3),
