@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", help=f"start from a packaged config: {', '.join(preset_names())}")
     p.add_argument("--run-dir", help="run directory (default runs/<preset or config name>); rerun to resume")
     p.add_argument("--seeds", help="seed persona file for user generation (default: the config's)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="run the conversation stage in this process (default) or on Ray Data ([ray] extra)")
+    p.add_argument("--address", help="Ray cluster address (with --engine ray; default: the `ray` section's, "
+                                     "else a local Ray runtime)")
     p.add_argument("--allow-config-change", action="store_true",
                    help="resume a run directory whose stored config differs from this one")
     p.set_defaults(func=run_command)
@@ -57,11 +61,27 @@ def run_command(args: argparse.Namespace) -> int:
     console = Console(stderr=False)
     console.print(f"run directory: [bold]{run.path}[/]")
     try:
-        result = run_generate(ctx, seeds_path=args.seeds)
+        result = run_generate(ctx, seeds_path=args.seeds, engine=make_engine(args, config))
     finally:
         ctx.close()
     print_summary(console, result, run.path)
     return 0
+
+
+def make_engine(args: argparse.Namespace, config: Any) -> Any:
+    """None means the local engine; `--engine ray` builds the Ray Data engine from the `ray` section."""
+    if args.engine != "ray":
+        return None
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError("--engine ray needs Ray: pip install 'synthetic-persona-chat[ray]'") from exc
+    from .ray_engine import make_ray_engine, ray_config
+
+    settings = ray_config(config)
+    if args.address:
+        settings.address = args.address
+    return make_ray_engine(settings)
 
 
 def print_summary(console: Console, result: dict[str, Any], path: Path) -> None:

@@ -16,8 +16,12 @@ from .iterate import run_conversations
 USERGEN_STAGES = ("expand", "profiles", "pairs")
 
 
-def run_generate(ctx: Any, seeds_path: str | None = None) -> dict[str, Any]:
-    """Every stage's summary, plus `seconds` (per stage, this invocation) and `usage` (this invocation)."""
+def run_generate(ctx: Any, seeds_path: str | None = None, engine: Any = None) -> dict[str, Any]:
+    """Every stage's summary, plus `seconds` (per stage, this invocation) and `usage` (this invocation).
+
+    `engine` runs the conversation stage's batches (None: the local loop; see `ray_engine`). User
+    generation runs in this process either way: it is cheap next to the conversations.
+    """
     gen = generation_config(ctx.config)
     out: dict[str, Any] = {"stages": {}, "seconds": {}}
     if not gen.pairs_file:
@@ -26,7 +30,7 @@ def run_generate(ctx: Any, seeds_path: str | None = None) -> dict[str, Any]:
             out["stages"][name] = fn(ctx)
             out["seconds"][name] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    out["stages"]["conversations"] = run_conversations(ctx)
+    out["stages"]["conversations"] = run_conversations(ctx, **({"engine": engine} if engine else {}))
     out["seconds"]["conversations"] = round(time.perf_counter() - start, 2)
     out["usage"] = ctx.usage()
     return out
