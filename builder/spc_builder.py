@@ -15,6 +15,8 @@ Configs:
 
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -124,7 +126,11 @@ class SyntheticPersonaChat(datasets.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         self.source = self._load_source(dl_manager)
         for skip in self.source.skips:
-            logger.warning("skipped %s %s: %s", skip.get("source"), skip.get("locator"), skip.get("reason"))
+            logger.debug("skipped %s %s: %s", skip.get("source"), skip.get("locator"), skip.get("reason"))
+        if self.source.skips:
+            reasons = Counter(str(s.get("reason", "")).split(":")[0] for s in self.source.skips)
+            logger.warning("%d input records skipped (listed in the card; -vv shows each): %s",
+                           len(self.source.skips), dict(reasons.most_common(5)))
         splits = self._splits(self.source)
         return [datasets.SplitGenerator(name=split, gen_kwargs={"split": split}) for split in splits]
 
@@ -151,6 +157,13 @@ class SyntheticPersonaChat(datasets.GeneratorBasedBuilder):
         splits = list(source.conversations)
         if self.config.name == "persona-chat-compatible":
             splits = [s for s in splits if s in PERSONA_CHAT_SPLITS]
+        if self.config.name == "nup":
+            sizes = {s: len(source.conversations[s]) for s in splits}
+            splits = [s for s in splits if sizes[s] >= 2]
+            if not splits:
+                raise SourceError(f"{source.location}: the 'nup' config draws distractors from other "
+                                  f"conversations of the same split and needs at least 2 per split "
+                                  f"(found {sizes}); generate more conversations, or skip this config")
         if not splits:
             raise SourceError(f"{source.location} has no conversations in the splits of config "
                               f"'{self.config.name}' (found {sorted(source.conversations) or 'none'}); "

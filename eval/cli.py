@@ -148,7 +148,7 @@ def run_quality(args: argparse.Namespace) -> int:
             name, sep, source = item.partition("=")
             if not sep or not name.strip() or not source.strip():
                 raise ValueError(f"--dataset {item!r} must look like NAME=SOURCE")
-            datasets[name.strip()] = D.load_dataset(source.strip(), args.split, name.strip())
+            datasets[name.strip()] = D.load_dataset(source.strip(), args.split, name.strip(), min_conversations=1)
         result: dict[str, Any] = {"config": qcfg.to_dict(), "datasets": {}}
         models = _quality_models(ctx)
         for name, ds in datasets.items():
@@ -197,7 +197,10 @@ def _detection(datasets: dict[str, Any], args: argparse.Namespace, qcfg: Any, ct
             return {"not_run": f"{name}: {ds.reason}"}
     judge = LLMJudge(ctx.llm, qcfg.seed) if qcfg.detection_judge == "llm" else "classifier"
     limit = qcfg.detection_pairs if qcfg.detection_judge == "llm" else None
-    det = detection_test(real.conversations, syn.conversations, judge, qcfg.seed, limit)
+    try:
+        det = detection_test(real.conversations, syn.conversations, judge, qcfg.seed, limit)
+    except ValueError as exc:  # too little data for the judge: a reason in the report, the metrics still stand
+        return {"not_run": str(exc)}
     det.update(real=args.real, synthetic=args.synthetic)
     return det
 

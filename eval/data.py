@@ -54,9 +54,12 @@ class Unavailable:
     reason: str
 
 
-def load_dataset(source: str | Path | None, split: str = "test", name: str | None = None
-                 ) -> Dataset | Unavailable:
-    """The conversations a source string names (see the module table), or why there are none."""
+def load_dataset(source: str | Path | None, split: str = "test", name: str | None = None,
+                 min_conversations: int = 2) -> Dataset | Unavailable:
+    """The conversations a source string names (see the module table), or why there are none.
+
+    NUP needs 2 conversations (distractors come from other conversations); quality metrics need 1.
+    """
     name = name or f"{source}:{split}"
     if source is None or str(source).strip() == "":
         return Unavailable(name, "no source given")
@@ -73,8 +76,9 @@ def load_dataset(source: str | Path | None, split: str = "test", name: str | Non
         return Unavailable(name, str(exc))
     except Exception as exc:  # a reader or the Hub failed: say why, do not invent the cell
         return Unavailable(name, f"cannot read {text}: {type(exc).__name__}: {exc}")
-    if len(convs) < 2:
-        return Unavailable(name, f"{text} holds {len(convs)} usable conversation(s); NUP needs at least 2")
+    if len(convs) < min_conversations:
+        need = "NUP needs at least 2" if min_conversations == 2 else f"need at least {min_conversations}"
+        return Unavailable(name, f"{text} holds {len(convs)} usable conversation(s); {need}")
     return Dataset(name, convs, text, skips)
 
 
