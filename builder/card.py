@@ -19,19 +19,10 @@ from huggingface_hub import DatasetCard
 
 from synthetic_persona_chat import __version__
 
-from .sources import Source
+from .sources import CITATION, Source
 
 BEGIN = "<!-- BEGIN spc-generated: rebuilt by `spc build`; edit outside these markers -->"
 END = "<!-- END spc-generated -->"
-CITATION = """@misc{jandaghi2023faithful,
-      title={Faithful Persona-based Conversational Dataset Generation with Large Language Models},
-      author={Pegah Jandaghi and XiangHai Sheng and Xinyi Bai and Jay Pujara and Hakim Sidahmed},
-      year={2023},
-      eprint={2312.10007},
-      archivePrefix={arXiv},
-      primaryClass={cs.CL}
-}
-"""
 LICENSE_TEXT = {
     "cc-by-4.0": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), as the Synthetic-Persona-Chat release "
                  "it derives from (Google Research). Attribute SPC and cite the paper below when you use it.",

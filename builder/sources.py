@@ -23,6 +23,18 @@ from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, read_spc_csv
 from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 
+# The paper every SPC-derived dataset cites (card and builder info).
+CITATION = """\
+@misc{jandaghi2023faithful,
+      title={Faithful Persona-based Conversational Dataset Generation with Large Language Models},
+      author={Pegah Jandaghi and XiangHai Sheng and Xinyi Bai and Jay Pujara and Hakim Sidahmed},
+      year={2023},
+      eprint={2312.10007},
+      archivePrefix={arXiv},
+      primaryClass={cs.CL}
+}
+"""
+
 SPC_URL = "https://raw.githubusercontent.com/google-research-datasets/Synthetic-Persona-Chat/main/data/"
 # The release's files by split; `synthetic` is the new-personas part (the `full` config only).
 SPC_FILES = {**SPLIT_FILES, "synthetic": "New-Persona-New-Conversations.csv"}

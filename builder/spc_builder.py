@@ -27,20 +27,11 @@ from datasets.builder import Key
 from synthetic_persona_chat.records import PersonaAttribute
 
 from .nup import NUM_CANDIDATES, nup_examples
+from .sources import CITATION as _CITATION
 from .sources import PERSONA_CHAT_SPLITS, SPC_FILES, Source, SourceError, load_source, meta_json, read_spc_files
 
 logger = datasets.utils.logging.get_logger(__name__)
 
-_CITATION = """\
-@misc{jandaghi2023faithful,
-      title={Faithful Persona-based Conversational Dataset Generation with Large Language Models},
-      author={Pegah Jandaghi and XiangHai Sheng and Xinyi Bai and Jay Pujara and Hakim Sidahmed},
-      year={2023},
-      eprint={2312.10007},
-      archivePrefix={arXiv},
-      primaryClass={cs.CL}
-}
-"""
 _HOMEPAGE = "https://github.com/google-research-datasets/Synthetic-Persona-Chat"
 _LICENSE = "cc-by-4.0"
 _DESCRIPTION = """\

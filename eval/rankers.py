@@ -79,9 +79,7 @@ class BiEncoderRanker:
         k = _check(contexts, candidates)
         if not contexts:
             return np.zeros((0, k), dtype=np.float32)
-        vocab: dict[str, int] = {}
-        q_idx = _index(contexts, vocab)
-        c_idx = _index([t for row in candidates for t in row], vocab).reshape(len(contexts), k)
+        vocab, q_idx, c_idx = _unique_texts(contexts, candidates, k)
         unique = list(vocab)  # insertion order = index order
         emb = self.embed(unique)
         return np.einsum("nd,nkd->nk", emb[q_idx], emb[c_idx]).astype(np.float32)
@@ -110,9 +108,7 @@ class TfidfRanker:
         k = _check(contexts, candidates)
         if not contexts:
             return np.zeros((0, k), dtype=np.float32)
-        vocab: dict[str, int] = {}
-        q_idx = _index(contexts, vocab)
-        c_idx = _index([t for row in candidates for t in row], vocab).reshape(len(contexts), k)
+        vocab, q_idx, c_idx = _unique_texts(contexts, candidates, k)
         vec = TfidfVectorizer(ngram_range=self.ngram_range, sublinear_tf=self.sublinear_tf,
                               stop_words="english")
         m = vec.fit_transform(list(vocab))  # rows L2-normalised
@@ -145,3 +141,13 @@ class RandomRanker:
 
 def fingerprint(*parts: Any) -> str:
     return hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:12]
+
+
+def _unique_texts(contexts: list[str], candidates: list[list[str]], k: int
+                  ) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """Every distinct text once (text -> index, in first-seen order), and the index of each context and
+    candidate: scoring then embeds or vectorises each text a single time."""
+    vocab: dict[str, int] = {}
+    q_idx = _index(contexts, vocab)
+    c_idx = _index([t for row in candidates for t in row], vocab).reshape(len(contexts), k)
+    return vocab, q_idx, c_idx
