@@ -10,28 +10,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
+
+from ..prompt_templates import render_template
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 
 
-@lru_cache(maxsize=16)
-def load_template(name: str) -> jinja2.Template:
-    """A packaged template by file name, or any path to a Jinja2 file."""
-    path = Path(name).expanduser()
-    if not path.is_file():
-        path = PROMPTS / name
-    if not path.is_file():
-        known = sorted(p.name for p in PROMPTS.glob("*.j2"))
-        raise FileNotFoundError(f"prompt template {name!r} not found; packaged: {known}, or give a path")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
-                             trim_blocks=False, autoescape=False)
-    return env.from_string(path.read_text(encoding="utf-8"))
-
-
 def render(name: str, **values: Any) -> str:
-    return load_template(name).render(**values).strip() + "\n"
+    return render_template(name, PROMPTS, **values) + "\n"
 
 
 @lru_cache(maxsize=1)
