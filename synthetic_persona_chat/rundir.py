@@ -66,7 +66,7 @@ class RunDir:
                 raise RunDirError(
                     f"{self.path} holds a run with another config; use a new run directory, "
                     f"or pass --allow-config-change to resume it with the new settings")
-        self._atomic_write(cfg_path, yaml.safe_dump(new, sort_keys=False))
+        write_text_atomic(cfg_path, yaml.safe_dump(new, sort_keys=False))
         manifest = self.manifest()
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         manifest.setdefault("created", now)
@@ -90,7 +90,7 @@ class RunDir:
     def record_prompt(self, name: str, text: str) -> None:
         path = self.path / "prompts" / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._atomic_write(path, text)
+        write_text_atomic(path, text)
 
     @property
     def llm_cache_path(self) -> Path:
@@ -105,10 +105,7 @@ class RunDir:
     def write_records(self, stage: str, name: str, rows: list[dict[str, Any]],
                       schema: pa.Schema | None = None) -> Path:
         path = self.stage_dir(stage) / f"{name}.parquet"
-        table = pa.Table.from_pylist(rows, schema=schema)
-        tmp = path.with_suffix(".parquet.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        write_parquet_atomic(path, pa.Table.from_pylist(rows, schema=schema))
         return path
 
     def read_records(self, stage: str, name: str) -> list[dict[str, Any]]:
@@ -159,12 +156,23 @@ class RunDir:
     def write_json(self, rel: str, data: Any) -> Path:
         path = self.path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return path
 
-    @staticmethod
-    def _atomic_write(path: Path, text: str) -> None:
-        # A per-process temporary name: several workers (e.g. Ray actors) may record at once.
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+
+def _temporary(path: Path) -> Path:
+    """A per-process temporary name beside `path`: several workers (e.g. Ray actors) may write at once."""
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write then rename: readers and resumed runs never see a half-written file."""
+    tmp = _temporary(path)
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_parquet_atomic(path: Path, table: pa.Table) -> None:
+    tmp = _temporary(path)
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)

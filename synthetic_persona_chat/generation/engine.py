@@ -12,7 +12,6 @@ interrupted batch's finished calls free. Each file's Arrow metadata keeps what t
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -21,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from ..rundir import RunDirError
+from ..rundir import RunDirError, write_parquet_atomic, write_text_atomic
 
 _VERDICT = pa.struct([("expert", pa.string()), ("passed", pa.bool_()), ("choice", pa.int64()),
                       ("reason", pa.string())])
@@ -48,9 +47,7 @@ def candidates_table(rows: list[dict[str, Any]], meta: dict[str, Any] | None = N
 
 
 def write_batch(path: Path, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(candidates_table(rows, meta), tmp)
-    os.replace(tmp, path)
+    write_parquet_atomic(path, candidates_table(rows, meta))
 
 
 def read_batch(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -73,9 +70,7 @@ def check_plan(directory: Path, batches: list[list[dict[str, Any]]]) -> bool:
                               f"config, or start a new run directory")
         return False
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("plan.json.tmp")
-    tmp.write_text(json.dumps(plan), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(plan))
     return True
 
 

@@ -18,10 +18,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-import pyarrow.parquet as pq
 
 from ..models.llm import LLMError
 from ..records import Conversation
+from ..rundir import write_parquet_atomic
 from .config import critic_config, generation_config
 from .critic import resolve
 from .critic import quality as quality_expert
@@ -96,9 +96,7 @@ def _record_prompts(ctx: Any, gen: Any, critic: Any, job: dict[str, Any]) -> Non
 def _finish(ctx: Any, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
             skips: list[Any], seconds: float, usage_start: dict[str, int]) -> dict[str, Any]:
     run = ctx.run
-    path = run.stage_dir(STAGE) / "candidates.parquet"
-    pq.write_table(candidates_table(rows), path.with_name("candidates.parquet.tmp"))
-    path.with_name("candidates.parquet.tmp").replace(path)
+    write_parquet_atomic(run.stage_dir(STAGE) / "candidates.parquet", candidates_table(rows))
     winners = [to_conversation(r, run.path.name).to_dict() for r in rows if r["selected"]]
     run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
     summary = summarize(rows, metas, ctx, usage_start)
