@@ -173,7 +173,7 @@ def _cell(ranker: Ranker, kind: str, train: str | None, test_name: str, tests: d
 def markdown_table(result: dict[str, Any], metric: str = "hits@1/20") -> str:
     """Rows = ranker (and training set), columns = test sets; "not run: <why>" where there is no number."""
     test_names = list(result["test_sets"])
-    lines = [f"| ranker | trained on | " + " | ".join(f"{t} {metric}" for t in test_names) + " |",
+    lines = ["| ranker | trained on | " + " | ".join(f"{t} {metric}" for t in test_names) + " |",
              "|---|---|" + "---|" * len(test_names)]
     rows: dict[tuple[str, str], dict[str, str]] = {}
     for cell in result["baselines"] + result["cells"]:
