@@ -22,6 +22,7 @@ import yaml
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, read_spc_csv
 from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
 from synthetic_persona_chat.rundir import RunDir, RunDirError
+from synthetic_persona_chat.sample_data import resolve_path
 
 # The paper every SPC-derived dataset cites (card and builder info).
 CITATION = """\
@@ -72,7 +73,7 @@ def is_run_dir(path: Path) -> bool:
 
 def load_source(location: str | Path) -> Source:
     """A run directory or an SPC release folder, told apart by their files."""
-    path = Path(str(location)).expanduser()
+    path = resolve_path(str(location))
     if not path.is_dir():
         raise SourceError(f"{location} is not a directory: pass an SPC release folder (holding "
                           f"{', '.join(SPC_FILES.values())}) or a run directory")

@@ -27,6 +27,7 @@ from typing import Any
 
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES, nup_examples
 from synthetic_persona_chat.readers import read_parlai, read_spc_csv
+from synthetic_persona_chat.sample_data import resolve_path
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
 from synthetic_persona_chat.records import Conversation, RecordError, Skip, Turn
 
@@ -68,7 +69,7 @@ def load_dataset(source: str | Path | None, split: str = "test", name: str | Non
         if text.startswith("hub:"):
             convs, skips = read_hub(text[4:], split)
         else:
-            path = Path(text)
+            path = resolve_path(text)
             if not path.exists():
                 return Unavailable(name, f"{path} does not exist")
             convs, skips = _read_path(path, split)

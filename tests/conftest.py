@@ -28,8 +28,19 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def smollm():
+    """The embedded default LLM: bundled SmolLM2 through transformers, batched, loaded once per session."""
+    from synthetic_persona_chat.models import load_llm
+
+    llm = load_llm("transformers:smollm2")
+    yield llm
+    llm.close()
+
+
+@pytest.fixture(scope="session")
 def smollm_llamacpp():
-    """The bundled SmolLM2 on llama.cpp, loaded once per test session."""
+    """The bundled SmolLM2 on the optional llama.cpp backend; skipped where the extra is not installed."""
+    pytest.importorskip("llama_cpp", reason="llama.cpp is an optional extra (SPC_LLAMA_CPP=1 bash scripts/setup.sh)")
     from synthetic_persona_chat.models import load_llm
 
     llm = load_llm("llama-cpp:smollm2")

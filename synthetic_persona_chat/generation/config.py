@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config import Config, ConfigError
 
-DEFAULT_SEEDS = "../shared/data/spc/Synthetic-Persona-Chat_valid.csv"
+DEFAULT_SEEDS = "spc-sample:valid"  # the packaged SPC sample (sample_data.py); any path works
 PAPER_QUALITIES = ["depth", "coherency", "consistency", "diversity", "likability"]
 PAPER_EXPERTS = ["structural", "faithfulness", "toxicity", "quality"]
 

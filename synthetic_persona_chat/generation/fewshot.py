@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 
 from ..records import Conversation, stable_id
+from ..sample_data import resolve_path
 from ..readers import read_parlai, read_records, read_spc_csv
 from .parser import render_conversation
 
@@ -20,7 +21,7 @@ class FewShotError(ValueError):
 
 def load_seed_conversations(path: str | Path, limit: int | None = None) -> list[Conversation]:
     """SPC CSV, ParlAI Persona-Chat text, or our .jsonl/.parquet `Conversation` records."""
-    p = Path(path).expanduser()
+    p = resolve_path(path)
     if not p.is_file():
         raise FewShotError(f"seed conversations not found: {p} (cwd {Path.cwd()}); set "
                            f"generation.seed_conversations to an SPC CSV, a ParlAI .txt or a .jsonl/.parquet file")

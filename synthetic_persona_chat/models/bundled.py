@@ -39,3 +39,13 @@ def minilm_dir() -> Path:
     if not (path / "modules.json").is_file():
         raise BundledModelMissing(f"{path} does not hold a sentence-transformers model")
     return path
+
+
+def resolve_gguf(model: str) -> Path:
+    """"smollm2" (or empty) means the bundled model; anything else is a path to a .gguf file."""
+    if model in ("", "smollm2", "default"):
+        return smollm2_gguf()
+    path = Path(model).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"GGUF file not found: {path}")
+    return path

@@ -1,7 +1,7 @@
 """`spc models check`: load every configured model, ask it something small, say what it is.
 
 Proves offline that the embedded default works end to end on this machine before
-a long run starts.
+a long run starts. Each probe runs in a child process: a native crash is a row, not a dead command.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ..config import Config, load_config
 from . import Embedder, GenerationParams, load_contradiction_checker, load_llm, load_toxicity_scorer
+from .isolation import ChildResult, run_in_child
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,44 +31,76 @@ def register(sub: argparse._SubParsersAction) -> None:
     models.set_defaults(func=lambda _a: models.print_help() or 2)
 
 
-def check_models(config: Config) -> list[dict[str, Any]]:
-    """One row per role: what loaded, its answer to a probe, seconds, or the error."""
-    llm_holder: dict[str, Any] = {}
+def _llm_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    llm = load_llm(Config.from_dict(config).models.llm)
+    text = llm.chat("Say hello in five words.", GenerationParams(max_tokens=16, temperature=0.0))
+    if not text.strip():
+        raise RuntimeError("the LLM returned an empty answer")
+    return llm.describe(), text.strip()
 
-    def llm_probe() -> tuple[dict[str, Any], str]:
-        llm = llm_holder["llm"] = load_llm(config.models.llm)
-        text = llm.chat("Say hello in five words.", GenerationParams(max_tokens=16, temperature=0.0))
-        if not text.strip():
-            raise RuntimeError("the LLM returned an empty answer")
-        return llm.describe(), text.strip()
 
-    def embedder_probe() -> tuple[dict[str, Any], str]:
-        emb = Embedder(config.models.embedder)
-        v = emb.encode(["I have two dogs.", "I own a pair of dogs.", "I work as a pilot."])
-        return emb.describe(), f"cos(paraphrase)={v[0] @ v[1]:.2f} cos(unrelated)={v[0] @ v[2]:.2f}"
+def _embedder_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    emb = Embedder(Config.from_dict(config).models.embedder)
+    v = emb.encode(["I have two dogs.", "I own a pair of dogs.", "I work as a pilot."])
+    return emb.describe(), f"cos(paraphrase)={v[0] @ v[1]:.2f} cos(unrelated)={v[0] @ v[2]:.2f}"
 
-    def nli_probe() -> tuple[dict[str, Any], str]:
-        checker = load_contradiction_checker(config.models.nli, llm=llm_holder.get("llm"))
-        s = checker.scores(["I have never had a pet."], ["I walk my dog every morning."])
-        return checker.describe(), f"contradiction score={float(s[0]):.2f}"
 
-    def toxicity_probe() -> tuple[dict[str, Any], str]:
-        scorer = load_toxicity_scorer(config.models.toxicity)
-        s = scorer.scores(["Have a lovely day!", "You are a worthless idiot."])
-        return scorer.describe(), f"polite={s[0]:.2f} insult={s[1]:.2f}"
+def _nli_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    models = Config.from_dict(config).models
+    spec = str(models.nli or "")
+    llm = load_llm(models.llm) if spec in ("", "llm-judge") or spec.startswith("llm-judge") else None
+    checker = load_contradiction_checker(models.nli, llm=llm)
+    s = checker.scores(["I have never had a pet."], ["I walk my dog every morning."])
+    return checker.describe(), f"contradiction score={float(s[0]):.2f}"
 
-    probes: list[tuple[str, Callable[[], tuple[dict[str, Any], str]]]] = [
-        ("llm", llm_probe), ("embedder", embedder_probe), ("nli", nli_probe), ("toxicity", toxicity_probe)]
+
+def _toxicity_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    scorer = load_toxicity_scorer(Config.from_dict(config).models.toxicity)
+    s = scorer.scores(["Have a lovely day!", "You are a worthless idiot."])
+    return scorer.describe(), f"polite={s[0]:.2f} insult={s[1]:.2f}"
+
+
+PROBES: list[tuple[str, Callable[[dict[str, Any]], tuple[dict[str, Any], str]]]] = [
+    ("llm", _llm_probe), ("embedder", _embedder_probe), ("nli", _nli_probe), ("toxicity", _toxicity_probe)]
+
+
+def crash_fix(role: str, config: Config) -> str:
+    """What to do after a native crash of `role`'s model."""
+    spec = str(config.models.llm if role in ("llm", "nli") else getattr(config.models, role, ""))
+    if spec.startswith(("llama-cpp", "llama_cpp", "llamacpp")):
+        from .llm.llama_cpp import REBUILD_COMMAND
+        return f"llama.cpp crashed in native code; rebuild it portably: {REBUILD_COMMAND}, or use transformers:smollm2"
+    return "a native library crashed; reinstall it (see README: Setup) or choose another model for this role"
+
+
+def check_models(config: Config, isolated: bool = True) -> list[dict[str, Any]]:
+    """One row per role: what loaded, its answer to a probe, seconds, or the error.
+
+    Each probe runs in its own child process (`isolated`), so a model that crashes in native code
+    becomes a `crashed (signal N)` row with the fix, and the other roles are still checked.
+    """
+    data = config.to_dict()
     rows = []
-    for role, probe in probes:
+    for role, probe in PROBES:
         start = time.perf_counter()
-        try:
-            info, answer = probe()
+        result = run_in_child(probe, data) if isolated else _run_here(probe, data)
+        if result.ok:
+            info, answer = result.value
             rows.append({"role": role, "ok": True, "info": info, "answer": answer})
-        except Exception as exc:  # report every role, even when one fails
-            rows.append({"role": role, "ok": False, "info": {}, "answer": f"{type(exc).__name__}: {exc}"})
+        else:
+            answer = result.describe_failure()
+            if result.signal is not None:
+                answer += f"; fix: {crash_fix(role, config)}"
+            rows.append({"role": role, "ok": False, "info": {}, "answer": answer})
         rows[-1]["seconds"] = round(time.perf_counter() - start, 2)
     return rows
+
+
+def _run_here(probe: Callable[[dict[str, Any]], Any], data: dict[str, Any]) -> ChildResult:
+    try:
+        return ChildResult(value=probe(data))
+    except Exception as exc:  # report every role, even when one fails
+        return ChildResult(error=f"{type(exc).__name__}: {exc}")
 
 
 def run_check(args: argparse.Namespace) -> int:

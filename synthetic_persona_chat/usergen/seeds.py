@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..records import Skip
+from ..sample_data import resolve_path
 
 SPC_PERSONA_COLUMNS = ("user 1 personas", "user 2 personas")
 TEXT_FIELDS = ("text", "attribute", "persona", "sentence")
@@ -80,7 +81,7 @@ def clean_seeds(lines: Iterable[tuple[str, str]], source: str, rules: LineRules
 def read_seed_file(path: str | Path, column: str | None = None, rules: LineRules | None = None
                    ) -> tuple[list[str], list[Skip]]:
     """Attributes of a .txt (one per line), .csv (`column`, or SPC's persona columns) or .jsonl file."""
-    path = Path(path)
+    path = resolve_path(path)
     if not path.is_file():
         raise SeedFormatError(f"seed file not found: {path}")
     rules = rules or LineRules()

@@ -27,7 +27,7 @@ def greedy_config(tmp_path):
     pairs = write_pairs(tmp_path / "pairs.parquet", spc_pairs(3, offset=40))
     data = config_dict(pairs, iterations=2, candidates=2, fewshot=1, fewshot_max_turns=4, max_tokens=80,
                        min_turns=4, max_turns=6, temperature=0.0, batch_size=1)
-    data["models"]["llm"] = "llama-cpp:smollm2"
+    data["models"]["llm"] = "transformers:smollm2"
     data["critic"].update(experts=["structural", "toxicity", "quality"], min_turns=2, max_alternation_errors=2,
                           qualities=["depth", "likability", "coherency"])
     return data

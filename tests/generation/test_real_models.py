@@ -1,4 +1,4 @@
-"""The conversation stage on the real embedded models: bundled SmolLM2 on llama.cpp as Generator, NLI
+"""The conversation stage on the real embedded models: bundled SmolLM2 (transformers) as Generator, NLI
 judge and quality experts, profanity-check for toxicity, on real SPC persona pairs."""
 
 import pyarrow.parquet as pq
@@ -9,17 +9,17 @@ from synthetic_persona_chat.records import Conversation
 from .helpers import config_dict, make_ctx, spc_pairs, write_pairs
 
 
-def test_conversation_stage_with_bundled_smollm2(tmp_path, smollm_llamacpp):
+def test_conversation_stage_with_bundled_smollm2(tmp_path, smollm):
     pairs = write_pairs(tmp_path / "pairs.parquet", spc_pairs(2, offset=20))
     data = config_dict(pairs, iterations=2, candidates=2, fewshot=1, fewshot_max_turns=4, max_tokens=96,
                        min_turns=4, max_turns=6)
     data["critic"].update(max_nli_pairs=2, max_contradictions=1, min_turns=2, max_alternation_errors=2,
                           qualities=["depth", "likability"])
-    ctx = make_ctx(tmp_path, data, smollm_llamacpp)
+    ctx = make_ctx(tmp_path, data, smollm)
     summary = run_conversations(ctx)
     cands = pq.read_table(ctx.run.path / "conversations" / "candidates.parquet").to_pylist()
     assert len(cands) == 4 and {c["iteration"] for c in cands} == {0, 1}
-    assert all(c["generator"] == "llama-cpp:smollm2" and c["raw_text"] is not None for c in cands)
+    assert all(c["generator"] == "transformers:smollm2" and c["raw_text"] is not None for c in cands)
     for c in cands:  # every candidate carries a reason: a parse error, or the verdicts of the experts it met
         assert c["verdicts"] and all(v["reason"] for v in c["verdicts"])
         assert bool(c["parse_error"]) == (c["verdicts"][0]["expert"] == "parser")
@@ -28,7 +28,7 @@ def test_conversation_stage_with_bundled_smollm2(tmp_path, smollm_llamacpp):
     wins = [Conversation.from_dict(r) for r in ctx.run.read_records("conversations", "conversations")]
     assert len(wins) == summary["winners"] == sum(c["selected"] for c in cands)
     for w in wins:
-        assert w.meta["generator"] == "llama-cpp:smollm2" and w.source == "run:run"
+        assert w.meta["generator"] == "transformers:smollm2" and w.source == "run:run"
     models = ctx.run.read_json("models.json", default={})
     if summary["evaluated"].get("faithfulness"):  # a candidate got that far: the real checkers ran
         assert models["nli"]["kind"] == "llm-judge" and models["toxicity"]["kind"] == "profanity-check"

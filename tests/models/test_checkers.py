@@ -14,12 +14,12 @@ def test_profanity_check_scores_real_sentences():
     assert "alt-profanity-check" in scorer.describe()["model"]
 
 
-def test_llm_judge_on_bundled_smollm(smollm_llamacpp):
-    judge = load_contradiction_checker("llm-judge", llm=smollm_llamacpp)
+def test_llm_judge_on_bundled_smollm(smollm):
+    judge = load_contradiction_checker("llm-judge", llm=smollm)
     assert isinstance(judge, LLMJudgeNLI)
     s = judge.scores(["I have never owned a pet.", "I like pizza."], ["I walk my dog daily.", "I like pizza."])
     assert s.shape == (2,) and set(np.unique(s)) <= {0.0, 0.5, 1.0}
-    assert judge.describe()["judge"]["backend"] == "llama-cpp"
+    assert judge.describe()["judge"]["backend"] == "transformers"
 
 
 def test_cross_encoder_reads_contradiction_label_from_config(tmp_path):

@@ -35,14 +35,14 @@ def test_transformers_on_bundled_gguf_batched():
     assert llm.describe()["device"] == "cpu" and llm.describe()["gguf_file"].endswith(".gguf")
 
 
-def test_cache_never_pays_twice(tmp_path, smollm_llamacpp):
-    cached = CachedLLM(smollm_llamacpp, tmp_path / "llm.sqlite")
+def test_cache_never_pays_twice(tmp_path, smollm):
+    cached = CachedLLM(smollm, tmp_path / "llm.sqlite")
     p = GenerationParams(max_tokens=8, seed=3)
     first = cached.generate([CHAT], p)
-    calls = smollm_llamacpp.usage.calls
-    reopened = CachedLLM(smollm_llamacpp, tmp_path / "llm.sqlite")
+    calls = smollm.usage.calls
+    reopened = CachedLLM(smollm, tmp_path / "llm.sqlite")
     assert reopened.generate([CHAT], p)[0].texts == first[0].texts
-    assert smollm_llamacpp.usage.calls == calls and reopened.hits == 1 and len(reopened) == 1
+    assert smollm.usage.calls == calls and reopened.hits == 1 and len(reopened) == 1
 
 
 def test_bad_specs_are_clear_errors(tmp_path):

@@ -1,4 +1,4 @@
-"""User generation end to end on the embedded default models (bundled SmolLM2 on llama.cpp, MiniLM).
+"""User generation end to end on the embedded default models (bundled SmolLM2 (transformers), MiniLM).
 
 ~200 real persona attributes from the SPC release; small rounds so it stays within a few minutes on CPU.
 """
@@ -17,10 +17,10 @@ OVERRIDES = ["expand.max_queries=3", "expand.rounds=1", "expand.max_tokens=96", 
              "pairing.min_shared=1", "pairing.max_degree=1", "pairing.share_threshold=-1"]
 
 
-def test_expand_profiles_pairs_real(tmp_path, spc_dir, smollm_llamacpp, minilm, make_context):
+def test_expand_profiles_pairs_real(tmp_path, spc_dir, smollm, minilm, make_context):
     convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_test.csv")
     seeds = list(dict.fromkeys(a for c in convs for a in c.user1_persona + c.user2_persona))[:200]
-    llm = _Unclosed(smollm_llamacpp)
+    llm = _Unclosed(smollm)
     ctx = make_context(tmp_path / "run", llm, minilm, OVERRIDES)
 
     summary = run_expand(ctx, seeds=seeds)

@@ -1,4 +1,10 @@
-"""transformers backend: any Hub model id or local path (GGUF too), batched, GPU when present."""
+"""transformers backend: any Hub model id or local path (GGUF too), batched, GPU when present.
+
+The embedded default (`transformers:smollm2`, the bundled GGUF dequantised by transformers + `gguf`):
+pure Python wheels, nothing compiled on the user's machine. Throughput comes from batching: each call's
+prompts are sorted by length (less left padding) and decoded `batch_size` sequences at a time, which on
+2 CPU cores beats llama.cpp's one-sequence API several times over (benchmarks/llm_throughput.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
-from .llama_cpp import resolve_gguf
+from ..bundled import resolve_gguf
 
 
 class TransformersLLM(LLM):
@@ -15,7 +21,7 @@ class TransformersLLM(LLM):
     backend = "transformers"
 
     def __init__(self, model: str = "smollm2", device: str = "auto", dtype: str = "auto",
-                 batch_size: int = 8, gguf_file: str | None = None, **kwargs: Any) -> None:
+                 batch_size: int = 32, gguf_file: str | None = None, **kwargs: Any) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -40,7 +46,10 @@ class TransformersLLM(LLM):
     def _locate(model: str, gguf_file: str | None) -> tuple[str, str | None]:
         """The bundled name and `.gguf` paths become (directory, file name) as transformers wants."""
         if model in ("", "smollm2", "default") or model.endswith(".gguf"):
-            path = resolve_gguf(model)
+            try:
+                path = resolve_gguf(model)
+            except FileNotFoundError as exc:
+                raise LLMError(str(exc)) from exc
             return str(path.parent), path.name
         return model, gguf_file
 
@@ -50,16 +59,22 @@ class TransformersLLM(LLM):
         return getattr(torch, dtype)
 
     def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
-        results: list[Completion] = []
-        for start in range(0, len(chats), self.batch_size):
-            results.extend(self._batch(chats[start:start + self.batch_size], params))
-        return results
-
-    def _batch(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
-        import torch
-
+        """Sorted by prompt length, cut into batches of `batch_size` sequences (prompts x n), order restored."""
         prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
                    for c in chats]
+        lengths = [len(ids) for ids in self.tokenizer(prompts, add_special_tokens=False)["input_ids"]]
+        order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+        per_batch = max(1, self.batch_size // max(params.n, 1))
+        results: list[Completion | None] = [None] * len(prompts)
+        for start in range(0, len(order), per_batch):
+            idx = order[start:start + per_batch]
+            for i, completion in zip(idx, self._batch([prompts[i] for i in idx], params)):
+                results[i] = completion
+        return [r for r in results if r is not None]
+
+    def _batch(self, prompts: list[str], params: GenerationParams) -> list[Completion]:
+        import torch
+
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = enc.to(self.device)
         sampling = params.temperature > 0
@@ -78,7 +93,7 @@ class TransformersLLM(LLM):
         return [Completion(texts=texts[i * params.n:(i + 1) * params.n],
                            prompt_tokens=int(prompt_lens[i]) * params.n,
                            completion_tokens=int(sum(lengths[i * params.n:(i + 1) * params.n])))
-                for i in range(len(chats))]
+                for i in range(len(prompts))]
 
     @staticmethod
     def _cut(text: str, stop: tuple[str, ...]) -> str:
