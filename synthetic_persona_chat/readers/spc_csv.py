@@ -5,6 +5,11 @@ Columns: `user 1 personas`, `user 2 personas` (one attribute per line) and
 The release has rows with an empty conversation and lines that are stage
 directions ("[Later]", "* * *"): the first become recorded skips, the second
 are kept in the conversation's `meta["unparsed_lines"]`, never dropped silently.
+
+A turn may span several lines (a recipe after "Here it is:", the second line of a long
+answer). An untagged line continues the previous turn when it follows that turn with no blank
+line, or when the turn announced more with a trailing colon (then until the next speaker tag).
+Stage directions (bracketed, starred, "User 1 and user 2 ...") never continue a turn.
 """
 
 from __future__ import annotations
@@ -27,17 +32,33 @@ class SPCFormatError(ValueError):
     """The file is not an SPC CSV; the message names the file and what is missing."""
 
 
+# "[Later]", "(They walk.)", "*At the bar*", "* * *", "User 1 and user 2 go ...", "Adam: You too."
+_DIRECTION = re.compile(r"^\s*(\[.*\]?|\(.*\)?|\*[^*]*\*|[*\s]+|user\s*[12]\b.*|[A-Z][\w.' ]{0,30}:\s+\S.*)\s*$",
+                        re.IGNORECASE)
+
+
 def parse_spc_lines(text: str) -> tuple[list[Turn], list[str]]:
-    """Speaker-tagged turns, and the lines that carry no speaker tag."""
+    """Speaker-tagged turns (continuation lines joined), and the lines that carry no speaker tag."""
     turns, unparsed = [], []
+    lines: list[str] = []  # the current turn's lines
+    speaker, open_turn, announced = None, False, False
     for line in text.splitlines():
         if not line.strip():
+            open_turn = announced  # a blank line ends a turn, unless it announced more ("Here it is:")
             continue
         m = _SPEAKER.match(line)
         if m and m.group(2).strip(" *"):
-            turns.append(Turn(speaker=f"user {m.group(1)}", text=m.group(2).strip(" *")))
+            if speaker:
+                turns.append(Turn(speaker=speaker, text="\n".join(lines)))
+            speaker, lines = f"user {m.group(1)}", [m.group(2).strip(" *")]
+            open_turn, announced = True, lines[0].endswith(":")
+        elif speaker and open_turn and not _DIRECTION.match(line):
+            lines.append(line.strip())
         else:
             unparsed.append(line.strip())
+            open_turn = announced = False
+    if speaker:
+        turns.append(Turn(speaker=speaker, text="\n".join(lines)))
     return turns, unparsed
 
 
@@ -45,8 +66,8 @@ def split_personas(cell: str) -> list[str]:
     return [line.strip() for line in (cell or "").splitlines() if line.strip()]
 
 
-def read_spc_csv(path: str | Path, split: str | None = None, source: str = "spc"
-                 ) -> tuple[list[Conversation], list[Skip]]:
+def read_spc_rows(path: str | Path) -> list[dict[str, str]]:
+    """The release's raw rows (its three columns, verbatim): the `release` config republishes them as they are."""
     path = Path(path)
     if not path.is_file():
         raise SPCFormatError(f"SPC file not found: {path}")
@@ -57,14 +78,25 @@ def read_spc_csv(path: str | Path, split: str | None = None, source: str = "spc"
         if missing:
             raise SPCFormatError(f"{path} lacks column(s) {missing}; an SPC CSV has columns "
                                  f"{list(SPC_COLUMNS)} (found {reader.fieldnames})")
-        conversations, skips = [], []
-        for row_no, row in enumerate(reader):
-            conv, skip = _row_to_conversation(row, row_no, path, split, source)
-            if conv:
-                conversations.append(conv)
-            else:
-                skips.append(skip)
+        return [{c: row.get(c) or "" for c in SPC_COLUMNS} for row in reader]
+
+
+def conversations_from_rows(rows: list[dict[str, str]], path: str | Path, split: str | None = None,
+                            source: str = "spc") -> tuple[list[Conversation], list[Skip]]:
+    """Raw release rows -> conversations, and a recorded skip for every row that holds none."""
+    conversations, skips = [], []
+    for row_no, row in enumerate(rows):
+        conv, skip = _row_to_conversation(row, row_no, Path(path), split, source)
+        if conv:
+            conversations.append(conv)
+        else:
+            skips.append(skip)
     return conversations, skips
+
+
+def read_spc_csv(path: str | Path, split: str | None = None, source: str = "spc"
+                 ) -> tuple[list[Conversation], list[Skip]]:
+    return conversations_from_rows(read_spc_rows(path), path, split, source)
 
 
 def _row_to_conversation(row: dict, row_no: int, path: Path, split: str | None, source: str

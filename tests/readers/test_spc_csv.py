@@ -33,3 +33,23 @@ def test_missing_columns_name_the_file(tmp_path):
     bad.write_text("user 1 personas,conversation\na,b\n")
     with pytest.raises(SPCFormatError, match="bad.csv.*user 2 personas"):
         read_spc_csv(bad)
+
+
+def test_continuation_lines_join_their_turn_validation_row_18(spc_dir):
+    convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_valid.csv", split="validation")
+    row18 = next(c for c in convs if c.meta["row"] == 18)
+    recipe = next(t for t in row18.turns if t.text.startswith("Of course! Here it is:"))
+    assert recipe.speaker == "user 2"
+    assert "1 pound of boneless, skinless chicken breasts" in recipe.text  # the ingredients
+    assert "9. Serve the chicken tacos" in recipe.text  # and the instructions after a blank line
+    assert "unparsed_lines" not in row18.meta
+    assert row18.turns[-1].text == "No problem! I'm glad you like it."
+
+
+def test_stage_directions_never_continue_a_turn():
+    turns, unparsed = parse_spc_lines(
+        "User 1: Here:\nItem one\n\nItem two\nUser 2: ok\n[Later]\nUser 1 and user 2 walk.\n"
+        "User 1: hi\nAdam: You too.\n\nAt the gym\nUser 2: Here goes\nsecond line\nUser 1 Profiles: {I sing.\nI run.")
+    assert [t.text for t in turns] == ["Here: Item one Item two", "ok", "hi", "Here goes second line"]
+    assert unparsed == ["[Later]", "User 1 and user 2 walk.", "Adam: You too.", "At the gym",
+                        "User 1 Profiles: {I sing.", "I run."]
