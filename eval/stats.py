@@ -1,0 +1,198 @@
+"""Uncertainty for every reported figure: intervals, paired tests, differences and sample-size flags.
+
+Why these choices:
+- The unit of resampling is the *conversation*: the NUP examples, utterances and persona
+  attributes of one conversation are correlated, so resampling them one by one would give
+  intervals that are too narrow. `cluster_bootstrap` resamples conversations with replacement
+  and recomputes the ratio estimator sum(values) / sum(items) (hits@k, MRR, rates, coverage).
+- With few independent trials (the AI-detection pairs) the bootstrap is unreliable; the Wilson
+  score interval keeps its coverage there and never leaves [0, 1].
+- Two rankers scored on the same test examples are compared *paired*: a sign-flip permutation
+  test over conversations (swap the two rankers' results per conversation) gives the p-value,
+  a paired cluster bootstrap the interval of the difference.
+- Two datasets' figures are independent samples: the difference gets an interval from
+  independent bootstraps of both.
+- A figure resting on few items or with a wide interval carries a flag ("too few pairs: 3"),
+  so the report never shows it as a bare number.
+
+Every function is seeded; all take plain numbers / arrays so they serve NUP, quality and detection.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import Any, Sequence
+
+import numpy as np
+
+CONFIDENCE = 0.95
+N_BOOT = 2000
+N_PERM = 10_000
+MAX_WIDTH = 0.2  # a 95% interval wider than this (on a 0-1 figure) is flagged
+MIN_ITEMS = {"pairs": 30, "examples": 100, "utterances": 30, "attributes": 30, "conversations": 10}
+_CHUNK = 250  # bootstrap replicates per vectorised chunk: bounds memory to _CHUNK x clusters
+
+
+def wilson(successes: float, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval for a proportion; (nan, nan) with no trials. `successes` may be fractional
+    (a tie counted as half a loss)."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = min(1.0, max(0.0, successes / n))
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _ratio_replicates(sums: np.ndarray, counts: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """sum(sums[idx]) / sum(counts[idx]) for n_boot resamples of the clusters (with replacement)."""
+    g = len(sums)
+    out = np.empty(n_boot)
+    for start in range(0, n_boot, _CHUNK):
+        stop = min(n_boot, start + _CHUNK)
+        idx = rng.integers(0, g, size=(stop - start, g))
+        c = counts[idx].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:stop] = np.where(c > 0, sums[idx].sum(axis=1) / np.where(c > 0, c, 1), np.nan)
+    return out
+
+
+def _percentiles(reps: np.ndarray, confidence: float) -> tuple[float, float]:
+    reps = reps[np.isfinite(reps)]
+    if not reps.size:
+        return (math.nan, math.nan)
+    alpha = 1 - confidence
+    lo, hi = np.percentile(reps, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return (float(lo), float(hi))
+
+
+def cluster_sums(values: Sequence[float], groups: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cluster (sum of values, item count), clusters in first-seen order."""
+    keys: dict[Any, int] = {}
+    idx = np.fromiter((keys.setdefault(g, len(keys)) for g in groups), dtype=np.int64, count=len(groups))
+    v = np.asarray(values, dtype=np.float64)
+    return (np.bincount(idx, weights=v, minlength=len(keys)) if v.size else np.zeros(0),
+            np.bincount(idx, minlength=len(keys)).astype(np.float64) if v.size else np.zeros(0))
+
+
+def cluster_bootstrap(sums: Sequence[float], counts: Sequence[float], seed: int = 0, n_boot: int = N_BOOT,
+                      confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Percentile interval of sum(values)/sum(items), resampling clusters; (nan, nan) below 2 clusters."""
+    s, c = np.asarray(sums, dtype=np.float64), np.asarray(counts, dtype=np.float64)
+    if len(s) < 2 or c.sum() <= 0:
+        return (math.nan, math.nan)
+    return _percentiles(_ratio_replicates(s, c, n_boot, np.random.default_rng(seed)), confidence)
+
+
+def flags(n: int, item: str, ci: Sequence[float] | None = None, clusters: int | None = None,
+          min_items: int | None = None, max_width: float | None = MAX_WIDTH) -> list[str]:
+    """Why a figure must not be read as a bare number: too few items/conversations, or a wide interval."""
+    out = []
+    need = MIN_ITEMS.get(item, 30) if min_items is None else min_items
+    if n < need:
+        out.append(f"too few {item}: {n}")
+    if clusters is not None and item != "conversations" and clusters < MIN_ITEMS["conversations"]:
+        out.append(f"too few conversations: {clusters}")
+    if ci is not None and max_width is not None and all(isinstance(x, (int, float)) and math.isfinite(x) for x in ci):
+        if ci[1] - ci[0] > max_width:
+            out.append(f"wide interval: ±{(ci[1] - ci[0]) / 2:.2f}")
+    return out
+
+
+def estimate(values: Sequence[float], groups: Sequence[Any], item: str, seed: int = 0,
+             n_boot: int = N_BOOT) -> dict[str, Any]:
+    """Mean of per-item values with a cluster-bootstrap 95% interval, the counts behind it and flags.
+
+    `per_conversation` (sums, counts) is kept so that two datasets' figures can be compared later
+    (`difference`) from the JSON alone.
+    """
+    sums, counts = cluster_sums(values, groups)
+    n = int(counts.sum())
+    value = float(sums.sum() / n) if n else math.nan
+    ci = cluster_bootstrap(sums, counts, seed, n_boot)
+    return {"value": value, "ci": list(ci), "n": n, "item": item, "clusters": int(len(sums)),
+            "method": "bootstrap over conversations", "confidence": CONFIDENCE,
+            "flags": flags(n, item, ci, len(sums)),
+            "per_conversation": {"sums": [round(float(x), 6) for x in sums], "counts": [int(x) for x in counts]}}
+
+
+def proportion(successes: float, n: int, item: str) -> dict[str, Any]:
+    """A proportion over independent trials with its Wilson 95% interval and flags."""
+    ci = wilson(successes, n)
+    return {"value": successes / n if n else math.nan, "ci": list(ci), "n": int(n), "item": item,
+            "method": "Wilson score interval", "confidence": CONFIDENCE, "flags": flags(n, item, ci)}
+
+
+def difference(a: dict[str, Any], b: dict[str, Any], seed: int = 0, n_boot: int = N_BOOT) -> dict[str, Any]:
+    """a - b for two independent `estimate`s (two datasets), with a 95% interval from independent bootstraps."""
+    pa, pb = a.get("per_conversation"), b.get("per_conversation")
+    if not pa or not pb:
+        return {"value": math.nan, "ci": [math.nan, math.nan], "flags": ["no per-conversation data"]}
+    sa, ca = np.asarray(pa["sums"], float), np.asarray(pa["counts"], float)
+    sb, cb = np.asarray(pb["sums"], float), np.asarray(pb["counts"], float)
+    value = float(sa.sum() / ca.sum() - sb.sum() / cb.sum()) if ca.sum() and cb.sum() else math.nan
+    if len(sa) < 2 or len(sb) < 2:
+        ci = (math.nan, math.nan)
+    else:
+        rng = np.random.default_rng(seed)
+        ci = _percentiles(_ratio_replicates(sa, ca, n_boot, rng) - _ratio_replicates(sb, cb, n_boot, rng), CONFIDENCE)
+    out_flags = [f for f in a.get("flags", []) + b.get("flags", []) if not f.startswith("wide")]
+    return {"value": value, "ci": list(ci), "method": "independent bootstraps over conversations",
+            "excludes_zero": bool(math.isfinite(ci[0]) and (ci[0] > 0 or ci[1] < 0)), "flags": sorted(set(out_flags))}
+
+
+def paired_test(a: Sequence[float], b: Sequence[float], groups: Sequence[Any], seed: int = 0,
+                n_perm: int = N_PERM, n_boot: int = N_BOOT) -> dict[str, Any]:
+    """Two systems on the same examples: mean(a - b), its paired-bootstrap 95% interval and a two-sided
+    sign-flip permutation p-value, both over conversations."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.shape[0] != len(groups):
+        raise ValueError(f"paired test needs equal-length results, got {a.shape}, {b.shape}, {len(groups)} groups")
+    sums, counts = cluster_sums(a - b, groups)
+    n = int(counts.sum())
+    if n == 0:
+        return {"diff": math.nan, "ci": [math.nan, math.nan], "p_value": math.nan, "n": 0, "clusters": 0,
+                "flags": ["no shared examples"]}
+    observed = float(sums.sum() / n)
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for start in range(0, n_perm, _CHUNK):
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(min(_CHUNK, n_perm - start), len(sums)))
+        hits += int((np.abs(signs @ sums / n) >= abs(observed) - 1e-12).sum())
+    ci = cluster_bootstrap(sums, counts, seed, n_boot)
+    return {"diff": observed, "ci": list(ci), "p_value": (hits + 1) / (n_perm + 1), "n": n,
+            "clusters": int(len(sums)), "method": "sign-flip permutation test + paired bootstrap over conversations",
+            "flags": flags(n, "examples", None, len(sums))}
+
+
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """mean ± sd over seeded draws, with the normal 95% range mean ± 1.96 sd as the interval."""
+    v = np.asarray(values, dtype=np.float64)
+    if not v.size:
+        return {"mean": math.nan, "sd": math.nan, "ci": [math.nan, math.nan], "draws": 0}
+    sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
+    z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+    return {"mean": float(v.mean()), "sd": sd, "ci": [float(v.mean() - z * sd), float(v.mean() + z * sd)],
+            "draws": int(v.size)}
+
+
+def fmt(block: Any, digits: int = 3, with_flags: bool = True) -> str:
+    """"0.542 [0.480, 0.601]" (+ " ⚠ too few pairs: 3"); "—" where there is no number."""
+    if not isinstance(block, dict):
+        return "—" if block is None or (isinstance(block, float) and not math.isfinite(block)) else str(block)
+    value = block.get("value", block.get("diff", block.get("mean")))
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        text = "—"
+    else:
+        text = f"{value:.{digits}f}"
+        ci = block.get("ci") or []
+        if len(ci) == 2 and all(isinstance(x, (int, float)) and math.isfinite(x) for x in ci):
+            text += f" [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+        elif "ci" in block:
+            text += " [no interval]"
+    if with_flags and block.get("flags"):
+        text += " ⚠ " + "; ".join(block["flags"])
+    return text

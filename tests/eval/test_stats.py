@@ -1,0 +1,107 @@
+"""Intervals that cover the truth, paired tests that detect a real gap, guards that fire (no models)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from synthetic_persona_chat.eval import stats as S
+
+
+def _clustered_draw(rng, p_true, conversations=60):
+    """Conversations with their own success rate around p_true (correlated items), 4-14 items each."""
+    values, groups = [], []
+    for c in range(conversations):
+        p_c = np.clip(rng.normal(p_true, 0.15), 0, 1)
+        n = rng.integers(4, 15)
+        values += list((rng.random(n) < p_c).astype(float))
+        groups += [c] * n
+    return values, groups
+
+
+def test_cluster_bootstrap_covers_the_true_rate_about_95_percent():
+    # the true rate of the generating process: mean of clip(N(0.3, 0.15), 0, 1), measured on 10^6 samples
+    rng = np.random.default_rng(12345)
+    p_true = float(np.clip(rng.normal(0.3, 0.15, 1_000_000), 0, 1).mean())
+    covered = 0
+    for seed in range(200):
+        values, groups = _clustered_draw(np.random.default_rng(seed), 0.3)
+        est = S.estimate(values, groups, "utterances", seed=seed, n_boot=1000)
+        covered += est["ci"][0] <= p_true <= est["ci"][1]
+    assert 0.90 <= covered / 200 <= 0.99, covered
+
+
+def test_item_level_bootstrap_would_be_too_narrow():
+    """The reason for clustering: treating correlated items as independent undercovers."""
+    rng = np.random.default_rng(12345)
+    p_true = float(np.clip(rng.normal(0.3, 0.15, 1_000_000), 0, 1).mean())
+    covered_items = 0
+    for seed in range(200):
+        values, _ = _clustered_draw(np.random.default_rng(seed), 0.3)
+        est = S.estimate(values, list(range(len(values))), "utterances", seed=seed, n_boot=1000)
+        covered_items += est["ci"][0] <= p_true <= est["ci"][1]
+    assert covered_items / 200 < 0.90
+
+
+def test_wilson_covers_about_95_percent_with_few_trials():
+    covered = 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        k = int((rng.random(12) < 0.2).sum())
+        lo, hi = S.wilson(k, 12)
+        covered += lo <= 0.2 <= hi
+    assert 0.90 <= covered / 200 <= 1.0
+
+
+def test_wilson_known_values_and_edges():
+    lo, hi = S.wilson(0, 3)  # 0 of 3: the interval still reaches up to 0.56
+    assert lo == 0.0 and hi == pytest.approx(0.5615, abs=1e-3)
+    lo, hi = S.wilson(50, 100)
+    assert (lo, hi) == pytest.approx((0.4038, 0.5962), abs=1e-3)
+    assert all(math.isnan(x) for x in S.wilson(0, 0))
+
+
+def test_guard_fires_on_three_pairs():
+    est = S.proportion(0.0, 3, "pairs")
+    assert "too few pairs: 3" in est["flags"]
+    assert S.fmt(est).startswith("0.000 [0.000, 0.561] ⚠ too few pairs: 3")
+    many = S.proportion(40, 400, "pairs")
+    assert many["flags"] == []
+
+
+def test_wide_interval_is_flagged():
+    est = S.estimate([1, 1, 1, 0, 0, 0] * 6, [i // 3 for i in range(36)], "utterances", seed=0)
+    assert any(f.startswith("wide interval") for f in est["flags"])
+    assert "too few conversations: 12" not in est["flags"]  # 12 conversations is enough
+
+
+def test_paired_test_detects_a_real_gap_and_not_a_null_one():
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(40), 10)
+    a = (rng.random(400) < 0.6).astype(float)
+    b = (rng.random(400) < 0.35).astype(float)
+    res = S.paired_test(a, b, groups, seed=1)
+    assert res["p_value"] < 0.01 and res["ci"][0] > 0
+    same = S.paired_test(a, a[::-1].copy(), groups, seed=1)
+    assert same["p_value"] > 0.05 or same["ci"][0] <= 0 <= same["ci"][1]
+    identical = S.paired_test(a, a, groups, seed=1)
+    assert identical["diff"] == 0 and identical["p_value"] == 1.0
+    with pytest.raises(ValueError):
+        S.paired_test(a, b[:-1], groups)
+
+
+def test_difference_of_two_datasets():
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(50), 8)
+    hi = S.estimate((rng.random(400) < 0.5).astype(float), g, "utterances", seed=0)
+    lo = S.estimate((rng.random(400) < 0.2).astype(float), g, "utterances", seed=0)
+    d = S.difference(hi, lo, seed=0)
+    assert d["value"] == pytest.approx(hi["value"] - lo["value"])
+    assert d["ci"][0] < d["value"] < d["ci"][1] and d["excludes_zero"]
+    assert not S.difference(hi, hi, seed=0)["excludes_zero"]
+
+
+def test_fmt_without_a_number_or_interval():
+    assert S.fmt(None) == "—"
+    assert S.fmt({"value": 0.5, "ci": [math.nan, math.nan], "flags": ["too few conversations: 1"]}) == \
+        "0.500 [no interval] ⚠ too few conversations: 1"
