@@ -7,15 +7,18 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 RUN=${RUN:-runs/tiny}
 OUT=${OUT:-runs/tiny-out}
-SPC=../shared/data/spc
+# The SPC sample shipped inside the package (150 conversations per split, CC BY 4.0): nothing outside this
+# repository is read. Point these at the full release (a folder, a CSV or hub:ID) for real figures.
+SPC_TEST=${SPC_TEST:-spc-sample:test}
+SPC_TRAIN=${SPC_TRAIN:-spc-sample:valid}
 
 spc models check
 spc generate --preset tiny --run-dir "$RUN"                  # resumable: rerun continues
 spc build "$RUN" --out "$OUT/dataset" --overwrite           # Parquet + README configs + card
 python -c "import datasets, sys; d = datasets.load_dataset(sys.argv[1], 'conversations'); print(d)" "$OUT/dataset"
-spc eval quality --out "$OUT/eval" --dataset "spc=$SPC/Synthetic-Persona-Chat_test.csv" --dataset "generated=$RUN" \
+spc eval quality --out "$OUT/eval" --dataset "spc=$SPC_TEST" --dataset "generated=$RUN" \
     --real spc --synthetic generated --set eval_quality.faithfulness_sample=20
-spc eval nup --out "$OUT/eval" --preset small --spc "$SPC" --spc-train "$SPC/Synthetic-Persona-Chat_valid.csv" \
+spc eval nup --out "$OUT/eval" --preset small --spc-test "$SPC_TEST" --spc-train "$SPC_TRAIN" \
     --run "$RUN"
 spc eval report "$OUT/eval"
 echo "done: run $RUN, dataset $OUT/dataset, evaluation $OUT/eval/report.md"
