@@ -8,7 +8,6 @@ values (license, tags, ...); only `configs:` (which must match the files) is alw
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from importlib.resources import files
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from huggingface_hub import DatasetCard
 
 from synthetic_persona_chat import __version__
+from synthetic_persona_chat.text import tokens
 
 from .sources import CITATION, Source
 
@@ -27,17 +27,16 @@ LICENSE_TEXT = {
     "cc-by-4.0": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), as the Synthetic-Persona-Chat release "
                  "it derives from (Google Research). Attribute SPC and cite the paper below when you use it.",
 }
-_WORD = re.compile(r"\w+(?:'\w+)?")
 MAX_WHERE = 5
 
 
 def statistics(source: Source) -> list[dict[str, Any]]:
-    """Per split: conversations, mean turns, mean words per utterance, vocabulary (distinct lowercased words)."""
+    """Per split: conversations, mean turns, mean words per utterance, vocabulary (`text.tokens`, as the eval)."""
     out = []
     for split, conversations in source.conversations.items():
         turns = [len(c.turns) for c in conversations]
-        words = [len(_WORD.findall(t.text)) for c in conversations for t in c.turns]
-        vocab = {w.lower() for c in conversations for t in c.turns for w in _WORD.findall(t.text)}
+        words = [len(tokens(t.text)) for c in conversations for t in c.turns]
+        vocab = {w for c in conversations for t in c.turns for w in tokens(t.text)}
         out.append({"split": split, "conversations": len(conversations),
                     "mean_turns": sum(turns) / max(len(turns), 1), "mean_words": sum(words) / max(len(words), 1),
                     "vocabulary": len(vocab)})

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from synthetic_persona_chat.records import Conversation
+from synthetic_persona_chat.text import render_conversation
 
 
 def conversation_text(conv: Conversation) -> str:
     """What a judge reads: the dialogue only (no persona, no provenance)."""
-    return "\n".join(f"{'User 1' if t.speaker == 'user 1' else 'User 2'}: {t.text}" for t in conv.turns)
+    return render_conversation(conv.turns)
 
 
 @dataclass

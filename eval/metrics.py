@@ -7,13 +7,11 @@ number of candidates tied with the gold), so a constant ranker never looks bette
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from typing import Iterable, Sequence
 
 import numpy as np
 
-_TOKEN = re.compile(r"[a-z0-9']+")
+from synthetic_persona_chat.text import distinct_n, tokens  # noqa: F401  (re-exported)
 
 
 def gold_ranks(scores: np.ndarray, labels: Sequence[int]) -> np.ndarray:
@@ -47,21 +45,6 @@ def ranking_metrics(scores: np.ndarray, labels: Sequence[int]) -> dict[str, floa
     ranks = gold_ranks(scores, labels)
     return {f"hits@1/{n}": float((ranks <= 1).mean()), f"hits@5/{n}": float((ranks <= 5).mean()),
             "mrr": float((1.0 / ranks).mean()), "examples": int(ranks.size)}
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens (letters, digits, apostrophes): the unit of distinct-n and vocabulary."""
-    return _TOKEN.findall(text.lower())
-
-
-def distinct_n(texts: Iterable[str], n: int) -> float:
-    """Distinct n-grams / all n-grams over the corpus (Li et al. 2016); 0.0 for an empty corpus."""
-    grams: Counter = Counter()
-    for text in texts:
-        toks = tokens(text)
-        grams.update(tuple(toks[i:i + n]) for i in range(len(toks) - n + 1))
-    total = sum(grams.values())
-    return len(grams) / total if total else 0.0
 
 
 def vocabulary_size(texts: Iterable[str]) -> int:

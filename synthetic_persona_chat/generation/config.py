@@ -53,15 +53,19 @@ class CriticConfig:
     min_turns: int = 6  # structural: fewer turns is a rejection
     max_alternation_errors: int = 0  # structural: same speaker twice in a row, this many times is allowed
     allow_placeholders: bool = False  # structural: "[User 1's name]" left in an utterance rejects
-    contradiction_threshold: float = 0.5  # faithfulness: score above this is a contradiction
+    max_repeated_utterances: int = 2  # structural: lines a speaker says again (released SPC: >2 in 2.3%)
+    max_copied_lines: int = 1  # structural: lines of 4+ words copied from the partner (SPC: >1 in 2.4%)
+    min_distinct_2: float = 0.4  # structural: unique word bigrams / all, per conversation (SPC: <0.4 in <0.5%)
+    # faithfulness: score above this is a contradiction; None: the threshold the checker was calibrated to
+    contradiction_threshold: float | None = None
     max_contradictions: int = 0  # faithfulness: this many contradicting utterance×attribute pairs are tolerated
-    max_nli_pairs: int = 40  # faithfulness: utterance×attribute pairs checked per candidate (0: all); the most
-    #                          word-overlapping pairs are checked first, and the cap is recorded in the reason
+    max_nli_pairs: int = 0  # faithfulness: utterance×attribute pairs checked per candidate (0: all); with a cap
+    #                          the most word-overlapping pairs are checked first, and the cap is recorded in the reason
     toxicity_threshold: float = 0.5  # toxicity: an utterance scoring above this rejects the candidate
     qualities: list[str] = field(default_factory=lambda: list(PAPER_QUALITIES))  # one LLM expert each
     quality_questions: dict[str, str] = field(default_factory=dict)  # extra or replaced FED-style questions
     quality_max_tokens: int = 8  # an expert answers with a letter
-    quality_template: str = "quality.j2"
+    quality_template: str = "pairwise.j2"  # one comparison of two conversations, asked in both orders
 
 
 def generation_config(config: Config) -> GenerationConfig:

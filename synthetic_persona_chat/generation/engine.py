@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from ..rundir import RunDirError, write_parquet_atomic, write_text_atomic
+from .critic.base import Verdict
 
-_VERDICT = pa.struct([("expert", pa.string()), ("passed", pa.bool_()), ("choice", pa.int64()),
-                      ("reason", pa.string())])
+_VERDICT = Verdict.arrow_type()  # one definition of a verdict row: critic/base.py
 CANDIDATE_SCHEMA = pa.schema([
     ("candidate_id", pa.string()), ("job_id", pa.string()), ("pair_id", pa.string()), ("iteration", pa.int64()),
     ("candidate_index", pa.int64()), ("user1_id", pa.string()), ("user2_id", pa.string()),

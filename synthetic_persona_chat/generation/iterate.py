@@ -116,7 +116,8 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
             if v["passed"] is not None and v["expert"] != "parser":
                 evaluated[v["expert"]] += 1
                 passed[v["expert"]] += bool(v["passed"])
-            elif v["expert"].startswith("quality:") and v["choice"] is None and r["candidate_index"] == 0:
+            elif v["expert"].startswith("quality:") and v["choice"] is None and r["candidate_index"] == 0 \
+                    and v.get("compared") is None:
                 unparsable[v["expert"]] += 1
     parsed = sum(1 for r in rows if not r["parse_error"])
     evaluated["parser"], passed["parser"] = len(rows), parsed  # the parser records only its rejections
@@ -135,6 +136,8 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
         "winners_per_iteration": {str(k): v for k, v in sorted(by_iter.items())},
         "pass_rates": {e: round(passed[e] / evaluated[e], 4) for e in evaluated},
         "evaluated": dict(evaluated), "unparsable_quality_answers": dict(unparsable),
+        "position_consistency": quality_expert.position_consistency(
+            v for r in {r["job_id"]: r for r in rows}.values() for v in r["verdicts"]),
         "placeholder_rejections": sum(1 for r in rows for v in r["verdicts"]
                                       if v["expert"] == "structural" and "placeholder" in (v["reason"] or "")),
         "tokens": {k: int(tokens.get(k, 0)) for k in ("prompt_tokens", "completion_tokens", "calls", "cache_hits")},

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..text import PLACEHOLDER, placeholders, render_conversation  # noqa: F401  (re-exported)
+
 _WHO = r"(?:user|person|speaker|participant|persona|u)"
 _ID = r"(1|2|a|b|one|two)"
 _TAG_BODY = rf"[\[(]?\s*{_WHO}\s*[-_#]?\s*{_ID}\s*[\])]?"
@@ -32,9 +34,6 @@ _INLINE_TAG = re.compile(
 _SPEAKER_NO = {"1": 1, "a": 1, "one": 1, "2": 2, "b": 2, "two": 2}
 _ID_IN_TAG = re.compile(rf"{_WHO}\s*[-_#]?\s*{_ID}", re.IGNORECASE)
 _TERMINAL = tuple(".!?\"')]*:;…~") + ("😊", "🙂")
-PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\]|\{[^{}\n]{1,40}\}|<[^<>\n]{1,40}>"
-                         r"|\((?:[^()\n]{0,30}\b(?:user|person|speaker)\s*\d?'?s?\s+)?(?:first\s+|last\s+)?name\)",
-                         re.IGNORECASE)
 
 
 @dataclass
@@ -88,20 +87,6 @@ def parse_conversation(text: str | None, drop_truncated: bool = True) -> ParseRe
     if len(speakers) < 2:
         return ParseResult(turns=turns, error=f"only {next(iter(speakers))} speaks", notes=notes)
     return ParseResult(turns=turns, notes=notes)
-
-
-def render_conversation(turns: list[dict[str, str]] | list[Any]) -> str:
-    """The `User 1: ...` lines the Generator is asked to write (also how few-shot examples are shown)."""
-    out = []
-    for t in turns:
-        speaker, text = (t["speaker"], t["text"]) if isinstance(t, dict) else (t.speaker, t.text)
-        out.append(f"{speaker.title()}: {text}")
-    return "\n".join(out)
-
-
-def placeholders(text: str) -> list[str]:
-    """Template text left unfilled, e.g. "[User 1's name]" (a third of the released SPC has some)."""
-    return PLACEHOLDER.findall(text)
 
 
 def _split_inline_tags(text: str) -> list[str]:

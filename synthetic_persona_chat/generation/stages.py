@@ -20,7 +20,7 @@ from typing import Any
 
 from ..models.llm import GenerationParams
 from ..records import Conversation, stable_id
-from .critic import resolve
+from .critic import Verdict, resolve
 from .critic.quality import majority
 from .parser import parse_conversation
 from .templates import render
@@ -65,29 +65,34 @@ def generate_batch(jobs: list[dict[str, Any]], ctx: Any, gen: Any) -> list[dict[
     return rows
 
 
-def critic_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any) -> list[dict[str, Any]]:
-    """Every filter expert in config order; a dropped candidate is not shown to later experts."""
+def critic_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any, every_expert: bool = False
+                 ) -> list[dict[str, Any]]:
+    """Every filter expert in config order; a dropped candidate is not shown to later experts.
+
+    `every_expert` shows every candidate to every filter (what `spc critic judge` needs to report
+    each expert's own pass rate); `passed` is then the conjunction of all verdicts.
+    """
     filters, _ = resolve(critic.experts)
     out = [{**r, "verdicts": [], "passed": True} for r in rows]
     for r in out:
-        if r["parse_error"]:
-            r["verdicts"].append({"expert": "parser", "passed": False, "choice": None, "reason": r["parse_error"]})
+        if r.get("parse_error"):
+            r["verdicts"].append(Verdict("parser", passed=False, reason=r["parse_error"]).to_row())
             r["passed"] = False
     for expert in filters:
-        alive = [r for r in out if r["passed"]]
-        if not alive:
+        shown = [r for r in out if every_expert or r["passed"]]
+        if not shown:
             break
-        for r, verdict in zip(alive, expert.fn(alive, ctx, critic)):
-            r["verdicts"].append(verdict.to_dict())
-            r["passed"] = bool(verdict.passed)
+        for r, verdict in zip(shown, expert.fn(shown, ctx, critic)):
+            r["verdicts"].append(verdict.to_row())
+            r["passed"] = r["passed"] and bool(verdict.passed)
     return out
 
 
 def select_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any) -> list[dict[str, Any]]:
     """Per job, the selector experts vote among the survivors; the majority winner is `selected`.
 
-    With no selector configured the first survivor wins. Every candidate of a job gets the job's
-    selector verdicts, `votes` (how many experts chose it) and `selected`.
+    With no selector configured the winner is a seeded draw among the survivors. Every candidate of a
+    job gets the job's selector verdicts, `votes` (how many experts chose it) and `selected`.
     """
     _, selectors = resolve(critic.experts)
     out = [{**r, "verdicts": list(r["verdicts"]), "votes": 0, "selected": False} for r in rows]
@@ -101,12 +106,13 @@ def select_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any) -> list[dict
     for expert in selectors:
         for j, vs in zip(contested, expert.fn([survivors[j] for j in contested], ctx, critic)):
             verdicts[j].extend(vs)
+    seed = getattr(getattr(ctx, "config", None), "seed", 0)
     for j in contested:
         indices = [r["candidate_index"] for r in survivors[j]]
-        winner, votes, reason = majority(verdicts[j], indices)
-        summary = {"expert": "vote", "passed": None, "choice": winner, "reason": reason}
+        winner, votes, reason = majority(verdicts[j], indices, key=f"{seed}:{j}")
+        summary = Verdict("vote", choice=winner, reason=reason).to_row()
         for r in groups[j]:
-            r["verdicts"].extend(v.to_dict() for v in verdicts[j])
+            r["verdicts"].extend(v.to_row() for v in verdicts[j])
             r["verdicts"].append(summary)
             r["votes"] = votes.get(r["candidate_index"], 0)
             r["selected"] = r["candidate_index"] == winner

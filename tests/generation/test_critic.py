@@ -1,5 +1,8 @@
 """Each Critic expert with a scripted LLM, the real toxicity scorer, votes and the expert registry."""
 
+import re
+from collections import Counter
+
 import pytest
 
 from synthetic_persona_chat.config import ConfigError
@@ -104,41 +107,74 @@ def test_parse_choice(answer, n, expected):
     assert quality.parse_choice(answer, n) == expected
 
 
-def test_majority_vote_and_deterministic_ties():
+def test_majority_vote_and_seeded_ties():
     v = lambda c: Verdict("q", choice=c)  # noqa: E731
     assert quality.majority([v(2), v(2), v(0)], [0, 2])[0] == 2
-    winner, votes, reason = quality.majority([v(2), v(0)], [0, 2])
-    assert winner == 0 and "tie" in reason
-    assert quality.majority([v(2), v(0)], [0, 2])[0] == quality.majority([v(0), v(2)], [0, 2])[0]
-    assert quality.majority([v(None), v(None)], [1, 2])[0] == 1
+    winner, votes, reason = quality.majority([v(2), v(0)], [0, 2], key="0:job")
+    assert "tie" in reason and "seeded draw" in reason
+    assert quality.majority([v(0), v(2)], [0, 2], key="0:job")[0] == winner  # order of the picks is irrelevant
+    # ties are drawn, not given to the lowest index: over many jobs both candidates win some
+    assert {quality.majority([v(2), v(0)], [0, 2], key=f"0:j{i}")[0] for i in range(20)} == {0, 2}
+    assert {quality.majority([v(None)], [1, 2], key=f"0:j{i}")[0] for i in range(20)} == {1, 2}
+    comparison = Verdict("q", choice=1, compared=[0, 1], consistent=True)
+    assert quality.majority([comparison, v(0)], [0, 1])[0] == 0  # a comparison is not a pick
 
 
-def test_quality_experts_vote_and_unparsable_answers_are_recorded():
-    answers = {"depth": "B", "coherency": "Conversation B", "consistency": "A", "diversity": "???",
-               "likability": "b"}
+def marked_judge(biased=()):
+    """Prefers the conversation saying "MARK" in either slot; the `biased` qualities always answer "A"."""
 
-    def expert(chat, i):
-        return next(a for q, a in answers.items() if f"Question about {q}:" in chat[-1]["content"])
-
-    llm = ScriptedLLM(expert)
-    rows = [{**r, "verdicts": [], "passed": True} for r in (row(GOOD, 0), row(GOOD, 1), row(GOOD, 2))]
-    rows[1]["passed"] = False  # survivors: 0 and 2 -> labels A, B
-    out = select_batch(rows, Ctx(llm=llm), CriticConfig(experts=["quality"]))
-    assert [r["selected"] for r in out] == [False, False, True]  # B (candidate 2): 3 votes to 1
-    assert {r["candidate_index"]: r["votes"] for r in out} == {0: 1, 1: 0, 2: 3}
-    assert out[0]["verdicts"][-1]["expert"] == "vote" and out[0]["verdicts"][-1]["choice"] == 2
-    div = next(v for v in out[0]["verdicts"] if v["expert"] == "quality:diversity")
-    assert div["choice"] is None and "unparsable" in div["reason"]
-    assert len(llm.prompts) == 5
+    def respond(chat, i):
+        content = chat[-1]["content"]
+        q = re.search(r"Question about (\w+):", content).group(1)
+        if q in biased:
+            return "A"
+        a, b = content.split("Conversation B:")
+        return "A" if "MARK" in a else "B"
+    return ScriptedLLM(respond)
 
 
-def test_quality_tie_goes_to_the_lowest_candidate_index():
-    answers = iter(["B", "A", "B", "A"] * 2)
-    llm = ScriptedLLM(lambda c, i: next(answers))
-    rows = [{**row(GOOD, i), "verdicts": [], "passed": True} for i in (0, 1)]
-    cfg = CriticConfig(qualities=["depth", "coherency", "consistency", "likability"])
-    out = select_batch(rows, Ctx(llm=llm), cfg)
-    assert [r["selected"] for r in out] == [True, False] and "tie" in out[0]["verdicts"][-1]["reason"]
+def candidates(n, marked, job="j"):
+    text = GOOD.replace("That sounds rewarding.", "That sounds rewarding. MARK")
+    return [{**row(text if i == marked else GOOD, i, job=job), "verdicts": [], "passed": True} for i in range(n)]
+
+
+def test_quality_votes_count_only_when_both_orders_agree():
+    llm = marked_judge(biased=("depth", "diversity"))
+    out = select_batch(candidates(3, marked=2), Ctx(llm=llm), CriticConfig(experts=["quality"]))
+    assert [r["selected"] for r in out] == [False, False, True]
+    assert len(llm.prompts) == 3 * 2 * 5  # 3 comparisons, both orders, 5 qualities: one call
+    verdicts = [Verdict.from_row(v) for v in out[0]["verdicts"]]
+    assert verdicts == [Verdict.from_row(v) for v in out[2]["verdicts"]]  # every candidate carries them
+    comparisons = [v for v in verdicts if v.compared is not None]
+    assert len(comparisons) == 15 and all(v.compared in ([0, 1], [0, 2], [1, 2]) for v in comparisons)
+    biased = [v for v in comparisons if v.expert in ("quality:depth", "quality:diversity")]
+    assert all(not v.consistent and v.choice is None and "disagree" in v.reason for v in biased)
+    fair = [v for v in comparisons if v not in biased and 2 in v.compared]
+    assert all(v.consistent and v.choice == 2 for v in fair)
+    picks = {v.expert: v.choice for v in verdicts if v.compared is None and v.expert.startswith("quality:")}
+    assert picks["quality:depth"] is None and picks["quality:coherency"] == 2
+    rates = quality.position_consistency(verdicts)
+    assert rates["quality:depth"] == {"comparisons": 3, "consistent": 0, "rate": 0.0}
+    assert rates["quality:coherency"]["comparisons"] == 3
+    assert {r["candidate_index"]: r["votes"] for r in out}[2] == 3
+
+
+def test_quality_position_bias_alone_never_picks_the_first_candidate():
+    """A judge that always answers "A" used to elect candidate 0 every time; now it elects nobody."""
+    wins = Counter()
+    for j in range(12):
+        llm = ScriptedLLM(lambda c, i: "A")
+        out = select_batch(candidates(3, marked=-1, job=f"job{j}"), Ctx(llm=llm), CriticConfig(experts=["quality"]))
+        wins[next(r["candidate_index"] for r in out if r["selected"])] += 1
+        assert "seeded draw" in out[0]["verdicts"][-1]["reason"]
+    assert len(wins) > 1
+
+
+def test_unparsable_quality_answers_are_recorded_and_do_not_vote():
+    llm = ScriptedLLM(lambda c, i: "???")
+    out = select_batch(candidates(2, marked=1), Ctx(llm=llm), CriticConfig(experts=["quality"], qualities=["depth"]))
+    comp = next(Verdict.from_row(v) for v in out[0]["verdicts"] if v["compared"] is not None)
+    assert comp.choice is None and comp.consistent is False and "unparsable" in comp.reason
 
 
 def test_single_survivor_needs_no_llm_and_no_survivor_no_winner():
@@ -171,3 +207,57 @@ def test_unknown_expert_and_unknown_quality_are_config_errors():
         quality.questions(CriticConfig(qualities=["depth", "wit"]))
     assert quality.questions(CriticConfig(qualities=["wit"], quality_questions={"wit": "Which is wittier?"}))
     assert set(EXPERTS) >= {"structural", "faithfulness", "toxicity", "quality"}
+
+
+def test_structural_rejects_the_degenerate_winner_seen_in_the_tiny_run():
+    """Turns 1, 2, 1, 1, 2, ... and one line eight times used to pass as "12 alternating turns"."""
+    lines = ["User 1: Are you going to the concert?", "User 2: Yes, I'm going with my sister.",
+             "User 1: I'm so glad you're going too.", "User 1: I'm so glad you're going too."]
+    lines += [f"User {1 + i % 2}: I'm so glad you're going too." for i in range(8)]
+    v = structural.judge([row("\n".join(lines) + "\n")], None, CriticConfig(min_turns=2))[0]
+    assert v.passed is False and "do not alternate" in v.reason and "repeated utterance" in v.reason
+
+
+@pytest.mark.parametrize("lines,why", [
+    (["Do you like dogs?", "I love dogs, I have two.", "Me too!", "What are their names?", "Me too!",
+      "Rex and Max.", "Me too!", "Do you have pets?", "Me too!", "Nice."], "repeated utterance"),
+    (["I work as a nurse at the city hospital.", "I work as a nurse at the city hospital.",
+      "Really? Which ward?", "Really? Which ward?", "The children's ward, I love it.",
+      "The children's ward, I love it.", "Cool.", "Yes."], "copied from the partner"),
+])
+def test_structural_degeneracy(lines, why):
+    turns = [{"speaker": f"user {1 + i % 2}", "text": t} for i, t in enumerate(lines)]
+    v = structural.check(turns, CriticConfig())
+    assert v.passed is False and why in v.reason
+
+
+def test_structural_low_distinct_2():
+    turns = [{"speaker": f"user {1 + i % 2}", "text": t} for i, t in enumerate(
+        ["yes yes yes yes yes", "no no no no no", "yes yes yes no", "no no yes yes", "yes no yes no", "no yes no"])]
+    v = structural.check(turns, CriticConfig(max_repeated_utterances=99))
+    assert v.passed is False and "distinct-2" in v.reason
+
+
+def test_structural_keeps_almost_all_released_spc_conversations_without_placeholders():
+    convs, _ = read_spc_csv(SPC_VALID)
+    clean = [c for c in convs if not any(placeholders(t.text) for t in c.turns)]
+    verdicts = [structural.check([{"speaker": t.speaker, "text": t.text} for t in c.turns], CriticConfig())
+                for c in clean]
+    kept = sum(v.passed for v in verdicts) / len(verdicts)
+    # measured 94.3%: the release itself has some non-alternating and looping conversations
+    assert kept >= 0.9, [v.reason for v in verdicts if not v.passed][:5]
+
+
+def test_verdict_rows_round_trip_through_the_candidate_parquet_schema(tmp_path):
+    import pyarrow as pa
+
+    from synthetic_persona_chat.generation.engine import CANDIDATE_SCHEMA
+
+    assert CANDIDATE_SCHEMA.field("verdicts").type == pa.list_(Verdict.arrow_type())
+    assert set(Verdict.arrow_type().names) == {"expert", "passed", "choice", "reason", "score", "compared",
+                                                "consistent"}
+    v = Verdict("quality:depth", choice=2, compared=[0, 2], consistent=True, reason="both orders chose 2")
+    table = pa.Table.from_pylist([{"verdicts": [v.to_row()]}], schema=pa.schema([CANDIDATE_SCHEMA.field("verdicts")]))
+    assert Verdict.from_row(table.to_pylist()[0]["verdicts"][0]) == v
+    old = {"expert": "structural", "passed": True, "choice": None, "reason": "8 alternating turns"}  # older runs
+    assert Verdict.from_row(old) == Verdict("structural", passed=True, reason="8 alternating turns")

@@ -1,17 +1,21 @@
 """Faithfulness expert: an utterance that contradicts its own speaker's persona drops the candidate.
 
 Every (attribute, utterance) pair of the same speaker is a premise/hypothesis pair for the
-contradiction checker (`ctx.nli`: an NLI cross-encoder, or the LLM judge). All pairs of all
-candidates in a batch go to the checker in one call. With long conversations the pairs grow as
-turns × attributes, so at most `critic.max_nli_pairs` per candidate are checked — those sharing
-the most content words, the likeliest to contradict — and the reason says how many were skipped.
+contradiction checker (`ctx.nli`). All pairs of all candidates in a batch go to the checker in one
+call, and by default every pair is checked: a cap would leave most of a long conversation unread
+(8 turns × 5 attributes is already 40 pairs). `critic.max_nli_pairs` can still cap it for a slow
+checker; the pairs sharing the most content words go first and the reason says how many were skipped.
+
+The threshold is the one the checker was calibrated to (`models.contradiction.default_threshold`)
+unless `critic.contradiction_threshold` sets one: a guessed 0.5 means nothing for a score that is
+not a probability.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from ...text import tokens
 from .base import Verdict
 
 NAME, KIND = "faithfulness", "filter"
@@ -25,12 +29,24 @@ def judge(rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[Verdict]:
     premises = [p for pairs, _ in plans for p, _h in pairs]
     hypotheses = [h for pairs, _ in plans for _p, h in pairs]
     scores = [float(s) for s in ctx.nli.scores(premises, hypotheses)] if premises else []
+    cut, _source = threshold(ctx.nli, cfg.contradiction_threshold) if premises else (0.0, "")
     out, pos = [], 0
     for pairs, total in plans:
         mine = scores[pos:pos + len(pairs)]
         pos += len(pairs)
-        out.append(_verdict(pairs, mine, total, cfg))
+        out.append(_verdict(pairs, mine, total, cut, cfg.max_contradictions))
     return out
+
+
+def threshold(checker: Any, configured: float | None) -> tuple[float, str]:
+    """(threshold, where it came from): the configured value, else the checker's calibrated one."""
+    if configured is not None:
+        return float(configured), "configured"
+    try:  # the calibrated checker's shipped calibration (models/contradiction.py)
+        from ...models.contradiction import default_threshold
+    except ImportError:
+        return 0.5, "uncalibrated default"
+    return float(default_threshold(checker)), "calibrated"
 
 
 def candidate_pairs(row: dict[str, Any], cap: int) -> tuple[list[tuple[str, str]], int]:
@@ -44,21 +60,25 @@ def candidate_pairs(row: dict[str, Any], cap: int) -> tuple[list[tuple[str, str]
     return pairs, total
 
 
-def _verdict(pairs: list[tuple[str, str]], scores: list[float], total: int, cfg: Any) -> Verdict:
+def _verdict(pairs: list[tuple[str, str]], scores: list[float], total: int, cut: float,
+             tolerated: int) -> Verdict:
     checked = f"{len(pairs)} of {total} utterance×attribute pairs checked" if len(pairs) < total \
         else f"{total} utterance×attribute pairs checked"
     if not pairs:
         return Verdict(NAME, passed=True, reason="no persona attribute to check against")
-    bad = [i for i, s in enumerate(scores) if s > cfg.contradiction_threshold]
-    if len(bad) > cfg.max_contradictions:
-        attr, utt = pairs[bad[0]]
-        return Verdict(NAME, passed=False, reason=f"{len(bad)} contradiction(s), {checked}; e.g. "
-                       f"{utt[:100]!r} contradicts persona {attr!r} (score {scores[bad[0]]:.2f})")
-    return Verdict(NAME, passed=True, reason=f"{len(bad)} contradiction(s), {checked}")
+    worst = max(range(len(scores)), key=scores.__getitem__)
+    bad = [i for i, s in enumerate(scores) if s > cut]
+    if len(bad) > tolerated:
+        attr, utt = pairs[worst]
+        return Verdict(NAME, passed=False, score=scores[worst],
+                       reason=f"{len(bad)} contradiction(s) (score > {cut:.2f}), {checked}; worst: "
+                              f"{utt[:100]!r} contradicts persona {attr!r} (score {scores[worst]:.2f})")
+    return Verdict(NAME, passed=True, score=scores[worst],
+                   reason=f"{len(bad)} contradiction(s) (score > {cut:.2f}), {checked}")
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z']+", text.lower()) if w not in _STOP and len(w) > 2}
+    return {w for w in tokens(text) if w not in _STOP and len(w) > 2}
 
 
 def _overlap(a: str, b: str) -> float:
