@@ -3,7 +3,7 @@
     OUT/
       README.md                          card: YAML `configs:` + generated description (card.py)
       spc_export.json                    version, source, rows, content fingerprint
-      <config>/<split>-00000-of-00001.parquet
+      <config>/<split>-00000-of-00001.parquet   (a file identical to another config's is stored once)
 
 The folder is written next to OUT and swapped in when complete, so an interrupted build never leaves a
 half-written export. An OUT that holds another version (or files we did not write) is refused.
@@ -11,6 +11,7 @@ half-written export. An OUT that holds another version (or files we did not writ
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,12 +27,15 @@ import datasets
 from synthetic_persona_chat import __version__
 
 from . import card
+from .features import FEATURES
 from .nup import NUM_CANDIDATES
-from .sources import SPC_FILES, Source, SourceError, describe, load_source, read_spc_files
-from .spc_builder import SyntheticPersonaChat
+from .rows import config_rows, config_splits, persona_rows
+from .sources import Source, SourceError, describe, load_source, read_spc_files, spc_urls
+from .spc_builder import SyntheticPersonaChat, SyntheticPersonaChatConfig
 
 MANIFEST = "spc_export.json"
-CONFIGS = ("full", "persona-chat-compatible", "conversations", "personas", "nup")
+CONFIGS = ("full", "persona-chat-compatible", "release", "conversations", "messages", "personas", "nup")
+REQUIRED = ("full", "conversations")  # every source fills these; a failure there is the source's, not skippable
 
 
 class ExportError(RuntimeError):
@@ -45,59 +49,95 @@ class ExportResult:
     rows: dict[str, dict[str, int]]  # config -> split -> rows
     skipped_configs: dict[str, str] = field(default_factory=dict)
     skips: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # config -> split -> Parquet path in OUT
 
 
-def spc_urls(prefix: str) -> dict[str, str]:
-    """The release's files under a URL prefix (e.g. sources.SPC_URL)."""
-    return {split: prefix.rstrip("/") + "/" + name for split, name in SPC_FILES.items()}
+def open_source(source: str | Path) -> Source:
+    """The one read of the input: a URL prefix of the release, a run directory or a release folder."""
+    if str(source).startswith(("http://", "https://")):
+        urls = spc_urls(str(source))
+        local = datasets.DownloadManager(dataset_name="synthetic_persona_chat").download(urls)
+        src = read_spc_files(local)
+        src.location = str(source)
+        return src
+    return load_source(source)
 
 
-def export(source: str | Path, out: str | Path, *, version: str = "1.0.0", configs: tuple[str, ...] = CONFIGS,
-           nup_seed: int = 0, num_candidates: int = NUM_CANDIDATES, license: str = "cc-by-4.0",
-           overwrite: bool = False, repo_hint: str = "NAMESPACE/NAME") -> ExportResult:
-    """Build every config from `source` (a run dir, an SPC folder, or a URL prefix) and write OUT atomically."""
+def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.0",
+           configs: tuple[str, ...] = CONFIGS, nup_seed: int = 0, num_candidates: int = NUM_CANDIDATES,
+           license: str = "cc-by-4.0", overwrite: bool = False, repo_hint: str | None = None,
+           partner_persona: bool = False) -> ExportResult:
+    """Build every config from `source` (a run dir, an SPC folder, a URL prefix, or a read `Source`) and write
+    OUT atomically. The source is read once; every config and the card are made from that one read."""
     out = Path(out).expanduser().resolve()
     check_target(out, version, overwrite)
-    is_url = str(source).startswith(("http://", "https://"))
-    builder_input = {"data_files": spc_urls(str(source))} if is_url else {"data_dir": str(Path(source).resolve())}
+    src = source if isinstance(source, Source) else open_source(source)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
-        with tempfile.TemporaryDirectory(prefix="spc-build-cache-") as cache:
-            rows, skipped, loaded, persona_rows = {}, {}, None, None
-            for name in configs:
-                builder = SyntheticPersonaChat(config_name=name, cache_dir=cache, nup_seed=nup_seed,
-                                               num_candidates=num_candidates, **builder_input)
-                try:
-                    builder.download_and_prepare()
-                except SourceError as exc:
-                    if name in ("full", "conversations"):
-                        raise
-                    skipped[name] = str(exc)  # e.g. a run with no persona stage: said in the card and the log
-                    continue
-                loaded = builder.source
-                built = builder.as_dataset()
-                rows[name] = {split: _write_split(built[split], staging / name / split) for split in built}
-                if name == "personas":
-                    persona_rows = built["train"].to_list()
-            source_obj: Source = loaded or (read_spc_files(builder_input["data_files"]) if is_url
-                                           else load_source(builder_input["data_dir"]))
+        rows, files, skipped = _write_configs(src, staging, configs, SyntheticPersonaChatConfig(
+            name="export", nup_seed=nup_seed, num_candidates=num_candidates, partner_persona=partner_persona))
         configs_ctx = [{"name": n, "description": SyntheticPersonaChat.builder_configs[n].description,
-                        "rows": rows[n]} for n in configs if n in rows]
-        ctx = card.card_context(source_obj, version=version, license=license, configs=configs_ctx,
-                                skipped_configs=skipped, persona_rows=persona_rows,
+                        "rows": rows[n], "files": files[n], "features": FEATURES[n]} for n in configs if n in rows]
+        ctx = card.card_context(src, version=version, license=license, configs=configs_ctx,
+                                skipped_configs=skipped, persona_rows=_persona_rows(src, rows),
                                 nup_seed=nup_seed, num_candidates=num_candidates, repo_hint=repo_hint)
         existing = (out / "README.md").read_text(encoding="utf-8") if (out / "README.md").exists() else None
         (staging / "README.md").write_text(card.compose(ctx, existing), encoding="utf-8")
         manifest = {"version": version, "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "builder": __version__,
-                    "datasets": datasets.__version__, "source": describe(source_obj), "rows": rows,
+                    "datasets": datasets.__version__, "source": describe(src), "rows": rows, "files": files,
                     "skipped_configs": skipped, "nup_seed": nup_seed, "num_candidates": num_candidates,
                     "fingerprint": fingerprint(staging)}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ExportResult(out, version, rows, skipped, list(source_obj.skips))
+    return ExportResult(out, version, rows, skipped, list(src.skips), files)
+
+
+def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options: SyntheticPersonaChatConfig
+                   ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, str]], dict[str, str]]:
+    """Parquet per config and split; a file identical to one already written is not stored twice, its config
+    points at the first copy (e.g. `persona-chat-compatible` at `full`'s files)."""
+    rows: dict[str, dict[str, int]] = {}
+    files: dict[str, dict[str, str]] = {}
+    skipped: dict[str, str] = {}
+    by_digest: dict[str, str] = {}
+    for name in configs:
+        try:
+            splits = config_splits(name, src)
+        except SourceError as exc:
+            if name in REQUIRED:
+                raise
+            skipped[name] = str(exc)  # e.g. a run with no persona stage: said in the card and the log
+            continue
+        config = dataclasses.replace(options, name=name)
+        rows[name], files[name] = {}, {}
+        for split in splits:
+            ds = datasets.Dataset.from_list(list(config_rows(config, src, split)), features=FEATURES[name])
+            rel = f"{name}/{split}-00000-of-00001.parquet"
+            rows[name][split] = _write_split(ds, staging / rel)
+            digest = _sha256(staging / rel)
+            if digest in by_digest:
+                (staging / rel).unlink()
+                rel = by_digest[digest]
+            by_digest.setdefault(digest, rel)
+            files[name][split] = rel
+        if not any((staging / name).glob("*")) and (staging / name).is_dir():
+            (staging / name).rmdir()
+    return rows, files, skipped
+
+
+def _persona_rows(src: Source, rows: dict[str, dict[str, int]]) -> list[dict[str, Any]] | None:
+    return persona_rows(src) if "personas" in rows else None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def check_target(out: Path, version: str, overwrite: bool) -> None:
@@ -141,9 +181,9 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _write_split(ds: datasets.Dataset, stem: Path) -> int:
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    ds.to_parquet(str(stem) + "-00000-of-00001.parquet")
+def _write_split(ds: datasets.Dataset, path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.to_parquet(str(path))
     return len(ds)
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import yaml
 
-from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, read_spc_csv
+from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, conversations_from_rows, read_spc_rows
 from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 from synthetic_persona_chat.sample_data import resolve_path
@@ -36,10 +36,20 @@ CITATION = """\
 }
 """
 
+# The one place the release's locations are written down: its GitHub files and its Hub repo (same CSVs).
 SPC_URL = "https://raw.githubusercontent.com/google-research-datasets/Synthetic-Persona-Chat/main/data/"
+SPC_HUB_REPO = "google/Synthetic-Persona-Chat"
+SPC_HUB_FOLDER = "data"
 # The release's files by split; `synthetic` is the new-personas part (the `full` config only).
 SPC_FILES = {**SPLIT_FILES, "synthetic": "New-Persona-New-Conversations.csv"}
-SPC_URLS = {split: SPC_URL + name for split, name in SPC_FILES.items()}
+
+
+def spc_urls(prefix: str = SPC_URL) -> dict[str, str]:
+    """The release's files by split under a URL prefix (the GitHub release, a mirror, a local server)."""
+    return {split: prefix.rstrip("/") + "/" + name for split, name in SPC_FILES.items()}
+
+
+SPC_URLS = spc_urls()
 # Persona-Chat's own splits; everything else a run generated is the `synthetic` split.
 PERSONA_CHAT_SPLITS = ("train", "validation", "test")
 
@@ -60,6 +70,7 @@ class Source:
     config: dict[str, Any] | None = None  # the run's config.yaml
     models: dict[str, Any] | None = None  # the run's models.json
     manifest: dict[str, Any] | None = None
+    release: dict[str, list[dict[str, str]]] | None = None  # the release CSVs' raw rows by split (SPC only)
     stage_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -86,22 +97,21 @@ def load_source(location: str | Path) -> Source:
     return read_spc_files(files, location=str(path))
 
 
-def read_spc_files(files: Mapping[str, str], location: str = "",
-                   opener: Callable[[str], str] | None = None) -> Source:
-    """SPC release CSVs by split; `opener` turns a URL into a local path (the builder's download manager)."""
+def read_spc_files(files: Mapping[str, str], location: str = "") -> Source:
+    """SPC release CSVs (local paths) by split; each file is read once, raw rows kept for the `release` config."""
     unknown = sorted(set(files) - set(SPC_FILES))
     if unknown:
         raise SourceError(f"unknown SPC split(s) {unknown}; the release has {sorted(SPC_FILES)}")
-    conversations, skips = {}, []
+    conversations, raw, skips = {}, {}, []
     for split in SPC_FILES:  # release order, whatever order the caller used
         if split not in files:
             continue
-        local = opener(files[split]) if opener else files[split]
-        convs, split_skips = read_spc_csv(local, split=split)
+        raw[split] = read_spc_rows(files[split])
+        convs, split_skips = conversations_from_rows(raw[split], files[split], split=split)
         conversations[split] = convs
         skips += [{"stage": "read", **s.to_dict()} for s in split_skips]
     return Source(kind="spc", location=location or ", ".join(files.values()), conversations=conversations,
-                  skips=skips)
+                  skips=skips, release=raw)
 
 
 def read_run_dir(path: str | Path) -> Source:

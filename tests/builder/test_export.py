@@ -29,9 +29,16 @@ def test_round_trip_run_dir_through_stock_load_dataset(run_dir, tmp_path):
             assert loaded[split].to_list() == expected[split].to_list()
     card = (out / "README.md").read_text()
     meta = _front_matter(card)
-    assert meta["license"] == "cc-by-4.0" and [c["config_name"] for c in meta["configs"]] == list(CONFIGS)
+    assert meta["license"] == "cc-by-4.0" and {c["config_name"] for c in meta["configs"]} == set(CONFIGS)
+    assert [c["config_name"] for c in meta["configs"] if c.get("default")] == ["full"]
+    assert meta["size_categories"] == ["n<1K"]  # 60 conversations, not the NUP rows
+    assert meta["source_datasets"] == ["extended|google/Synthetic-Persona-Chat"]
+    info = {i["config_name"]: i for i in meta["dataset_info"]}
+    assert {s["name"]: s["num_examples"] for s in info["messages"]["splits"]} == result.rows["messages"]
+    assert str(run_dir.parent) not in card and str(tmp_path) not in card  # no path of this machine
     for needle in ("smollm2", "faithfulness | 75.0%", "iterations: 3", "no 'User 2:' line in candidate",
-                   "2312.10007", "CC BY 4.0", "| synthetic | 40 |", "| 0.3.0 |"):
+                   "2312.10007", "CC BY 4.0", "| synthetic | 40 |", "| 0.3.0 |", "## Bias, risks and limitations",
+                   "## Personal and sensitive information", "https://arxiv.org/abs/2312.10007"):
         assert needle in card, needle
     manifest = json.loads((out / "spc_export.json").read_text())
     assert manifest["version"] == "0.3.0" and manifest["rows"]["full"] == {"train": 20, "synthetic": 40}
@@ -63,7 +70,7 @@ def test_export_folder_with_another_version_is_refused(spc_test_only, tmp_path, 
     export(spc_test_only, out, version="1.0.0", configs=("full",))
     with pytest.raises(ExportError, match=r"spc_export\.json says .* already holds version 1\.0\.0.*--overwrite"):
         export(spc_test_only, out, version="1.1.0", configs=("full",))
-    assert main(["build", str(spc_test_only), "--out", str(out), "--version", "1.1.0", "--configs", "full"]) == 1
+    assert main(["build", str(spc_test_only), "--out", str(out), "--version", "1.1.0", "--configs", "full"]) != 0
     assert "spc_export.json" in capsys.readouterr().err
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
@@ -71,3 +78,29 @@ def test_export_folder_with_another_version_is_refused(spc_test_only, tmp_path, 
         export(spc_test_only, tmp_path / "other", configs=("full",))
     export(spc_test_only, out, version="1.1.0", configs=("full",), overwrite=True)
     assert json.loads((out / "spc_export.json").read_text())["version"] == "1.1.0"
+
+
+def test_identical_data_is_stored_once(spc_test_only, tmp_path):
+    out = tmp_path / "spc"
+    result = export(spc_test_only, out, configs=("full", "persona-chat-compatible", "release", "personas"))
+    assert result.files["persona-chat-compatible"] == result.files["full"]
+    assert not (out / "persona-chat-compatible").exists()
+    assert list(result.rows["personas"]) == ["from_test"]  # the split says where its personas come from
+    compat = datasets.load_dataset(str(out), "persona-chat-compatible", cache_dir=str(tmp_path / "c"))
+    assert compat["test"].num_rows == 967
+    card = (out / "README.md").read_text()
+    assert "`persona-chat-compatible` reads the files of `full`" in card
+    assert "`release` follows the Hub repo" in card and "loading script of the GitHub release" in card
+
+
+def test_release_config_is_the_hub_repos_raw_columns(spc_test_only, tmp_path):
+    import csv
+
+    out = tmp_path / "spc"
+    export(spc_test_only, out, configs=("full", "release"))
+    rel = datasets.load_dataset(str(out), "release", cache_dir=str(tmp_path / "c"))["test"]
+    with open(spc_test_only / "Synthetic-Persona-Chat_test.csv", newline="", encoding="utf-8") as fh:
+        raw = list(csv.DictReader(fh))
+    assert rel.column_names == ["user 1 personas", "user 2 personas", "Best Generated Conversation"]
+    assert rel.num_rows == len(raw) == 968  # verbatim: the empty row 510 too
+    assert rel[0] == {k: raw[0][k] for k in rel.column_names}

@@ -1,10 +1,12 @@
+import dataclasses
 import json
 
 import datasets
 import pytest
 
+from synthetic_persona_chat.builder.rows import verdict_rows
 from synthetic_persona_chat.builder.sources import SourceError, load_source
-from synthetic_persona_chat.builder.spc_builder import SyntheticPersonaChat, normalise_verdicts
+from synthetic_persona_chat.builder.spc_builder import SyntheticPersonaChat
 from synthetic_persona_chat.readers import SPCFormatError
 
 from .conftest import make_run
@@ -26,8 +28,9 @@ def build(config, tmp_path, **kwargs):
 def test_release_test_split_967_examples_one_skip(spc_dir, tmp_path):
     builder, ds = build("full", tmp_path, data_dir=str(spc_dir))
     assert ds["test"].num_rows == 967 and ds["validation"].num_rows == 1000
-    assert [s["reason"] for s in builder.source.skips] == ["empty conversation"]
-    assert builder.source.skips[0]["locator"] == "row 510"
+    skips = load_source(spc_dir).skips
+    assert [s["reason"] for s in skips] == ["empty conversation"] and skips[0]["locator"] == "row 510"
+    assert not hasattr(builder, "source")  # stateless: the source travels in gen_kwargs
     assert ds["test"].features == OFFICIAL_FEATURES and builder.info.features == OFFICIAL_FEATURES
     first = ds["test"][0]
     assert first["utterances"][0] == "Hi, I'm [User 1's name]. What's your name?"
@@ -38,10 +41,12 @@ def test_release_test_split_967_examples_one_skip(spc_dir, tmp_path):
 
 def test_untagged_row_is_read_with_inferred_speakers(spc_test_only, tmp_path):
     _, ds = build("conversations", tmp_path, data_dir=str(spc_test_only))
-    inferred = [r for r in ds["test"] if json.loads(r["meta"]).get("speakers_inferred")]
+    inferred = [r for r in ds["test"] if r["meta"]["speakers_inferred"]]
     assert len(inferred) == 1
     speakers = [t["speaker"] for t in inferred[0]["turns"]]
-    assert speakers[:4] == ["user 1", "user 2", "user 1", "user 2"]
+    assert speakers[:4] == [0, 1, 0, 1]  # ClassLabel: 0 = "user 1"
+    names = ds["test"].features["turns"].feature["speaker"].names
+    assert names == ["user 1", "user 2"]
 
 
 def test_nup_rows_have_20_candidates_gold_at_label(spc_test_only, tmp_path):
@@ -68,13 +73,17 @@ def test_run_dir_configs(run_dir, tmp_path):
     _, convs = build("conversations", tmp_path, data_dir=str(run_dir))
     gen = convs["synthetic"][0]
     assert gen["generator"] == "llama-cpp:smollm2" and gen["iteration"] == 2 and gen["pair_similarity"] == 4.0
-    assert {v["expert"]: (v["verdict"], v["reason"]) for v in gen["critic_verdicts"]} == {
-        "faithfulness": ("true", "no contradiction"), "quality:depth": ("1", "asks follow-up questions")}
-    assert json.loads(gen["meta"])["pair_id"] == "p20" and gen["source"] == "run:test"
+    assert {v["expert"]: (v["passed"], v["choice"], v["reason"]) for v in gen["critic_verdicts"]} == {
+        "faithfulness": (True, None, "no contradiction"), "quality:depth": (None, 1, "asks follow-up questions")}
+    assert gen["meta"]["pair_id"] == "p20" and gen["source"] == "run:test"
+    assert gen["meta"]["other"] is None  # nothing beyond the typed fields
     _, personas = build("personas", tmp_path, data_dir=str(run_dir))
-    row = personas["train"][0]
+    assert list(personas) == ["from_run"]  # named for its origin, never "train"
+    pool = personas["from_run"]
+    row = pool[0]
     assert row["category"] == 0 and row["query"] == "query 0?" and row["category_size"] == 10
-    assert set(personas["train"]["origin"]) == {"seed", "generated"} and set(personas["train"]["round"]) == {0, 1}
+    assert set(pool.features["origin"].int2str(pool["origin"])) == {"seed", "generated"}
+    assert set(pool["round"]) == {0, 1}
 
 
 def test_missing_columns_is_a_clear_error(tmp_path):
@@ -91,7 +100,14 @@ def test_half_written_run_dir_is_a_clear_error(spc_dir, tmp_path):
         load_source(tmp_path / "run" / "expand")
 
 
-def test_verdicts_as_mapping_or_list():
-    assert normalise_verdicts({"toxicity": {"ok": False, "reason": "insult"}, "depth": 2}) == [
-        {"expert": "toxicity", "verdict": "false", "reason": "insult"}, {"expert": "depth", "verdict": "2", "reason": ""}]
-    assert normalise_verdicts(None) == []
+def test_verdicts_are_typed_from_the_critic_contract():
+    from synthetic_persona_chat.builder.features import VERDICT
+    from synthetic_persona_chat.generation.critic.base import Verdict
+
+    assert list(VERDICT) == [f.name for f in dataclasses.fields(Verdict)]
+    assert VERDICT["passed"] == datasets.Value("bool") and VERDICT["expert"] == datasets.Value("string")
+    row = verdict_rows([{"expert": "toxicity", "passed": False, "reason": "insult"}])[0]
+    assert row["passed"] is False and row["choice"] is None and set(row) == set(VERDICT)
+    assert verdict_rows(None) == []
+    with pytest.raises(SourceError, match="list of Verdict records"):
+        verdict_rows({"toxicity": {"ok": False}})
