@@ -1,0 +1,102 @@
+"""What a human study asks, of whom, and how much: `StudyConfig`.
+
+The numbers are tied together on purpose: `annotators x items_per_annotator` judgements are spread so
+that every item gets exactly `overlap` judges, hence `items = annotators x items_per_annotator / overlap`.
+Equal overlap on every item is what Fleiss' kappa needs, and it makes each item's verdict a majority
+of the same number of people. The seed fixes which conversations are shown and on which side; the
+invite tokens are secrets and never come from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthetic_persona_chat.config import ConfigError
+
+TASKS = ("turing", "quality", "faithfulness")
+# The paper's human quality criteria (pairwise, FED-style).
+PAPER_ASPECTS = ("depth", "coherency", "consistency", "diversity", "likability")
+# What an annotator may be shown besides the dialogue. The dialogue itself is always shown; the
+# faithfulness task always shows the judged speaker's persona (that is its question).
+SHOWABLE = ("personas", "source", "iteration", "conversation_id")
+
+
+@dataclass
+class StudyConfig:
+    """A study's design. `real` holds human-written conversations (Persona-Chat, or a stand-in); `synthetic`
+    maps a name to a reader source (run dir, export, `hub:ID`, SPC csv), iterations kept per conversation."""
+
+    name: str = "study"
+    real: str = "spc-sample:test"
+    synthetic: dict[str, str] = field(default_factory=dict)
+    split: str = "test"  # split read from folder/Hub sources
+    tasks: tuple[str, ...] = TASKS
+    aspects: tuple[str, ...] = PAPER_ASPECTS
+    annotators: int = 3
+    items_per_annotator: int = 12
+    overlap: int = 2
+    seed: int = 0
+    show: tuple[str, ...] = ()  # subset of SHOWABLE; hidden by default so nothing hints at the answer
+    max_turns: int = 0  # 0 = whole conversation
+
+    def __post_init__(self) -> None:
+        self.tasks = tuple(self.tasks)
+        self.aspects = tuple(self.aspects)
+        self.show = tuple(self.show)
+        self.synthetic = dict(self.synthetic)
+
+    @property
+    def total_items(self) -> int:
+        return self.annotators * self.items_per_annotator // self.overlap
+
+    def validate(self) -> "StudyConfig":
+        """Refuse a design that cannot be carried out, naming the key and the fix."""
+        bad_tasks = sorted(set(self.tasks) - set(TASKS))
+        if not self.tasks or bad_tasks:
+            raise ConfigError(f"tasks {list(self.tasks)}: choose one or more of {list(TASKS)}")
+        bad_show = sorted(set(self.show) - set(SHOWABLE))
+        if bad_show:
+            raise ConfigError(f"show {bad_show}: unknown metadata; choose from {list(SHOWABLE)}")
+        if "quality" in self.tasks and not self.aspects:
+            raise ConfigError("aspects is empty but the quality task is on: name at least one aspect")
+        if not self.synthetic:
+            raise ConfigError("synthetic is empty: give at least one NAME=SOURCE of generated conversations")
+        if "real" in self.synthetic:
+            raise ConfigError("'real' is reserved for the human side; rename that synthetic dataset")
+        if self.annotators < 1 or self.items_per_annotator < 1 or self.overlap < 1:
+            raise ConfigError("annotators, items_per_annotator and overlap must all be at least 1")
+        if self.overlap > self.annotators:
+            raise ConfigError(f"overlap {self.overlap} > annotators {self.annotators}: an item cannot be judged "
+                              f"by more people than the study has")
+        if (self.annotators * self.items_per_annotator) % self.overlap:
+            raise ConfigError(f"annotators x items_per_annotator ({self.annotators * self.items_per_annotator}) "
+                              f"must be a multiple of overlap ({self.overlap}) so every item gets exactly "
+                              f"{self.overlap} judges")
+        if self.total_items < len(self.tasks):
+            raise ConfigError(f"{self.total_items} item(s) cannot cover {len(self.tasks)} tasks: raise "
+                              f"items_per_annotator or annotators")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StudyConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown study key(s) {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "StudyConfig":
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: a study config is a YAML mapping")
+        return cls.from_dict(data.get("study", data))
