@@ -1,15 +1,23 @@
-"""LLM throughput per backend: single-stream vs batched vs concurrent, on the same prompts, in one run.
+"""LLM throughput of the embedded default, side by side in one run on the same prompts.
 
-    python benchmarks/llm_throughput.py [--prompts 8] [--max-tokens 64] [--backends llama-cpp,transformers,openai]
+    python benchmarks/llm_throughput.py [--prompts 64] [--max-tokens 64] [--batches 8,32,64]
+                                        [--backends transformers,continuous,llama-cpp,openai]
 
-Backends: llama.cpp on the bundled GGUF (its Python API runs one sequence at a time), transformers on the
-same GGUF (batch 1 vs batch N with left padding), and the OpenAI-compatible client against llama-cpp-python's
-server started here on 127.0.0.1 (concurrency 1 vs N). Ratios are against each backend's single-stream run.
+Rows (all on the bundled SmolLM2-135M-Instruct Q4_1 GGUF):
+- transformers single-stream (batch 1) and static left-padded batches of 8 / 32 / 64, prompts sorted by length
+  (what `transformers:smollm2`, the default, does);
+- transformers continuous batching (`model.generate_batch`, paged attention), same prompts;
+- llama.cpp single-stream (its Python API decodes one sequence at a time), when the optional extra is
+  installed (`SPC_LLAMA_CPP=1 bash scripts/setup.sh`);
+- the OpenAI-compatible client against llama-cpp-python's server, when installed (concurrency 1 vs N).
+Greedy decoding, so every row decodes the same kind of text. Ratios: `vs_llama_cpp` against llama.cpp
+single-stream, `vs_single` against the same backend's single-stream row.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -27,8 +35,8 @@ TOPICS = ["your dogs", "your job as a nurse", "hiking in the mountains", "your f
 
 
 def prompts(n: int) -> list[list[dict[str, str]]]:
-    return [[{"role": "user", "content": f"Write a short, friendly chat message about {TOPICS[i % len(TOPICS)]}."}]
-            for i in range(n)]
+    return [[{"role": "user", "content": f"Write a short, friendly chat message about {TOPICS[i % len(TOPICS)]}"
+              + (" and ask a question back." if i % 3 else ".")}] for i in range(n)]
 
 
 def timed(llm, chats, params) -> dict:
@@ -39,25 +47,52 @@ def timed(llm, chats, params) -> dict:
     return {"seconds": round(seconds, 2), "completion_tokens": tokens, "tok_per_s": tokens / seconds}
 
 
-def bench_llama_cpp(chats, params) -> list[dict]:
-    llm = load_llm("llama-cpp:smollm2")
-    llm.generate(chats[:1], params.replace(max_tokens=4))  # warm-up
-    row = {"backend": "llama-cpp", "mode": "single-stream", **timed(llm, chats, params)}
-    llm.close()
-    return [row, {"backend": "llama-cpp", "mode": "batched", "note": "not supported by llama-cpp-python's API"}]
-
-
-def bench_transformers(chats, params, batch: int) -> list[dict]:
-    rows = []
+def bench_transformers(chats, params, batches: list[int], single_prompts: int) -> list[dict]:
+    """Single-stream runs on a prefix of the prompts (it is slow); batched runs on all of them."""
     llm = load_llm({"backend": "transformers", "model": "smollm2", "batch_size": 1})
-    llm.generate(chats[:1], params.replace(max_tokens=4))
-    rows.append({"backend": "transformers", "mode": "single-stream", **timed(llm, chats, params)})
-    llm.batch_size = batch
-    rows.append({"backend": "transformers", "mode": f"batched x{batch}", **timed(llm, chats, params)})
+    llm.generate(chats[:2], params.replace(max_tokens=4))  # warm-up
+    rows = [{"backend": "transformers", "mode": "single-stream", "prompts": single_prompts,
+             **timed(llm, chats[:single_prompts], params)}]
+    for batch in batches:
+        llm.batch_size = batch
+        rows.append({"backend": "transformers", "mode": f"static batch {batch}", "prompts": len(chats),
+                     **timed(llm, chats, params)})
     return rows
 
 
-def bench_openai(chats, params, concurrency: int) -> list[dict]:
+def bench_continuous(chats, params) -> list[dict]:
+    """transformers' continuous batching (paged attention) on the same GGUF, greedy."""
+    from transformers import GenerationConfig
+
+    llm = load_llm({"backend": "transformers", "model": "smollm2"})
+    tok, model = llm.tokenizer, llm._model
+    inputs = [tok.apply_chat_template(c, add_generation_prompt=True, tokenize=True, return_dict=False)
+              for c in chats]
+    inputs = [list(x["input_ids"]) if isinstance(x, dict) else list(x) for x in inputs]
+    cfg = GenerationConfig(max_new_tokens=params.max_tokens, do_sample=False, eos_token_id=tok.eos_token_id,
+                           pad_token_id=tok.pad_token_id)
+    try:
+        model.generate_batch(inputs[:2], generation_config=cfg, max_new_tokens=4)  # warm-up
+        start = time.perf_counter()
+        out = model.generate_batch(inputs, generation_config=cfg)
+        seconds = time.perf_counter() - start
+    except Exception as exc:  # an API that fails on CPU is a finding, not a crash of the benchmark
+        return [{"backend": "transformers", "mode": "continuous batching", "note": f"failed: {exc}"[:200]}]
+    tokens = sum(len(r.generated_tokens) for r in out.values())
+    return [{"backend": "transformers", "mode": "continuous batching", "prompts": len(chats),
+             "seconds": round(seconds, 2), "completion_tokens": tokens, "tok_per_s": tokens / seconds}]
+
+
+def bench_llama_cpp(chats, params, single_prompts: int) -> list[dict]:
+    llm = load_llm("llama-cpp:smollm2")
+    llm.generate(chats[:1], params.replace(max_tokens=4))  # warm-up
+    row = {"backend": "llama-cpp", "mode": "single-stream", "prompts": single_prompts,
+           **timed(llm, chats[:single_prompts], params)}
+    llm.close()
+    return [row]
+
+
+def bench_openai(chats, params, concurrency: int, single_prompts: int) -> list[dict]:
     import socket
     import urllib.request
 
@@ -81,37 +116,54 @@ def bench_openai(chats, params, concurrency: int) -> list[dict]:
         rows = []
         for conc, mode in ((1, "single-stream"), (concurrency, f"concurrent x{concurrency}")):
             llm = load_llm({"backend": "openai", "model": "smollm2", "base_url": url, "concurrency": conc})
-            rows.append({"backend": "openai (llama.cpp server)", "mode": mode, **timed(llm, chats, params)})
+            rows.append({"backend": "openai (llama.cpp server)", "mode": mode, "prompts": single_prompts,
+                         **timed(llm, chats[:single_prompts], params)})
         return rows
     finally:
         proc.kill()
         proc.wait()
 
 
+def add_ratios(rows: list[dict]) -> None:
+    llama = next((r for r in rows if r["backend"] == "llama-cpp" and "tok_per_s" in r), None)
+    for row in rows:
+        if "tok_per_s" not in row:
+            continue
+        base = next((r for r in rows if r["backend"] == row["backend"] and r["mode"] == "single-stream"), None)
+        if base:
+            row["vs_single"] = round(row["tok_per_s"] / base["tok_per_s"], 2)
+        if llama:
+            row["vs_llama_cpp"] = round(row["tok_per_s"] / llama["tok_per_s"], 2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--prompts", type=int, default=8)
+    ap.add_argument("--prompts", type=int, default=64)
+    ap.add_argument("--single-prompts", type=int, default=8, help="prompts for the (slow) single-stream rows")
     ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--backends", default="llama-cpp,transformers,openai")
+    ap.add_argument("--batches", default="8,32,64")
+    ap.add_argument("--backends", default="transformers,continuous,llama-cpp,openai")
     args = ap.parse_args()
     chats = prompts(args.prompts)
-    params = GenerationParams(max_tokens=args.max_tokens, temperature=0.7, seed=0)
-    rows: list[dict] = []
+    params = GenerationParams(max_tokens=args.max_tokens, temperature=0.0, top_k=1, seed=0)
+    batches = [int(b) for b in args.batches.split(",")]
     backends = args.backends.split(",")
+    has_llama = importlib.util.find_spec("llama_cpp") is not None
+    rows: list[dict] = []
     if "llama-cpp" in backends:
-        rows += bench_llama_cpp(chats, params)
+        rows += bench_llama_cpp(chats, params, args.single_prompts) if has_llama else [
+            {"backend": "llama-cpp", "mode": "single-stream", "note": "optional extra not installed"}]
     if "transformers" in backends:
-        rows += bench_transformers(chats, params, args.batch)
-    if "openai" in backends:
-        rows += bench_openai(chats, params, args.batch)
-    for row in rows:
-        base = next((r for r in rows if r["backend"] == row["backend"] and r["mode"] == "single-stream"), None)
-        if base and "tok_per_s" in row:
-            row["vs_single"] = round(row["tok_per_s"] / base["tok_per_s"], 2)
+        rows += bench_transformers(chats, params, batches, args.single_prompts)
+    if "continuous" in backends:
+        rows += bench_continuous(chats, params)
+    if "openai" in backends and has_llama and importlib.util.find_spec("llama_cpp.server"):
+        rows += bench_openai(chats, params, max(batches), args.single_prompts)
+    add_ratios(rows)
     write_results("llm_throughput", rows,
-                  ["backend", "mode", "seconds", "completion_tokens", "tok_per_s", "vs_single", "note"],
-                  {"prompts": args.prompts, "max_tokens": args.max_tokens})
+                  ["backend", "mode", "prompts", "seconds", "completion_tokens", "tok_per_s", "vs_single",
+                   "vs_llama_cpp", "note"],
+                  {"prompts": args.prompts, "max_tokens": args.max_tokens, "decoding": "greedy"})
 
 
 if __name__ == "__main__":
