@@ -188,7 +188,10 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     nup = _load(out_dir / NUP_JSON)
     quality = _load(out_dir / QUALITY_JSON)
-    if nup is None and quality is None:
+    from synthetic_persona_chat.annotate.results import report_section as human_section
+
+    human_md, human_plots = human_section(out_dir, quality)  # OUT/human.json from `spc annotate results`
+    if nup is None and quality is None and human_md is None:
         raise FileNotFoundError(f"{out_dir} holds neither {NUP_JSON} nor {QUALITY_JSON}: run `spc eval nup` "
                                 f"or `spc eval quality --out {out_dir}` first")
     written: dict[str, Path] = {}
@@ -213,6 +216,9 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
             if p:
                 written[key] = p
                 md.append(f"\n![{key}](plots/{p.name})\n")
+    if human_md:
+        md.append(human_md)
+        written.update(human_plots)
     written["markdown"] = out_dir / "report.md"
     written["markdown"].write_text("\n".join(md), encoding="utf-8")
     written["json"] = write_json(out_dir / "report.json", {"nup": nup, "quality": quality})

@@ -34,4 +34,4 @@ def run_dir(tmp_path) -> Path:
 @pytest.fixture
 def study_config(run_dir) -> StudyConfig:
     return StudyConfig(name="fixture study", real="spc-sample:test", synthetic={"run": str(run_dir)},
-                       annotators=2, items_per_annotator=6, overlap=2, seed=7).validate()
+                       annotators=3, items_per_annotator=6, overlap=2, seed=7).validate()
