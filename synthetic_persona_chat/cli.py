@@ -7,14 +7,16 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
-from . import __version__
+from . import __version__, errors
 
 # One module per command group; each exposes register(subparsers).
 COMMAND_MODULES = (
     "synthetic_persona_chat.models.check",
     "synthetic_persona_chat.usergen.commands",
     "synthetic_persona_chat.generation.commands",
+    "synthetic_persona_chat.generation.critic.commands",
     "synthetic_persona_chat.builder.commands",
     "synthetic_persona_chat.eval.cli",
     "synthetic_persona_chat.annotate.commands",
@@ -51,12 +53,18 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted: rerun the same command to resume", file=sys.stderr)
-        return 130
-    except (ValueError, RuntimeError, FileNotFoundError) as exc:
-        if args.verbose > 1:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return errors.INTERRUPTED
+    except Exception as exc:  # the one error boundary: one line + an exit code per class (errors.py)
+        return report_failure(exc, args.verbose)
+
+
+def report_failure(exc: BaseException, verbose: int) -> int:
+    """Print the failure's one line (after its traceback with -v, or always for a bug); return its exit code."""
+    code, line = errors.one_line(exc)
+    if verbose or code == errors.UNEXPECTED.code:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(line, file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -4,13 +4,21 @@ The top level holds what every stage shares (seed, models). Each stage owns its
 section: it declares a dataclass with documented defaults and reads it with
 `config.section("name", StageConfig)`, so stages are added without touching this
 module and unknown keys are an error, not a silent typo.
+
+Every value is type-checked against its dataclass field when the config is loaded (the
+known sections are listed in `SECTIONS`), so a bad value is refused with the key, the
+expected type and the value received before any run directory is touched.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
+import logging
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +30,20 @@ from .models.llm import DEFAULT_LLM
 from .models.toxicity import DEFAULT_TOXICITY
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Known stage sections -> their dataclass ("module:Class"), checked at load time. Imported lazily: the
+# classes live next to the stages that own them. A section not listed here is checked when read.
+SECTIONS = {
+    "expand": "synthetic_persona_chat.usergen.config:ExpandConfig",
+    "profiles": "synthetic_persona_chat.usergen.config:ProfilesConfig",
+    "pairing": "synthetic_persona_chat.usergen.config:PairingConfig",
+    "generation": "synthetic_persona_chat.generation.config:GenerationConfig",
+    "critic": "synthetic_persona_chat.generation.config:CriticConfig",
+    "ray": "synthetic_persona_chat.generation.ray_engine:RayConfig",
+    "eval_quality": "synthetic_persona_chat.eval.quality:QualityConfig",
+    "eval_nup": "synthetic_persona_chat.eval.crosstable:NUPRunConfig",
+}
 
 
 class ConfigError(ValueError):
@@ -45,13 +67,9 @@ class Config:
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def section(self, name: str, cls: type[T]) -> T:
-        """The stage section `name` as dataclass `cls`, defaults filled in, unknown keys rejected."""
+        """The stage section `name` as dataclass `cls`, defaults filled in, unknown keys and wrong types rejected."""
         values = dict(self.sections.get(name) or {})
-        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown key(s) in [{name}]: {', '.join(unknown)}; "
-                              f"known: {', '.join(sorted(known))}")
+        check_section(name, values, cls)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,16 +77,108 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
+        """Validate everything, then build: nothing downstream ever sees a value of the wrong type."""
+        if not isinstance(data or {}, dict):
+            raise ConfigError(f"a config must be a mapping of sections, got {_shown(data)}")
         data = copy.deepcopy(data or {})
         seed = data.pop("seed", 0)
-        models = data.pop("models", {}) or {}
-        known = {f.name for f in dataclasses.fields(ModelsConfig)}
-        if set(models) - known:
-            raise ConfigError(f"unknown key(s) in [models]: {', '.join(sorted(set(models) - known))}")
+        check_value("seed", seed, int)
+        models = data.pop("models", None) or {}
+        if not isinstance(models, dict):
+            raise ConfigError(f"models: expected a mapping of role -> model ({', '.join(_field_names(ModelsConfig))}), "
+                              f"got {_shown(models)}")
+        check_section("models", models, ModelsConfig)
         for name, value in data.items():
-            if not isinstance(value, dict):
-                raise ConfigError(f"section {name!r} must be a mapping, got {type(value).__name__}")
-        return cls(seed=int(seed), models=ModelsConfig(**models), sections=data)
+            if not isinstance(value, dict) and value is not None:
+                raise ConfigError(f"{name}: expected a mapping of settings (section [{name}]), got {_shown(value)}")
+        for name, value in data.items():
+            section_class = _section_class(name)
+            if section_class is None:
+                log.warning("config section [%s] is not one spc knows (%s): is it a typo?", name, ", ".join(SECTIONS))
+            elif value:
+                check_section(name, value, section_class)
+        return cls(seed=seed, models=ModelsConfig(**models), sections={k: v or {} for k, v in data.items()})
+
+
+def _section_class(name: str) -> type | None:
+    target = SECTIONS.get(name)
+    if target is None:
+        return None
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _field_names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+
+
+def check_section(name: str, values: dict[str, Any], cls: type) -> None:
+    """Unknown keys and values of the wrong type are a `ConfigError` naming `section.key`."""
+    known = _field_names(cls)
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [{name}]: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        check_value(f"{name}.{key}", value, hints.get(key, Any))
+
+
+def check_value(key: str, value: Any, expected: Any) -> None:
+    if not matches(value, expected):
+        raise ConfigError(f"{key}: expected {type_name(expected)}, got {_shown(value)}")
+
+
+def matches(value: Any, expected: Any) -> bool:
+    """Whether a YAML/TOML value fits a dataclass annotation (int, float, str, X | None, list[X], dict[K, V]...)."""
+    if expected is Any or expected is object:
+        return True
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        return any(matches(value, a) for a in args)
+    if expected is type(None):
+        return value is None
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if origin in (list, tuple, set, frozenset):
+        if not isinstance(value, (list, tuple)):
+            return False
+        inner = [a for a in args if a is not Ellipsis] or [Any]
+        return all(matches(v, inner[0] if len(inner) == 1 or origin is not tuple else t)
+                   for v, t in zip(value, inner * len(value)))
+    if origin is dict:
+        if not isinstance(value, dict):
+            return False
+        kt, vt = args or (Any, Any)
+        return all(matches(k, kt) and matches(v, vt) for k, v in value.items())
+    if isinstance(expected, type):
+        return isinstance(value, expected)
+    return True  # an annotation we do not model (a Literal, a Protocol): accepted as before
+
+
+def type_name(expected: Any, article: bool = True) -> str:
+    """'an integer', 'a list of strings', 'an integer or null': the words a config error uses."""
+    if expected is type(None):
+        return "null"
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(type_name(a, article) for a in args)
+    if origin in (list, tuple, set, frozenset):
+        inner = type_name(next((a for a in args if a is not Ellipsis), Any), article=False)
+        return ("a " if article else "") + f"list of {inner}s"
+    if origin is dict:
+        return ("a " if article else "") + "mapping"
+    nouns = {int: ("an", "integer"), float: ("a", "number"), str: ("a", "string"), bool: ("a", "boolean")}
+    a, noun = nouns.get(expected, ("a", getattr(expected, "__name__", str(expected))))
+    return f"{a} {noun}" if article else noun
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{text[:80] + '...' if len(text) > 80 else text} ({type(value).__name__})"
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
@@ -86,11 +196,14 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from exc
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot parse {path}: {exc}") from exc
+        raise ConfigError(f"cannot parse {path}: {' '.join(str(exc).split())}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -103,10 +216,17 @@ def parse_override(item: str) -> dict[str, Any]:
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"override {item!r} must look like section.key=value")
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(getattr(exc, "problem", "") or exc).split())
+        raise ConfigError(f"--set {item!r}: the value {raw!r} is not valid YAML ({problem}); quote it as a "
+                          f"string (--set '{key.strip()}=\"...\"') or fix the brackets") from exc
     out: dict[str, Any] = {}
     node = out
     parts = key.strip().split(".")
+    if any(not p for p in parts):
+        raise ConfigError(f"override {item!r}: empty part in key {key.strip()!r}; write section.key=value")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value

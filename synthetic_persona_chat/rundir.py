@@ -8,14 +8,20 @@
       cache/llm.sqlite     every LLM answer paid for (resume never pays twice)
       <stage>/             a stage's Parquet outputs + `_done.json` with its summary
       skips.jsonl          every record a stage could not use, with the reason
+      .lock                who holds the run (lock.py): one process per run directory
 
 Stage outputs are written to a temporary file and renamed, so a killed run never
-leaves a half-written Parquet file behind.
+leaves a half-written Parquet file behind. A stage's `_done.json` vouches for the files
+beside it by name, size and sha256: a file deleted or changed after the stage finished
+makes the stage not done (it reruns, from its checkpoints and the LLM cache), and
+`require_complete` is the one "is this run complete" rule that `spc build` and `spc eval` share.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import platform
 import sys
@@ -28,8 +34,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .config import Config
+from . import lock
+from .config import Config, ConfigError
 from .records import Skip
+
+log = logging.getLogger(__name__)
+DONE = "_done.json"
+VOUCHED = "_files"  # the key of _done.json listing {name: {size, sha256}} of the stage's files
 
 TRACKED_PACKAGES = ("synthetic-persona-chat", "torch", "transformers", "sentence-transformers", "datasets",
                     "huggingface_hub", "evaluate", "accelerate", "llama_cpp_python", "openai",
@@ -56,13 +67,19 @@ class RunDir:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def init(self, config: Config, allow_config_change: bool = False) -> "RunDir":
-        """Create the run, or reopen it for resuming; a different config is refused unless allowed."""
+        """Lock the run, then create it or reopen it for resuming; a different config is refused unless allowed.
+
+        The lock comes first (two processes never race on config.yaml) and is held until the process
+        exits. A different config is only refused once a stage has produced something: a run that
+        failed before any work (say, on a config value a stage rejected) takes the corrected config.
+        """
         self.path.mkdir(parents=True, exist_ok=True)
+        self.lock = lock.acquire(self.path)
         cfg_path = self.path / "config.yaml"
         new = config.to_dict()
         if cfg_path.exists():
-            old = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
-            if old != new and not allow_config_change:
+            old = self._stored_config()
+            if old != new and not allow_config_change and self.has_work():
                 raise RunDirError(
                     f"{self.path} holds a run with another config; use a new run directory, "
                     f"or pass --allow-config-change to resume it with the new settings")
@@ -75,8 +92,27 @@ class RunDir:
         self.write_json("manifest.json", manifest)
         return self
 
+    def has_work(self) -> bool:
+        """Whether any stage has written output (a folder other than prompts/ and cache/)."""
+        return any(p.is_dir() and p.name not in ("prompts", "cache") for p in self.path.iterdir())
+
+    def _stored_config(self) -> dict[str, Any]:
+        path = self.path / "config.yaml"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise RunDirError(f"{path} is damaged ({_first_line(exc)}); restore it, or delete it to resume with "
+                              f"the config you pass now") from exc
+        if not isinstance(data, dict):
+            raise RunDirError(f"{path} does not hold a mapping; restore it, or delete it to resume with the "
+                              f"config you pass now")
+        return data
+
     def config(self) -> Config:
-        return Config.from_dict(yaml.safe_load((self.path / "config.yaml").read_text(encoding="utf-8")))
+        try:
+            return Config.from_dict(self._stored_config())
+        except ConfigError as exc:
+            raise RunDirError(f"{self.path / 'config.yaml'}: {exc}") from exc
 
     def manifest(self) -> dict[str, Any]:
         return self.read_json("manifest.json", default={})
@@ -121,20 +157,68 @@ class RunDir:
         return (self.path / stage / f"{name}.parquet").exists()
 
     def mark_done(self, stage: str, summary: dict[str, Any]) -> None:
-        self.write_json(f"{stage}/_done.json", {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **summary})
+        """Finish `stage`: the marker records its summary and vouches for every file beside it."""
+        self.write_json(f"{stage}/{DONE}", {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **summary,
+                                            VOUCHED: stage_files(self.path / stage)})
+
+    def done_problem(self, stage: str) -> str | None:
+        """None when `stage` finished and its files are as it left them; else what is wrong, naming the file."""
+        marker = self.path / stage / DONE
+        if not marker.exists():
+            return (f"{marker} is missing: the '{stage}' stage of {self.path} did not finish (the run is "
+                    f"half-written); rerun the same command on that run directory to resume it")
+        try:
+            data = self.read_json(f"{stage}/{DONE}")
+        except RunDirError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get(VOUCHED, {}), dict):
+            return f"{marker} is damaged (not the JSON object a finished stage writes)"
+        vouched = data.get(VOUCHED)
+        if vouched is None:  # written before markers vouched for files: trust it as before
+            return None
+        for name, want in sorted(vouched.items()):
+            path, want = self.path / stage / name, want if isinstance(want, dict) else {}
+            if not path.is_file():
+                return f"{path} is missing but {marker} vouches for it"
+            size = path.stat().st_size
+            if size != want.get("size"):
+                return f"{path} has {size} bytes, {marker} vouches for {want.get('size')}: it changed after the stage finished"
+            if file_sha256(path) != want.get("sha256"):
+                return f"{path} changed after the stage finished (its sha256 differs from {marker})"
+        return None
 
     def is_done(self, stage: str) -> bool:
-        return (self.path / stage / "_done.json").exists()
+        """Done = marker present and every vouched file intact; a damaged stage is logged and reruns."""
+        problem = self.done_problem(stage)
+        if problem and (self.path / stage / DONE).exists():
+            log.warning("%s; the '%s' stage runs again (from its checkpoints and cached answers)", problem, stage)
+        return problem is None
+
+    def require_complete(self, stages: Iterable[str] = ("conversations",)) -> None:
+        """The one rule `spc build` and `spc eval` share: each of `stages` done, and every stage that says it
+        is done still holding the files it vouched for. Raises `RunDirError` naming the file."""
+        if not (self.path / "config.yaml").exists() and not any(self.path.glob(f"*/{DONE}")):
+            raise RunDirError(f"{self.path} is not a run directory (no config.yaml, no stage output); "
+                              f"create one with `spc generate --run-dir {self.path}`")
+        marked = sorted(p.parent.name for p in self.path.glob(f"*/{DONE}"))
+        for stage in list(dict.fromkeys([*stages, *marked])):
+            problem = self.done_problem(stage)
+            if problem:
+                raise RunDirError(f"{problem}; rerun the command that made {self.path} to repair it")
 
     def stage_summary(self, stage: str) -> dict[str, Any]:
-        return self.read_json(f"{stage}/_done.json", default={})
+        summary = dict(self.read_json(f"{stage}/{DONE}", default={}))
+        summary.pop(VOUCHED, None)
+        return summary
 
     # -- skips -----------------------------------------------------------------------------
     def add_skips(self, stage: str, skips: Iterable[Skip]) -> int:
         lines = [json.dumps({"stage": stage, **s.to_dict()}, ensure_ascii=False) for s in skips]
         if lines:
-            with open(self.path / "skips.jsonl", "a", encoding="utf-8") as fh:
-                fh.write("\n".join(lines) + "\n")
+            path = self.path / "skips.jsonl"
+            cut = path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(("\n" if cut else "") + "\n".join(lines) + "\n")  # a line cut by a kill stays alone
                 fh.flush()
                 os.fsync(fh.fileno())
         return len(lines)
@@ -143,15 +227,27 @@ class RunDir:
         path = self.path / "skips.jsonl"
         if not path.exists():
             return []
-        rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-        return [r for r in rows if stage is None or r["stage"] == stage]
+        rows = []
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut by a kill or a full disk: the rest still counts
+                log.warning("%s line %d is damaged and ignored", path, n)
+        return [r for r in rows if isinstance(r, dict) and (stage is None or r.get("stage") == stage)]
 
     # -- small JSON helpers ----------------------------------------------------------------
     def read_json(self, rel: str, default: Any = None) -> Any:
         path = self.path / rel
         if not path.exists():
             return default
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RunDirError(f"{path} is damaged ({_first_line(exc)}); delete it and rerun the same command "
+                              f"(a stage marker or checkpoint is rebuilt; for manifest.json/models.json only the "
+                              f"provenance record is lost)") from exc
 
     def write_json(self, rel: str, data: Any) -> Path:
         path = self.path / rel
@@ -176,3 +272,22 @@ def write_parquet_atomic(path: Path, table: pa.Table) -> None:
     tmp = _temporary(path)
     pq.write_table(table, tmp)
     os.replace(tmp, path)
+
+
+def stage_files(directory: Path) -> dict[str, dict[str, Any]]:
+    """{name: {size, sha256}} of the regular files directly in a stage folder (not the marker, not temp files)."""
+    return {p.name: {"size": p.stat().st_size, "sha256": file_sha256(p)} for p in sorted(directory.iterdir())
+            if p.is_file() and p.name != DONE and not p.name.endswith(".tmp")}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,7 +1,13 @@
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from synthetic_persona_chat.config import load_config
 from synthetic_persona_chat.records import Skip
+from synthetic_persona_chat.lock import RunLockedError
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 
 
@@ -24,10 +30,13 @@ def test_run_dir_records_config_versions_and_outputs(tmp_path):
 
 
 def test_resume_refuses_a_changed_config(tmp_path):
-    RunDir(tmp_path / "r").init(load_config(None, ["seed=1"]))
-    RunDir(tmp_path / "r").init(load_config(None, ["seed=1"]))  # same config resumes
+    run = RunDir(tmp_path / "r").init(load_config(None, ["seed=1"]))
+    RunDir(tmp_path / "r").init(load_config(None, ["seed=3"]))  # no work yet: the corrected config is taken
+    RunDir(tmp_path / "r").init(load_config(None, ["seed=3"]))  # same config resumes
+    run.write_records("expand", "attributes", [{"text": "I ski."}])
     with pytest.raises(RunDirError, match="another config"):
         RunDir(tmp_path / "r").init(load_config(None, ["seed=2"]))
+    assert RunDir(tmp_path / "r").config().seed == 3
 
 
 def test_damaged_output_names_the_file_and_fix(tmp_path):
@@ -37,3 +46,111 @@ def test_damaged_output_names_the_file_and_fix(tmp_path):
         run.read_records("s", "x")
     with pytest.raises(RunDirError, match="missing"):
         run.read_records("s", "y")
+
+
+# -- issue 14: markers vouch for their files, one run per directory, damaged files named -----------
+
+def _finished_stage(tmp_path):
+    run = RunDir(tmp_path / "r").init(load_config())
+    run.write_records("conversations", "conversations", [{"id": "a"}, {"id": "b"}])
+    run.write_records("conversations", "candidates", [{"id": "a"}])
+    run.mark_done("conversations", {"winners": 2})
+    return run
+
+
+def test_done_marker_vouches_for_name_size_and_hash(tmp_path):
+    run = _finished_stage(tmp_path)
+    marker = json.loads((run.path / "conversations" / "_done.json").read_text())
+    assert set(marker["_files"]) == {"conversations.parquet", "candidates.parquet"}
+    assert run.is_done("conversations") and run.stage_summary("conversations") == {
+        "finished": marker["finished"], "winners": 2}  # the file list is not part of the summary
+    run.require_complete()
+
+    wins = run.path / "conversations" / "conversations.parquet"
+    data = wins.read_bytes()
+    wins.unlink()  # the issue's repro: following our own repair advice
+    assert not run.is_done("conversations")
+    with pytest.raises(RunDirError, match=r"conversations\.parquet is missing but .*_done\.json vouches for it"):
+        run.require_complete()
+    wins.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size, one bit flipped
+    assert run.done_problem("conversations").endswith("(its sha256 differs from "
+                                                      f"{run.path / 'conversations' / '_done.json'})")
+    wins.write_bytes(data + b"x")
+    assert "bytes" in run.done_problem("conversations")
+    wins.write_bytes(data)
+    assert run.is_done("conversations")
+
+
+def test_require_complete_checks_every_marked_stage(tmp_path):
+    run = _finished_stage(tmp_path)
+    run.write_records("expand", "attributes", [{"text": "I ski."}])
+    run.mark_done("expand", {"attributes": 1})
+    (run.path / "expand" / "attributes.parquet").unlink()
+    with pytest.raises(RunDirError, match=r"expand/attributes\.parquet is missing"):
+        run.require_complete()
+    with pytest.raises(RunDirError, match="not a run directory"):
+        RunDir(tmp_path / "empty").require_complete()
+    half = RunDir(tmp_path / "half").init(load_config())
+    with pytest.raises(RunDirError, match=r"_done\.json is missing: .* did not finish"):
+        half.require_complete()
+
+
+def test_damaged_marker_means_not_done(tmp_path):
+    run = _finished_stage(tmp_path)
+    (run.path / "conversations" / "_done.json").write_text('{"winners": 2, "_fil')
+    assert not run.is_done("conversations")
+    assert "_done.json is damaged" in run.done_problem("conversations")
+
+
+def test_damaged_run_files_are_named(tmp_path):
+    run = RunDir(tmp_path / "r").init(load_config())
+    (run.path / "manifest.json").write_bytes(b"{\xff\xfe")
+    with pytest.raises(RunDirError, match=r"manifest\.json is damaged .*delete it"):
+        RunDir(tmp_path / "r").init(load_config())
+    (run.path / "manifest.json").unlink()
+    (run.path / "config.yaml").write_text("seed: [1,\n")
+    with pytest.raises(RunDirError, match=r"config\.yaml is damaged"):
+        RunDir(tmp_path / "r").init(load_config())
+    (run.path / "config.yaml").write_text("generation:\n  iterations: three\n")
+    with pytest.raises(RunDirError, match=r"config\.yaml: generation\.iterations: expected an integer"):
+        run.config()
+
+
+def test_skips_survive_a_line_cut_by_a_kill(tmp_path):
+    run = RunDir(tmp_path / "r").init(load_config())
+    run.add_skips("s", [Skip("f", "row 1", "empty")])
+    with open(run.path / "skips.jsonl", "a") as fh:
+        fh.write('{"stage": "s", "sour')  # killed mid-write
+    run.add_skips("s", [Skip("f", "row 2", "garbage")])
+    assert [s["reason"] for s in run.skips("s")] == ["empty", "garbage"]
+
+
+HOLD = """
+import sys, time
+from synthetic_persona_chat.config import load_config
+from synthetic_persona_chat.rundir import RunDir
+RunDir(sys.argv[1]).init(load_config())
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_second_process_is_refused_and_a_dead_holder_is_taken_over(tmp_path):
+    run_dir = tmp_path / "r"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(run_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunLockedError) as info:
+            RunDir(run_dir).init(load_config())
+        text = str(info.value)
+        assert f"PID {holder.pid} on host {os.uname().nodename}" in text and "started 20" in text
+        assert "wait for it to finish" in text and f"kill {holder.pid}" in text
+    finally:
+        holder.kill()  # kill -9: the lock file stays behind, naming a dead process
+        holder.wait()
+        holder.stdout.close()
+    assert json.loads((run_dir / ".lock").read_text())["pid"] == holder.pid
+    run = RunDir(run_dir).init(load_config())  # taken over
+    assert json.loads((run_dir / ".lock").read_text())["pid"] == os.getpid()
+    RunDir(run_dir).init(load_config())  # re-entrant within one process
+    run.lock.release()

@@ -1,0 +1,108 @@
+"""One process per run directory: an exclusive advisory lock held for the whole command.
+
+Two `spc generate` on one run directory used to both run, each paying for every LLM call and
+racing on the same files. `RUN/.lock` is locked with `flock(LOCK_EX | LOCK_NB)`: the kernel drops
+the lock when its process dies (even by kill -9), so a lock file left by a dead process is simply
+taken over; its contents (PID, host, start time) are only there to tell a refused user who holds
+the directory. A lock whose recorded holder is gone is logged as taken over, so the takeover is
+visible. Locks are re-entrant within a process (several `RunDir` objects for one path share one).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+LOCK_NAME = ".lock"
+
+_held: dict[str, "RunLock"] = {}
+_guard = threading.Lock()
+
+
+class RunLockedError(RuntimeError):
+    """Another live process holds the run directory's lock; the message names it and what to do."""
+
+
+class RunLock:
+    """The lock file of one directory, open and locked by this process."""
+
+    def __init__(self, directory: Path, fd: int) -> None:
+        self.directory, self.fd, self.users = directory, fd, 1
+
+    @property
+    def path(self) -> Path:
+        return self.directory / LOCK_NAME
+
+    def release(self) -> None:
+        """Drop one user; the last one unlocks (the file stays: removing it would race a new locker)."""
+        with _guard:
+            self.users -= 1
+            if self.users > 0:
+                return
+            _held.pop(str(self.directory), None)
+            os.close(self.fd)
+
+
+def acquire(directory: str | Path, command: str = "") -> RunLock:
+    """Lock `directory` for this process, or raise `RunLockedError` naming the holder."""
+    directory = Path(directory).resolve()
+    with _guard:
+        mine = _held.get(str(directory))
+        if mine is not None:
+            mine.users += 1
+            return mine
+        path = directory / LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = read_holder(path)
+            os.close(fd)
+            raise RunLockedError(refusal(directory, holder)) from None
+        except OSError:
+            os.close(fd)
+            raise
+        previous = read_holder(path)
+        if previous.get("pid") and previous.get("pid") != os.getpid():
+            log.warning("%s: taking over the lock left by PID %s on %s (started %s), which is no longer running",
+                        directory, previous.get("pid"), previous.get("host"), previous.get("started"))
+        _write_holder(fd, command)
+        lock = _held[str(directory)] = RunLock(directory, fd)
+        return lock
+
+
+def holder_record(command: str = "") -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "command": command}
+
+
+def _write_holder(fd: int, command: str) -> None:
+    data = (json.dumps(holder_record(command)) + "\n").encode()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+
+
+def read_holder(path: Path) -> dict[str, Any]:
+    """Who wrote the lock file (empty when it is new, or written by a process that died mid-write)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def refusal(directory: Path, holder: dict[str, Any]) -> str:
+    who = (f"PID {holder.get('pid', '?')} on host {holder.get('host', '?')} (started {holder.get('started', '?')}"
+           + (f", `{holder['command']}`" if holder.get("command") else "") + ")") if holder else "another process"
+    elsewhere = holder.get("host") not in (None, socket.gethostname())
+    return (f"{directory} is in use by {who}: wait for it to finish or stop it"
+            + (" on that host" if elsewhere else f" (kill {holder.get('pid')})" if holder.get("pid") else "")
+            + ", then rerun; to run in parallel, use another --run-dir")
