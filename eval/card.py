@@ -48,7 +48,8 @@ def render_card(model_name: str, train_name: str, nup_result: dict[str, Any], te
     cfg = nup_result["config"]
     model = nup_result["models"][train_name]
     train_info = nup_result["train_sets"][train_name]
-    results = [{"test": c["test"], "metrics": c.get("metrics"), "not_run": c.get("not_run")}
+    results = [{"test": c["test"], "metrics": c.get("metrics"), "not_run": c.get("not_run"),
+                "intervals": c.get("intervals")}
                for c in nup_result["cells"] if c["ranker"] == "fine-tuned" and c["train"] == train_name]
     sources = [s for s in str(train_info.get("source", "")).split("+") if s]
     hub_ids = [s[4:].split("@")[0] for s in sources if s.startswith("hub:")]
@@ -56,14 +57,25 @@ def render_card(model_name: str, train_name: str, nup_result: dict[str, Any], te
     hyper = {k: cfg[k] for k in ("base_model", "epochs", "batch_size", "learning_rate", "warmup_ratio",
                                  "max_seq_length", "scale", "seed", "max_history", "max_train_conversations")}
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(template or template_text()).render(
+    return _with_intervals(env.from_string(template or template_text()).render(
         card_data=data.to_yaml(), model_name=model_name, base_model=hyper["base_model"],
         hyperparameters=hyper, results=results, seconds=model["seconds"],
         examples_per_second=model["examples_per_second"],
         train_loss=f"{model['train_loss']:.4f}" if model.get("train_loss") is not None else "n/a",
         training_data=[{"name": train_name, "source": train_info.get("source", ""),
                         "conversations": train_info.get("conversations"), "of": train_info.get("of"),
-                        "examples": train_info.get("examples")}])
+                        "examples": train_info.get("examples")}]), results)
+
+
+def _with_intervals(text: str, results: list[dict[str, Any]]) -> str:
+    """The 95% intervals (`crosstable.interval_note`) right after the card's Evaluation table."""
+    from .crosstable import interval_note
+
+    note = interval_note(results)
+    if not note:
+        return text
+    at = text.find("\n## Citation")
+    return text + note if at < 0 else text[:at] + note + text[at:]
 
 
 def write_cards(nup_result: dict[str, Any], name_prefix: str = "spc-nup-ranker") -> dict[str, Path]:

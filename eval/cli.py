@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_args(nup)
     nup.add_argument("--out", required=True, help="output folder (nup.json, nup.md, models/, cards)")
     nup.add_argument("--preset", choices=sorted(PRESETS), default="full",
-                     help="small: subsampled, 1 epoch, CPU minutes; full: the [eval_nup] defaults (GPU)")
+                     help="small: subsampled, 1 epoch, CPU minutes; full: the [eval_nup] defaults (GPU); "
+                          "paper: the paper's NUP protocol (persona + whole history, its training sets, all "
+                          "conversations) with its published figures as a reference column")
     nup.add_argument("--spc", help="SPC release data/ folder (train and test split files) or hub:ID")
     nup.add_argument("--spc-train", help="SPC training source (default: the train split of --spc)")
     nup.add_argument("--spc-test", help="SPC test source (default: the test split of --spc)")
@@ -101,7 +103,7 @@ def run_nup(args: argparse.Namespace) -> int:
     from synthetic_persona_chat.context import user_cache_dir
 
     from .card import push_model, write_cards
-    from .crosstable import PRESETS, NUPRunConfig, markdown_table, run_cross_table, slug
+    from .crosstable import PRESETS, NUPRunConfig, markdown_table, run_cross_table, slug, table_notes
     from .report import write_json
 
     config = load_config(args.config, args.overrides, base={"eval_nup": dict(PRESETS[args.preset])})
@@ -120,7 +122,7 @@ def run_nup(args: argparse.Namespace) -> int:
             repo = f"{args.push}/spc-nup-ranker-{slug(train_name)}"
             result["pushed"][train_name] = push_model(model["path"], repo, private=not args.public)
     write_json(out / "nup.json", result)
-    table = markdown_table(result)
+    table = markdown_table(result) + "\n" + table_notes(result)
     (out / "nup.md").write_text(table, encoding="utf-8")
     print(table)
     return 0
@@ -158,6 +160,7 @@ def run_quality(args: argparse.Namespace) -> int:
             q = dataset_quality(ds.conversations, config=qcfg, **models)
             q["source"], q["skipped_records"] = ds.source, len(ds.skips)
             result["datasets"][name] = q
+        result.update(_size_matched(datasets, models.get("embedder"), qcfg))
         if args.real or args.synthetic:
             result["detection"] = _detection(datasets, args, qcfg, ctx, detection_test)
         result["models"] = ctx.run.read_json("models.json", default={})
@@ -168,6 +171,27 @@ def run_quality(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     return 0
+
+
+def _size_matched(datasets: dict[str, Any], embedder: Any, qcfg: Any) -> dict[str, Any]:
+    """Diversity on equal-size samples across datasets, and across the iterations of each generated one."""
+    from . import data as D
+    from .diversity import DiversityConfig, size_matched
+    from .quality import by_iteration
+
+    dcfg = DiversityConfig(seed=qcfg.seed, draws=qcfg.diversity_draws, max_tokens=qcfg.diversity_max_tokens,
+                           fraction=qcfg.diversity_fraction, max_conversations=qcfg.diversity_conversations)
+    convs = {n: ds.conversations for n, ds in datasets.items() if isinstance(ds, D.Dataset)}
+    out: dict[str, Any] = {"size_matched_diversity": size_matched(convs, embedder, dcfg)
+                           if convs else {"not_run": "no dataset loaded"}}
+    per_iter = {}
+    for name, cs in convs.items():
+        iters = {k: v for k, v in by_iteration(cs).items() if k != "none"}
+        if len(iters) > 1:
+            per_iter[name] = size_matched(iters, None, dcfg)
+    if per_iter:
+        out["size_matched_by_iteration"] = per_iter
+    return out
 
 
 def _quality_models(ctx: Any) -> dict[str, Any]:

@@ -17,6 +17,9 @@ they compose; `dataset_quality` runs them all for one dataset.
 - toxicity: share of utterances scoring >= `toxicity_threshold` (and conversations with one).
 - template leftovers: placeholders such as `[User 1's name]`, `{name}`, `<insert city>` left in
   utterances; every occurrence counted, a few examples kept.
+- uncertainty: every rate (contradiction, coverage, toxicity) carries `estimate`, its 95% interval
+  from a bootstrap over conversations with sample-size flags (`stats.estimate`). Raw distinct-n and
+  vocabulary depend on corpus size; compare datasets with `diversity.size_matched` instead.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.text import PLACEHOLDER
 
 from .metrics import describe, distinct_n, tokens, vocabulary_size
+from .stats import estimate
 
 LENGTH_BINS = [0, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 10_000]
 TURN_BINS = [0, 4, 8, 10, 12, 14, 16, 18, 20, 25, 30, 10_000]
@@ -49,6 +53,11 @@ class QualityConfig:
     batch_size: int = 64  # pairs per checker call
     detection_judge: str = "classifier"  # "classifier" (TF-IDF + logistic regression) or "llm"
     detection_pairs: int | None = 200  # judged pairs for the LLM judge; None = all
+    # size-matched diversity (`diversity.DiversityConfig`): seeded draws of the same token budget per dataset
+    diversity_draws: int = 10
+    diversity_max_tokens: int = 20_000
+    diversity_fraction: float = 0.5  # budget = min(max_tokens, fraction x the smallest dataset's tokens)
+    diversity_conversations: int = 200  # conversations per draw for embedding diversity
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,7 +91,7 @@ def template_leftovers(convs: list[Conversation], examples: int = 5) -> dict[str
             "examples": [f"{cid}: {text}" for cid, text in found[:examples]]}
 
 
-def toxicity(convs: list[Conversation], scorer: Any, threshold: float = 0.5) -> dict[str, Any]:
+def toxicity(convs: list[Conversation], scorer: Any, threshold: float = 0.5, seed: int = 0) -> dict[str, Any]:
     texts = utterances(convs)
     scores = np.asarray(scorer.scores(texts), dtype=np.float64) if texts else np.zeros(0)
     toxic = scores >= threshold
@@ -90,15 +99,17 @@ def toxicity(convs: list[Conversation], scorer: Any, threshold: float = 0.5) -> 
     for c in convs:
         per_conv.append(bool(toxic[i:i + len(c.turns)].any()))
         i += len(c.turns)
+    groups = [c.id for c in convs for _ in c.turns]
     return {"rate": float(toxic.mean()) if texts else 0.0, "toxic_utterances": int(toxic.sum()),
             "conversations_with_toxic": int(sum(per_conv)), "threshold": threshold,
+            "estimate": estimate(toxic.astype(np.float64), groups, "utterances", seed=seed),
             "scorer": scorer.describe() if hasattr(scorer, "describe") else str(scorer)}
 
 
 def faithfulness(convs: list[Conversation], checker: Any, sample: int | None = 200, seed: int = 0,
                  threshold: float = 0.5, batch_size: int = 64) -> dict[str, Any]:
     """Contradiction rate of utterances against their speaker's own persona (seeded sample)."""
-    pairs = [(" ".join(c.persona_of(t.speaker)), t.text) for c in sorted(convs, key=lambda c: c.id)
+    pairs = [(" ".join(c.persona_of(t.speaker)), t.text, c.id) for c in sorted(convs, key=lambda c: c.id)
              for t in c.turns if c.persona_of(t.speaker)]
     total = len(pairs)
     if sample is not None and total > sample:
@@ -106,15 +117,33 @@ def faithfulness(convs: list[Conversation], checker: Any, sample: int | None = 2
     scores: list[float] = []
     for start in range(0, len(pairs), batch_size):
         chunk = pairs[start:start + batch_size]
-        scores.extend(float(s) for s in checker.scores([p for p, _ in chunk], [h for _, h in chunk]))
+        scores.extend(float(s) for s in checker.scores([p for p, _, _ in chunk], [h for _, h, _ in chunk]))
     s = np.asarray(scores)
     undecided = int(np.isclose(s, 0.5).sum()) if getattr(checker, "kind", "") == "llm-judge" else 0
+    info = checker.describe() if hasattr(checker, "describe") else {"kind": str(checker)}
     return {"contradiction_rate": float((s > threshold).mean()) if s.size else float("nan"),
             "checked": int(s.size), "of": total, "undecided": undecided, "threshold": threshold,
-            "checker": checker.describe() if hasattr(checker, "describe") else str(checker)}
+            "estimate": estimate((s > threshold).astype(np.float64), [cid for _, _, cid in pairs], "utterances",
+                                 seed=seed),
+            "checker": {**info, "calibration": checker_calibration(checker)}}
 
 
-def persona_coverage(convs: list[Conversation], embedder: Any, threshold: float = 0.5) -> dict[str, Any]:
+def checker_calibration(checker: Any) -> dict[str, Any] | None:
+    """The checker's measured AUROC/F1 on labelled pairs (the Critic's calibration), or None.
+
+    A contradiction rate means little without it, so the report prints it beside the rate."""
+    try:
+        from synthetic_persona_chat.models.contradiction import calibration_of
+    except ImportError:  # older checkers: only describe() may carry it
+        calibration_of = None
+    cal = calibration_of(checker) if calibration_of is not None else None
+    if not cal and hasattr(checker, "describe"):
+        cal = (checker.describe() or {}).get("calibration")
+    return cal or None
+
+
+def persona_coverage(convs: list[Conversation], embedder: Any, threshold: float = 0.5, seed: int = 0
+                     ) -> dict[str, Any]:
     """Share of persona attributes expressed by their speaker (max cosine over the speaker's turns)."""
     texts = list(dict.fromkeys([a for c in convs for sp in ("user 1", "user 2") for a in c.persona_of(sp)]
                                + utterances(convs)))
@@ -122,19 +151,24 @@ def persona_coverage(convs: list[Conversation], embedder: Any, threshold: float 
         return {"coverage": float("nan"), "attributes": 0, "threshold": threshold}
     index = {t: i for i, t in enumerate(texts)}
     emb = np.asarray(embedder.encode(texts), dtype=np.float32)  # every unique text once
-    covered, total = 0, 0
+    hits: list[float] = []  # one per attribute: expressed (1) or not (0)
+    groups: list[str] = []
     for c in convs:
         for sp in ("user 1", "user 2"):
             attrs = c.persona_of(sp)
             said = [t.text for t in c.turns if t.speaker == sp]
             if not attrs:
                 continue
-            total += len(attrs)
+            groups += [c.id] * len(attrs)
             if said:
                 sims = emb[[index[a] for a in attrs]] @ emb[[index[u] for u in said]].T
-                covered += int((sims.max(axis=1) >= threshold).sum())
-    return {"coverage": covered / total if total else float("nan"), "attributes": total,
-            "threshold": threshold, "embedder": getattr(embedder, "model", str(embedder))}
+                hits += [float(x) for x in sims.max(axis=1) >= threshold]
+            else:
+                hits += [0.0] * len(attrs)
+    total = len(hits)
+    return {"coverage": sum(hits) / total if total else float("nan"), "attributes": total,
+            "threshold": threshold, "embedder": getattr(embedder, "model", str(embedder)),
+            "estimate": estimate(hits, groups, "attributes", seed=seed)}
 
 
 def by_iteration(convs: list[Conversation]) -> dict[str, list[Conversation]]:
@@ -149,12 +183,13 @@ def dataset_quality(convs: list[Conversation], *, checker: Any = None, embedder:
     """Every metric for one dataset; a metric whose model is not given says so instead of a number."""
     out: dict[str, Any] = {"diversity": diversity(convs), "lengths": lengths(convs),
                            "template_leftovers": template_leftovers(convs)}
-    out["toxicity"] = (toxicity(convs, toxicity_scorer, config.toxicity_threshold) if toxicity_scorer is not None
+    out["toxicity"] = (toxicity(convs, toxicity_scorer, config.toxicity_threshold, config.seed)
+                       if toxicity_scorer is not None
                        else {"not_run": "no toxicity scorer"})
     out["faithfulness"] = (faithfulness(convs, checker, config.faithfulness_sample, config.seed,
                                         config.contradiction_threshold, config.batch_size)
                            if checker is not None else {"not_run": "no contradiction checker"})
-    out["persona_coverage"] = (persona_coverage(convs, embedder, config.coverage_threshold)
+    out["persona_coverage"] = (persona_coverage(convs, embedder, config.coverage_threshold, config.seed)
                                if embedder is not None else {"not_run": "no embedder"})
     iters = by_iteration(convs)
     if len(iters) > 1 or "none" not in iters:

@@ -13,7 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .crosstable import markdown_table
+from . import stats as S
+from .crosstable import markdown_table, table_notes
 
 NUP_JSON, QUALITY_JSON = "nup.json", "quality.json"
 PAPER_HUMAN_LOSING = {"1": 0.172, "3": 0.088}  # paper's human study, iterations 1 and 3
@@ -52,80 +53,212 @@ def _num(v: Any, digits: int = 3) -> str:
 
 
 def quality_markdown(quality: dict[str, Any]) -> str:
-    cols = ["conversations", "utterances", "distinct-1", "distinct-2", "vocabulary", "mean words/utt",
-            "mean turns", "contradiction rate", "persona coverage", "toxicity rate", "template leftovers"]
+    """Quality tables: every rate with its 95% interval and flags, size-matched diversity, differences
+    between datasets, the contradiction checker's calibration, and the AI-detection test."""
+    cols = ["conversations", "utterances", "mean words/utt", "mean turns", "contradiction rate [95% CI]",
+            "persona coverage [95% CI]", "toxicity rate [95% CI]", "template leftovers",
+            "distinct-1 (raw, size-dependent)", "distinct-2 (raw, size-dependent)", "vocabulary (raw)"]
     lines = ["| dataset | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, q in quality.get("datasets", {}).items():
         if "not_run" in q:
             lines.append(f"| {name} | not run: {q['not_run']} |" + " |" * (len(cols) - 1))
             continue
         d, ln = q["diversity"], q["lengths"]
-        vals = [d["conversations"], d["utterances"], d["distinct-1"], d["distinct-2"], d["vocabulary"],
-                ln["utterance_words"].get("mean"), ln["turns"].get("mean"),
-                _metric(q["faithfulness"], "contradiction_rate"), _metric(q["persona_coverage"], "coverage"),
-                _metric(q["toxicity"], "rate"), q["template_leftovers"]["count"]]
+        vals = [d["conversations"], d["utterances"], ln["utterance_words"].get("mean"), ln["turns"].get("mean"),
+                _estimate(q["faithfulness"], "contradiction_rate"), _estimate(q["persona_coverage"], "coverage"),
+                _estimate(q["toxicity"], "rate"), q["template_leftovers"]["count"],
+                d["distinct-1"], d["distinct-2"], d["vocabulary"]]
         lines.append(f"| {name} | " + " | ".join(v if isinstance(v, str) else _num(v) for v in vals) + " |")
     out = "\n".join(lines) + "\n"
-    det = quality.get("detection")
-    if det:
-        out += "\n### AI-detection test\n\n"
-        if "not_run" in det:
-            out += f"not run: {det['not_run']}\n"
-        else:
-            out += (f"Judge: {det['judge'].get('kind')} ({det['judge'].get('model') or det['judge'].get('judge')}); "
-                    f"real = `{det.get('real')}`, synthetic = `{det.get('synthetic')}`. A judge *loses* a pair when "
-                    f"it names the real conversation as the synthetic one (chance = 0.5). "
-                    f"{det['reference']}.\n\n| iteration | pairs | losing rate |\n|---|---|---|\n")
-            for it, v in det["by_iteration"].items():
-                out += f"| {it} | {v['pairs']} | {_num(v['losing_rate'])} |\n"
-            out += f"| all | {det['pairs']} | {_num(det['losing_rate'])} |\n"
+    out += checker_lines(quality)
+    out += size_matched_markdown(quality.get("size_matched_diversity"))
+    out += differences_markdown(quality)
+    out += detection_markdown(quality.get("detection"))
     return out
 
 
-def _metric(block: dict[str, Any], key: str) -> str:
-    return f"not run: {block['not_run']}" if "not_run" in block else _num(block.get(key))
+def _estimate(block: dict[str, Any], key: str) -> str:
+    if "not_run" in block:
+        return f"not run: {block['not_run']}"
+    if block.get("estimate"):
+        return S.fmt(block["estimate"])
+    return f"{_num(block.get(key))} (no interval)"
+
+
+AUROC_WARNING = 0.7
+
+
+def calibration_text(checker: dict[str, Any] | None) -> str:
+    """"AUROC 0.81, F1 0.66 (n = 200 labelled pairs)" or "checker not calibrated"; a warning below AUROC 0.7."""
+    cal = (checker or {}).get("calibration")
+    if not cal or cal.get("auroc") is None:
+        return "checker not calibrated"
+    text = f"AUROC {cal['auroc']:.3f}, F1 {_num(cal.get('f1'))}"
+    if cal.get("n") is not None:
+        text += f" (n = {cal['n']} labelled pairs)"
+    if cal["auroc"] < AUROC_WARNING:
+        text += f" ⚠ AUROC < {AUROC_WARNING}: the contradiction rate is not reliable"
+    return text
+
+
+def checker_lines(quality: dict[str, Any]) -> str:
+    rows = []
+    for name, q in quality.get("datasets", {}).items():
+        f = q.get("faithfulness") or {}
+        if "not_run" in q or "not_run" in f:
+            continue
+        c = f.get("checker") or {}
+        who = c.get("kind", "?") + (f" ({c['model']})" if c.get("model") else "")
+        rows.append(f"- contradiction rate of **{name}** ({_estimate(f, 'contradiction_rate')}): checker {who}, "
+                    f"{calibration_text(c)}; {f.get('checked')} of {f.get('of')} utterances checked"
+                    + (f", {f['undecided']} undecided" if f.get("undecided") else ""))
+    return ("\n" + "\n".join(rows) + "\n") if rows else ""
+
+
+def _spread(block: dict[str, Any] | None, digits: int = 3) -> str:
+    if not block or block.get("mean") is None or not math.isfinite(block["mean"]):
+        return "—"
+    return f"{block['mean']:.{digits}f} ± {block['sd']:.{digits}f}"
+
+
+def size_matched_markdown(sm: dict[str, Any] | None) -> str:
+    if not sm:
+        return ""
+    if "not_run" in sm:
+        return f"\n### Size-matched diversity\n\nnot run: {sm['not_run']}\n"
+    lex, emb = sm["lexical"], sm.get("embedding") or {}
+    out = (f"\n### Size-matched diversity\n\nEvery dataset measured on samples of the same size: "
+           f"{lex['tokens']} tokens (whole utterances in seeded random order), {lex['draws']} draws, mean ± sd "
+           f"over draws. Compare these, not the raw distinct-n above (which falls with corpus size)."
+           + (f" Embedding diversity = mean pairwise cosine distance between conversations "
+              f"({emb['conversations_per_draw']} per draw, {emb.get('embedder')})." if "datasets" in emb else
+              f" Embedding diversity not run: {emb.get('not_run', 'no embedder')}.") + "\n\n"
+           "| dataset | corpus tokens | distinct-1 | distinct-2 | vocabulary | MATTR (w=50) | embedding diversity |\n"
+           "|---|---|---|---|---|---|---|\n")
+    for name, d in lex["datasets"].items():
+        e = (emb.get("datasets") or {}).get(name) or {}
+        e_txt = f"not run: {e['not_run']}" if "not_run" in e else _spread(e.get("embedding_diversity"))
+        out += (f"| {name} | {d['corpus_tokens']} | {_spread(d['distinct-1'])} | {_spread(d['distinct-2'])} | "
+                f"{_spread(d['vocabulary'], 1)} | {_spread(d['mattr'])} | {e_txt} |\n")
+    return out
+
+
+def differences_markdown(quality: dict[str, Any]) -> str:
+    """Each dataset's rates minus the first dataset's, with a 95% interval (independent bootstraps)."""
+    ok = {n: q for n, q in quality.get("datasets", {}).items() if "not_run" not in q}
+    if len(ok) < 2:
+        return ""
+    ref_name, ref = next(iter(ok.items()))
+    seed = int((quality.get("config") or {}).get("seed", 0))
+    keys = (("contradiction rate", "faithfulness"), ("persona coverage", "persona_coverage"), ("toxicity rate", "toxicity"))
+    out = (f"\n### Differences from `{ref_name}` (95% CI, bootstrap over conversations)\n\n| dataset | "
+           + " | ".join(f"Δ {k}" for k, _ in keys) + " |\n|---|" + "---|" * len(keys) + "\n")
+    for name, q in ok.items():
+        if name == ref_name:
+            continue
+        cells = []
+        for _, key in keys:
+            a, b = (q.get(key) or {}).get("estimate"), (ref.get(key) or {}).get("estimate")
+            if not a or not b:
+                cells.append("—")
+                continue
+            d = S.difference(a, b, seed=seed)
+            cells.append(S.fmt(d) + (" (excludes 0)" if d.get("excludes_zero") else " (includes 0)"))
+        out += f"| {name} | " + " | ".join(cells) + " |\n"
+    return out
+
+
+def detection_block(pairs: int, losing_rate: float | None) -> dict[str, Any]:
+    """Losing rate as a proportion of independent pairs with its Wilson interval and flags."""
+    if not pairs or losing_rate is None:
+        return {"value": None, "flags": [f"too few pairs: {pairs or 0}"]}
+    return S.proportion(losing_rate * pairs, pairs, "pairs")
+
+
+def detection_markdown(det: dict[str, Any] | None) -> str:
+    if not det:
+        return ""
+    out = "\n### AI-detection test\n\n"
+    if "not_run" in det:
+        return out + f"not run: {det['not_run']}\n"
+    out += (f"Judge: {det['judge'].get('kind')} ({det['judge'].get('model') or det['judge'].get('judge')}); "
+            f"real = `{det.get('real')}`, synthetic = `{det.get('synthetic')}`. A judge *loses* a pair when "
+            f"it names the real conversation as the synthetic one (chance = 0.5). {det['reference']}. "
+            f"Intervals: Wilson 95% over pairs.\n\n| iteration | pairs | losing rate [95% CI] |\n|---|---|---|\n")
+    for it, v in det["by_iteration"].items():
+        out += f"| {it} | {v['pairs']} | {S.fmt(detection_block(v['pairs'], v['losing_rate']))} |\n"
+    out += f"| all | {det['pairs']} | {S.fmt(detection_block(det['pairs'], det['losing_rate']))} |\n"
+    return out
+
+
+def _yerr(values: list[float], cis: list[Any]) -> list[list[float]]:
+    """Asymmetric error bars (value - lo, hi - value); 0 where a figure has no interval."""
+    lo, hi = [], []
+    for v, ci in zip(values, cis):
+        ok = ci and len(ci) == 2 and all(isinstance(x, (int, float)) and math.isfinite(x) for x in ci)
+        lo.append(max(0.0, v - ci[0]) if ok else 0.0)
+        hi.append(max(0.0, ci[1] - v) if ok else 0.0)
+    return [lo, hi]
 
 
 def plot_nup(nup: dict[str, Any], path: Path, metric: str = "hits@1/20") -> Path | None:
+    """hits@1 per row and test set, with 95% bootstrap intervals as error bars."""
     plt = _plt()
     cells = [c for c in nup["baselines"] + nup["cells"] if c.get("metrics")]
     if not cells:
         return None
     tests = list(nup["test_sets"])
-    labels = list(dict.fromkeys(c["ranker"] if not c["train"] else f"{c['ranker']}\n({c['train']})" for c in cells))
+
+    def label(c: dict[str, Any]) -> str:
+        return c["ranker"] if not c["train"] else f"{c['ranker']}\n({c['train']})"
+
+    labels = list(dict.fromkeys(label(c) for c in cells))
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(labels)), 4))
     width = 0.8 / max(1, len(tests))
     for j, t in enumerate(tests):
-        vals = []
+        vals, cis = [], []
         for lab in labels:
-            match = [c for c in cells if c["test"] == t and
-                     (c["ranker"] if not c["train"] else f"{c['ranker']}\n({c['train']})") == lab]
+            match = [c for c in cells if c["test"] == t and label(c) == lab]
             vals.append(match[0]["metrics"][metric] if match else 0.0)
-        ax.bar([i + j * width for i in range(len(labels))], vals, width, label=t)
+            cis.append(((match[0].get("intervals") or {}).get(metric) or {}).get("ci") if match else None)
+        ax.bar([i + j * width for i in range(len(labels))], vals, width, label=t, yerr=_yerr(vals, cis), capsize=3)
     ax.axhline(1 / 20, color="grey", ls="--", lw=1, label="chance (1/20)")
     ax.set_xticks([i + width * (len(tests) - 1) / 2 for i in range(len(labels))], labels, fontsize=7)
     ax.set_ylabel(metric)
-    ax.set_title(f"Next-utterance prediction: {metric} by ranker / training set")
+    ax.set_title(f"Next-utterance prediction: {metric} (95% CI, bootstrap over conversations)", fontsize=9)
     ax.legend(fontsize=7)
     return _save(fig, path)
 
 
 def plot_quality(quality: dict[str, Any], path: Path) -> Path | None:
+    """Rates with 95% intervals; diversity only size-matched (mean ± 1.96 sd over draws)."""
     plt = _plt()
     names = [n for n, q in quality.get("datasets", {}).items() if "not_run" not in q]
     if not names:
         return None
-    keys = [("distinct-1", lambda q: q["diversity"]["distinct-1"]), ("distinct-2", lambda q: q["diversity"]["distinct-2"]),
-            ("contradiction", lambda q: q["faithfulness"].get("contradiction_rate")),
-            ("coverage", lambda q: q["persona_coverage"].get("coverage")), ("toxicity", lambda q: q["toxicity"].get("rate"))]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    lex = ((quality.get("size_matched_diversity") or {}).get("lexical") or {}).get("datasets") or {}
+
+    def rate(key: str) -> Any:
+        return lambda n, q: (q.get(key) or {}).get("estimate") or {}
+
+    def matched(key: str) -> Any:
+        return lambda n, q: {"value": (lex.get(n) or {}).get(key, {}).get("mean"),
+                             "ci": (lex.get(n) or {}).get(key, {}).get("ci")}
+
+    keys = [("distinct-1\n(size-matched)", matched("distinct-1")), ("distinct-2\n(size-matched)", matched("distinct-2")),
+            ("MATTR\n(size-matched)", matched("mattr")), ("contradiction", rate("faithfulness")),
+            ("coverage", rate("persona_coverage")), ("toxicity", rate("toxicity"))]
+    fig, ax = plt.subplots(figsize=(9, 4))
     width = 0.8 / len(names)
     for j, n in enumerate(names):
         q = quality["datasets"][n]
-        vals = [f(q) for _, f in keys]
-        ax.bar([i + j * width for i in range(len(keys))], [0.0 if v is None or v != v else v for v in vals], width, label=n)
-    ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(keys))], [k for k, _ in keys])
-    ax.set_title("Dataset quality by dataset")
+        blocks = [f(n, q) for _, f in keys]
+        vals = [b.get("value") for b in blocks]
+        vals = [0.0 if v is None or v != v else v for v in vals]
+        ax.bar([i + j * width for i in range(len(keys))], vals, width, label=n,
+               yerr=_yerr(vals, [b.get("ci") for b in blocks]), capsize=3)
+    ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(keys))], [k for k, _ in keys], fontsize=7)
+    ax.set_title("Dataset quality (95% CI; diversity on equal-size samples)", fontsize=9)
     ax.legend(fontsize=7)
     return _save(fig, path)
 
@@ -150,16 +283,20 @@ def plot_lengths(quality: dict[str, Any], path: Path) -> Path | None:
 
 
 def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
-    """Detection losing rate (with the paper's human figures) and distinct-2 per iteration."""
+    """Detection losing rate per iteration (Wilson 95% error bars, the paper's human figures) and
+    size-matched distinct-2 per iteration (mean ± 1.96 sd over draws)."""
     plt = _plt()
     det = quality.get("detection") or {}
-    series = {n: q["by_iteration"] for n, q in quality.get("datasets", {}).items() if q.get("by_iteration")}
+    series = {n: by for n, by in (quality.get("size_matched_by_iteration") or {}).items() if "lexical" in by}
     if not det.get("by_iteration") and not series:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     if det.get("by_iteration"):
         its = list(det["by_iteration"])
-        axes[0].plot(its, [det["by_iteration"][i]["losing_rate"] for i in its], marker="o", label="judge")
+        blocks = [detection_block(det["by_iteration"][i]["pairs"], det["by_iteration"][i]["losing_rate"]) for i in its]
+        vals = [b.get("value") or 0.0 for b in blocks]
+        axes[0].errorbar(its, vals, yerr=_yerr(vals, [b.get("ci") for b in blocks]), marker="o", capsize=3,
+                         label="judge (95% CI)")
         ref = [i for i in its if i in PAPER_HUMAN_LOSING]
         if ref:
             axes[0].plot(ref, [PAPER_HUMAN_LOSING[i] for i in ref], marker="x", ls=":", label="paper humans")
@@ -167,9 +304,12 @@ def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
         axes[0].legend(fontsize=7)
     axes[0].set_title("AI-detection losing rate by iteration")
     for n, by in series.items():
-        its = list(by)
-        axes[1].plot(its, [by[i]["diversity"]["distinct-2"] for i in its], marker="o", label=n)
-    axes[1].set_title("distinct-2 by iteration")
+        d = by["lexical"]["datasets"]
+        its = list(d)
+        vals = [d[i]["distinct-2"]["mean"] for i in its]
+        axes[1].errorbar(its, vals, yerr=_yerr(vals, [d[i]["distinct-2"]["ci"] for i in its]), marker="o",
+                         capsize=3, label=n)
+    axes[1].set_title("distinct-2 by iteration (size-matched)")
     if series:
         axes[1].legend(fontsize=7)
     return _save(fig, path)
@@ -198,6 +338,7 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     md = ["# Evaluation report\n"]
     if nup is not None:
         md += ["## Next-utterance prediction (hits@1/20)\n", markdown_table(nup, "hits@1/20"),
+               "\nNotes (paired hits@1 comparisons on the same test examples):\n\n" + table_notes(nup),
                "\n### MRR\n", markdown_table(nup, "mrr"), "\n### hits@5/20\n", markdown_table(nup, "hits@5/20")]
         for name, info in nup["test_sets"].items():
             md.append(f"- test set **{name}**: " + (f"not run: {info['not_run']}" if "not_run" in info else

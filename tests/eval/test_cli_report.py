@@ -76,6 +76,37 @@ def test_report_renders(outputs):
     assert "AI-detection" in report and "hits@1/20" in report
 
 
+def test_every_figure_has_an_interval_or_a_flag(outputs):
+    res = json.loads((outputs / "nup.json").read_text())
+    for cell in res["baselines"] + res["cells"]:
+        if "metrics" in cell:
+            for key in ("hits@1/20", "hits@5/20", "mrr"):
+                est = cell["intervals"][key]
+                assert est["value"] == pytest.approx(cell["metrics"][key])
+                assert est["ci"][0] <= est["value"] <= est["ci"][1]
+                assert "too few conversations: 2" in est["flags"]  # 2 test conversations: flagged, not bare
+    comps = res["comparisons"]
+    assert {(c["a"], c["b"]) for c in comps if c["test"] == "SPC test"} == {
+        ("fine-tuned (SPC)", "zero-shot"), ("fine-tuned (generated)", "zero-shot"),
+        ("fine-tuned (SPC)", "fine-tuned (generated)")}
+    assert all(0 < c["p_value"] <= 1 for c in comps)
+    q = json.loads((outputs / "quality.json").read_text())
+    gen = q["datasets"]["generated"]
+    for key in ("faithfulness", "persona_coverage", "toxicity"):
+        assert gen[key]["estimate"]["clusters"] > 0 and len(gen[key]["estimate"]["ci"]) == 2
+    assert "too few utterances: 4" in gen["faithfulness"]["estimate"]["flags"]
+    lex = q["size_matched_diversity"]["lexical"]
+    assert set(lex["datasets"]) == {"generated", "persona-chat"}
+    assert set(q["size_matched_by_iteration"]["generated"]["lexical"]["datasets"]) == {"1", "2", "3"}
+    report = (outputs / "report.md").read_text()
+    assert "Size-matched diversity" in report and f"{lex['tokens']} tokens" in report
+    assert "[95% CI]" in report and "⚠ too few" in report and "p = " in report
+    assert "checker not calibrated" in report or "AUROC" in report
+    assert "Differences from `generated`" in report
+    card = (outputs / "models" / "spc" / "README.md").read_text()
+    assert "95% confidence intervals" in card and card.index("95% confidence") < card.index("## Citation")
+
+
 def test_model_card_model_index_parses(outputs):
     from huggingface_hub import ModelCard
 
