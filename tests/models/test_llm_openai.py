@@ -1,7 +1,7 @@
 """The OpenAI-compatible backend over real HTTP on 127.0.0.1.
 
-One server is llama-cpp-python's own OpenAI-compatible server on the bundled GGUF;
-a second, tiny one answers 500 / 429 on purpose to exercise retries.
+One server is a real OpenAI-compatible server on the bundled SmolLM2 (transformers_server.py, run as a
+process so it can be killed mid-batch); a second, tiny one answers 500 / 429 on purpose to exercise retries.
 """
 
 import json
@@ -12,11 +12,13 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from synthetic_persona_chat.models import GenerationParams, LLMError, load_llm
-from synthetic_persona_chat.models.bundled import smollm2_gguf
+
+SERVER = Path(__file__).with_name("transformers_server.py")
 
 
 def free_port() -> int:
@@ -25,7 +27,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, log, seconds: float = 120) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen, log, seconds: float = 300) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -43,8 +45,7 @@ def llama_server(tmp_path):
     port = free_port()
     log = tmp_path / "server.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
+        [sys.executable, str(SERVER), str(port)],
         stdout=log.open("w"), stderr=subprocess.STDOUT)  # a file: a full pipe would block the server
     try:
         wait_until_up(f"http://127.0.0.1:{port}/v1/models", proc, log)
