@@ -29,7 +29,7 @@ SPC = Path(__file__).resolve().parents[2] / "shared" / "data" / "spc"
 
 
 def config(pairs_file: Path) -> dict:
-    return {"seed": 0, "models": {"llm": "llama-cpp:smollm2"},
+    return {"seed": 0, "models": {"llm": "transformers:smollm2"},
             "generation": {"seed_conversations": str(SPC / "Synthetic-Persona-Chat_valid.csv"),
                            "max_seed_conversations": 30, "pairs_file": str(pairs_file), "iterations": 1,
                            "candidates": 2, "fewshot": 1, "fewshot_max_turns": 4, "max_tokens": 96,
