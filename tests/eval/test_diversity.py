@@ -35,10 +35,12 @@ def test_size_matching_makes_two_halves_of_spc_agree(halves):
 
 
 def test_matched_samples_are_seeded_and_exact_in_size(halves):
-    utts = [[t for t in x.split()] for x in utterances(halves[0][:30])]
-    s1 = token_sample(utts, 500, random.Random("x"))
-    s2 = token_sample(utts, 500, random.Random("x"))
+    convs = [[t.text.split() for t in c.turns] for c in halves[0][:30]]
+    s1 = token_sample(convs, 500, random.Random("x"))
+    s2 = token_sample(convs, 500, random.Random("x"))
     assert s1 == s2 and sum(len(u) for u in s1) == 500
+    first = next(c for c in convs if c[0] == s1[0])  # whole conversations, in their own turn order
+    assert s1[1:len(first)] == first[1:len(s1[:len(first)])]
 
 
 def test_mattr_and_distinct_known_values():
