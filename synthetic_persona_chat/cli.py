@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "synthetic_persona_chat.usergen.commands",
     "synthetic_persona_chat.generation.commands",
     "synthetic_persona_chat.generation.critic.commands",
+    "synthetic_persona_chat.generation.critic.commands",
     "synthetic_persona_chat.builder.commands",
     "synthetic_persona_chat.eval.cli",
     "synthetic_persona_chat.annotate.commands",

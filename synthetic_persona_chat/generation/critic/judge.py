@@ -1,0 +1,118 @@
+"""Re-judge existing conversations with the Critic's filter experts (`spc critic judge` and its Python API).
+
+A dataset someone else made (the released SPC), one of our runs, or a corrupted copy made to test
+the Critic: each conversation is shown to *every* configured filter expert (structural,
+faithfulness, toxicity), not only until the first rejection as in generation, so each expert's
+pass rate is its own. The output keeps input order:
+
+    DIR/verdicts.jsonl   {"index": i, "id": ..., "passed": bool, "verdicts": [Verdict rows]} per conversation
+    DIR/summary.json     pass rate overall and per expert, the contradiction checker and its calibration
+
+DIR is also a run directory (config.yaml, models.json, cache/llm.sqlite), so judging again with
+the same LLM judge costs nothing. Selector experts (quality) compare candidates of one pair and
+have nothing to compare here; they are listed in the summary as not run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ...config import Config
+from ...records import Conversation, Skip
+from ...rundir import RunDir, write_text_atomic
+from ..config import CriticConfig, critic_config
+from ..stages import critic_batch
+from . import faithfulness
+from .base import Verdict
+from . import resolve
+
+VERDICTS, SUMMARY = "verdicts.jsonl", "summary.json"
+
+
+def conversation_row(conv: Conversation, index: int) -> dict[str, Any]:
+    """A conversation as the candidate row the experts read."""
+    return {"job_id": conv.id, "pair_id": conv.id, "candidate_index": index, "parse_error": None,
+            "user1_persona": list(conv.user1_persona), "user2_persona": list(conv.user2_persona),
+            "turns": [{"speaker": t.speaker, "text": t.text} for t in conv.turns]}
+
+
+def judge_conversations(convs: list[Conversation], ctx: Any, critic: CriticConfig,
+                        batch_size: int = 256) -> list[dict[str, Any]]:
+    """One verdict record per conversation, in input order; each batch is one call per model."""
+    records = []
+    for start in range(0, len(convs), batch_size):
+        chunk = convs[start:start + batch_size]
+        rows = critic_batch([conversation_row(c, start + i) for i, c in enumerate(chunk)], ctx, critic,
+                            every_expert=True)
+        records += [{"index": start + i, "id": c.id, "passed": bool(r["passed"]), "verdicts": r["verdicts"]}
+                    for i, (c, r) in enumerate(zip(chunk, rows))]
+    return records
+
+
+def summarize(records: list[dict[str, Any]], ctx: Any, critic: CriticConfig) -> dict[str, Any]:
+    """Pass rates (overall and per expert) and what judged: experts, checker, threshold, calibration."""
+    filters, selectors = resolve(critic.experts)
+    evaluated, passed = Counter(), Counter()
+    for rec in records:
+        for v in map(Verdict.from_row, rec["verdicts"]):
+            evaluated[v.expert] += 1
+            passed[v.expert] += bool(v.passed)
+    out: dict[str, Any] = {
+        "conversations": len(records), "passed": sum(r["passed"] for r in records),
+        "pass_rate": round(sum(r["passed"] for r in records) / len(records), 4) if records else None,
+        "pass_rates": {e: round(passed[e] / evaluated[e], 4) for e in evaluated},
+        "experts": [e.name for e in filters],
+        "not_run": {e.name: "a selector compares candidates of one pair; judged conversations have none"
+                    for e in selectors},
+    }
+    if any(e.name == faithfulness.NAME for e in filters) and records:
+        out["faithfulness"] = checker_summary(ctx.nli, critic)
+    return out
+
+
+def checker_summary(checker: Any, critic: CriticConfig) -> dict[str, Any]:
+    """The contradiction checker, the threshold used and where it came from (calibration or config)."""
+    cut, source = faithfulness.threshold(checker, critic.contradiction_threshold)
+    info = checker.describe()
+    return {"checker": info, "threshold": cut, "threshold_source": source,
+            "calibration": info.get("calibration"), "max_contradictions": critic.max_contradictions,
+            "max_nli_pairs": critic.max_nli_pairs or "all"}
+
+
+def read_conversations(source: str, split: str = "test") -> tuple[list[Conversation], list[Skip]]:
+    """Anything the readers take: SPC CSV or folder, ParlAI .txt, our .jsonl/.parquet, a run dir, hub:ID."""
+    from ...eval.data import Unavailable, load_dataset  # the eval's input layer: one reading rule for all
+    from ...readers import read_records
+    from ...sample_data import resolve_path
+
+    if not source.startswith("hub:") and resolve_path(source).suffix in (".jsonl", ".json"):
+        return read_records(resolve_path(source), Conversation.from_dict)
+    ds = load_dataset(source, split, min_conversations=1)
+    if isinstance(ds, Unavailable):
+        raise FileNotFoundError(f"cannot judge {source}: {ds.reason}")
+    return ds.conversations, ds.skips
+
+
+def judge_source(source: str, out_dir: str | Path, config: Config, split: str = "test",
+                 limit: int | None = None) -> dict[str, Any]:
+    """`spc critic judge` as a function: read, judge, write verdicts.jsonl and summary.json; the summary."""
+    from ...context import RunContext
+
+    critic = critic_config(config)
+    resolve(critic.experts)  # an unknown expert fails before anything is read or loaded
+    convs, skips = read_conversations(source, split)
+    convs = convs[:limit] if limit else convs
+    run = RunDir(out_dir).init(config, allow_config_change=True)
+    ctx = RunContext(config, run)
+    try:
+        records = judge_conversations(convs, ctx, critic)
+        summary = {"input": source, "split": split, **summarize(records, ctx, critic),
+                   "skipped_records": len(skips)}
+    finally:
+        ctx.close()
+    write_text_atomic(run.path / VERDICTS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    write_text_atomic(run.path / SUMMARY, json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
+    return summary
