@@ -7,13 +7,12 @@ faithfulness); the cache makes each sentence cost one forward pass across runs.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..kvstore import KeyValueStore
 from .bundled import minilm_dir
 
 DEFAULT_EMBEDDER = "minilm"
@@ -59,32 +58,15 @@ class Embedder:
 
 
 class _VectorCache:
+    """Vectors as float32 bytes; a stored vector of another dimension (a changed model) is ignored."""
+
     def __init__(self, path: str | Path, dim: int) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                   timeout=120)  # other workers may hold the write lock
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+        self._store = KeyValueStore(path, "vectors", value_column="vec", value_type="BLOB")
         self._dim = dim
-        self._lock = threading.Lock()
 
     def get(self, keys: list[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        with self._lock:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for key, blob in self._db.execute(
-                        f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
-                    vec = np.frombuffer(blob, dtype=np.float32)
-                    if vec.shape[0] == self._dim:
-                        out[key] = vec
-        return out
+        vectors = {k: np.frombuffer(blob, dtype=np.float32) for k, blob in self._store.get_many(keys).items()}
+        return {k: v for k, v in vectors.items() if v.shape[0] == self._dim}
 
     def put(self, items: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                 [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
-            self._db.execute("COMMIT")
+        self._store.put_many({k: v.astype(np.float32).tobytes() for k, v in items.items()})

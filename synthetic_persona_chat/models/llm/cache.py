@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
+from ...kvstore import KeyValueStore
 from .base import LLM, Chat, Completion, GenerationParams
 
 
@@ -25,12 +24,7 @@ class CachedLLM(LLM):
         self.inner, self.backend = inner, inner.backend
         self.usage = inner.usage
         self.hits = 0
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                   timeout=120)  # other workers may hold the write lock
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT)")
-        self._lock = threading.Lock()
+        self._store_kv = KeyValueStore(path, "answers")
 
     def generate(self, chats: list[Chat], params: GenerationParams | None = None) -> list[Completion]:
         params = params or GenerationParams()
@@ -53,30 +47,17 @@ class CachedLLM(LLM):
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def _lookup(self, keys: list[str]) -> dict[str, Completion]:
-        found: dict[str, Completion] = {}
-        with self._lock:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for key, value in self._db.execute(
-                        f"SELECT key, value FROM answers WHERE key IN ({marks})", chunk):
-                    found[key] = Completion(**json.loads(value))
-        return found
+        return {k: Completion(**json.loads(v)) for k, v in self._store_kv.get_many(keys).items()}
 
     def _store(self, items: dict[str, Completion]) -> None:
-        rows = [(k, json.dumps(c.__dict__)) for k, c in items.items()]
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?)", rows)
-            self._db.execute("COMMIT")
+        self._store_kv.put_many({k: json.dumps(c.__dict__) for k, c in items.items()})
 
     def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+        return len(self._store_kv)
 
     def describe(self) -> dict[str, Any]:
         return self.inner.describe()
 
     def close(self) -> None:
-        self._db.close()
+        self._store_kv.close()
         self.inner.close()
