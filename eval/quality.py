@@ -73,11 +73,14 @@ def diversity(convs: list[Conversation]) -> dict[str, Any]:
             "vocabulary": vocabulary_size(texts), "utterances": len(texts), "conversations": len(convs)}
 
 
-def lengths(convs: list[Conversation]) -> dict[str, Any]:
+def lengths(convs: list[Conversation], seed: int = 0) -> dict[str, Any]:
     words = [len(tokens(t)) for t in utterances(convs)]
     turns = [len(c.turns) for c in convs]
     return {"utterance_words": describe(words), "turns": describe(turns),
-            "utterance_words_histogram": _hist(words, LENGTH_BINS), "turns_histogram": _hist(turns, TURN_BINS)}
+            "utterance_words_histogram": _hist(words, LENGTH_BINS), "turns_histogram": _hist(turns, TURN_BINS),
+            "estimates": {"words_per_utterance": estimate(words, [c.id for c in convs for _ in c.turns], "utterances",
+                                                          seed=seed, max_width=None),
+                          "turns": estimate(turns, [c.id for c in convs], "conversations", seed=seed, max_width=None)}}
 
 
 def _hist(values: list[int], bins: list[int]) -> dict[str, list]:
@@ -85,9 +88,12 @@ def _hist(values: list[int], bins: list[int]) -> dict[str, list]:
     return {"bins": list(bins), "counts": [int(c) for c in counts]}
 
 
-def template_leftovers(convs: list[Conversation], examples: int = 5) -> dict[str, Any]:
+def template_leftovers(convs: list[Conversation], examples: int = 5, seed: int = 0) -> dict[str, Any]:
     found = [(c.id, m.group(0)) for c in convs for t in c.turns for m in TEMPLATE_LEFTOVER.finditer(t.text)]
-    return {"count": len(found), "conversations": len({cid for cid, _ in found}),
+    with_leftover = {cid for cid, _ in found}
+    return {"count": len(found), "conversations": len(with_leftover),
+            "conversation_rate": estimate([float(c.id in with_leftover) for c in convs], [c.id for c in convs],
+                                          "conversations", seed=seed),
             "examples": [f"{cid}: {text}" for cid, text in found[:examples]]}
 
 
@@ -181,8 +187,8 @@ def by_iteration(convs: list[Conversation]) -> dict[str, list[Conversation]]:
 def dataset_quality(convs: list[Conversation], *, checker: Any = None, embedder: Any = None, toxicity_scorer: Any = None,
                     config: QualityConfig = QualityConfig()) -> dict[str, Any]:
     """Every metric for one dataset; a metric whose model is not given says so instead of a number."""
-    out: dict[str, Any] = {"diversity": diversity(convs), "lengths": lengths(convs),
-                           "template_leftovers": template_leftovers(convs)}
+    out: dict[str, Any] = {"diversity": diversity(convs), "lengths": lengths(convs, config.seed),
+                           "template_leftovers": template_leftovers(convs, seed=config.seed)}
     out["toxicity"] = (toxicity(convs, toxicity_scorer, config.toxicity_threshold, config.seed)
                        if toxicity_scorer is not None
                        else {"not_run": "no toxicity scorer"})

@@ -55,8 +55,9 @@ def _num(v: Any, digits: int = 3) -> str:
 def quality_markdown(quality: dict[str, Any]) -> str:
     """Quality tables: every rate with its 95% interval and flags, size-matched diversity, differences
     between datasets, the contradiction checker's calibration, and the AI-detection test."""
-    cols = ["conversations", "utterances", "mean words/utt", "mean turns", "contradiction rate [95% CI]",
-            "persona coverage [95% CI]", "toxicity rate [95% CI]", "template leftovers",
+    cols = ["conversations", "utterances", "mean words/utt [95% CI]", "mean turns [95% CI]",
+            "contradiction rate [95% CI]", "persona coverage [95% CI]", "toxicity rate [95% CI]",
+            "template leftovers (conversations with one [95% CI])",
             "distinct-1 (raw, size-dependent)", "distinct-2 (raw, size-dependent)", "vocabulary (raw)"]
     lines = ["| dataset | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, q in quality.get("datasets", {}).items():
@@ -64,9 +65,13 @@ def quality_markdown(quality: dict[str, Any]) -> str:
             lines.append(f"| {name} | not run: {q['not_run']} |" + " |" * (len(cols) - 1))
             continue
         d, ln = q["diversity"], q["lengths"]
-        vals = [d["conversations"], d["utterances"], ln["utterance_words"].get("mean"), ln["turns"].get("mean"),
+        est, tl = ln.get("estimates") or {}, q["template_leftovers"]
+        vals = [d["conversations"], d["utterances"],
+                S.fmt(est["words_per_utterance"], 1) if est else ln["utterance_words"].get("mean"),
+                S.fmt(est["turns"], 1) if est else ln["turns"].get("mean"),
                 _estimate(q["faithfulness"], "contradiction_rate"), _estimate(q["persona_coverage"], "coverage"),
-                _estimate(q["toxicity"], "rate"), q["template_leftovers"]["count"],
+                _estimate(q["toxicity"], "rate"),
+                f"{tl['count']} ({S.fmt(tl['conversation_rate'])})" if tl.get("conversation_rate") else tl["count"],
                 d["distinct-1"], d["distinct-2"], d["vocabulary"]]
         lines.append(f"| {name} | " + " | ".join(v if isinstance(v, str) else _num(v) for v in vals) + " |")
     out = "\n".join(lines) + "\n"

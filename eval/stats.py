@@ -103,11 +103,11 @@ def flags(n: int, item: str, ci: Sequence[float] | None = None, clusters: int | 
 
 
 def estimate(values: Sequence[float], groups: Sequence[Any], item: str, seed: int = 0,
-             n_boot: int = N_BOOT) -> dict[str, Any]:
+             n_boot: int = N_BOOT, max_width: float | None = MAX_WIDTH) -> dict[str, Any]:
     """Mean of per-item values with a cluster-bootstrap 95% interval, the counts behind it and flags.
 
     `per_conversation` (sums, counts) is kept so that two datasets' figures can be compared later
-    (`difference`) from the JSON alone.
+    (`difference`) from the JSON alone. `max_width=None` for figures not on a 0-1 scale (lengths).
     """
     sums, counts = cluster_sums(values, groups)
     n = int(counts.sum())
@@ -115,7 +115,7 @@ def estimate(values: Sequence[float], groups: Sequence[Any], item: str, seed: in
     ci = cluster_bootstrap(sums, counts, seed, n_boot)
     return {"value": value, "ci": list(ci), "n": n, "item": item, "clusters": int(len(sums)),
             "method": "bootstrap over conversations", "confidence": CONFIDENCE,
-            "flags": flags(n, item, ci, len(sums)),
+            "flags": flags(n, item, ci, len(sums), max_width=max_width),
             "per_conversation": {"sums": [round(float(x), 6) for x in sums], "counts": [int(x) for x in counts]}}
 
 
