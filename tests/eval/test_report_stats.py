@@ -51,3 +51,20 @@ def test_calibration_beside_the_rate():
     good = calibration_text({"calibration": {"auroc": 0.82, "f1": 0.61, "n": 120}})
     assert good.startswith("AUROC 0.820, F1 0.610 (n = 120") and "⚠" not in good
     assert "⚠ AUROC < 0.7" in calibration_text({"calibration": {"auroc": 0.55, "f1": 0.2}})
+
+
+def test_paper_preset_keeps_only_the_papers_training_sets(tmp_path, spc_test):
+    """The paper's rows only (no generated row); baselines on real SPC rows get intervals and paired tests."""
+    from synthetic_persona_chat.eval import data as D
+    from synthetic_persona_chat.eval.crosstable import NUPRunConfig, run_cross_table
+
+    train = {name: D.Unavailable(name, "no data given") for name in ("SPC", "Persona-Chat", "SPC+Persona-Chat",
+                                                                     "generated")}
+    test = {"SPC test": D.Dataset("SPC test", spc_test[:12], "spc")}
+    cfg = NUPRunConfig(baselines=("tf-idf", "random"), **{k: v for k, v in PRESETS["paper"].items()})
+    res = run_cross_table(train, test, cfg, tmp_path)
+    assert {c["train"] for c in res["cells"]} == {"SPC", "Persona-Chat", "SPC+Persona-Chat"}
+    for c in res["baselines"]:
+        est = c["intervals"]["hits@1/20"]
+        assert est["clusters"] == 12 and est["ci"][0] <= est["value"] <= est["ci"][1]
+    assert res["comparisons"] == []  # no fine-tuned row ran: nothing to pair
