@@ -69,15 +69,69 @@ def relabel_by_size(labels: np.ndarray) -> np.ndarray:
 
 
 def _exact_labels(points: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
-    """Average linkage, cut at `threshold`; points are cluster means (unit vectors at level 0)."""
+    """Average linkage, cut at `threshold`; points are cluster means (unit vectors at level 0).
+
+    At level 0 every point is one attribute and scipy's UPGMA is exact. At later levels a point stands
+    for `weight` attributes, and scipy would average a merged cluster's distances as if each point were
+    one attribute, so a 100-attribute cluster and a singleton would count alike: those levels use the
+    weighted version below.
+    """
     m = points.shape[0]
     if m == 1:
         return np.zeros(1, dtype=np.int64)
     sims = points @ points.T
     dist = np.clip(1.0 - sims.astype(np.float64), 0.0, 2.0)
     np.fill_diagonal(dist, 0.0)
-    z = linkage(squareform(dist, checks=False), method="average")
-    return fcluster(z, t=threshold, criterion="distance").astype(np.int64) - 1
+    if np.all(weights == 1):
+        z = linkage(squareform(dist, checks=False), method="average")
+        return fcluster(z, t=threshold, criterion="distance").astype(np.int64) - 1
+    return weighted_average_linkage(dist, weights, threshold)
+
+
+def weighted_average_linkage(dist: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
+    """Flat clusters of average linkage where point i stands for `weights[i]` observations.
+
+    Nearest-neighbour chain (average linkage is reducible, so it yields the same merges as the greedy
+    algorithm) with the Lance-Williams update weighted by cluster sizes; the flat clusters are the merges at
+    height <= `threshold`, as scipy's `fcluster(criterion="distance")` cuts. O(m) numpy work per step.
+    """
+    m = dist.shape[0]
+    d = dist.astype(np.float64).copy()
+    np.fill_diagonal(d, np.inf)
+    size = np.asarray(weights, dtype=np.float64).copy()
+    active = np.ones(m, dtype=bool)
+    parent = np.arange(m)
+    chain: list[int] = []
+    for _ in range(m - 1):
+        while True:
+            if not chain:
+                chain.append(int(np.flatnonzero(active)[0]))
+            a = chain[-1]
+            row = np.where(active, d[a], np.inf)
+            b = int(np.argmin(row))
+            if len(chain) > 1 and row[chain[-2]] <= row[b]:
+                b = chain[-2]
+            if len(chain) > 1 and b == chain[-2]:
+                break
+            chain.append(b)
+        chain = chain[:-2]
+        if d[a, b] <= threshold:
+            parent[_root(parent, b)] = _root(parent, a)
+        merged = (size[a] * d[a] + size[b] * d[b]) / (size[a] + size[b])
+        d[a], d[:, a] = merged, merged
+        d[a, a] = np.inf
+        active[b] = False
+        d[b], d[:, b] = np.inf, np.inf
+        size[a] += size[b]
+    roots = np.array([_root(parent, i) for i in range(m)])
+    return np.unique(roots, return_inverse=True)[1].astype(np.int64)
+
+
+def _root(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = int(parent[i])
+    return i
 
 
 def _partitioned_labels(points: np.ndarray, weights: np.ndarray, threshold: float, exact_limit: int,

@@ -81,3 +81,33 @@ def test_relabel_and_centroid_figures():
     assert np.allclose(centroids(x, labels), np.eye(3))
     assert mean_inter_category_distance(x, labels) == pytest.approx(1.0)
     assert mean_inter_category_distance(x, np.zeros(4, dtype=int)) == 0.0
+
+
+def _same_partition(a, b):
+    return len(set(zip(a, b))) == len(set(a)) == len(set(b))
+
+
+def test_weighted_points_cluster_like_the_attributes_they_stand_for():
+    """A point that stands for k identical attributes must cluster as those k attributes would (exact
+    average linkage on the expanded set). Unweighted UPGMA on the same points gets some cases wrong,
+    which is why later levels of the approximate path pass weights."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    from synthetic_persona_chat.usergen.clustering import _exact_labels
+
+    rng = np.random.default_rng(0)
+    unweighted_wrong = 0
+    for _ in range(30):
+        base = rng.normal(size=(15, 8))
+        base /= np.linalg.norm(base, axis=1, keepdims=True)
+        counts = rng.integers(1, 8, size=15)
+        expanded = np.repeat(base, counts, axis=0)
+        dist = np.clip(1 - expanded @ expanded.T, 0, 2)
+        np.fill_diagonal(dist, 0)
+        reference = fcluster(linkage(squareform(dist, checks=False), "average"), 0.8, "distance")
+        weighted = _exact_labels(base, counts.astype(float), 0.8)
+        assert _same_partition(np.repeat(weighted, counts), reference)
+        unweighted = _exact_labels(base, np.ones(15), 0.8)
+        unweighted_wrong += not _same_partition(np.repeat(unweighted, counts), reference)
+    assert unweighted_wrong > 0
