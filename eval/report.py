@@ -13,6 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.generation.critic.report import consistency_markdown
+
 from . import stats as S
 from .crosstable import markdown_table, table_notes
 
@@ -354,7 +356,7 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
             written["nup_plot"] = p
             md.append(f"\n![NUP hits@1](plots/{p.name})\n")
     if quality is not None:
-        md += ["\n## Dataset quality\n", quality_markdown(quality)]
+        md += ["\n## Dataset quality\n", quality_markdown(quality), consistency_markdown(quality)]
         for key, fn, fname in (("quality_plot", plot_quality, "quality_by_dataset.png"),
                                ("lengths_plot", plot_lengths, "length_distributions.png"),
                                ("iterations_plot", plot_iterations, "by_iteration.png")):

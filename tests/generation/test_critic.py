@@ -1,5 +1,6 @@
 """Each Critic expert with a scripted LLM, the real toxicity scorer, votes and the expert registry."""
 
+import json
 import re
 from collections import Counter
 
@@ -261,3 +262,33 @@ def test_verdict_rows_round_trip_through_the_candidate_parquet_schema(tmp_path):
     assert Verdict.from_row(table.to_pylist()[0]["verdicts"][0]) == v
     old = {"expert": "structural", "passed": True, "choice": None, "reason": "8 alternating turns"}  # older runs
     assert Verdict.from_row(old) == Verdict("structural", passed=True, reason="8 alternating turns")
+
+
+def test_every_preset_enforces_alternation_and_checks_every_pair():
+    from synthetic_persona_chat.config import load_config
+    from synthetic_persona_chat.generation.commands import load_preset, preset_names
+    from synthetic_persona_chat.generation.config import critic_config
+
+    for name in preset_names():
+        cfg = critic_config(load_config(None, base=load_preset(name)))
+        assert cfg.max_alternation_errors == 0 and cfg.max_nli_pairs == 0, name
+        assert cfg.contradiction_threshold is None, name  # the checker's calibrated threshold
+
+
+def test_run_summary_and_eval_report_show_position_consistency(tmp_path):
+    """A judge that always answers "B" (tests.generation.helpers.scripted) is position-biased: rate 0."""
+    from synthetic_persona_chat.eval.report import render_report
+    from synthetic_persona_chat.generation.iterate import run_conversations
+
+    from .helpers import config_dict, make_ctx, scripted, spc_pairs, write_pairs
+
+    pairs = write_pairs(tmp_path / "pairs.jsonl", spc_pairs(2))
+    data = config_dict(pairs, iterations=1, candidates=2)
+    data["critic"].update(experts=["structural", "quality"], qualities=["depth"])
+    summary = run_conversations(make_ctx(tmp_path, data, scripted()))
+    assert summary["position_consistency"] == {"quality:depth": {"comparisons": 2, "consistent": 0, "rate": 0.0}}
+    out = tmp_path / "eval"
+    out.mkdir()
+    (out / "quality.json").write_text(json.dumps({"datasets": {"mine": {"not_run": "x", "source": str(tmp_path / "run")}}}))
+    render_report(out)
+    assert "| mine | quality:depth | 0.00 | 0/2 |" in (out / "report.md").read_text()

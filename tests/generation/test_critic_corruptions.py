@@ -15,7 +15,7 @@ import random
 
 import pytest
 
-from synthetic_persona_chat.config import load_config
+from synthetic_persona_chat.config import ModelsConfig, load_config
 from synthetic_persona_chat.context import RunContext
 from synthetic_persona_chat.generation.config import CriticConfig
 from synthetic_persona_chat.generation.critic.judge import judge_conversations
@@ -30,19 +30,24 @@ MUST_REJECT = ("degenerate loop", "non-alternating", "placeholder", "toxic line"
 
 
 @pytest.fixture(scope="module")
-def rates(spc_dir, tmp_path_factory):
+def sets(spc_dir):
     convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_test.csv")
     clean = [c for c in convs if not any(placeholders(t.text) for t in c.turns)]
     clean = random.Random(0).sample(clean, SAMPLE)
-    sets = {"clean": clean}
+    out = {"clean": clean}
     for name, corrupt in CORRUPTIONS.items():
         rng = random.Random(f"corrupt:{name}")
-        sets[name] = [x for x in (corrupt(c, rng) for c in clean) if x is not None]
+        out[name] = [x for x in (corrupt(c, rng) for c in clean) if x is not None]
+    return out
+
+
+def measure(sets, critic: CriticConfig, tmp_path_factory) -> dict:
+    """Rejection rate per set (and per expert) with the default models, through the `spc critic judge` API."""
     config = load_config(None)  # the defaults: what a user gets
     ctx = RunContext(config, RunDir(tmp_path_factory.mktemp("critic-judge")).init(config))
     try:
         everything = [c for group in sets.values() for c in group]
-        records = judge_conversations(everything, ctx, CriticConfig())
+        records = judge_conversations(everything, ctx, critic)
         checker = ctx.nli.describe() if "nli" in ctx.__dict__ else None
     finally:
         ctx.close()
@@ -52,7 +57,8 @@ def rates(spc_dir, tmp_path_factory):
         pos += len(group)
         out[name] = {"n": len(group), "rejected": sum(not r["passed"] for r in mine) / len(group),
                      "by_expert": _rejections_by_expert(mine)}
-    print("\ncritic rejection rates:", json.dumps({"checker": checker, **out}, indent=1, default=str))
+    print("\ncritic rejection rates:", json.dumps({"experts": critic.experts, "checker": checker, **out},
+                                                  indent=1, default=str))
     return out
 
 
@@ -64,20 +70,41 @@ def _rejections_by_expert(records):
     return counts
 
 
+@pytest.fixture(scope="module")
+def model_free_rates(sets, tmp_path_factory):
+    """The default structural and toxicity experts (profanity-check): no contradiction checker needed."""
+    return measure(sets, CriticConfig(experts=["structural", "toxicity"]), tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def full_rates(sets, tmp_path_factory):
+    """The whole default Critic, faithfulness with the default checker on every utterance×attribute pair."""
+    if str(ModelsConfig().nli).startswith("llm-judge"):
+        pytest.skip("the default contradiction checker is still the LLM judge (~1.6 pairs/s on 2 cores): the "
+                    "~3,400 pairs of 48 conversations would take ~35 minutes; runs with the calibrated default")
+    return measure(sets, CriticConfig(), tmp_path_factory)
+
+
+@pytest.mark.parametrize("corruption", MUST_REJECT)
+def test_structural_and_toxicity_experts_reject_corruptions(model_free_rates, corruption):
+    assert model_free_rates[corruption]["rejected"] >= 0.9, model_free_rates[corruption]
+    assert model_free_rates["clean"]["rejected"] <= 0.3, model_free_rates["clean"]  # measured 8.3%
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("corruption", MUST_REJECT)
-def test_default_critic_rejects_corruptions(rates, corruption):
-    assert rates[corruption]["rejected"] >= 0.9, rates[corruption]
+def test_default_critic_rejects_corruptions(full_rates, corruption):
+    assert full_rates[corruption]["rejected"] >= 0.9, full_rates[corruption]
 
 
 @pytest.mark.slow
-def test_default_critic_keeps_clean_conversations(rates):
-    assert rates["clean"]["rejected"] <= 0.3, rates["clean"]
+def test_default_critic_keeps_clean_conversations(full_rates):
+    assert full_rates["clean"]["rejected"] <= 0.3, full_rates["clean"]
 
 
 @pytest.mark.slow
-def test_persona_negation_is_measured(rates):
-    negation = rates["persona negation"]
+def test_persona_negation_is_measured(full_rates):
+    negation = full_rates["persona negation"]
     assert negation["n"] >= SAMPLE * 0.8  # the negation rules fit most SPC personas
     assert negation["by_expert"].get("faithfulness", 0) / negation["n"] > \
-        rates["clean"]["by_expert"].get("faithfulness", 0) / rates["clean"]["n"]
+        full_rates["clean"]["by_expert"].get("faithfulness", 0) / full_rates["clean"]["n"]
