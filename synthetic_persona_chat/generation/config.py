@@ -7,7 +7,6 @@ Every threshold of the Generator–Critic stage lives here, so a run directory's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..config import Config, ConfigError
 
@@ -87,8 +86,3 @@ def critic_config(config: Config) -> CriticConfig:
         raise ConfigError("critic.experts and critic.qualities are lists, e.g. [structural, quality]")
     return cfg
 
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(obj)

@@ -20,7 +20,6 @@ from typing import Any, Callable
 
 
 from ..models.llm import LLMError
-from ..records import Conversation
 from ..rundir import write_parquet_atomic
 from .config import critic_config, generation_config
 from .critic import resolve
@@ -69,7 +68,7 @@ def run_conversations(ctx: Any, engine: Callable = run_local) -> dict[str, Any]:
     for it, share in enumerate(shares):
         jobs = make_jobs(share, it, winners_pool, seeds, gen.fewshot, ctx.config.seed)
         if it == 0 and jobs:
-            _record_prompts(ctx, gen, critic, jobs[0])
+            _record_prompts(ctx, gen, jobs[0])
         try:
             got, got_meta = engine(jobs, stage_dir / f"iter-{it}", gen.batch_size, steps, ctx,
                                    desc=f"conversations iter {it + 1}/{gen.iterations}")
@@ -87,7 +86,7 @@ def _call(fn: Callable, rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[
     return fn(rows, ctx, cfg)
 
 
-def _record_prompts(ctx: Any, gen: Any, critic: Any, job: dict[str, Any]) -> None:
+def _record_prompts(ctx: Any, gen: Any, job: dict[str, Any]) -> None:
     """The first rendered prompt goes to RUN/prompts/ so a reader sees exactly what the model saw."""
     chat = generator_chat(job, gen)
     ctx.run.record_prompt("generator.txt", "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in chat))
@@ -148,8 +147,6 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
     }
 
 
-def load_winners(run: Any) -> list[Conversation]:
-    return [Conversation.from_dict(r) for r in run.read_records(STAGE, "conversations")]
 
 
 def _empty_schema():
