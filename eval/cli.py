@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .measured import require_nup_measured, require_quality_measured
+
 log = logging.getLogger(__name__)
 
 # `eval quality` runs torch (embedder) and llama.cpp (LLM judge) in one process. With OpenMP's default
@@ -28,7 +30,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from synthetic_persona_chat.cli import add_config_args
+    from synthetic_persona_chat.cli_common import add_config_args
 
     from .crosstable import PRESETS
 
@@ -125,6 +127,7 @@ def run_nup(args: argparse.Namespace) -> int:
     table = markdown_table(result) + "\n" + table_notes(result)
     (out / "nup.md").write_text(table, encoding="utf-8")
     print(table)
+    require_nup_measured(result)
     return 0
 
 
@@ -159,6 +162,7 @@ def run_quality(args: argparse.Namespace) -> int:
                 continue
             q = dataset_quality(ds.conversations, config=qcfg, **models)
             q["source"], q["skipped_records"] = ds.source, len(ds.skips)
+            q["skip_reasons"] = [s.to_dict() for s in ds.skips[:20]]  # e.g. an overlong utterance truncated
             result["datasets"][name] = q
         result.update(_size_matched(datasets, models.get("embedder"), qcfg))
         if args.real or args.synthetic:
@@ -170,6 +174,7 @@ def run_quality(args: argparse.Namespace) -> int:
         print(md)
     finally:
         ctx.close()
+    require_quality_measured(result)
     return 0
 
 

@@ -10,6 +10,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_common import add_config_args
 from ..config import load_config
 from ..context import RunContext
 from ..rundir import RunDir
@@ -18,7 +19,6 @@ PRESETS = Path(__file__).resolve().parent / "presets"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..cli import add_config_args
 
     p = sub.add_parser("generate", help="user generation -> pairing -> Generator-Critic conversations (resumable)")
     add_config_args(p)

@@ -14,13 +14,13 @@ from typing import Any, Callable
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_common import add_config_args
 from ..config import Config, load_config
 from . import Embedder, GenerationParams, load_contradiction_checker, load_llm, load_toxicity_scorer
 from .isolation import ChildResult, run_in_child
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..cli import add_config_args
 
     models = sub.add_parser("models", help="inspect the configured models")
     msub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND")

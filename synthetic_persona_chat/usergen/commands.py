@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..cli_common import add_config_args
 from ..config import load_config
 from ..context import RunContext
 from ..rundir import RunDir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..cli import add_config_args
 
     personas = sub.add_parser("personas", help="persona attribute pools")
     psub = personas.add_subparsers(dest="personas_command", metavar="SUBCOMMAND")
