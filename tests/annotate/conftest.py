@@ -12,17 +12,18 @@ from synthetic_persona_chat.annotate.config import StudyConfig
 
 
 def write_run(run_dir: Path, n: int = 30) -> Path:
-    import datasets
-
+    """A run directory written through `RunDir`, as the conversation stage leaves it."""
+    from synthetic_persona_chat.config import Config
     from synthetic_persona_chat.eval.data import load_dataset
+    from synthetic_persona_chat.rundir import RunDir
 
     convs = load_dataset("spc-sample:valid", "valid").conversations[:n]
     for i, conv in enumerate(convs):
         conv.iteration = i % 3 + 1
         conv.source = "run:fixture"
-    path = run_dir / "conversations" / "conversations.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    datasets.Dataset.from_list([c.to_dict() for c in convs]).to_parquet(str(path))
+    run = RunDir(run_dir).init(Config())
+    run.write_records("conversations", "conversations", [c.to_dict() for c in convs])
+    run.mark_done("conversations", {"conversations": len(convs)})
     return run_dir
 
 
