@@ -1,14 +1,24 @@
-"""Does sentence B contradict sentence A? An NLI cross-encoder when configured, else an LLM judge.
+"""Does sentence B contradict sentence A? Three checkers, one calibration path.
 
-No NLI model ships on PyPI for offline use (searched the package index), so the
-embedded default is the LLM judge on the bundled SmolLM2; users with network set
-`nli: cross-encoder:cross-encoder/nli-deberta-v3-base` (or any NLI cross-encoder).
-Which checker ran is recorded by `describe()`.
+- `minilm-polarity` (offline default): bundled MiniLM relatedness x polarity/number rules, logistic
+  weights trained on synthetic pairs (contradiction_polarity.py). No NLI model ships on PyPI.
+- `llm-judge`: the configured LLM asked "do they contradict?", scored by P(yes) vs P(no) of its next
+  token where the backend exposes logits (transformers), else by its greedy answer.
+- `cross-encoder:MODEL`: an NLI cross-encoder for users with the network
+  (e.g. `cross-encoder:cross-encoder/nli-deberta-v3-base`).
+
+A raw score is only meaningful once measured: `spc critic calibrate` measures a checker on labelled
+pairs; the default checkers' measured calibration ships as `contradiction_calibration.json`, and
+`calibration_of` / `default_threshold` expose it (a `calibration: PATH` option loads a user's own).
+Which checker ran, and how good it measured, is recorded by `describe()`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -29,8 +39,10 @@ class ContradictionChecker(Protocol):
 
 
 def contradicts(checker: ContradictionChecker, premises: list[str], hypotheses: list[str],
-                threshold: float = 0.5) -> list[bool]:
-    return [bool(s > threshold) for s in checker.scores(premises, hypotheses)]
+                threshold: float | None = None) -> list[bool]:
+    """Verdicts at `threshold`, or at the checker's calibrated threshold when None."""
+    cut = default_threshold(checker) if threshold is None else threshold
+    return [bool(s > cut) for s in checker.scores(premises, hypotheses)]
 
 
 class CrossEncoderNLI:
@@ -49,6 +61,7 @@ class CrossEncoderNLI:
         matches = [i for i, l in labels.items() if l.startswith("contradict")]
         # sentence-transformers' NLI cross-encoders order labels (contradiction, entailment, neutral).
         self.contradiction_index = matches[0] if matches else 0
+        self.calibration: dict[str, Any] | None = None
 
     def scores(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
         if not premises:
@@ -60,32 +73,63 @@ class CrossEncoderNLI:
         return probs[:, self.contradiction_index].astype(np.float32)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "model": self.model}
+        info: dict[str, Any] = {"kind": self.kind, "model": self.model}
+        if getattr(self, "calibration", None):
+            info["calibration"] = self.calibration
+        return info
 
 
 JUDGE_PROMPT = (
     "Statement A: {premise}\nStatement B: {hypothesis}\n\n"
     "Can both statements be true about the same person at the same time? "
     "Answer with one word: yes or no.")
+# Scored by next-token probabilities: two "yes" and two "no" examples, each once with the persona
+# restated and once with unrelated small talk, so neither answer nor position is favoured.
+FEWSHOT_PROMPT = (
+    "Decide whether two statements by the same person contradict each other.\n\n"
+    "A: I have a dog. B: I have never owned a pet. Contradict? yes\n"
+    "A: I love to cook. B: Cooking dinner is my favorite part of the day. Contradict? no\n"
+    "A: I am a nurse. B: What did you do this weekend? Contradict? no\n"
+    "A: I hate running. B: I run ten miles every morning, I love it. Contradict? yes\n"
+    "A: {premise} B: {hypothesis} Contradict?")
 
 
 class LLMJudgeNLI:
-    """Asks an LLM, greedily, whether two statements can both hold; "no" means contradiction.
+    """An LLM judge; `scoring="logprob"` gives P(yes)/(P(yes)+P(no)) from one forward pass per pair.
 
-    An answer with neither word scores 0.5 (undecided) and is counted in `unparsed`.
+    `"greedy"` (any backend) asks whether both can be true and reads the first word: "no" scores 1,
+    "yes" 0, anything else 0.5 (counted in `unparsed`). `"auto"` takes logprob where the backend
+    exposes next-token logits (transformers), greedy elsewhere (OpenAI-compatible servers).
     """
 
     kind = "llm-judge"
 
-    def __init__(self, llm: LLM, max_tokens: int = 4) -> None:
+    def __init__(self, llm: LLM, max_tokens: int = 4, scoring: str = "auto") -> None:
+        if scoring not in ("auto", "logprob", "greedy"):
+            raise ValueError(f"llm-judge scoring must be auto, logprob or greedy, got {scoring!r}")
         self.llm = llm
+        self._logits = _logprob_backend(llm)
+        if scoring == "logprob" and self._logits is None:
+            raise ValueError(f"llm-judge scoring=logprob needs a backend with next-token logits "
+                             f"(transformers), not {llm.backend}")
+        self.scoring = "logprob" if scoring == "auto" and self._logits is not None else scoring
+        self.scoring = "greedy" if self.scoring == "auto" else self.scoring
         self.params = GenerationParams(max_tokens=max_tokens, temperature=0.0, top_k=1, n=1)
         self.unparsed = 0
+        self.calibration: dict[str, Any] | None = None
 
     def scores(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
+        if not premises:
+            return np.zeros(0, dtype=np.float32)
+        if self.scoring == "logprob":
+            chats = [[{"role": "user", "content": FEWSHOT_PROMPT.format(premise=p, hypothesis=h)}]
+                     for p, h in zip(premises, hypotheses)]
+            lp = self._logits.next_token_logprobs(chats, ["yes", "no", "Yes", "No", " yes", " no"])
+            yes, no = np.logaddexp.reduce(lp[:, 0::2], axis=1), np.logaddexp.reduce(lp[:, 1::2], axis=1)
+            return (1 / (1 + np.exp(no - yes))).astype(np.float32)
         chats = [[{"role": "user", "content": JUDGE_PROMPT.format(premise=p, hypothesis=h)}]
                  for p, h in zip(premises, hypotheses)]
-        answers = [c.texts[0] for c in self.llm.generate(chats, self.params)] if chats else []
+        answers = [c.texts[0] for c in self.llm.generate(chats, self.params)]
         return np.array([self._score(a) for a in answers], dtype=np.float32)
 
     def _score(self, answer: str) -> float:
@@ -98,18 +142,102 @@ class LLMJudgeNLI:
         return 0.5
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "judge": self.llm.describe()}
+        info = {"kind": self.kind, "scoring": self.scoring, "judge": self.llm.describe()}
+        if self.calibration:
+            info["calibration"] = self.calibration
+        return info
+
+
+def _logprob_backend(llm: LLM) -> Any:
+    """The model that can give next-token log-probabilities, looking through a run's answer cache."""
+    for candidate in (llm, getattr(llm, "inner", None)):
+        if candidate is not None and callable(getattr(candidate, "next_token_logprobs", None)):
+            return candidate
+    return None
+
+
+DEFAULT_CHECKER = "minilm-polarity"
+CALIBRATION_FILE = "contradiction_calibration.json"
+
+
+def needs_llm(spec: "str | dict[str, Any] | None") -> bool:
+    """Only the LLM judge needs the configured LLM loaded."""
+    return bool(spec) and ModelSpec.parse(spec).backend == "llm-judge"
 
 
 def load_contradiction_checker(spec: "str | dict[str, Any] | None", llm: LLM | None = None
                                ) -> ContradictionChecker:
-    """`cross-encoder:MODEL` for NLI; `llm-judge` (or nothing) for the LLM fallback on `llm`."""
-    if spec:
-        s = ModelSpec.parse(spec)
-        if s.backend in ("cross-encoder", "nli"):
-            return CrossEncoderNLI(s.model, **s.options)
-        if s.backend != "llm-judge":
-            raise ValueError(f"unknown contradiction checker {spec!r}; use cross-encoder:MODEL or llm-judge")
-    if llm is None:
-        raise ValueError("the llm-judge contradiction checker needs an LLM")
-    return LLMJudgeNLI(llm)
+    """`minilm-polarity` (or nothing), `llm-judge` on `llm`, or `cross-encoder:MODEL`.
+
+    Option `calibration: PATH` (dict spec) attaches a `spc critic calibrate --out` file; otherwise
+    the shipped calibration of this checker, if one was measured.
+    """
+    s = ModelSpec.parse(spec or DEFAULT_CHECKER)
+    options = dict(s.options)
+    calibration_path = options.pop("calibration", None)
+    checker: Any
+    if s.backend in ("cross-encoder", "nli"):
+        checker = CrossEncoderNLI(s.model, **options)
+    elif s.backend == "minilm-polarity":
+        from .contradiction_polarity import PolarityNLI
+        checker = PolarityNLI(weights=options.pop("weights", None) or s.model or None, **options)
+    elif s.backend == "llm-judge":
+        if llm is None:
+            raise ValueError("the llm-judge contradiction checker needs an LLM")
+        checker = LLMJudgeNLI(llm, **options)
+    else:
+        raise ValueError(f"unknown contradiction checker {spec!r}; use minilm-polarity, llm-judge "
+                         "or cross-encoder:MODEL")
+    checker.calibration = read_calibration(calibration_path) if calibration_path \
+        else shipped_calibration(checker_key(checker))
+    return checker
+
+
+def checker_from_config(models: Any) -> ContradictionChecker:
+    """The checker of a `ModelsConfig`, loading the LLM only when the judge needs it."""
+    llm = None
+    if needs_llm(models.nli):
+        from .llm import load_llm
+        llm = load_llm(models.llm)
+    return load_contradiction_checker(models.nli, llm=llm)
+
+
+def checker_key(checker: Any) -> str:
+    """Which shipped calibration belongs to a checker: its kind, scoring and model."""
+    if isinstance(checker, LLMJudgeNLI):
+        judge = checker.llm.describe()
+        return f"llm-judge/{checker.scoring}:{judge.get('backend')}:{judge.get('model')}"
+    if isinstance(checker, CrossEncoderNLI):
+        return f"cross-encoder:{checker.model}"
+    return str(getattr(checker, "kind", type(checker).__name__))
+
+
+def shipped_calibrations() -> dict[str, dict[str, Any]]:
+    """Every calibration measured for this release, keyed by `checker_key`."""
+    path = resources.files("synthetic_persona_chat.models") / CALIBRATION_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def shipped_calibration(key: str) -> dict[str, Any] | None:
+    return shipped_calibrations().get(key)
+
+
+def read_calibration(path: str | Path) -> dict[str, Any]:
+    """A `spc critic calibrate --out` file, checked for the fields a threshold needs."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    missing = [k for k in ("threshold", "auroc", "f1") if k not in data]
+    if missing:
+        raise ValueError(f"{path} is not a calibration file (missing {', '.join(missing)}); "
+                         "write one with `spc critic calibrate --labels FILE --out PATH`")
+    return {k: v for k, v in data.items() if k != "checker"}
+
+
+def calibration_of(checker: Any) -> dict[str, Any] | None:
+    """The checker's measured threshold, AUROC, F1, precision, recall, n and source, or None."""
+    return getattr(checker, "calibration", None) or shipped_calibration(checker_key(checker))
+
+
+def default_threshold(checker: Any) -> float:
+    """The calibrated threshold when one was measured, else 0.5 (an uncalibrated guess)."""
+    cal = calibration_of(checker)
+    return float(cal["threshold"]) if cal and "threshold" in cal else 0.5

@@ -95,6 +95,38 @@ class TransformersLLM(LLM):
                            completion_tokens=int(sum(lengths[i * params.n:(i + 1) * params.n])))
                 for i in range(len(prompts))]
 
+    def next_token_logprobs(self, chats: list[Chat], candidates: list[str]) -> "Any":
+        """Log-probability of each candidate answer's first token as the reply to each chat.
+
+        One forward pass per batch, no decoding: a judge scored by P("no") vs P("yes") gives a graded,
+        calibratable score where a greedy answer gives only 0/1. Returns a (len(chats), len(candidates))
+        float32 array, log-softmax over the whole vocabulary; candidates are matched by the first token
+        of their text (e.g. " no" and "no" differ: pass what the chat template makes the model say).
+        """
+        import numpy as np
+        import torch
+
+        token_ids = []
+        for c in candidates:
+            ids = self.tokenizer(c, add_special_tokens=False)["input_ids"]
+            if not ids:
+                raise ValueError(f"candidate {c!r} has no tokens")
+            token_ids.append(ids[0])
+        prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                   for c in chats]
+        lengths = [len(ids) for ids in self.tokenizer(prompts, add_special_tokens=False)["input_ids"]]
+        order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+        out = np.zeros((len(prompts), len(candidates)), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            enc = self.tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True,
+                                 add_special_tokens=False).to(self.device)
+            with torch.inference_mode():
+                logits = self._model(**enc).logits[:, -1, :].float()  # left padding: last position is real
+            logp = torch.log_softmax(logits, dim=-1)[:, token_ids].cpu().numpy()
+            out[idx] = logp
+        return out
+
     @staticmethod
     def _cut(text: str, stop: tuple[str, ...]) -> str:
         for s in stop:

@@ -1,0 +1,209 @@
+"""`spc critic calibrate`: measure a contradiction checker on hand-labelled pairs and pick its threshold.
+
+A checker's raw score means nothing until it is measured: the faithfulness expert drops candidates
+whose score passes a threshold, and a guessed 0.5 on an uncalibrated score is noise. The labelled file
+is split, with a fixed seed and per label, into a *calibration* part (the threshold is chosen there,
+maximising contradiction F1) and a *held-aside* part (the figures reported are measured there, at
+that threshold), so the published numbers are never the ones the threshold was tuned on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+LABELS = ("contradiction", "entailment", "neutral")
+POSITIVE = "contradiction"
+
+
+@dataclass(frozen=True)
+class LabelledPair:
+    persona: str
+    utterance: str
+    label: str
+    id: str = ""
+
+
+def load_labels(path: str | Path) -> list[LabelledPair]:
+    """Read `{"persona", "utterance", "label"}` lines; a malformed line is an error naming its number."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"labels file not found: {path}")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        missing = [k for k in ("persona", "utterance", "label") if not isinstance(row.get(k), str)]
+        if missing:
+            raise ValueError(f"{path}:{n}: missing or non-text field(s) {', '.join(missing)}")
+        if row["label"] not in LABELS:
+            raise ValueError(f"{path}:{n}: label {row['label']!r} is not one of {', '.join(LABELS)}")
+        items.append(LabelledPair(row["persona"], row["utterance"], row["label"], str(row.get("id", n))))
+    if not items:
+        raise ValueError(f"{path}: no labelled pairs")
+    return items
+
+
+def split_labels(items: list[LabelledPair], seed: int = 0, fraction: float = 0.5
+                 ) -> tuple[list[LabelledPair], list[LabelledPair]]:
+    """(calibration, held-aside): each label shuffled with `seed` and cut at `fraction`, file order kept.
+
+    Stratified so both parts keep the file's label balance; fraction 1.0 (or a tiny file) calibrates
+    and reports on the same items, which the result then says.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"calibration fraction must be in (0, 1], got {fraction}")
+    rng = random.Random(seed)
+    chosen: set[int] = set()
+    for label in LABELS:
+        idx = [i for i, it in enumerate(items) if it.label == label]
+        rng.shuffle(idx)
+        chosen.update(idx[:math.ceil(len(idx) * fraction)])
+    calibration = [it for i, it in enumerate(items) if i in chosen]
+    held = [it for i, it in enumerate(items) if i not in chosen]
+    return calibration, held
+
+
+def auroc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """Probability that a random positive outscores a random negative (ties count half); NaN if one class."""
+    positive = np.asarray(positive, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):  # average ranks over ties
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def prf(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """Precision, recall, F1 of "contradiction" when a score above `threshold` predicts it."""
+    positive = np.asarray(positive, dtype=bool)
+    predicted = np.asarray(scores, dtype=np.float64) > threshold
+    tp = int((predicted & positive).sum())
+    fp = int((predicted & ~positive).sum())
+    fn = int((~predicted & positive).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn,
+            "tn": int((~predicted & ~positive).sum())}
+
+
+def best_threshold(positive: np.ndarray, scores: np.ndarray) -> float:
+    """The cut maximising F1, placed midway between neighbouring scores (robust to small score shifts).
+
+    Among equal F1s the middle candidate wins, so a plateau does not push the cut to an edge item.
+    """
+    values = np.unique(np.asarray(scores, dtype=np.float64))
+    cuts = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2]) if len(values) else [0.5]
+    f1s = np.array([prf(positive, scores, float(c))["f1"] for c in cuts])
+    best = np.flatnonzero(np.isclose(f1s, f1s.max()))
+    return float(cuts[best[len(best) // 2]])
+
+
+def measure(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    """AUROC and P/R/F1 at `threshold`, with the counts behind them."""
+    positive = np.asarray(positive, dtype=bool)
+    m = prf(positive, scores, threshold)
+    return {"n": int(len(positive)), "n_contradiction": int(positive.sum()),
+            "auroc": round(auroc(positive, scores), 4),
+            **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}}
+
+
+def calibrate_scores(items: list[LabelledPair], scores: np.ndarray, seed: int = 0,
+                     fraction: float = 0.5) -> dict[str, Any]:
+    """Threshold from the calibration part, figures on the held-aside part (or on all when nothing is held)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(scores) != len(items):
+        raise ValueError(f"{len(scores)} scores for {len(items)} labelled pairs")
+    calibration, held = split_labels(items, seed, fraction)
+    index = {id(it): i for i, it in enumerate(items)}
+    cal_idx = [index[id(it)] for it in calibration]
+    held_idx = [index[id(it)] for it in held] or cal_idx
+    positive = np.array([it.label == POSITIVE for it in items])
+    threshold = best_threshold(positive[cal_idx], scores[cal_idx])
+    report = measure(positive[held_idx], scores[held_idx], threshold)
+    return {"threshold": round(threshold, 6), **report,
+            "evaluated_on": "held-aside" if held else "calibration (nothing held aside)",
+            "split": {"seed": seed, "calibration_fraction": fraction, "calibration_n": len(cal_idx),
+                      "held_aside_n": len(held)},
+            "calibration_part": measure(positive[cal_idx], scores[cal_idx], threshold),
+            "by_label_mean_score": {lab: round(float(scores[[i for i, it in enumerate(items)
+                                                             if it.label == lab]].mean()), 4)
+                                    for lab in LABELS if any(it.label == lab for it in items)}}
+
+
+def calibrate_checker(checker: Any, items: list[LabelledPair], seed: int = 0,
+                      fraction: float = 0.5) -> dict[str, Any]:
+    """Score every pair in one batch (persona = premise, utterance = hypothesis) and calibrate."""
+    scores = checker.scores([it.persona for it in items], [it.utterance for it in items])
+    result = calibrate_scores(items, scores, seed, fraction)
+    info = checker.describe()
+    info.pop("calibration", None)  # the old calibration is not part of what was measured
+    return {"checker": info, **result}
+
+
+def register_calibrate(critic_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Adds `calibrate` to the `spc critic` group (the group itself lives in critic/commands.py)."""
+    from ...cli import add_config_args
+
+    p = critic_subparsers.add_parser(
+        "calibrate", help="measure the contradiction checker on labelled pairs; pick its threshold")
+    p.add_argument("--labels", required=True,
+                   help='JSONL, one {"persona", "utterance", "label": contradiction|entailment|neutral} a line')
+    add_config_args(p)
+    p.add_argument("--out", help="write the calibration JSON here (default: print only)")
+    p.add_argument("--split-seed", type=int, default=0, help="seed of the calibration/held-aside split")
+    p.add_argument("--calibration-fraction", type=float, default=0.5,
+                   help="share of each label used to choose the threshold; the rest is held aside (1.0: none)")
+    p.set_defaults(func=run_calibrate)
+    return p
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from ...config import load_config
+    from ...models.contradiction import checker_from_config
+
+    items = load_labels(args.labels)
+    checker = checker_from_config(load_config(args.config, args.overrides).models)
+    result = calibrate_checker(checker, items, args.split_seed, args.calibration_fraction)
+    result["labels"] = {"file": str(Path(args.labels).resolve()), "n": len(items)}
+    print(format_result(result))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def format_result(result: dict[str, Any]) -> str:
+    """One readable line per figure, with a warning when the checker is close to chance."""
+    c = result["checker"]
+    name = c.get("kind", "?") + (f":{c['model']}" if c.get("model") else "")
+    lines = [f"checker {name}: threshold {result['threshold']:.4f} (chosen on {result['split']['calibration_n']} "
+             f"calibration pairs), measured on {result['n']} {result['evaluated_on']} pairs",
+             f"  AUROC {result['auroc']:.3f}  F1 {result['f1']:.3f}  precision {result['precision']:.3f}  "
+             f"recall {result['recall']:.3f}  ({result['n_contradiction']} contradictions)"]
+    if not result["auroc"] >= 0.7:
+        lines.append("  WARNING: AUROC below 0.7: this checker's contradiction verdicts are close to noise")
+    return "\n".join(lines)
