@@ -12,8 +12,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.models.bundled import EMBEDDER_ALIASES, embedder_hub_id
+
 TEMPLATE = "ranker_card.md.j2"
-BASE_MODEL_IDS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "default": "sentence-transformers/all-MiniLM-L6-v2"}
+BASE_MODEL_IDS = {alias: embedder_hub_id(alias) for alias in EMBEDDER_ALIASES}
 
 
 def template_text(name: str = TEMPLATE) -> str:

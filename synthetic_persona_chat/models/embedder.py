@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..kvstore import KeyValueStore
-from .bundled import minilm_dir
+from .bundled import embedder_location
 
 DEFAULT_EMBEDDER = "minilm"
 
@@ -26,7 +26,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         self.model = model or DEFAULT_EMBEDDER
-        location = str(minilm_dir()) if self.model in ("minilm", "default") else self.model
+        location = embedder_location(self.model)
         self._st = SentenceTransformer(location, device=device)
         self.batch_size = batch_size
         self.dim = int(self._st.get_embedding_dimension()

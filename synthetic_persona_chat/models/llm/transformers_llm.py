@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
-from ..bundled import resolve_gguf
+from ..bundled import LLM_ALIASES, resolve_gguf
 
 
 class TransformersLLM(LLM):
@@ -45,7 +45,7 @@ class TransformersLLM(LLM):
     @staticmethod
     def _locate(model: str, gguf_file: str | None) -> tuple[str, str | None]:
         """The bundled name and `.gguf` paths become (directory, file name) as transformers wants."""
-        if model in ("", "smollm2", "default") or model.endswith(".gguf"):
+        if model in LLM_ALIASES or model.endswith(".gguf"):
             try:
                 path = resolve_gguf(model)
             except FileNotFoundError as exc:
