@@ -15,18 +15,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from .measured import require_nup_measured, require_quality_measured
 
 log = logging.getLogger(__name__)
-
-# `eval quality` runs torch (embedder) and llama.cpp (LLM judge) in one process. With OpenMP's default
-# spin-waiting, torch's idle threads starve llama.cpp on small machines (a judge call measured 15 s instead
-# of 0.7 s on 2 cores). Takes effect only if torch is not loaded yet; an explicit user setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

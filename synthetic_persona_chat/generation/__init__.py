@@ -1,4 +1,4 @@
-"""Conversation generation: the Generator–Critic stage (SPEC §1.3) and the end-to-end `spc generate`.
+"""Conversation generation: the Generator–Critic stage and the end-to-end `spc generate`.
 
 Stage functions are pure batch maps over dict rows (`stages.py`), run by the local engine
 (`engine.py`) or, later, a distributed one; `iterate.run_conversations(ctx)` is the stage and

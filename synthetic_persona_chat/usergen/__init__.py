@@ -1,4 +1,4 @@
-"""User generation and pairing (SPEC §1.1–1.2): persona expansion, consistent profiles, category-based pairing.
+"""User generation and pairing: persona expansion, consistent profiles, category-based pairing.
 
     run_expand(ctx, seeds_path=..., seeds=[...])  -> expand/attributes.parquet, categories.parquet, report
     run_profiles(ctx)                             -> profiles/profiles.parquet, rejections.parquet

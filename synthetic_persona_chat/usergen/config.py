@@ -59,7 +59,7 @@ class PairingConfig:
 
     Two profiles share category c when each holds an attribute of c and the two attributes'
     cosine similarity is >= `share_threshold` (-1 = same category suffices, the paper's
-    plain count). Users pair when similarity >= `min_shared`: the issue's default 2; the
+    plain count). Users pair when similarity >= `min_shared`: default 2 (a pair must share more than one interest to have something to talk about); the
     paper's "more than 2" is `min_shared: 3`.
     """
 

@@ -7,12 +7,6 @@ conversations (whose personas are Persona-Chat's own profiles), with 20 candidat
 
 from __future__ import annotations
 
-import os
-
-# Before torch loads OpenMP: idle torch threads must sleep, not spin, or every llama.cpp call made after
-# torch ran in the same process is ~10x slower on a 2-core machine (measured 15 s vs 0.7 s per judge call).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import random
 from pathlib import Path
 
