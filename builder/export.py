@@ -6,7 +6,10 @@
       <config>/<split>-00000-of-00001.parquet   (a file identical to another config's is stored once)
 
 The folder is written next to OUT and swapped in when complete, so an interrupted build never leaves a
-half-written export. An OUT that holds another version (or files we did not write) is refused.
+half-written export. An OUT that holds another version (or files we did not write) is refused, and so
+is one we may not write (it is never silently replaced). The export gets the permissions of a new
+folder (the umask), not the private mode of a temporary one. A run directory is built only when it is
+complete by the rule `spc eval` uses too (`RunDir.require_complete`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -25,6 +29,7 @@ from typing import Any
 import datasets
 
 from synthetic_persona_chat import __version__
+from synthetic_persona_chat.rundir import RunDir
 
 from . import card
 from .features import FEATURES
@@ -33,6 +38,7 @@ from .rows import config_rows, config_splits, persona_rows
 from .sources import Source, SourceError, describe, load_source, read_spc_files, spc_urls
 from .spc_builder import SyntheticPersonaChat, SyntheticPersonaChatConfig
 
+log = logging.getLogger(__name__)
 MANIFEST = "spc_export.json"
 CONFIGS = ("full", "persona-chat-compatible", "release", "conversations", "messages", "personas", "nup")
 REQUIRED = ("full", "conversations")  # every source fills these; a failure there is the source's, not skippable
@@ -60,6 +66,8 @@ def open_source(source: str | Path) -> Source:
         src = read_spc_files(local)
         src.location = str(source)
         return src
+    if (Path(source) / "config.yaml").exists() or (Path(source) / "conversations").is_dir():
+        RunDir(source).require_complete(("conversations",))  # a run: complete by the rule eval uses too
     return load_source(source)
 
 
@@ -89,6 +97,7 @@ def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.
                     "skipped_configs": skipped, "nup_seed": nup_seed, "num_candidates": num_candidates,
                     "fingerprint": fingerprint(staging)}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _open_permissions(staging)
         _swap_in(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -146,6 +155,9 @@ def check_target(out: Path, version: str, overwrite: bool) -> None:
         return
     if not out.is_dir():
         raise ExportError(f"{out} is a file: pass a folder to --out")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ExportError(f"{out} is not writable (read-only folder or file system): make it writable "
+                          f"(chmod u+w {out}) or choose another --out folder; it was left untouched")
     manifest_path = out / MANIFEST
     if manifest_path.exists():
         try:
@@ -178,13 +190,25 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise ExportError(f"{path} is missing: {folder} is not an export; create one with `spc build SOURCE --out "
                           f"{folder}`")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ExportError(f"{path} is damaged ({exc}); rebuild the export with `spc build SOURCE --out {folder}`") from exc
 
 
 def _write_split(ds: datasets.Dataset, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.to_parquet(str(path))
     return len(ds)
+
+
+def _open_permissions(folder: Path) -> None:
+    """mkdtemp makes the staging folder 0700; the export gets what a new folder would (0777 & ~umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o777 & ~umask)
 
 
 def _swap_in(staging: Path, out: Path) -> None:
@@ -195,4 +219,7 @@ def _swap_in(staging: Path, out: Path) -> None:
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
     os.replace(out, old)
     os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        shutil.rmtree(old)
+    except OSError as exc:
+        log.warning("the previous export was moved aside to %s but could not be removed (%s); delete it", old, exc)

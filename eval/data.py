@@ -11,7 +11,13 @@ A *source* string names a dataset:
 | `hub:ID[@split]`               | a Hub dataset (SPC columns or the Persona-Chat `personality`/`utterances` layout) |
 
 A source that cannot be read gives an `Unavailable` with the reason, which the cross table
-shows as "not run: <why>"; nothing is ever invented in its place.
+shows as "not run: <why>"; nothing is ever invented in its place. A run directory is read only
+when it is complete by the rule `spc build` uses too (`RunDir.require_complete`).
+
+An utterance longer than `MAX_UTTERANCE_CHARS` is cut to that length at load time, with a
+recorded skip saying which conversation and turn and how long it was: one 5 MB record used to
+abort a whole `spc eval quality` inside the model ("requested tokens exceed context window")
+without naming the record. The limit is ~2x the longest utterance of SPC's test split (1,073).
 
 NUP examples come from `synthetic_persona_chat.builder.nup.nup_examples` (one definition
 for the `nup` dataset config and for evaluation). The ranker sees them as text through
@@ -32,6 +38,7 @@ from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
 from synthetic_persona_chat.records import Conversation, RecordError, Skip, Turn
 
 RUN_CONVERSATIONS = Path("conversations") / "conversations.parquet"
+MAX_UTTERANCE_CHARS = 2000
 
 
 @dataclass
@@ -80,7 +87,19 @@ def load_dataset(source: str | Path | None, split: str = "test", name: str | Non
     if len(convs) < min_conversations:
         need = "NUP needs at least 2" if min_conversations == 2 else f"need at least {min_conversations}"
         return Unavailable(name, f"{text} holds {len(convs)} usable conversation(s); {need}")
-    return Dataset(name, convs, text, skips)
+    return Dataset(name, convs, text, skips + clip_overlong(convs, text))
+
+
+def clip_overlong(convs: list[Conversation], source: str, limit: int = MAX_UTTERANCE_CHARS) -> list[Skip]:
+    """Cut utterances longer than `limit` characters in place; one recorded reason per cut turn."""
+    notes = []
+    for conv in convs:
+        for i, turn in enumerate(conv.turns):
+            if len(turn.text) > limit:
+                notes.append(Skip(source, f"conversation {conv.id} turn {i}",
+                                  f"truncated: utterance of {len(turn.text):,} characters cut to {limit:,}"))
+                turn.text = turn.text[:limit]
+    return notes
 
 
 def _read_path(path: Path, split: str) -> tuple[list[Conversation], list[Skip]]:
@@ -102,9 +121,12 @@ def _read_path(path: Path, split: str) -> tuple[list[Conversation], list[Skip]]:
 
 def read_run(run_dir: str | Path) -> tuple[list[Conversation], list[Skip]]:
     """A generated run's selected conversations (rows = `Conversation.to_dict()`)."""
+    from synthetic_persona_chat.rundir import RunDir
+
     path = Path(run_dir) / RUN_CONVERSATIONS
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run conversation generation first")
+    RunDir(run_dir).require_complete(("conversations",))  # the rule `spc build` applies
     return read_run_file(path)
 
 

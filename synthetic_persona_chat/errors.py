@@ -47,7 +47,7 @@ CLASSES = (
     ExitClass(6, "model", ("LLMError", "BundledModelMissing")),
     ExitClass(7, "Hub/network", ("OfflineModeIsEnabled", "HfHubHTTPError", "PublishError", "TransportError",
                                  "HTTPStatusError", "APIConnectionError")),
-    ExitClass(8, "filesystem", ("OSError", "OperationalError")),
+    ExitClass(8, "filesystem", ("OSError", "OperationalError", "DatabaseError")),
     ExitClass(10, "nothing measured", ("NothingMeasuredError",)),
 )
 GENERIC = ExitClass(1, "error", ("ValueError", "RuntimeError"))
@@ -69,6 +69,8 @@ OS_FIXES = {
 }
 SQLITE_FIXES = {
     "disk is full": OS_FIXES[errno.ENOSPC],
+    "disk i/o error": "the disk is full or failing (or a file size limit was hit): free space, then rerun the "
+                      "same command: finished work is kept",
     "readonly": OS_FIXES[errno.EACCES],
     "unable to open": "check that the run directory exists and is writable",
     "locked": "another process holds the database: let it finish, then rerun",
@@ -120,7 +122,7 @@ def _is_environment_error(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return bool(exc.errno)
     text = str(exc).lower()
-    return type(exc).__name__ == "OperationalError" and any(key in text for key in SQLITE_FIXES)
+    return type(exc).__name__ in ("OperationalError", "DatabaseError") and any(key in text for key in SQLITE_FIXES)
 
 
 def one_line(exc: BaseException) -> tuple[int, str]:

@@ -64,7 +64,10 @@ def check_plan(directory: Path, batches: list[list[dict[str, Any]]]) -> bool:
     plan = [[j["job_id"] for j in b] for b in batches]
     path = directory / "plan.json"
     if path.exists():
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):  # damaged: the plan is recomputed from the config
+            stored = plan
         if stored != plan:
             raise RunDirError(f"{path} was planned with other pairs or settings; resume with the original "
                               f"config, or start a new run directory")

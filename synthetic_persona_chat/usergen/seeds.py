@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 from ..records import Skip
 from ..sample_data import resolve_path
@@ -89,9 +89,15 @@ def read_seed_file(path: str | Path, column: str | None = None, rules: LineRules
     if suffix in (".txt", ".text", ""):
         lines = _txt_lines(path)
     elif suffix == ".csv":
-        lines = _csv_lines(path, column)
+        lines, bad = _csv_lines(path, column)
+        texts, skips = clean_seeds(lines, str(path), rules)
+        return texts, bad + skips
     elif suffix in (".jsonl", ".ndjson"):
-        lines, bad = _jsonl_lines(path, column)
+        try:
+            lines, bad = _jsonl_lines(path, column)
+        except UnicodeDecodeError as exc:
+            raise SeedFormatError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+                                  ) from exc
         texts, skips = clean_seeds(lines, str(path), rules)
         return texts, bad + skips
     else:
@@ -108,32 +114,61 @@ def _txt_lines(path: Path) -> list[tuple[str, str]]:
     return [(f"line {i + 1}", line) for i, line in enumerate(text.splitlines())]
 
 
-def _csv_lines(path: Path, column: str | None) -> list[tuple[str, str]]:
+def _csv_lines(path: Path, column: str | None) -> tuple[list[tuple[str, str]], list[Skip]]:
+    """The attribute cells of a CSV; a malformed row (wrong number of fields, a quote never closed) is a
+    recorded skip, never an attribute made of a row's pieces."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        names = list(reader.fieldnames or [])
-        if column:
-            if column not in names:
-                raise SeedFormatError(f"{path} has no column {column!r} (columns: {names}); "
-                                      f"set expand.seed_column to one of them")
-            columns = [column]
-        elif all(c in names for c in SPC_PERSONA_COLUMNS):
-            columns = list(SPC_PERSONA_COLUMNS)
-        else:
-            found = [n for n in names if n.strip().lower() in TEXT_FIELDS]
-            if not found:
-                raise SeedFormatError(f"{path}: no attribute column among {names}; name it with "
-                                      f"--set expand.seed_column=NAME (or use SPC's {list(SPC_PERSONA_COLUMNS)})")
-            columns = found[:1]
-        out = []
-        for row_no, row in enumerate(reader):
-            for col in columns:
-                cell = row.get(col) or ""
-                split = cell.splitlines() if col in SPC_PERSONA_COLUMNS else [cell]
-                out.extend((f"row {row_no} {col} line {j}", s) for j, s in enumerate(split) if s.strip()
-                           or col not in SPC_PERSONA_COLUMNS)
-    return out
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return _csv_rows(path, fh, column)
+    except UnicodeDecodeError as exc:
+        raise SeedFormatError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+                              ) from exc
+
+
+def _csv_rows(path: Path, fh: Any, column: str | None) -> tuple[list[tuple[str, str]], list[Skip]]:
+    reader = csv.reader(fh, strict=True)
+    names = next(reader, None) or []
+    if column:
+        if column not in names:
+            raise SeedFormatError(f"{path} has no column {column!r} (columns: {names}); "
+                                  f"set expand.seed_column to one of them")
+        columns = [column]
+    elif all(c in names for c in SPC_PERSONA_COLUMNS):
+        columns = list(SPC_PERSONA_COLUMNS)
+    else:
+        found = [n for n in names if n.strip().lower() in TEXT_FIELDS]
+        if not found:
+            raise SeedFormatError(f"{path}: no attribute column among {names}; name it with "
+                                  f"--set expand.seed_column=NAME (or use SPC's {list(SPC_PERSONA_COLUMNS)})")
+        columns = found[:1]
+    out, bad = [], []
+    for row_no, values in enumerate(_safe_rows(reader, path, bad)):
+        if len(values) != len(names):
+            bad.append(Skip(str(path), f"row {row_no} (line {reader.line_num})",
+                            f"malformed row: {len(values)} field(s), the header has {len(names)}"))
+            continue
+        row = dict(zip(names, values))
+        for col in columns:
+            cell = row.get(col) or ""
+            split = cell.splitlines() if col in SPC_PERSONA_COLUMNS else [cell]
+            out.extend((f"row {row_no} {col} line {j}", s) for j, s in enumerate(split) if s.strip()
+                       or col not in SPC_PERSONA_COLUMNS)
+    return out, bad
+
+
+def _safe_rows(reader: Any, path: Path, bad: list[Skip]) -> Iterator[list[str]]:
+    """Rows until the end; a row the csv module cannot parse (a quote never closed) is a skip."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            bad.append(Skip(str(path), f"line {reader.line_num}", f"malformed row: {exc}"))
+            continue
+        if values:
+            yield values
 
 
 def _jsonl_lines(path: Path, column: str | None) -> tuple[list[tuple[str, str]], list[Skip]]:

@@ -68,3 +68,28 @@ def test_rules_are_configurable(tmp_path):
     f.write_text("I have a very long story to tell you all.\n")
     texts, skips = read_seed_file(f, rules=LineRules(max_words=5))
     assert texts == [] and skips[0].reason == "overlong"
+
+
+def test_malformed_csv_rows_are_recorded_skips(tmp_path):
+    """Issue 14: rows of the wrong shape used to become persona attributes with no skip recorded."""
+    f = tmp_path / "seeds.csv"
+    f.write_text('user 1 personas,user 2 personas,Best Generated Conversation\n'
+                 '"I have two dogs.\nI like tea.","I am a nurse.","User 1: hi\nUser 2: hello"\n'
+                 'unterminated persona,User 1: hi\n'
+                 'only one col\n'
+                 '"I swim daily.","I play chess.","User 1: hi"\n'
+                 '"I bake bread,never closed\n')
+    texts, skips = read_seed_file(f)
+    assert texts == ["I have two dogs.", "I like tea.", "I am a nurse.", "I swim daily.", "I play chess."]
+    malformed = [(s.locator, s.reason) for s in skips if s.reason.startswith("malformed row")]
+    assert malformed[:2] == [("row 1 (line 5)", "malformed row: 2 field(s), the header has 3"),
+                             ("row 2 (line 6)", "malformed row: 1 field(s), the header has 3")]
+    assert len(malformed) == 3 and "unexpected end of data" in malformed[2][1]
+
+
+def test_non_utf8_seed_files_name_the_file(tmp_path):
+    for name in ("s.csv", "s.jsonl"):
+        f = tmp_path / name
+        f.write_bytes("text\ncaf\xe9 au lait is my drink\n".encode("latin-1"))
+        with pytest.raises(SeedFormatError, match=rf"{name} is not UTF-8 text"):
+            read_seed_file(f)
