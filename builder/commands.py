@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .export import CONFIGS, export
 from .nup import NUM_CANDIDATES
@@ -23,7 +24,10 @@ def register(subparsers) -> None:
     b.add_argument("--nup-seed", type=int, default=0, help="seed of the NUP distractor draw (default 0)")
     b.add_argument("--num-candidates", type=int, default=NUM_CANDIDATES, help="NUP candidates per row (default 20)")
     b.add_argument("--license", default="cc-by-4.0", help="license id for the card (default cc-by-4.0, as SPC)")
-    b.add_argument("--repo", default="NAMESPACE/NAME", help="repo id to show in the card's loading example")
+    b.add_argument("--repo", default=None, help="repo id for the card's loading example (default: filled in by "
+                                                "`spc push --repo`)")
+    b.add_argument("--partner-persona", action="store_true",
+                   help="`messages`: put the partner's persona in the system message too")
     b.add_argument("--overwrite", action="store_true", help="replace an export folder holding another version")
     b.set_defaults(func=_build)
 
@@ -35,7 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--repo", required=True, help="NAMESPACE/NAME on the Hub")
     p.add_argument("--revision", help="version tag (default: v + the export's version)")
     p.add_argument("--private", action="store_true", help="create the repo private")
-    p.add_argument("--dry-run", action="store_true", help="show what would be uploaded; contact nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the card locally and show what would be uploaded; contact nothing")
     p.set_defaults(func=_push)
 
 
@@ -46,7 +51,7 @@ def _build(args: argparse.Namespace) -> int:
         raise ValueError(f"--configs: unknown config(s) {unknown}; choose from {list(CONFIGS)}")
     result = export(args.source, args.out, version=args.version, configs=configs, nup_seed=args.nup_seed,
                     num_candidates=args.num_candidates, license=args.license, overwrite=args.overwrite,
-                    repo_hint=args.repo)
+                    repo_hint=args.repo, partner_persona=args.partner_persona)
     print(f"built {result.folder} (version {result.version})")
     for name, splits in result.rows.items():
         print(f"  {name}: " + ", ".join(f"{split} {n:,}" for split, n in splits.items()))
@@ -62,6 +67,11 @@ def _push(args: argparse.Namespace) -> int:
     plan = result.plan
     if args.dry_run:
         print("dry run, nothing uploaded:\n" + describe_plan(plan))
+        if result.card.ok:
+            print("card: valid (metadata, configs and their files, no placeholders, no local paths)")
+            return 0
+        print("card: NOT publishable:\n" + "\n".join(f"  {line}" for line in result.card.lines()), file=sys.stderr)
+        return 3
     elif result.already_published:
         print(f"{plan.repo_id}@{plan.revision} already holds this export (commit {result.commit}); nothing to do")
     else:

@@ -19,15 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .card_check import CardReport, check_card, fill_repo_id
+from .changelog import with_entry
 from .export import CONFIGS, MANIFEST, ExportError, read_manifest
+from .hub_calls import PublishError, cause_and_fix, hub_call
 
 log = logging.getLogger(__name__)
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _REVISION = re.compile(r"^v?\d+\.\d+\.\d+([.-][\w.]+)?$")
-
-
-class PublishError(RuntimeError):
-    """The push could not (fully) happen; the message says what is on the Hub now and what to run."""
 
 
 @dataclass
@@ -47,6 +46,7 @@ class PublishResult:
     url: str | None = None
     already_published: bool = False
     deleted: list[str] = field(default_factory=list)
+    card: CardReport | None = None
 
 
 def plan_push(folder: str | Path, repo_id: str, revision: str | None = None, private: bool = False) -> PublishPlan:
@@ -70,63 +70,90 @@ def plan_push(folder: str | Path, repo_id: str, revision: str | None = None, pri
 
 def push(folder: str | Path, repo_id: str, revision: str | None = None, private: bool = False,
          dry_run: bool = False, api: Any = None) -> PublishResult:
+    """Validate the card locally, then (unless `dry_run`) publish: every Hub step fails as one PublishError line."""
     plan = plan_push(folder, repo_id, revision, private)
+    card_text = fill_repo_id((Path(folder) / "README.md").read_text(encoding="utf-8"), repo_id)
+    report = check_card(card_text, folder)
     if dry_run:
-        return PublishResult(plan)
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
+        return PublishResult(plan, card=report)
+    if not report.ok:
+        raise PublishError(f"{Path(folder) / 'README.md'} is not publishable: {'; '.join(report.lines())}; fix it "
+                           f"(or rebuild with `spc build`) and rerun; nothing was contacted")
+    from huggingface_hub import HfApi, get_token
 
     if api is None:
         if get_token() is None:
-            raise PublishError("no Hugging Face token: set HF_TOKEN in the environment or run `hf auth login`")
+            raise PublishError("no Hugging Face token: set HF_TOKEN in the environment or run `hf auth login`; "
+                               "nothing was published")
         api = HfApi()
-    url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    refs = api.list_repo_refs(repo_id, repo_type="dataset")
+    url = hub_call("creating the repo", api.create_repo, repo_id, repo_type="dataset", private=private, exist_ok=True)
+    refs = hub_call("reading the repo's tags", api.list_repo_refs, repo_id, repo_type="dataset")
     tags = {t.name: t.target_commit for t in refs.tags}
     if plan.revision in tags:
         return _already_tagged(api, plan, tags[plan.revision], str(url))
     head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
+    remote = set(hub_call("listing the repo's files", api.list_repo_files, repo_id, repo_type="dataset",
+                          revision=head)) if head else set()
+    previous = _remote_card(api, repo_id, head) if "README.md" in remote else None
+    card_text = with_entry(card_text, previous, plan.revision, _entry_text(folder, plan))
+    commit, stale = _commit(api, folder, plan, card_text, remote, head)
+    hub_call(f"tagging {plan.revision}", api.create_tag, repo_id, repo_type="dataset", tag=plan.revision,
+             revision=commit.oid, tag_message=f"{plan.repo_id} {plan.version}",
+             state=f"commit {commit.oid} holds the files but tag {plan.revision} does not exist yet; rerun the "
+                   f"same command to tag it")
+    log.info("published %s@%s (commit %s)", repo_id, plan.revision, commit.oid)
+    return PublishResult(plan, commit=commit.oid, url=str(url), deleted=stale, card=report)
+
+
+def _commit(api, folder: str | Path, plan: PublishPlan, card_text: str, remote: set[str], head: str | None):
+    """Every file in ONE commit (README.md with the repo id and the changelog); stale files of our configs go."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
     local = {path for path, _ in plan.files}
-    remote = set(api.list_repo_files(repo_id, repo_type="dataset", revision=head)) if head else set()
     # files of our configs that this version no longer has; anything else the user put in the repo stays
     stale = sorted(p for p in remote - local if p.split("/")[0] in CONFIGS)
-    operations = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=str(Path(folder) / p)) for p, _ in plan.files]
+    operations = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=card_text.encode("utf-8") if p == "README.md"
+                                     else str(Path(folder) / p)) for p, _ in plan.files]
     operations += [CommitOperationDelete(path_in_repo=p) for p in stale]
-    try:
-        commit = api.create_commit(repo_id, repo_type="dataset", operations=operations, parent_commit=head,
-                                   commit_message=f"Publish {plan.revision}",
-                                   commit_description=f"version {plan.version}, data fingerprint {plan.fingerprint}")
-    except Exception as exc:
-        raise PublishError(f"upload to {repo_id} failed before its commit ({_reason(exc)}): nothing was published "
-                           f"and no tag {plan.revision} exists; rerun the same command") from exc
-    try:
-        api.create_tag(repo_id, repo_type="dataset", tag=plan.revision, revision=commit.oid,
-                       tag_message=f"{plan.repo_id} {plan.version}")
-    except Exception as exc:
-        raise PublishError(f"{repo_id}: commit {commit.oid} holds the files but tag {plan.revision} was not created "
-                           f"({_reason(exc)}); rerun the same command to tag it") from exc
-    log.info("published %s@%s (commit %s)", repo_id, plan.revision, commit.oid)
-    return PublishResult(plan, commit=commit.oid, url=str(url), deleted=stale)
+    commit = hub_call(f"uploading to {plan.repo_id}", api.create_commit, plan.repo_id, repo_type="dataset",
+                      operations=operations, parent_commit=head, commit_message=f"Publish {plan.revision}",
+                      commit_description=f"version {plan.version}, data fingerprint {plan.fingerprint}",
+                      state=f"nothing was published and no tag {plan.revision} exists; rerun the same command")
+    return commit, stale
+
+
+def _remote_card(api, repo_id: str, head: str) -> str | None:
+    from huggingface_hub import hf_hub_download
+
+    path = hub_call("reading the published card", hf_hub_download, repo_id, "README.md", repo_type="dataset",
+                    revision=head, endpoint=getattr(api, "endpoint", None))
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _entry_text(folder: str | Path, plan: PublishPlan) -> str:
+    rows = read_manifest(folder).get("rows", {})
+    sizes = ", ".join(f"{config} {sum(splits.values()):,}" for config, splits in rows.items())
+    return f"version {plan.version}: {sizes} rows; data fingerprint `{plan.fingerprint[:12]}`"
 
 
 def _already_tagged(api, plan: PublishPlan, target: str, url: str) -> PublishResult:
     """Same data under the tag: nothing to do. Other data: refuse, a published version never changes."""
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
 
     try:
         path = hf_hub_download(plan.repo_id, MANIFEST, repo_type="dataset", revision=target,
                                endpoint=getattr(api, "endpoint", None))
         remote = json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint")
-    except Exception:  # noqa: BLE001 - no manifest there means it is not this export
+    except EntryNotFoundError:  # no manifest there means it is not this export
         remote = None
+    except Exception as exc:  # noqa: BLE001 - any other failure is the Hub's, said as such
+        raise PublishError(f"reading {MANIFEST} of tag {plan.revision} failed: {cause_and_fix(exc)}; nothing "
+                           f"was published") from exc
     if remote and remote == plan.fingerprint:
         return PublishResult(plan, commit=target, url=url, already_published=True)
     raise PublishError(f"{plan.repo_id} already has tag {plan.revision} with other data: a published version never "
                        f"changes; bump the version (--revision, or `spc build --version`) and push again")
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:300]
 
 
 def describe_plan(plan: PublishPlan) -> str:

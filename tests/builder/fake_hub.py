@@ -4,6 +4,9 @@ it, and the routes `datasets.load_dataset("ns/name")` downloads through (repo in
 resolve). Nothing in huggingface_hub is patched: clients reach it with HF_ENDPOINT and HF_HUB_DISABLE_XET=1.
 
 `hub.fail_commits = n` makes the next n commit requests answer 500 (a failed upload).
+`hub.fail["create_repo"] = [429, 429]` makes the next requests of that route answer those statuses (any route,
+by handler name); a 429 carries `Retry-After: 0`.
+`/api/validate-yaml` checks the card header as the Hub does: a 400 with `errors` for bad metadata.
 `hub.requests` records (method, path, authorization) of every request, to check the token is sent.
 """
 
@@ -13,6 +16,8 @@ import base64
 import hashlib
 import json
 import re
+
+import yaml
 import threading
 import time
 from dataclasses import dataclass, field
@@ -67,6 +72,7 @@ class FakeHub:
         self.repos: dict[str, Repo] = {}
         self.lfs: dict[str, bytes] = {}
         self.fail_commits = 0
+        self.fail: dict[str, list[int]] = {}
         self.requests: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -128,10 +134,18 @@ def _handler(hub: FakeHub):
                 if method == self.command or (method == "GET" and self.command == "HEAD"):
                     if m:
                         with hub.lock:
+                            queued = hub.fail.get(fn.__name__)
+                            if queued:
+                                return self._failure(queued.pop(0))
                             return fn(self, query, *m.groups())
             self._error(404, f"fake hub: no route for {self.command} {path}", "EntryNotFound")
 
         do_GET = do_POST = do_PUT = do_HEAD = _route
+
+        def _failure(self, status: int) -> None:
+            self._body()
+            headers = {"Retry-After": "0"} if status == 429 else {}
+            self._json(status, {"error": f"fake hub: simulated HTTP {status}"}, headers)
 
         def _repo(self, repo_id: str) -> Repo | None:
             repo = hub.repos.get(repo_id)
@@ -230,8 +244,9 @@ def _handler(hub: FakeHub):
                 self._json(200, {})
 
         def validate_yaml(self, query) -> None:
-            self._body()
-            self._json(200, {"errors": [], "warnings": []})
+            content = json.loads(self._body()).get("content", "")
+            errors = card_metadata_errors(content)
+            self._json(400 if errors else 200, {"errors": [{"message": e} for e in errors], "warnings": []})
 
         # -- read routes ------------------------------------------------------------------------
         def refs(self, query, repo_id) -> None:
@@ -337,3 +352,49 @@ def _handler(hub: FakeHub):
         ("GET", rf"/datasets/{repo}/resolve/([^/]+)/(.+)", Handler.resolve),
     ]
     return Handler
+
+
+SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B",
+                   "1B<n<10B", "10B<n<100B", "100B<n<1T", "n>1T"}
+
+
+def card_metadata_errors(readme: str) -> list[str]:
+    """What the Hub's validate-yaml rejects: an unparsable header, and the keys it types (license, language,
+    size_categories, task lists, configs with config_name + data_files, dataset_info)."""
+    if not readme.startswith("---"):
+        return []
+    parts = readme.split("---", 2)
+    if len(parts) < 3:
+        return ["YAML header is not closed by a '---' line"]
+    try:
+        meta = yaml.safe_load(parts[1])
+    except yaml.YAMLError as exc:
+        return [f"YAML is invalid: {exc}"]
+    if meta is None:
+        return []
+    if not isinstance(meta, dict):
+        return ["metadata must be a YAML mapping"]
+    errors = []
+    for key in ("license", "language", "task_categories", "task_ids", "tags", "size_categories",
+                "annotations_creators", "language_creators", "multilinguality", "source_datasets"):
+        value = meta.get(key)
+        if value is not None and not (isinstance(value, str) or
+                                      (isinstance(value, list) and all(isinstance(v, str) for v in value))):
+            errors.append(f'"{key}" must be a string or an array of strings')
+    sizes = meta.get("size_categories") or []
+    for size in [sizes] if isinstance(sizes, str) else sizes:
+        if size not in SIZE_CATEGORIES:
+            errors.append(f'"size_categories" value {size!r} is not one of the Hub\'s categories')
+    configs = meta.get("configs") or []
+    if not isinstance(configs, list):
+        errors.append('"configs" must be an array')
+    else:
+        for i, c in enumerate(configs):
+            if not isinstance(c, dict) or not isinstance(c.get("config_name"), str):
+                errors.append(f'"configs[{i}].config_name" is required')
+            elif "data_files" in c and not isinstance(c["data_files"], (str, list, dict)):
+                errors.append(f'"configs[{i}].data_files" must be a path, an array or a mapping')
+    info = meta.get("dataset_info")
+    if info is not None and not isinstance(info, (dict, list)):
+        errors.append('"dataset_info" must be an object or an array')
+    return errors

@@ -44,6 +44,9 @@ def test_push_then_stock_load_dataset(exported, hub, tmp_path):
     r = spc(["push", str(exported), "--repo", "me/personas"], hub, tmp_path)
     assert r.returncode == 0, r.stderr
     repo = hub.repos["me/personas"]
+    card = repo.commits[repo.tags["v1.0.0"]]["README.md"].content.decode()
+    assert 'load_dataset("me/personas", "full")' in card and "YOUR_NAMESPACE" not in card  # filled at push time
+    assert "- **v1.0.0** (" in card
     assert list(repo.tags) == ["v1.0.0"] and repo.tags["v1.0.0"] == repo.branches["main"]
     assert len(repo.commits) == 2  # the repo's initial commit + ONE upload commit
     assert [m for m in repo.messages.values()][-1] == "Publish v1.0.0"
@@ -70,12 +73,15 @@ def test_push_then_stock_load_dataset(exported, hub, tmp_path):
 def test_failed_commit_publishes_nothing_and_retry_succeeds(exported, hub, tmp_path):
     dry = spc(["push", str(exported), "--repo", "me/retry", "--dry-run"], hub, tmp_path)
     assert dry.returncode == 0 and "nup/synthetic-00000-of-00001.parquet" in dry.stdout and not hub.requests
+    assert "card: valid" in dry.stdout
 
-    hub.fail_commits = 1
+    hub.fail_commits = 10  # more than the retries of 5xx
     r = spc(["push", str(exported), "--repo", "me/retry", "--revision", "v1.0.0"], hub, tmp_path)
-    assert r.returncode == 1 and "nothing was published" in r.stderr and "rerun the same command" in r.stderr
+    assert r.returncode != 0 and "nothing was published" in r.stderr and "rerun the same command" in r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.strip().splitlines()[-1].startswith("spc: Hub/network error: ")
     repo = hub.repos["me/retry"]
     assert repo.tags == {} and len(repo.commits) == 1  # no tag, no half commit
+    hub.fail_commits = 0
 
     r = spc(["push", str(exported), "--repo", "me/retry", "--revision", "v1.0.0"], hub, tmp_path)
     assert r.returncode == 0, r.stderr
@@ -87,7 +93,7 @@ def test_failed_commit_publishes_nothing_and_retry_succeeds(exported, hub, tmp_p
     other = tmp_path / "other-export"
     export(_run_of(exported), other, version="1.0.0", configs=("full",))
     r = spc(["push", str(other), "--repo", "me/retry"], hub, tmp_path)
-    assert r.returncode == 1 and "already has tag v1.0.0 with other data" in r.stderr
+    assert r.returncode != 0 and "already has tag v1.0.0 with other data" in r.stderr
 
 
 def _run_of(exported):
