@@ -56,8 +56,10 @@ class ModelsConfig:
 
     llm: Any = DEFAULT_LLM  # generator and LLM judges
     embedder: str = DEFAULT_EMBEDDER  # sentence-transformers id or path; "minilm" = bundled
-    nli: Any = "llm-judge"  # "cross-encoder:MODEL" or "llm-judge" (uses `llm`)
+    nli: Any = "minilm-polarity"  # offline default; "llm-judge" (uses `llm`) or "cross-encoder:MODEL"
     toxicity: Any = DEFAULT_TOXICITY  # "profanity-check" or "transformers:MODEL"
+    # requests in flight to an HTTP LLM (openai:...) across the whole run; None: the spec's `concurrency` (8)
+    max_concurrency: int | None = None
 
 
 @dataclass

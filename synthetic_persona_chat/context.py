@@ -15,6 +15,7 @@ from typing import Any
 from .config import Config
 from .models import (CachedLLM, ContradictionChecker, Embedder, ToxicityScorer, load_contradiction_checker,
                      load_llm, load_toxicity_scorer)
+from .models.contradiction import needs_llm
 from .rundir import RunDir
 
 
@@ -29,7 +30,7 @@ class RunContext:
 
     @cached_property
     def llm(self) -> CachedLLM:
-        llm = CachedLLM(load_llm(self.config.models.llm), self.run.llm_cache_path)
+        llm = CachedLLM(load_llm(self.config.models.llm, self.config.models.max_concurrency), self.run.llm_cache_path)
         self.run.record_model("llm", llm.describe())
         return llm
 
@@ -42,8 +43,7 @@ class RunContext:
     @cached_property
     def nli(self) -> ContradictionChecker:
         spec = self.config.models.nli
-        needs_llm = not spec or str(spec).startswith("llm-judge")
-        checker = load_contradiction_checker(spec, llm=self.llm if needs_llm else None)
+        checker = load_contradiction_checker(spec, llm=self.llm if needs_llm(spec) else None)
         self.run.record_model("nli", checker.describe())
         return checker
 

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..cli_common import add_config_args
 from ..config import Config, load_config
-from . import Embedder, GenerationParams, load_contradiction_checker, load_llm, load_toxicity_scorer
+from . import Embedder, GenerationParams, load_llm, load_toxicity_scorer
 from .isolation import ChildResult, run_in_child
 
 
@@ -46,12 +46,22 @@ def _embedder_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def _nli_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    models = Config.from_dict(config).models
-    spec = str(models.nli or "")
-    llm = load_llm(models.llm) if spec in ("", "llm-judge") or spec.startswith("llm-judge") else None
-    checker = load_contradiction_checker(models.nli, llm=llm)
+    """The probe pair's score next to the checker's measured AUROC/F1: a score alone says nothing."""
+    from .contradiction import calibration_of, checker_from_config, default_threshold
+
+    checker = checker_from_config(Config.from_dict(config).models)
     s = checker.scores(["I have never had a pet."], ["I walk my dog every morning."])
-    return checker.describe(), f"contradiction score={float(s[0]):.2f}"
+    answer = f"contradiction score={float(s[0]):.2f} (threshold {default_threshold(checker):.2f})"
+    return checker.describe(), answer + "; " + calibration_note(calibration_of(checker))
+
+
+def calibration_note(cal: dict[str, Any] | None) -> str:
+    """"measured AUROC 0.76, F1 0.64 (n=99)", with a warning below 0.7 or when never measured."""
+    if not cal:
+        return "WARNING: not calibrated (run `spc critic calibrate --labels FILE`)"
+    note = f"measured AUROC {cal['auroc']:.2f}, F1 {cal['f1']:.2f} (n={cal.get('n', '?')})"
+    return note + ("; WARNING: AUROC < 0.7, contradiction verdicts are close to noise"
+                   if not cal["auroc"] >= 0.7 else "")
 
 
 def _toxicity_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -68,7 +68,7 @@ def test_report_renders(outputs):
     q = json.loads((outputs / "quality.json").read_text())
     assert q["datasets"]["spc"]["not_run"].endswith("does not exist")
     gen = q["datasets"]["generated"]
-    assert gen["faithfulness"]["checked"] == 4 and gen["faithfulness"]["checker"]["kind"] == "llm-judge"
+    assert gen["faithfulness"]["checked"] == 4 and gen["faithfulness"]["checker"]["kind"] == "minilm-polarity"
     assert 0 <= gen["persona_coverage"]["coverage"] <= 1 and gen["toxicity"]["rate"] >= 0
     assert set(gen["by_iteration"]) == {"1", "2", "3"}
     assert set(q["detection"]["by_iteration"]) <= {"1", "2", "3"} and q["detection"]["pairs"] > 0

@@ -44,7 +44,7 @@ def test_expand_profiles_pairs_real(tmp_path, spc_dir, smollm, minilm, make_cont
     assert (sims[gen].max(axis=1) <= 0.9 + 1e-5).all()
 
     prof = run_profiles(ctx)
-    assert prof["checker"]["kind"] == "llm-judge"
+    assert prof["checker"]["kind"] == "minilm-polarity"
     profiles = ctx.run.read_records("profiles", "profiles")
     checker = ctx.nli
     for p in profiles:

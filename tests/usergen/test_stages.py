@@ -63,7 +63,7 @@ def test_expand_profiles_pairs_and_noop(tmp_path, minilm, make_context):
     assert run_expand(ctx, seeds=SEEDS) == ctx.run.stage_summary("expand") and llm.usage.calls == calls
 
     prof = run_profiles(ctx)
-    assert prof["checker"]["kind"] == "llm-judge" and prof["profiles"] >= 1
+    assert prof["checker"]["kind"] == "minilm-polarity" and prof["profiles"] >= 1
     for p in ctx.run.read_records("profiles", "profiles"):
         assert len(set(p["categories"])) == len(p["categories"]) >= 3
         assert sum("never" in a for a in p["attributes"]) <= 1

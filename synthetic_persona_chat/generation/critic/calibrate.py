@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ...cli_common import add_config_args
+
 LABELS = ("contradiction", "entailment", "neutral")
 POSITIVE = "contradiction"
 
@@ -165,8 +167,6 @@ def calibrate_checker(checker: Any, items: list[LabelledPair], seed: int = 0,
 
 def register_calibrate(critic_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Adds `calibrate` to the `spc critic` group (the group itself lives in critic/commands.py)."""
-    from ...cli import add_config_args
-
     p = critic_subparsers.add_parser(
         "calibrate", help="measure the contradiction checker on labelled pairs; pick its threshold")
     p.add_argument("--labels", required=True,
