@@ -11,6 +11,11 @@ setup.py) that calls `install()` at interpreter start. `install()` is cheap: it 
 puts a finder on `sys.meta_path` that waits for `datasets.packaged_modules` to be imported, lets the normal
 import run, then adds the entry. Processes that never import `datasets` pay nothing.
 
+`datasets` resolves the data files of a packaged builder before the builder runs, from `data_dir` or else
+the working directory, and fails on a folder with no data files. For our name alone, with neither
+`data_dir` nor `data_files`, the hook skips that resolution, so the bare name reaches the builder, which
+reads the release (`hub_source.py`). The same finder patches `datasets.load` after it is imported.
+
 Set SPC_DATASETS_HOOK=0 to turn it off. Without the .pth file (e.g. running from a source checkout that
 was not pip-installed), call `synthetic_persona_chat.builder.datasets_hook.register()` yourself.
 """
@@ -26,6 +31,7 @@ import sys
 NAME = "synthetic_persona_chat"
 BUILDER_MODULE = "synthetic_persona_chat.builder.spc_builder"
 TARGET = "datasets.packaged_modules"
+LOADER = "datasets.load"
 # The code the built rows depend on: a change to any of them changes the hash, so `datasets` rebuilds its cache.
 HASHED_MODULES = (BUILDER_MODULE, "synthetic_persona_chat.builder.sources", "synthetic_persona_chat.builder.nup",
                   "synthetic_persona_chat.readers.spc_csv", "synthetic_persona_chat.records")
@@ -51,25 +57,62 @@ def register(packaged_modules=None) -> None:
         table[NAME] = (BUILDER_MODULE, code_hash())
 
 
+def patch_bare_name(load_module) -> None:
+    """`load_dataset("synthetic_persona_chat")` with no data: hand the builder no data files (idempotent)."""
+    factory = load_module.PackagedDatasetModuleFactory
+    if getattr(factory.get_module, "_spc_bare_name", False):
+        return
+    original = factory.get_module
+
+    def get_module(self):
+        if self.name == NAME and self.data_dir is None and self.data_files is None:
+            return _bare_module(load_module)
+        return original(self)
+
+    get_module._spc_bare_name = True
+    factory.get_module = get_module
+
+
+def _bare_module(load_module):
+    """Our configs with an empty (not absent) `data_files`: `datasets` then asks for no data, and the builder
+    reads the release itself."""
+    import dataclasses
+
+    from datasets.data_files import DataFilesDict
+
+    from .spc_builder import SyntheticPersonaChat
+
+    module_path, hash_ = load_module._PACKAGED_DATASETS_MODULES[NAME]
+    configs = [dataclasses.replace(c, data_files=DataFilesDict()) for c in SyntheticPersonaChat.BUILDER_CONFIGS]
+    params = load_module.BuilderConfigsParameters(builder_configs=configs,
+                                                   default_config_name=SyntheticPersonaChat.DEFAULT_CONFIG_NAME)
+    return load_module.DatasetModule(module_path, hash_, {"dataset_name": NAME}, builder_configs_parameters=params)
+
+
+AFTER_IMPORT = {TARGET: register, LOADER: patch_bare_name}
+
+
 class _RegisterAfterImport(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: wraps the real loader of `datasets.packaged_modules` to register after it runs."""
+    """Finds nothing itself: wraps the real loaders of `datasets.packaged_modules` and `datasets.load` to
+    register / patch after they run."""
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != TARGET:
+        if fullname not in AFTER_IMPORT:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                spec.loader = _Loader(spec.loader)
+                spec.loader = _Loader(spec.loader, AFTER_IMPORT[fullname])
                 return spec
         return None
 
 
 class _Loader(importlib.abc.Loader):
-    def __init__(self, loader) -> None:
+    def __init__(self, loader, after) -> None:
         self.loader = loader
+        self.after = after
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
@@ -77,7 +120,7 @@ class _Loader(importlib.abc.Loader):
     def exec_module(self, module) -> None:
         self.loader.exec_module(module)
         try:
-            register(module)
+            self.after(module)
         except Exception as exc:  # never break `import datasets` for everyone
             print(f"synthetic_persona_chat: could not register the datasets builder ({exc})", file=sys.stderr)
 
@@ -91,5 +134,8 @@ def install() -> None:
         return
     if TARGET in sys.modules:
         register(sys.modules[TARGET])
-    elif not any(isinstance(f, _RegisterAfterImport) for f in sys.meta_path):
+    if LOADER in sys.modules and hasattr(sys.modules[LOADER], "PackagedDatasetModuleFactory"):
+        patch_bare_name(sys.modules[LOADER])
+    if not all(name in sys.modules for name in AFTER_IMPORT) and \
+            not any(isinstance(f, _RegisterAfterImport) for f in sys.meta_path):
         sys.meta_path.insert(0, _RegisterAfterImport())

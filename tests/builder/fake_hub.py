@@ -87,6 +87,19 @@ class FakeHub:
         self.server.shutdown()
         self.server.server_close()
 
+    def seed_repo(self, repo_id: str, files: dict[str, bytes]) -> Repo:
+        """A published dataset repo holding `files` (path -> bytes) in one commit on main, as fixtures."""
+        repo = self.new_repo(repo_id, private=False)
+        snap = dict(repo.commits[repo.branches["main"]])
+        for path, content in files.items():
+            lfs = path.endswith((".parquet", ".csv"))
+            snap[path] = Blob(content, lfs=lfs)
+            if lfs:
+                self.lfs[hashlib.sha256(content).hexdigest()] = content
+        oid = hashlib.sha1(f"seed {repo_id} {sorted(files)}".encode()).hexdigest()
+        repo.commits[oid], repo.branches["main"], repo.messages[oid] = snap, oid, "seed"
+        return repo
+
     def new_repo(self, repo_id: str, private: bool) -> Repo:
         root = hashlib.sha1(f"init {repo_id}".encode()).hexdigest()
         attrs = Blob(b"*.parquet filter=lfs diff=lfs merge=lfs -text\n", lfs=False)
