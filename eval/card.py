@@ -96,8 +96,13 @@ def push_model(model_dir: str | Path, repo_id: str, private: bool = True) -> str
     """Upload a model folder with its card; the token comes from huggingface_hub's own lookup."""
     from huggingface_hub import HfApi
 
+    from synthetic_persona_chat.builder.hub_calls import hub_call
+
     api = HfApi()
-    api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-    info = api.upload_folder(repo_id=repo_id, folder_path=str(model_dir), repo_type="model",
-                             commit_message="Upload NUP ranker (synthetic-persona-chat eval)")
+    hub_call(f"creating model repo {repo_id}", api.create_repo, repo_id, repo_type="model", private=private,
+             exist_ok=True)
+    info = hub_call(f"uploading the model to {repo_id}", api.upload_folder, repo_id=repo_id,
+                    folder_path=str(model_dir), repo_type="model",
+                    commit_message="Upload NUP ranker (synthetic-persona-chat eval)",
+                    state="nothing of this model was published (one commit or none); rerun the same command")
     return str(getattr(info, "commit_url", info))
