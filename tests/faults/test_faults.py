@@ -240,10 +240,10 @@ def test_kill_9_during_generation_then_resume(tmp_path, reference, point):
 
 def test_kill_9_during_build_export(tmp_path, reference):
     out = tmp_path / "out"
-    proc = start(["build", str(reference[1]), "--out", str(out)], tmp_path)
+    proc = start(["build", str(reference[1]), "--out", str(out), "--configs", "full,conversations"], tmp_path)
     kill_when(proc, lambda: any(tmp_path.glob(".out.staging-*/*/*.parquet")))
     assert not out.exists()  # never half an export
-    r = spc(["build", str(reference[1]), "--out", str(out)], tmp_path)
+    r = spc(["build", str(reference[1]), "--out", str(out), "--configs", "full,conversations"], tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (out / "spc_export.json").exists()
 
@@ -261,7 +261,7 @@ GARBAGE = b"\x00\xffnot what this file should hold{["
     ("skips.jsonl", "repaired"),
     ("manifest.json", "named"),
     ("config.yaml", "named"),
-    ("cache/llm.sqlite", "named"),
+    ("cache/llm.sqlite", "repaired"),  # every batch is checkpointed: the rerun needs no cached answer
     (".lock", "repaired"),
 ])
 def test_corrupted_checkpoint(tmp_path, reference, target, outcome):
