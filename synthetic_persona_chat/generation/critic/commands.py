@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .calibrate import register_calibrate
 from .judge import SUMMARY, VERDICTS, judge_source
 
 
@@ -24,10 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="judge only the first N conversations")
     add_config_args(p)
     p.set_defaults(func=run_judge)
-    try:  # `spc critic calibrate` (critic/calibrate.py) registers itself once it is installed
-        from .calibrate import register_calibrate
-    except ImportError:
-        return
     register_calibrate(critic_sub)
 
 

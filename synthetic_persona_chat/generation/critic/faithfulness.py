@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...models.contradiction import calibration_of, default_threshold
 from ...text import tokens
 from .base import Verdict
 
@@ -42,11 +43,9 @@ def threshold(checker: Any, configured: float | None) -> tuple[float, str]:
     """(threshold, where it came from): the configured value, else the checker's calibrated one."""
     if configured is not None:
         return float(configured), "configured"
-    try:  # the calibrated checker's shipped calibration (models/contradiction.py)
-        from ...models.contradiction import default_threshold
-    except ImportError:
-        return 0.5, "uncalibrated default"
-    return float(default_threshold(checker)), "calibrated"
+    if calibration_of(checker) is None:
+        return default_threshold(checker), "uncalibrated default"
+    return default_threshold(checker), "calibrated"
 
 
 def candidate_pairs(row: dict[str, Any], cap: int) -> tuple[list[tuple[str, str]], int]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Config
+from ...models.contradiction import calibration_of
 from ...records import Conversation, Skip
 from ...rundir import RunDir, write_text_atomic
 from ..config import CriticConfig, critic_config
@@ -76,9 +77,8 @@ def summarize(records: list[dict[str, Any]], ctx: Any, critic: CriticConfig) -> 
 def checker_summary(checker: Any, critic: CriticConfig) -> dict[str, Any]:
     """The contradiction checker, the threshold used and where it came from (calibration or config)."""
     cut, source = faithfulness.threshold(checker, critic.contradiction_threshold)
-    info = checker.describe()
-    return {"checker": info, "threshold": cut, "threshold_source": source,
-            "calibration": info.get("calibration"), "max_contradictions": critic.max_contradictions,
+    return {"checker": checker.describe(), "threshold": cut, "threshold_source": source,
+            "calibration": calibration_of(checker), "max_contradictions": critic.max_contradictions,
             "max_nli_pairs": critic.max_nli_pairs or "all"}
 
 
