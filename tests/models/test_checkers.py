@@ -104,3 +104,13 @@ def test_unknown_checkers_are_errors():
         LLMJudgeNLI(llm=None, scoring="vibes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown toxicity scorer"):
         load_toxicity_scorer("magic")
+
+
+def test_models_check_nli_probe_prints_measured_figures():
+    from synthetic_persona_chat.config import Config
+    from synthetic_persona_chat.models.check import _nli_probe, calibration_note
+
+    info, answer = _nli_probe(Config().to_dict())
+    assert info["kind"] == "minilm-polarity" and "measured AUROC 0.7" in answer and "WARNING" not in answer
+    assert "WARNING: AUROC < 0.7" in calibration_note({"auroc": 0.4, "f1": 0.28, "n": 99})
+    assert "not calibrated" in calibration_note(None)
