@@ -32,6 +32,8 @@ from .metrics import tokens as tokenize
 from .stats import spread
 
 MATTR_WINDOW = 50
+MIN_TOKENS = 1000  # a matched sample smaller than this is flagged
+MIN_CONVERSATIONS_PER_DRAW = 10
 
 
 @dataclass
@@ -108,7 +110,8 @@ def lexical(corpora: dict[str, list[list[list[str]]]], cfg: DiversityConfig) -> 
             draws["mattr"].append(mattr([t for u in sample for t in u]))
         out[name] = {k: spread(v) for k, v in draws.items()}
         out[name]["corpus_tokens"] = _tokens(utts)
-    return {"tokens": budget, "draws": cfg.draws, "seed": cfg.seed, "datasets": out}
+    flags = [f"too few tokens: {budget}"] if budget < MIN_TOKENS else []
+    return {"tokens": budget, "draws": cfg.draws, "seed": cfg.seed, "datasets": out, "flags": flags}
 
 
 def conversation_text(conv: Conversation) -> str:
@@ -134,8 +137,9 @@ def embedding(convs: dict[str, list[Conversation]], embedder: Any, cfg: Diversit
             m = len(idx)
             vals.append(float((m * m - sims.sum()) / (m * (m - 1))))  # mean of 1 - cos over i != j
         out[name] = {"embedding_diversity": spread(vals), "conversations": len(convs[name]), "pool": len(pool)}
+    flags = [f"too few conversations per draw: {k}"] if k < MIN_CONVERSATIONS_PER_DRAW else []
     return {"conversations_per_draw": k, "draws": cfg.draws, "embedder": getattr(embedder, "model", str(embedder)),
-            "datasets": out}
+            "datasets": out, "flags": flags}
 
 
 def _pool(convs: list[Conversation], cfg: DiversityConfig, name: str) -> list[Conversation]:

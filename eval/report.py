@@ -135,11 +135,12 @@ def size_matched_markdown(sm: dict[str, Any] | None) -> str:
         return f"\n### Size-matched diversity\n\nnot run: {sm['not_run']}\n"
     lex, emb = sm["lexical"], sm.get("embedding") or {}
     out = (f"\n### Size-matched diversity\n\nEvery dataset measured on samples of the same size: "
-           f"{lex['tokens']} tokens (whole utterances in seeded random order), {lex['draws']} draws, mean ± sd "
+           f"{lex['tokens']} tokens (whole conversations in seeded random order), {lex['draws']} draws, mean ± sd "
            f"over draws. Compare these, not the raw distinct-n above (which falls with corpus size)."
            + (f" Embedding diversity = mean pairwise cosine distance between conversations "
               f"({emb['conversations_per_draw']} per draw, {emb.get('embedder')})." if "datasets" in emb else
-              f" Embedding diversity not run: {emb.get('not_run', 'no embedder')}.") + "\n\n"
+              f" Embedding diversity not run: {emb.get('not_run', 'no embedder')}.")
+           + "".join(f" ⚠ {f}." for f in lex.get("flags", []) + emb.get("flags", [])) + "\n\n"
            "| dataset | corpus tokens | distinct-1 | distinct-2 | vocabulary | MATTR (w=50) | embedding diversity |\n"
            "|---|---|---|---|---|---|---|\n")
     for name, d in lex["datasets"].items():

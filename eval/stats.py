@@ -113,8 +113,16 @@ def estimate(values: Sequence[float], groups: Sequence[Any], item: str, seed: in
     n = int(counts.sum())
     value = float(sums.sum() / n) if n else math.nan
     ci = cluster_bootstrap(sums, counts, seed, n_boot)
+    method = "bootstrap over conversations"
+    v = np.asarray(values, dtype=np.float64)
+    if n and np.isin(v, (0.0, 1.0)).all():
+        # 0/1 items: a rate of 0 or 1 (or very few clusters) collapses the bootstrap to one point;
+        # the Wilson interval over the items keeps an honest width there, the bootstrap the clustering.
+        w = wilson(float(v.sum()), n)
+        ci = (w if not all(math.isfinite(x) for x in ci) else (min(ci[0], w[0]), max(ci[1], w[1])))
+        method += " ∪ Wilson over items"
     return {"value": value, "ci": list(ci), "n": n, "item": item, "clusters": int(len(sums)),
-            "method": "bootstrap over conversations", "confidence": CONFIDENCE,
+            "method": method, "confidence": CONFIDENCE,
             "flags": flags(n, item, ci, len(sums), max_width=max_width),
             "per_conversation": {"sums": [round(float(x), 6) for x in sums], "counts": [int(x) for x in counts]}}
 

@@ -58,3 +58,8 @@ def test_embedding_diversity_with_the_real_embedder(halves, minilm):
     assert d["repeated"]["embedding_diversity"]["mean"] == pytest.approx(0.0, abs=1e-5)
     assert 0.3 < d["a"]["embedding_diversity"]["mean"] < 1.0
     assert _overlap(d["a"]["embedding_diversity"], d["b"]["embedding_diversity"])
+
+
+def test_small_matched_samples_are_flagged(halves):
+    res = size_matched({"a": halves[0][:200], "tiny": halves[1][:3]}, cfg=DiversityConfig(draws=3))["lexical"]
+    assert res["tokens"] < 1000 and res["flags"] == [f"too few tokens: {res['tokens']}"]

@@ -105,3 +105,12 @@ def test_fmt_without_a_number_or_interval():
     assert S.fmt(None) == "—"
     assert S.fmt({"value": 0.5, "ci": [math.nan, math.nan], "flags": ["too few conversations: 1"]}) == \
         "0.500 [no interval] ⚠ too few conversations: 1"
+
+
+def test_a_zero_rate_still_gets_an_honest_interval():
+    """20 checked utterances, none contradicting: the bootstrap collapses to [0, 0], Wilson does not."""
+    est = S.estimate([0.0] * 20, [i // 5 for i in range(20)], "utterances", seed=0)
+    assert est["value"] == 0.0 and est["ci"][0] == 0.0 and est["ci"][1] == pytest.approx(S.wilson(0, 20)[1])
+    assert "too few utterances: 20" in est["flags"] and "Wilson" in est["method"]
+    lengths = S.estimate([3.0, 5.0, 9.0, 4.0], [0, 0, 1, 2], "utterances", max_width=None)
+    assert "Wilson" not in lengths["method"] and not any(f.startswith("wide") for f in lengths["flags"])
