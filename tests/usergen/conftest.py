@@ -30,4 +30,4 @@ def make_context():
 
     yield make
     for ctx in made:
-        ctx.__dict__["llm"]._db.close()
+        ctx.__dict__["llm"].close_cache()

@@ -14,6 +14,7 @@ from typing import Any
 
 from ...kvstore import KeyValueStore
 from .base import LLM, Chat, Completion, GenerationParams
+from .scope import record
 
 
 class CachedLLM(LLM):
@@ -32,6 +33,7 @@ class CachedLLM(LLM):
         found = self._lookup(keys)
         missing = [i for i, k in enumerate(keys) if k not in found]
         self.hits += len(chats) - len(missing)
+        record(cache_hits=len(chats) - len(missing))
         if missing:
             fresh = self.inner.generate([chats[i] for i in missing], params)
             self._store({keys[i]: c for i, c in zip(missing, fresh)})
@@ -58,6 +60,10 @@ class CachedLLM(LLM):
     def describe(self) -> dict[str, Any]:
         return self.inner.describe()
 
-    def close(self) -> None:
+    def close_cache(self) -> None:
+        """Close the answer store only: the wrapped model may be shared (a test session's model)."""
         self._store_kv.close()
+
+    def close(self) -> None:
+        self.close_cache()
         self.inner.close()
