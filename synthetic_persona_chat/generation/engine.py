@@ -6,7 +6,14 @@
 A batch file is written to a temporary name and renamed, so it exists only when complete; a rerun
 skips the batches that exist, and the LLM answer cache (RUN/cache/llm.sqlite) makes even the
 interrupted batch's finished calls free. Each file's Arrow metadata keeps what the batch cost
-(LLM calls, tokens, cache hits, seconds per stage), so the summary adds up across resumes.
+(LLM calls, tokens, cache hits, seconds and CPU seconds per stage), so the summary adds up across resumes.
+
+With an LLM that serves many requests at once (an HTTP backend: `llm.concurrent`), several batches run
+at the same time in a thread pool, so the critic of batch k overlaps the generation of batch k+1 and
+the server always has work; the LLM's own limit caps the requests in flight. Each batch counts its
+own usage in a `usage_scope`, and is still written on its own when complete, so a kill -9 loses only
+unfinished batches, whose paid calls are in the cache. A local model (transformers, llama.cpp) is one
+process-wide model: its batches run one after another, as before.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from ..models.llm.overlap import batches_in_flight, run_in_flight
+from ..models.llm.scope import usage_scope
 from ..rundir import RunDirError, write_parquet_atomic, write_text_atomic
 from .critic.base import Verdict
 
@@ -88,38 +97,48 @@ def usage_snapshot(ctx: Any) -> dict[str, int]:
 def run_local(jobs: list[dict[str, Any]], directory: Path, batch_size: int,
               steps: Iterable[tuple[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]]],
               ctx: Any, desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Run `steps` (name, rows -> rows) over each batch of `jobs`; returns (rows, per-batch metas)."""
+    """Run `steps` (name, rows -> rows) over each batch of `jobs`; returns (rows, per-batch metas) in batch order."""
     steps = list(steps)
     batches = chunks(jobs, batch_size)
     check_plan(directory, batches)
-    rows, metas = [], []
+    paths = [directory / f"batch-{b:05d}.parquet" for b in range(len(batches))]
+    pending = [b for b, p in enumerate(paths) if not p.exists()]
+    results: dict[int, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
     bar = tqdm(total=len(jobs), desc=desc, unit="pair", leave=False)
-    for b, batch in enumerate(batches):
-        path = directory / f"batch-{b:05d}.parquet"
-        if path.exists():
-            done, meta = read_batch(path)
-        else:
-            done, meta = _run_batch(batch, steps, ctx)
-            write_batch(path, done, meta)
+    todo = set(pending)
+    bar.update(sum(len(batch) for b, batch in enumerate(batches) if b not in todo))
+
+    def one(b: int) -> None:
+        done, meta = _run_batch(batches[b], steps, ctx)
+        write_batch(paths[b], done, meta)
+        results[b] = (done, meta)
+        bar.update(len(batches[b]))
+
+    run_in_flight(one, pending, batches_in_flight(ctx.llm, batch_size) if pending else 1)
+    bar.close()
+    rows, metas = [], []
+    for b, path in enumerate(paths):
+        done, meta = results[b] if b in results else read_batch(path)
         rows.extend(done)
         metas.append(meta)
-        bar.update(len(batch))
-    bar.close()
     return rows, metas
 
 
 def _run_batch(batch, steps, ctx) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run the steps; record per step the seconds and the LLM usage (calls that reached the model)."""
+    """Run the steps; record per step the seconds, the CPU seconds of this thread, and the LLM usage
+    (calls that reached the model) of this batch alone."""
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     usage: dict[str, dict[str, int]] = {}
     rows = batch
     for name, fn in steps:
-        before, start = usage_snapshot(ctx), time.perf_counter()
-        rows = fn(rows)
+        start, cpu_start = time.perf_counter(), time.thread_time()
+        with usage_scope() as scope:
+            rows = fn(rows)
         seconds[name] = round(time.perf_counter() - start, 4)
-        after = usage_snapshot(ctx)
-        usage[name] = {k: after[k] - before.get(k, 0) for k in after}
-    return rows, {"usage": usage, "seconds": seconds, "jobs": len(batch)}
+        cpu[name] = round(time.thread_time() - cpu_start, 4)
+        usage[name] = scope.to_dict()
+    return rows, {"usage": usage, "seconds": seconds, "cpu_seconds": cpu, "jobs": len(batch)}
 
 
 def _str(value: Any) -> str | None:

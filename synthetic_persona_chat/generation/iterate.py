@@ -12,6 +12,7 @@ answers. The engine is a parameter: the local loop here, a distributed one later
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from functools import partial
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+from ..models.contradiction import needs_llm
 from ..models.llm import LLMError
 from ..rundir import write_parquet_atomic
 from .config import critic_config, generation_config
@@ -34,9 +36,18 @@ STAGE = "conversations"
 
 
 def stage_steps(ctx: Any, gen: Any, critic: Any) -> list[tuple[str, Callable]]:
-    """The three batch maps bound to their settings, in order: what any engine runs per batch."""
+    """The three batch maps bound to their settings, in order: what any engine runs per batch.
+
+    When the engine overlaps batches, the critic runs one batch at a time unless its contradiction
+    checker is the LLM judge: local models (MiniLM, tokenizers, classifiers) are CPU-bound, so running
+    two at once gains nothing on the cores, and a fast tokenizer shared by two threads may refuse
+    ("Already borrowed"). Generation and selection are LLM calls and overlap freely.
+    """
+    critic_step = partial(_call, critic_batch, ctx=ctx, cfg=critic)
+    if not needs_llm(ctx.config.models.nli):
+        critic_step = partial(_exclusive, critic_step, threading.Lock())
     return [("generate", partial(_call, generate_batch, ctx=ctx, cfg=gen)),
-            ("critic", partial(_call, critic_batch, ctx=ctx, cfg=critic)),
+            ("critic", critic_step),
             ("select", partial(_call, select_batch, ctx=ctx, cfg=critic))]
 
 
@@ -64,6 +75,7 @@ def run_conversations(ctx: Any, engine: Callable = run_local) -> dict[str, Any]:
                          gen.fewshot_max_turns)
     shares = schedule(pairs, gen.iterations, gen.pair_schedule, ctx.config.seed)
     steps = stage_steps(ctx, gen, critic)
+    _load_critic_models(ctx, critic)
     rows, metas, winners_pool = [], [], []
     for it, share in enumerate(shares):
         jobs = make_jobs(share, it, winners_pool, seeds, gen.fewshot, ctx.config.seed)
@@ -84,6 +96,21 @@ def run_conversations(ctx: Any, engine: Callable = run_local) -> dict[str, Any]:
 
 def _call(fn: Callable, rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[dict[str, Any]]:
     return fn(rows, ctx, cfg)
+
+
+def _exclusive(fn: Callable, lock: threading.Lock, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with lock:
+        return fn(rows)
+
+
+def _load_critic_models(ctx: Any, critic: Any) -> None:
+    """Load the critic's models before batches overlap, so that no two threads load one model twice."""
+    filters, _ = resolve(critic.experts)
+    names = {f.name for f in filters}
+    if "faithfulness" in names:
+        ctx.nli  # noqa: B018 - cached_property: loads it
+    if "toxicity" in names:
+        ctx.toxicity  # noqa: B018
 
 
 def _record_prompts(ctx: Any, gen: Any, job: dict[str, Any]) -> None:
@@ -122,8 +149,9 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
     evaluated["parser"], passed["parser"] = len(rows), parsed  # the parser records only its rejections
     tokens = Counter()
     per_stage_tokens: dict[str, Counter] = {s: Counter() for s in STAGES}
-    seconds = Counter()
+    seconds, cpu = Counter(), Counter()
     for m in metas:
+        cpu.update(m.get("cpu_seconds") or {})
         for stage, u in (m.get("usage") or {}).items():
             tokens.update(u)
             per_stage_tokens.setdefault(stage, Counter()).update(u)
@@ -142,6 +170,7 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
         "tokens": {k: int(tokens.get(k, 0)) for k in ("prompt_tokens", "completion_tokens", "calls", "cache_hits")},
         "tokens_per_stage": {s: dict(c) for s, c in per_stage_tokens.items()},
         "seconds_per_stage": {s: round(seconds.get(s, 0.0), 2) for s in STAGES},
+        "cpu_seconds_per_stage": {s: round(cpu.get(s, 0.0), 2) for s in STAGES},
         "llm_calls_this_run": int(usage_now["calls"] - usage_start.get("calls", 0)),
         "cache_hits_this_run": int(usage_now["cache_hits"] - usage_start.get("cache_hits", 0)),
     }

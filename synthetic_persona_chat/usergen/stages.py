@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from ..context import RunContext
 from ..models.llm import GenerationParams
+from ..models.llm.overlap import batches_in_flight, run_in_flight
 from ..records import PersonaAttribute, Skip, stable_id
 from .bootstrap import bootstrap_batch, bootstrap_requests, filter_candidates
 from .clustering import cluster_embeddings
@@ -100,7 +101,7 @@ def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[l
     requests = query_requests(texts, vecs, labels, chosen, cfg.query_examples)
     params = GenerationParams(max_tokens=cfg.query_max_tokens, temperature=0.0, top_k=1, n=1,
                               seed=ctx.config.seed)
-    induced = _batched(requests, lambda b: induce_queries_batch(b, ctx.llm, params), "query induction")
+    induced = _batched(requests, lambda b: induce_queries_batch(b, ctx.llm, params), "query induction", ctx.llm)
     if induced and all(not q["raw"].strip() for q in induced):
         raise RuntimeError(f"the LLM ({ctx.llm.describe().get('model')}) returned nothing for all "
                            f"{len(induced)} query prompts; check models.llm with `spc models check`")
@@ -143,13 +144,15 @@ def _queries_of(rows: list[dict[str, Any]]) -> dict[int, str]:
     return {int(r["category"]): r["query"] for r in rows if r.get("query")}
 
 
-def _batched(rows: list[dict], fn, desc: str) -> list[dict]:
-    out: list[dict] = []
+def _batched(rows: list[dict], fn, desc: str, llm: Any = None) -> list[dict]:
+    """`fn` over chunks of LLM_BATCH prompts; with an HTTP LLM many chunks are in flight at once."""
     with tqdm(total=len(rows), desc=desc, unit="prompt", disable=len(rows) < 2 * LLM_BATCH) as bar:
-        for s in range(0, len(rows), LLM_BATCH):
-            out.extend(fn(rows[s:s + LLM_BATCH]))
-            bar.update(min(LLM_BATCH, len(rows) - s))
-    return out
+        def chunk(s: int) -> list[dict]:
+            got = fn(rows[s:s + LLM_BATCH])
+            bar.update(len(got))
+            return got
+        parts = run_in_flight(chunk, range(0, len(rows), LLM_BATCH), batches_in_flight(llm, LLM_BATCH))
+    return [r for part in parts for r in part]
 
 
 def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queries: dict[int, str], r: int
@@ -164,7 +167,7 @@ def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queri
     params = GenerationParams(max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_k=cfg.top_k,
                               n=cfg.samples_per_query, seed=ctx.config.seed + r)
     results = _batched(requests, lambda b: bootstrap_batch(b, ctx.llm, params, rules, cfg.num_new),
-                       f"bootstrap round {r}")
+                       f"bootstrap round {r}", ctx.llm)
     drops: Counter = Counter()
     for row in results:
         drops.update(row["drops"])

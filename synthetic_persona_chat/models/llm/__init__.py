@@ -21,7 +21,8 @@ DEFAULT_LLM = "transformers:smollm2"
 BACKENDS = ("llama-cpp", "transformers", "openai")
 
 
-def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM) -> LLM:
+def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM, max_concurrency: int | None = None) -> LLM:
+    """`max_concurrency` (config `models.max_concurrency`): the cap on requests in flight for HTTP backends."""
     s = ModelSpec.parse(spec)
     if s.backend in ("llama-cpp", "llama_cpp", "llamacpp"):
         from .llama_cpp import LlamaCppLLM
@@ -33,7 +34,8 @@ def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM) -> LLM:
         from .openai_compat import OpenAICompatLLM
         if not s.model:
             raise LLMError("openai backend needs a model name: 'openai:MODEL@BASE_URL'")
-        return OpenAICompatLLM(s.model, **s.options)
+        options = {**s.options, **({"concurrency": int(max_concurrency)} if max_concurrency else {})}
+        return OpenAICompatLLM(s.model, **options)
     raise LLMError(f"unknown LLM backend {s.backend!r}; choose one of {', '.join(BACKENDS)}")
 
 

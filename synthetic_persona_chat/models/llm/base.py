@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .scope import record
+
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 Chat = list[Message]
 
@@ -63,6 +65,7 @@ class TokenUsage:
             self.calls += 1
             self.prompt_tokens += completion.prompt_tokens
             self.completion_tokens += completion.completion_tokens
+        record(calls=1, prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)
 
     def to_dict(self) -> dict[str, int]:
         return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,

@@ -1,0 +1,116 @@
+"""The OpenAI-compatible backend under load: one cap across threads, back-off on 429, retries on 5xx.
+
+Against tests/latency_server.py (real HTTP on 127.0.0.1, asyncio, any number of requests at once).
+"""
+
+import asyncio
+import threading
+
+import pytest
+
+from synthetic_persona_chat.generation.critic.quality import parse_choice
+from synthetic_persona_chat.generation.parser import parse_conversation
+from synthetic_persona_chat.models import GenerationParams, LLMError, load_llm
+from synthetic_persona_chat.models.llm.limiter import AdaptiveLimit
+from synthetic_persona_chat.usergen.parsing import parse_attributes, parse_query
+from synthetic_persona_chat.usergen.seeds import LineRules
+from synthetic_persona_chat.usergen.templates import render as usergen_render
+from tests.latency_server import LatencyServer, answer
+
+from synthetic_persona_chat.generation.templates import render
+
+
+def chats(n, tag="x"):
+    return [[{"role": "user", "content": f"Statement A: {tag} {i}"}] for i in range(n)]
+
+
+def test_canned_answers_parse_for_every_prompt_kind():
+    gen = render("generator.j2", examples=[], user1_persona=["I have two dogs.", "I love hiking."],
+                 user2_persona=["I am a nurse."], min_turns=8, max_turns=16)
+    conv = parse_conversation(answer([{"role": "user", "content": gen}], 1))
+    assert not conv.to_dict()["parse_error"] and len(conv.turns) == 10
+    assert "I have two dogs." in conv.turns[0]["text"] and "I am a nurse." in conv.turns[1]["text"]
+    assert answer([{"role": "user", "content": gen}], 2) != answer([{"role": "user", "content": gen}], 1)
+    ab = render("pairwise.j2", quality="depth", question="Which is deeper?", first="User 1: a", second="User 1: b")
+    ba = render("pairwise.j2", quality="depth", question="Which is deeper?", first="User 1: b", second="User 1: a")
+    a, b = parse_choice(answer([{"role": "user", "content": ab}], 0), 2), \
+        parse_choice(answer([{"role": "user", "content": ba}], 0), 2)
+    assert {a, b} == {0, 1}  # the same conversation in both orders: position-consistent
+    q = usergen_render("query.j2", examples=["I work as a baker.", "I am a teacher."],
+                       example_question="What do you do for a living?")
+    assert parse_query(answer([{"role": "user", "content": q}], 0))[0]
+    boot = usergen_render("bootstrap.j2", query="What do you do?", examples=["I am a baker."], num_new=5)
+    kept, drops = parse_attributes(answer([{"role": "user", "content": boot}], 3), LineRules(2, 30, 300))
+    assert len(kept) == 5, drops
+    assert answer([{"role": "user", "content": "Statement A: x\nStatement B: y"}], 0) == "yes"
+
+
+def test_one_cap_holds_across_threads_and_is_filled():
+    with LatencyServer(latency=0.05) as srv:
+        llm = load_llm({"backend": "openai", "model": "m", "base_url": srv.url}, max_concurrency=16)
+        threads = [threading.Thread(target=llm.generate, args=(chats(40, t),)) for t in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stats = srv.stats()
+        llm.close()
+    assert stats["requests"] == 160 and stats["max_in_flight"] == 16
+    assert llm.usage.calls == 160
+
+
+def test_429s_shrink_the_limit_and_every_request_still_succeeds():
+    with LatencyServer(latency=0.02, error_rate=0.2, error_status=429, retry_after=0.05) as srv:
+        llm = load_llm({"backend": "openai", "model": "m", "base_url": srv.url, "backoff": 0.02,
+                        "max_retries": 8}, max_concurrency=32)
+        out = llm.generate(chats(300), GenerationParams(max_tokens=4))
+        stats, limits = srv.stats(), llm.stats()
+        llm.close()
+    assert [o.texts[0] for o in out] == ["yes"] * 300
+    assert stats["refused"] > 20 and limits["throttled"] == stats["refused"]
+    assert limits["lowest_limit"] < 32
+
+
+def test_5xx_are_retried_and_a_dead_server_is_a_clear_error():
+    with LatencyServer(latency=0.01, error_rate=0.3, error_status=503) as srv:
+        llm = load_llm({"backend": "openai", "model": "m", "base_url": srv.url, "backoff": 0.01,
+                        "max_retries": 8}, max_concurrency=8)
+        assert len(llm.generate(chats(50))) == 50
+        assert srv.stats()["refused"] > 5
+        srv.dead = True
+        with pytest.raises(LLMError, match="failed after 9 attempts"):
+            llm.generate(chats(1, "dead"))
+        llm.close()
+
+
+def test_sdk_client_option_talks_to_the_same_server():
+    with LatencyServer(latency=0.0) as srv:
+        llm = load_llm({"backend": "openai", "model": "m", "base_url": srv.url, "client": "sdk"})
+        assert llm.chat("Statement A: a\nStatement B: b") == "yes"
+        llm.close()
+
+
+def test_adaptive_limit_halves_once_per_window_and_grows_back():
+    async def scenario():
+        lim = AdaptiveLimit(8)
+        for _ in range(8):
+            await lim.acquire()
+        assert lim.in_flight == 8
+        waiter = asyncio.ensure_future(lim.acquire())
+        await asyncio.sleep(0)
+        assert not waiter.done()  # the ninth waits
+        lim.release(throttled=True, pause=0.05)
+        lim.release(throttled=True, pause=0.05)  # same burst: halved once
+        assert lim.allowed == 4 and not waiter.done()
+        for _ in range(6):
+            lim.release()
+        await asyncio.sleep(0.08)
+        assert waiter.done() and lim.in_flight == 1
+        lim.release()
+        for _ in range(200):
+            await lim.acquire()
+            lim.release()
+        return lim
+
+    lim = asyncio.run(scenario())
+    assert lim.allowed == 8 and lim.stats()["lowest_limit"] == 4 and lim.throttled == 2
