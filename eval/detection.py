@@ -16,13 +16,14 @@ Judges:
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from synthetic_persona_chat.records import Conversation
+from synthetic_persona_chat.tasks import run_task
+from synthetic_persona_chat.tasks.detection_judge import DetectionJudge
 from synthetic_persona_chat.text import render_conversation
 
 
@@ -89,11 +90,6 @@ class ClassifierJudge:
         return {"kind": self.kind, "model": "tf-idf(1-2 grams) + logistic regression", "seed": self.seed}
 
 
-LLM_PROMPT = ("Below are two conversations between two people. Exactly one of them was written by an AI "
-              "language model; the other was written by humans.\n\nConversation A:\n{a}\n\nConversation B:\n{b}\n\n"
-              "Which conversation was written by the AI? Answer with one letter: A or B.")
-
-
 class LLMJudge:
     kind = "llm"
 
@@ -107,20 +103,17 @@ class LLMJudge:
     def judge(self, pairs: list[Pair]) -> list[float]:
         rng = random.Random(f"llm-judge:{self.seed}")
         synth_is_a = [rng.random() < 0.5 for _ in pairs]
-        chats = []
+        rows = []
         for p, a_syn in zip(pairs, synth_is_a):
             a, b = (p.synthetic, p.real) if a_syn else (p.real, p.synthetic)
-            chats.append([{"role": "user", "content": LLM_PROMPT.format(a=conversation_text(a),
-                                                                         b=conversation_text(b))}])
-        answers = [c.texts[0] for c in self.llm.generate(chats, self.params)] if chats else []
+            rows.append({"a": conversation_text(a), "b": conversation_text(b)})
         losses = []
-        for answer, a_syn in zip(answers, synth_is_a):
-            m = re.search(r"\b([AB])\b", answer.upper())
-            if not m:
+        for named, a_syn in zip(run_task(self.llm, DetectionJudge(), rows, self.params), synth_is_a):
+            if named is None:
                 self.undecided += 1
                 losses.append(0.5)
             else:
-                losses.append(0.0 if (m.group(1) == "A") == a_syn else 1.0)
+                losses.append(0.0 if (named == "A") == a_syn else 1.0)
         return losses
 
     def describe(self) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from typing import Any
 
 from ..models.llm import GenerationParams
 from ..records import Conversation, stable_id
+from ..tasks import ask
+from ..tasks import generator as generator_task
 from .critic import Verdict, resolve
 from .critic.quality import majority
-from .parser import parse_conversation
-from .templates import render
 
 
 def generator_params(gen: Any, seed: int) -> GenerationParams:
@@ -31,28 +31,21 @@ def generator_params(gen: Any, seed: int) -> GenerationParams:
                             top_k=gen.top_k, top_p=gen.top_p, seed=seed)
 
 
-def generator_prompt(job: dict[str, Any], gen: Any) -> str:
-    return render(gen.template, examples=list(job["fewshot_texts"]), user1_persona=list(job["user1_persona"]),
-                  user2_persona=list(job["user2_persona"]), min_turns=gen.min_turns, max_turns=gen.max_turns)
-
-
 def generator_chat(job: dict[str, Any], gen: Any) -> list[dict[str, str]]:
-    system = [{"role": "system", "content": render(gen.system_template).strip()}] if gen.system_template else []
-    return system + [{"role": "user", "content": generator_prompt(job, gen)}]
+    """The chat the Generator is shown for a job (what RUN/prompts/ records and the benchmark sends)."""
+    return generator_task.Generator.from_config(gen).render(job)
 
 
 def generate_batch(jobs: list[dict[str, Any]], ctx: Any, gen: Any) -> list[dict[str, Any]]:
     """m candidates per job in one LLM call for the whole batch; each parsed (or given a parse error)."""
     if not jobs:
         return []
-    chats = [generator_chat(job, gen) for job in jobs]
-    completions = ctx.llm.generate(chats, generator_params(gen, ctx.config.seed))
+    answers = ask(ctx.llm, generator_task.Generator.from_config(gen), jobs, generator_params(gen, ctx.config.seed))
     model = f"{ctx.llm.backend}:{ctx.llm.model}"
     rows = []
-    for job, comp in zip(jobs, completions):
-        shares = _split_tokens(comp.completion_tokens, comp.texts)
-        for i, text in enumerate(comp.texts):
-            parsed = parse_conversation(text)
+    for job, comp in zip(jobs, answers):
+        shares = _split_tokens(comp.completion_tokens, list(comp.texts))
+        for i, (text, parsed) in enumerate(zip(comp.texts, comp.values)):
             rows.append({
                 "candidate_id": stable_id(job["job_id"], str(i)), "job_id": job["job_id"],
                 "pair_id": job["pair_id"], "iteration": job["iteration"], "candidate_index": i,

@@ -15,11 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..models.llm import LLM, GenerationParams
-from .parsing import parse_attributes
+from ..tasks import ask
+from ..tasks import attribute_bootstrap
 from .seeds import LineRules, dedupe_key
-from .templates import render
-
-TEMPLATE = "bootstrap.j2"
 
 
 def bootstrap_requests(pool: list[dict[str, Any]], queries: dict[int, str], k: int, round_no: int,
@@ -42,15 +40,11 @@ def bootstrap_requests(pool: list[dict[str, Any]], queries: dict[int, str], k: i
 def bootstrap_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationParams, rules: LineRules,
                     num_new: int) -> list[dict[str, Any]]:
     """Rows from `bootstrap_requests` -> + {candidates: [sentences], drops: {reason: count}}. A pure batch map."""
-    chats = [[{"role": "user", "content": render(TEMPLATE, query=r["query"], examples=r["examples"],
-                                                 num_new=num_new)}] for r in rows]
-    answers = llm.generate(chats, params)
+    answers = ask(llm, attribute_bootstrap.AttributeBootstrap(rules, num_new), rows, params)
     out = []
     for row, answer in zip(rows, answers):
         candidates, drops = [], Counter()
-        texts = answer.texts or [""]
-        for text in texts:
-            kept, dropped = parse_attributes(text, rules, echoes=[row["query"], *row["examples"]])
+        for kept, dropped in answer.values:
             candidates.extend(kept)
             drops.update(dropped)
         out.append({**row, "candidates": candidates, "drops": dict(drops)})

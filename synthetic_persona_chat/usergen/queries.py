@@ -12,12 +12,9 @@ from typing import Any
 import numpy as np
 
 from ..models.llm import LLM, GenerationParams
+from ..tasks import ask
+from ..tasks import query_induction
 from .clustering import centroids
-from .parsing import parse_query
-from .templates import render
-
-TEMPLATE = "query.j2"
-EXAMPLE_QUESTION = "What do you do for a living?"  # quoted in the template
 
 
 def query_requests(texts: list[str], vectors: np.ndarray, labels: np.ndarray, categories: list[int],
@@ -39,12 +36,11 @@ def fallback_query(examples: list[str]) -> str:
 def induce_queries_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationParams
                          ) -> list[dict[str, Any]]:
     """Rows {category, examples} -> + {query, source ("llm" | "fallback"), reason, raw}. A pure batch map."""
-    chats = [[{"role": "user", "content": render(TEMPLATE, examples=r["examples"], example_question=EXAMPLE_QUESTION)}] for r in rows]
-    answers = llm.generate(chats, params)
+    answers = ask(llm, query_induction.QueryInduction(), rows, params)
     out = []
     for row, answer in zip(rows, answers):
-        raw = answer.texts[0] if answer.texts else ""
-        query, why = parse_query(raw, echoes=(EXAMPLE_QUESTION,))
+        raw = answer.text
+        query, why = answer.value
         if query is None:
             out.append({**row, "query": fallback_query(row["examples"]), "source": "fallback",
                         "reason": why, "raw": raw})

@@ -38,7 +38,7 @@ from .profiles import build_profiles
 from .queries import induce_queries_batch, query_requests
 from .report import expansion_report, pool_figures, report_markdown
 from .seeds import LineRules, SeedFormatError, clean_seeds, read_seed_file
-from .templates import template_source
+from ..tasks.templates import template_source
 
 log = logging.getLogger(__name__)
 

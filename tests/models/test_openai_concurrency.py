@@ -14,10 +14,10 @@ from synthetic_persona_chat.models import GenerationParams, LLMError, load_llm
 from synthetic_persona_chat.models.llm.limiter import AdaptiveLimit
 from synthetic_persona_chat.usergen.parsing import parse_attributes, parse_query
 from synthetic_persona_chat.usergen.seeds import LineRules
-from synthetic_persona_chat.usergen.templates import render as usergen_render
+from synthetic_persona_chat.tasks.templates import render as usergen_render
 from tests.latency_server import LatencyServer, answer
 
-from synthetic_persona_chat.generation.templates import render
+from synthetic_persona_chat.tasks.templates import render
 
 
 def chats(n, tag="x"):

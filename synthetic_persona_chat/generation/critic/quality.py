@@ -17,7 +17,6 @@ of the pair, next to each expert's pick. All comparisons of a batch go to the LL
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -25,8 +24,10 @@ from typing import Any, Iterable
 
 from ...config import ConfigError
 from ...models.llm import GenerationParams
+from ...tasks import Answer, ask
+from ...tasks.pairwise_quality import PairwiseQuality, parse_choice  # noqa: F401  (parse_choice re-exported)
+from ...tasks.templates import quality_questions
 from ...text import render_conversation
-from ..templates import quality_questions, render
 from .base import Verdict
 
 NAME, KIND = "quality", "selector"
@@ -71,28 +72,26 @@ def choose(groups: list[list[dict[str, Any]]], ctx: Any, cfg: Any) -> list[list[
 
 
 def _ask(plan: list[Comparison], groups: list[list[dict[str, Any]]], asked: dict[str, str], ctx: Any,
-         cfg: Any) -> list[str]:
+         cfg: Any) -> list[Answer]:
     """Two answers per comparison (A/B order, then B/A), from one LLM call for the whole batch."""
-    if not plan:
-        return []
     texts: dict[tuple[int, int], str] = {}
-    chats = []
+    rows = []
     for c in plan:
         for a, b in ((c.first, c.second), (c.second, c.first)):
             for pos in (a, b):
                 if (c.group, pos) not in texts:
                     texts[(c.group, pos)] = render_conversation(groups[c.group][pos]["turns"])
-            prompt = render(cfg.quality_template, quality=c.quality, question=asked[c.quality],
-                            first=texts[(c.group, a)], second=texts[(c.group, b)])
-            chats.append([{"role": "user", "content": prompt}])
+            rows.append({"quality": c.quality, "question": asked[c.quality],
+                         "first": texts[(c.group, a)], "second": texts[(c.group, b)]})
     params = GenerationParams(max_tokens=cfg.quality_max_tokens, temperature=0.0, top_k=1, n=1)
-    return [comp.texts[0] for comp in ctx.llm.generate(chats, params)]
+    return ask(ctx.llm, PairwiseQuality(template=cfg.quality_template), rows, params)
 
 
-def comparison_verdict(c: Comparison, group: list[dict[str, Any]], ab: str, ba: str) -> Verdict:
+def comparison_verdict(c: Comparison, group: list[dict[str, Any]], ab_answer: Answer, ba_answer: Answer) -> Verdict:
     """One comparison, both orders: a choice only when both answers name the same candidate."""
     first, second = group[c.first]["candidate_index"], group[c.second]["candidate_index"]
-    a, b = parse_choice(ab, 2), parse_choice(ba, 2)
+    ab, ba = ab_answer.text, ba_answer.text
+    a, b = ab_answer.value, ba_answer.value
     pick_ab = None if a is None else (first, second)[a]
     pick_ba = None if b is None else (second, first)[b]
     consistent = pick_ab is not None and pick_ab == pick_ba
@@ -118,22 +117,6 @@ def pick(quality: str, group: list[dict[str, Any]], comparisons: list[Verdict], 
     winner = random.Random(key).choice(tied)
     return Verdict(expert, choice=winner, reason=f"{top} consistent win(s) in {len(comparisons)} comparison(s)"
                    + (f"; tie among {tied}, seeded draw" if len(tied) > 1 else ""))
-
-
-def parse_choice(answer: str, n: int) -> int | None:
-    """'B', 'Conversation B.', '**B**', '(b)', 'Option 2' -> index; None when no single candidate is named."""
-    labels = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:n]
-    text = answer.strip()
-    m = re.search(rf"(?:conversation|option|answer|candidate)\s*[:\-]?\s*\(?([{labels}])\b", text, re.IGNORECASE)
-    if m:
-        return labels.index(m.group(1).upper())
-    m = re.match(rf"^[\s*_(\[\"']*([{labels}])(?![a-z])", text, re.IGNORECASE)
-    if m and (m.group(1).isupper() or len(text.strip("*_()[]\"'. ")) == 1):
-        return labels.index(m.group(1).upper())
-    m = re.match(r"^[\s*_(\[]*(\d+)\b", text)
-    if m and 1 <= int(m.group(1)) <= n:
-        return int(m.group(1)) - 1
-    return None
 
 
 def majority(verdicts: list[Verdict], candidates: list[int], key: str = "") -> tuple[int, Counter, str]:

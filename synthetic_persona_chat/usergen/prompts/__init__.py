@@ -1,1 +1,0 @@
-"""Prompt templates of user generation (data files, shipped with the package)."""
