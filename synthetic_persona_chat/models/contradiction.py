@@ -16,13 +16,14 @@ Which checker ran, and how good it measured, is recorded by `describe()`.
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from ..tasks import ask, render_all
+from ..tasks.contradiction_judge import FEWSHOT_TEMPLATE, ContradictionJudge
 from .llm import LLM, GenerationParams
 from .spec import ModelSpec
 
@@ -79,21 +80,6 @@ class CrossEncoderNLI:
         return info
 
 
-JUDGE_PROMPT = (
-    "Statement A: {premise}\nStatement B: {hypothesis}\n\n"
-    "Can both statements be true about the same person at the same time? "
-    "Answer with one word: yes or no.")
-# Scored by next-token probabilities: two "yes" and two "no" examples, each once with the persona
-# restated and once with unrelated small talk, so neither answer nor position is favoured.
-FEWSHOT_PROMPT = (
-    "Decide whether two statements by the same person contradict each other.\n\n"
-    "A: I have a dog. B: I have never owned a pet. Contradict? yes\n"
-    "A: I love to cook. B: Cooking dinner is my favorite part of the day. Contradict? no\n"
-    "A: I am a nurse. B: What did you do this weekend? Contradict? no\n"
-    "A: I hate running. B: I run ten miles every morning, I love it. Contradict? yes\n"
-    "A: {premise} B: {hypothesis} Contradict?")
-
-
 class LLMJudgeNLI:
     """An LLM judge; `scoring="logprob"` gives P(yes)/(P(yes)+P(no)) from one forward pass per pair.
 
@@ -121,25 +107,15 @@ class LLMJudgeNLI:
     def scores(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
         if not premises:
             return np.zeros(0, dtype=np.float32)
+        rows = [{"premise": p, "hypothesis": h} for p, h in zip(premises, hypotheses)]
         if self.scoring == "logprob":
-            chats = [[{"role": "user", "content": FEWSHOT_PROMPT.format(premise=p, hypothesis=h)}]
-                     for p, h in zip(premises, hypotheses)]
+            chats = render_all(ContradictionJudge(FEWSHOT_TEMPLATE), rows)
             lp = self._logits.next_token_logprobs(chats, ["yes", "no", "Yes", "No", " yes", " no"])
             yes, no = np.logaddexp.reduce(lp[:, 0::2], axis=1), np.logaddexp.reduce(lp[:, 1::2], axis=1)
             return (1 / (1 + np.exp(no - yes))).astype(np.float32)
-        chats = [[{"role": "user", "content": JUDGE_PROMPT.format(premise=p, hypothesis=h)}]
-                 for p, h in zip(premises, hypotheses)]
-        answers = [c.texts[0] for c in self.llm.generate(chats, self.params)]
-        return np.array([self._score(a) for a in answers], dtype=np.float32)
-
-    def _score(self, answer: str) -> float:
-        words = re.findall(r"[a-z]+", answer.lower())
-        if words and words[0] in ("no", "false"):
-            return 1.0
-        if words and words[0] in ("yes", "true"):
-            return 0.0
-        self.unparsed += 1
-        return 0.5
+        values = [a.value for a in ask(self.llm, ContradictionJudge(), rows, self.params)]
+        self.unparsed += sum(v is None for v in values)
+        return np.array([0.5 if v is None else v for v in values], dtype=np.float32)
 
     def describe(self) -> dict[str, Any]:
         info = {"kind": self.kind, "scoring": self.scoring, "judge": self.llm.describe()}
@@ -241,3 +217,4 @@ def default_threshold(checker: Any) -> float:
     """The calibrated threshold when one was measured, else 0.5 (an uncalibrated guess)."""
     cal = calibration_of(checker)
     return float(cal["threshold"]) if cal and "threshold" in cal else 0.5
+
