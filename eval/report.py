@@ -9,6 +9,7 @@ diversity by iteration, utterance-length and turn-count distributions.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
+    logging.getLogger("matplotlib.category").setLevel(logging.WARNING)  # iteration labels are categories
     import matplotlib.pyplot as plt
 
     return plt
@@ -159,7 +161,7 @@ def differences_markdown(quality: dict[str, Any]) -> str:
     ref_name, ref = next(iter(ok.items()))
     seed = int((quality.get("config") or {}).get("seed", 0))
     keys = (("contradiction rate", "faithfulness"), ("persona coverage", "persona_coverage"), ("toxicity rate", "toxicity"))
-    out = (f"\n### Differences from `{ref_name}` (95% CI, bootstrap over conversations)\n\n| dataset | "
+    out = (f"\n### Differences from `{ref_name}` (95% CI: bootstrap over conversations ∪ MOVER from the two intervals)\n\n| dataset | "
            + " | ".join(f"Δ {k}" for k, _ in keys) + " |\n|---|" + "---|" * len(keys) + "\n")
     for name, q in ok.items():
         if name == ref_name:

@@ -114,3 +114,12 @@ def test_a_zero_rate_still_gets_an_honest_interval():
     assert "too few utterances: 20" in est["flags"] and "Wilson" in est["method"]
     lengths = S.estimate([3.0, 5.0, 9.0, 4.0], [0, 0, 1, 2], "utterances", max_width=None)
     assert "Wilson" not in lengths["method"] and not any(f.startswith("wide") for f in lengths["flags"])
+
+
+def test_difference_keeps_a_width_when_one_rate_is_zero():
+    zero = S.estimate([0.0] * 27, [i // 7 for i in range(27)], "utterances")
+    some = S.estimate([1.0] * 5 + [0.0] * 2000, [i // 25 for i in range(2005)], "utterances")
+    d = S.difference(zero, some)
+    assert d["ci"][0] < d["value"] < 0 < d["ci"][1] and not d["excludes_zero"]
+    both = S.difference(zero, zero)
+    assert both["ci"][0] < 0 < both["ci"][1]
