@@ -1,0 +1,45 @@
+"""The one template loader: packaged names, a user's own file, strict rendering, clear errors."""
+
+import pytest
+from jinja2 import UndefinedError
+
+from synthetic_persona_chat.tasks.templates import PROMPT_DIR, render, template_path, template_source
+
+PACKAGED = ["bootstrap.j2", "contradiction_fewshot.j2", "contradiction_judge.j2", "detection.j2", "generator.j2",
+            "generator_system.j2", "pairwise.j2", "query.j2"]
+
+
+def test_every_task_template_ships_in_one_folder():
+    assert sorted(p.name for p in PROMPT_DIR.glob("*.j2")) == PACKAGED
+    assert (PROMPT_DIR / "__init__.py").is_file()  # a package, so setup.py's discovery ships its data files
+    assert (PROMPT_DIR / "qualities.yaml").is_file()
+
+
+def test_a_name_resolves_in_the_package_and_a_path_is_the_users_own(tmp_path):
+    assert template_path("query.j2") == PROMPT_DIR / "query.j2"
+    own = tmp_path / "query.j2"
+    own.write_text("My own: {{ examples | join(', ') }}\n")
+    assert template_path(str(own)) == own
+    assert render(str(own), examples=["a", "b"]) == "My own: a, b"
+    assert template_source(str(own)) == "My own: {{ examples | join(', ') }}\n"
+
+
+def test_template_source_is_the_file_as_written():
+    assert template_source("bootstrap.j2") == (PROMPT_DIR / "bootstrap.j2").read_text(encoding="utf-8")
+    assert "{{ query }}" in template_source("bootstrap.j2")
+
+
+def test_unknown_template_names_the_packaged_ones():
+    with pytest.raises(FileNotFoundError, match="'nope.j2' not found.*'generator.j2'"):
+        render("nope.j2")
+
+
+def test_an_undefined_variable_is_an_error_not_a_blank():
+    with pytest.raises(UndefinedError, match="hypothesis"):
+        render("contradiction_judge.j2", premise="I have a dog.")
+
+
+def test_rendering_strips_surrounding_whitespace_and_keeps_values_verbatim():
+    text = render("detection.j2", a="User 1: {x} %s", b="User 2: <b>&")
+    assert text.startswith("Below are two conversations") and text.endswith("A or B.")
+    assert "Conversation A:\nUser 1: {x} %s\n\nConversation B:\nUser 2: <b>&\n\n" in text  # no escaping
