@@ -98,9 +98,8 @@ def test_default_critic_rejects_corruptions(full_rates, corruption):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="measured 60.4% kept (issue 11 asks >= 70%): with every pair checked "
-                   "(~70 per conversation) and 0 tolerated, minilm-polarity flags 17 of 48 clean SPC conversations")
 def test_default_critic_keeps_clean_conversations(full_rates):
+    """At the checker's best-F1 (per-pair) cut this kept 60.4%; the Critic's high-precision cut keeps more."""
     assert full_rates["clean"]["rejected"] <= 0.3, full_rates["clean"]
 
 

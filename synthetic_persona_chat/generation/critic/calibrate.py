@@ -23,6 +23,7 @@ from ...cli_common import add_config_args
 
 LABELS = ("contradiction", "entailment", "neutral")
 POSITIVE = "contradiction"
+STRICT_PRECISION = 0.8  # the conversation-level operating point (see strict_threshold)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,24 @@ def best_threshold(positive: np.ndarray, scores: np.ndarray) -> float:
     return float(cuts[best[len(best) // 2]])
 
 
+def strict_threshold(positive: np.ndarray, scores: np.ndarray, min_precision: float = STRICT_PRECISION) -> float:
+    """The lowest cut whose precision reaches `min_precision` (the most recall at that precision).
+
+    The Critic's operating point: it rejects a conversation on its worst of ~70 utterance x attribute
+    pairs, so a per-pair false alarm rate that F1 tolerates rejects most faithful conversations. With no
+    cut reaching the precision, the cut sits above every score (nothing is flagged).
+    """
+    values = np.unique(np.asarray(scores, dtype=np.float64))
+    if not len(values):
+        return 0.5
+    cuts = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2])
+    for cut in cuts:
+        m = prf(positive, scores, float(cut))
+        if m["tp"] and m["precision"] >= min_precision:
+            return float(cut)
+    return float(values[-1] + 1e-6)
+
+
 def measure(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
     """AUROC and P/R/F1 at `threshold`, with the counts behind them."""
     positive = np.asarray(positive, dtype=bool)
@@ -145,11 +164,14 @@ def calibrate_scores(items: list[LabelledPair], scores: np.ndarray, seed: int = 
     positive = np.array([it.label == POSITIVE for it in items])
     threshold = best_threshold(positive[cal_idx], scores[cal_idx])
     report = measure(positive[held_idx], scores[held_idx], threshold)
+    strict = strict_threshold(positive[cal_idx], scores[cal_idx])
     return {"threshold": round(threshold, 6), **report,
             "evaluated_on": "held-aside" if held else "calibration (nothing held aside)",
             "split": {"seed": seed, "calibration_fraction": fraction, "calibration_n": len(cal_idx),
                       "held_aside_n": len(held)},
             "calibration_part": measure(positive[cal_idx], scores[cal_idx], threshold),
+            "strict": {"threshold": round(strict, 6), "min_precision": STRICT_PRECISION,
+                       **measure(positive[held_idx], scores[held_idx], strict)},
             "by_label_mean_score": {lab: round(float(scores[[i for i, it in enumerate(items)
                                                              if it.label == lab]].mean()), 4)
                                     for lab in LABELS if any(it.label == lab for it in items)}}
