@@ -39,6 +39,7 @@ def make_run(path: Path, convs: list[Conversation], iterations: int = 3) -> Path
                            iteration=1 + i % iterations, meta={"from": c.id})
         rows.append(rec.to_dict())
     run.write_records("conversations", "conversations", rows)
+    run.mark_done("conversations", {"conversations": len(rows)})  # eval reads finished runs only
     return path
 
 
