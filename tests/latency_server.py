@@ -14,7 +14,7 @@ an interrupted run and an uninterrupted one produce the same records:
   from the two personas (faithful by construction, distinct per seed);
 - quality experts ("Conversation A:" ... "Question about") get "A" or "B", the conversation whose text
   hashes higher, so both orders agree (position-consistent, as a good judge is);
-- the contradiction judge ("Statement A:") gets "yes" (both can be true);
+- the contradiction judge ("Statement A:") gets "yes" (both can be true), the AI-detection judge A or B;
 - usergen query induction ("Write one short question") gets a question; bootstrapping ("Question:" ...
   "Write N new") gets N first-person sentences.
 
@@ -95,6 +95,8 @@ def answer(messages: list[dict[str, Any]], seed: int) -> str:
         return "yes"
     if "Question about" in text and "Conversation A:" in text:
         return pairwise(text)
+    if "Which conversation was written by the AI" in text:  # the eval's AI-detection judge
+        return "AB"[_hash(text) % 2]
     if "Write one short question" in text:
         return query(text)
     if text.startswith("Question:") and "new, different answers" in text:

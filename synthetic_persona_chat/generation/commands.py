@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "else a local Ray runtime)")
     p.add_argument("--allow-config-change", action="store_true",
                    help="resume a run directory whose stored config differs from this one")
+    p.add_argument("--estimate", action="store_true",
+                   help="print LLM calls, tokens, wall time and cost (with an `estimate` price table), run nothing")
     p.set_defaults(func=run_command)
 
 
@@ -55,10 +57,18 @@ def default_run_dir(args: argparse.Namespace) -> Path:
 def run_command(args: argparse.Namespace) -> int:
     from .pipeline import run_generate
 
+    from .estimate import estimate, write_estimate
+
     config = load_config(args.config, args.overrides, base=load_preset(args.preset))
-    run = RunDir(args.run_dir or default_run_dir(args)).init(config, allow_config_change=args.allow_config_change)
-    ctx = RunContext(config, run)
     console = Console(stderr=False)
+    run_path = Path(args.run_dir or default_run_dir(args))
+    if args.estimate:  # before anything is spent: no run directory, no model
+        print_estimate(console, estimate(config, run_path if run_path.exists() else None))
+        return 0
+    run = RunDir(run_path).init(config, allow_config_change=args.allow_config_change)
+    if not (run.path / "estimate.json").exists():  # the estimate made before the first start, kept for the summary
+        write_estimate(run.path, estimate(config, None))
+    ctx = RunContext(config, run)
     console.print(f"run directory: [bold]{run.path}[/]")
     try:
         result = run_generate(ctx, seeds_path=args.seeds, engine=make_engine(args, config))
@@ -102,6 +112,41 @@ def print_summary(console: Console, result: dict[str, Any], path: Path) -> None:
         table.add_row(f"time: {stage} (this run)", f"{seconds:.1f}s")
     for stage, seconds in (conv.get("seconds_per_stage") or {}).items():
         table.add_row(f"time: conversations/{stage} (all runs)", f"{seconds:.1f}s")
+    _add_estimate_rows(table, path)
     console.print(table)
     console.print(f"winners: {path / 'conversations' / 'conversations.parquet'}; every candidate and verdict: "
                   f"{path / 'conversations' / 'candidates.parquet'}")
+
+
+def print_estimate(console: Console, est: dict[str, Any]) -> None:
+    table = Table(title=f"spc generate --estimate: {est['pairs']} pairs, {est['backend']} backend")
+    for col in ("role", "calls", "requests", "prompt tokens", "completion tokens", "at most"):
+        table.add_column(col, justify="left" if col == "role" else "right")
+    for line in est["lines"] + [{"role": "total", **est["total"]}]:
+        table.add_row(line["role"], *(f"{line[k]:,}" for k in ("calls", "requests", "prompt_tokens",
+                                                                 "completion_tokens", "completion_tokens_max")))
+    console.print(table)
+    console.print(f"candidates assumed to pass the filters: {est['pass_rate']:.0%} ({est['pass_rate_source']})")
+    if "wall_seconds" in est:
+        a = est["wall_assumes"]
+        console.print(f"wall time: ~{est['wall_seconds']:,.0f} s at {a['concurrency']} requests in flight, "
+                      f"{a['seconds_per_request']} s per request (estimate.seconds_per_request)")
+    if "cost" in est:
+        c = est["cost"]
+        console.print(f"cost: ~{c['expected']:.2f} {c['currency']} (at most {c['at_most_completion']:.2f} "
+                      f"with every completion at max_tokens)")
+    else:
+        console.print("cost: set estimate.prompt_price_per_million and estimate.completion_price_per_million")
+
+
+def _add_estimate_rows(table: Table, path: Path) -> None:
+    """After a run: the estimate made before it beside what the run paid (its answer cache, all resumes)."""
+    import json
+
+    from .estimate import actual_calls
+
+    est_path = path / "estimate.json"
+    actual = actual_calls(path)
+    if est_path.exists() and actual is not None:
+        est = json.loads(est_path.read_text())
+        table.add_row("LLM calls: estimated / actual", f"{est['total']['calls']} / {actual}")

@@ -128,6 +128,9 @@ def _finish(ctx: Any, rows: list[dict[str, Any]], metas: list[dict[str, Any]], p
     summary = summarize(rows, metas, ctx, usage_start)
     summary.update(pairs=len({r["pair_id"] for r in rows}), pairs_available=len(pairs), skipped_pairs=len(skips),
                    wall_seconds_this_run=round(seconds, 2))
+    client = getattr(getattr(ctx.llm, "inner", None), "stats", None) if "llm" in vars(ctx) else None
+    if client is not None:  # an HTTP backend: its cap, how far 429s pushed it down, its own CPU time
+        summary["llm_client_this_run"] = client()
     run.mark_done(STAGE, summary)
     return run.stage_summary(STAGE)
 

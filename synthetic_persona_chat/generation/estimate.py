@@ -1,0 +1,206 @@
+"""`spc generate --estimate`: LLM calls, tokens, time and cost of a run, before anything is spent.
+
+At the paper's scale a run is hundreds of thousands of requests, so a user wants the bill first. The
+estimate renders the Generator prompts the run would send (the real pairs, or stand-in persona pairs
+from the seed conversations when user generation will make them) and counts every LLM role:
+
+- user generation: one query per category (`expand.max_queries`, else about one per 2 seeds), one
+  bootstrap prompt per query and round, and the LLM contradiction judge in `profiles` if it is the checker;
+- Generator: one prompt per pair and iteration, `candidates` samples each (one request per sample on an
+  HTTP server, each resending the prompt);
+- Critic: the LLM contradiction judge (if configured) on the candidates that reach it, and per pair
+  `qualities x 2 orders x C(survivors, 2)` quality comparisons.
+
+How many candidates survive the filters is not known in advance: the estimate uses the share measured in
+this run directory's finished batches when there are any, else `estimate.pass_rate`, else a prior
+(25% for the bundled SmolLM2-135M, measured on the tiny preset; 80% for any other model). Tokens are
+characters / `estimate.chars_per_token` (4: the usual rule of thumb for English with BPE tokenizers);
+completions are counted at the configured maximums (`max_tokens`) and as expected lengths. Wall time, for an
+HTTP backend, is requests x seconds per request / `models.max_concurrency`; cost needs the `estimate`
+section's prices per million tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..models.contradiction import needs_llm
+from ..models.spec import ModelSpec
+from .config import critic_config, generation_config
+from .fewshot import load_seed_conversations, pool_entries
+from .plan import load_pairs, make_jobs, schedule, usable_pairs
+from .stages import generator_chat
+
+BUNDLED_PASS_RATE = 0.25  # tiny preset on SmolLM2-135M: structural 37.5% x faithfulness 67%
+OTHER_PASS_RATE = 0.8
+TOKENS_PER_TURN = 20  # an utterance of one or two short sentences
+QUALITY_OVERHEAD = 80  # the pairwise template's question and instructions, in tokens
+JUDGE_PROMPT_TOKENS = 60  # the contradiction judge: two statements and a question
+
+
+@dataclass
+class EstimateConfig:
+    """Section `estimate`: prices and the assumptions the estimate cannot know."""
+
+    prompt_price_per_million: float | None = None  # per 1M prompt tokens (e.g. 0.15)
+    completion_price_per_million: float | None = None  # per 1M completion tokens
+    currency: str = "USD"
+    chars_per_token: float = 4.0
+    seconds_per_request: float | None = None  # None: 0.1 s + expected completion tokens / 50 per second
+    pass_rate: float | None = None  # share of candidates surviving the filter experts; None: measured or prior
+
+
+def estimate_config(config: Any) -> EstimateConfig:
+    return config.section("estimate", EstimateConfig)
+
+
+def estimate(config: Any, run_path: Path | None = None) -> dict[str, Any]:
+    """Per-role lines {role, calls, requests, prompt_tokens, completion_tokens, completion_tokens_max}, totals,
+    wall time and cost; nothing is written and no model is loaded."""
+    est, gen, critic = estimate_config(config), generation_config(config), critic_config(config)
+    seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
+                         gen.fewshot_max_turns)
+    lines: list[dict[str, Any]] = []
+    if gen.pairs_file:
+        pairs, _ = usable_pairs(load_pairs(gen.pairs_file), gen.pairs_file)
+    else:
+        usergen, n_pairs = _usergen_lines(config, est)
+        lines += usergen
+        pairs = _stand_in_pairs(gen, n_pairs)
+    pairs = pairs[:gen.max_pairs] if gen.max_pairs else pairs
+    pass_rate, source = _pass_rate(config, est, run_path)
+    jobs = [j for it, share in enumerate(schedule(pairs, gen.iterations, gen.pair_schedule, config.seed))
+            for j in make_jobs(share, it, [], seeds, gen.fewshot, config.seed)]
+    lines += _conversation_lines(jobs, gen, critic, config, est, pass_rate)
+    return _totals(lines, config, est, pass_rate, source, len(pairs))
+
+
+def _tokens(text: str, est: EstimateConfig) -> int:
+    return math.ceil(len(text) / est.chars_per_token)
+
+
+def _line(role: str, calls: float, requests: float, prompt: float, completion: float, completion_max: float
+          ) -> dict[str, Any]:
+    return {"role": role, "calls": round(calls), "requests": round(requests), "prompt_tokens": round(prompt),
+            "completion_tokens": round(completion), "completion_tokens_max": round(completion_max)}
+
+
+def _conversation_lines(jobs: list[dict[str, Any]], gen: Any, critic: Any, config: Any, est: EstimateConfig,
+                        pass_rate: float) -> list[dict[str, Any]]:
+    m = gen.candidates
+    prompt = sum(_tokens("\n".join(msg["content"] for msg in generator_chat(j, gen)), est) for j in jobs)
+    per_candidate = min(gen.max_tokens, (gen.min_turns + gen.max_turns) / 2 * TOKENS_PER_TURN)
+    out = [_line("generator", len(jobs), len(jobs) * m, prompt * m, len(jobs) * m * per_candidate,
+                 len(jobs) * m * gen.max_tokens)]
+    if "faithfulness" in critic.experts and needs_llm(config.models.nli):
+        persona = sum(len(j["user1_persona"]) + len(j["user2_persona"]) for j in jobs) / max(2 * len(jobs), 1)
+        checks = (gen.min_turns + gen.max_turns) / 2 * persona
+        checks = min(checks, critic.max_nli_pairs) if critic.max_nli_pairs else checks
+        n = len(jobs) * m * pass_rate * checks
+        out.append(_line("contradiction judge", n, n, n * JUDGE_PROMPT_TOKENS, n * 2, n * 4))
+    if "quality" in critic.experts and m > 1:
+        comparisons = len(critic.qualities) * 2 * len(jobs)
+        expected, most = comparisons * math.comb(m, 2) * pass_rate ** 2, comparisons * math.comb(m, 2)
+        size = 2 * per_candidate + QUALITY_OVERHEAD
+        out.append(_line("quality experts", expected, expected, expected * size, expected * 2,
+                         most * critic.quality_max_tokens))
+    return out
+
+
+def _usergen_lines(config: Any, est: EstimateConfig) -> tuple[list[dict[str, Any]], int]:
+    """User generation's LLM prompts, and how many pairs it will hand to the conversation stage."""
+    from ..usergen.config import ExpandConfig, PairingConfig, ProfilesConfig
+    from ..usergen.seeds import LineRules, read_seed_file
+
+    expand = config.section("expand", ExpandConfig)
+    profiles = config.section("profiles", ProfilesConfig)
+    pairing = config.section("pairing", PairingConfig)
+    gen = generation_config(config)
+    seeds, _ = read_seed_file(gen.seed_personas, expand.seed_column,
+                              LineRules(expand.min_words, expand.max_words, expand.max_chars))
+    n_seeds = min(len(seeds), expand.max_seeds or len(seeds))
+    queries = expand.max_queries if expand.max_queries is not None else max(1, n_seeds // 2)
+    query_prompt = 40 + 12 * expand.query_examples
+    boot_prompt = 40 + 12 * expand.k
+    lines = [_line("query induction", queries, queries, queries * query_prompt, queries * 15,
+                   queries * expand.query_max_tokens)]
+    boots = queries * expand.rounds
+    n = expand.samples_per_query
+    lines.append(_line("bootstrapping", boots, boots * n, boots * n * boot_prompt,
+                       boots * n * expand.num_new * 12, boots * n * expand.max_tokens))
+    if needs_llm(config.models.nli):
+        checks = profiles.num_users * math.comb(profiles.profile_size, 2)
+        lines.append(_line("profile contradiction judge", checks, checks, checks * JUDGE_PROMPT_TOKENS,
+                           checks * 2, checks * 4))
+    n_pairs = profiles.num_users * pairing.max_degree // 2
+    return lines, min(n_pairs, pairing.max_pairs) if pairing.max_pairs else n_pairs
+
+
+def _stand_in_pairs(gen: Any, n: int) -> list[dict[str, Any]]:
+    """Persona pairs of the seed conversations, repeated to `n`: prompts of the size usergen's will have."""
+    convs = load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations)
+    if not convs:
+        return []
+    return [{"pair_id": f"estimate-{i}", "user1_persona": list(convs[i % len(convs)].user1_persona),
+             "user2_persona": list(convs[i % len(convs)].user2_persona)} for i in range(n)]
+
+
+def _pass_rate(config: Any, est: EstimateConfig, run_path: Path | None) -> tuple[float, str]:
+    measured = _measured_pass_rate(run_path) if run_path else None
+    if measured is not None:
+        return measured, "measured in this run's finished batches"
+    if est.pass_rate is not None:
+        return float(est.pass_rate), "estimate.pass_rate"
+    spec = ModelSpec.parse(config.models.llm)
+    bundled = spec.backend in ("transformers", "hf", "llama-cpp") and spec.model in ("", "smollm2")
+    return (BUNDLED_PASS_RATE, "prior for the bundled SmolLM2") if bundled else (OTHER_PASS_RATE, "prior")
+
+
+def _measured_pass_rate(run_path: Path) -> float | None:
+    import pyarrow.parquet as pq
+
+    files = sorted((run_path / "conversations").glob("iter-*/batch-*.parquet"))
+    if not files:
+        return None
+    passed = [bool(p) for f in files for p in pq.read_table(f, columns=["passed"]).column("passed").to_pylist()]
+    return sum(passed) / len(passed) if passed else None
+
+
+def _totals(lines: list[dict[str, Any]], config: Any, est: EstimateConfig, pass_rate: float, source: str,
+            pairs: int) -> dict[str, Any]:
+    keys = ("calls", "requests", "prompt_tokens", "completion_tokens", "completion_tokens_max")
+    total = {k: sum(line[k] for line in lines) for k in keys}
+    spec = ModelSpec.parse(config.models.llm)
+    out: dict[str, Any] = {"pairs": pairs, "lines": lines, "total": total, "pass_rate": round(pass_rate, 3),
+                           "pass_rate_source": source, "backend": spec.backend}
+    if spec.backend == "openai" or est.seconds_per_request is not None:
+        concurrency = config.models.max_concurrency or int(spec.options.get("concurrency", 8))
+        per_request = est.seconds_per_request
+        if per_request is None:
+            per_request = 0.1 + total["completion_tokens"] / max(total["requests"], 1) / 50
+        out["wall_seconds"] = round(total["requests"] * per_request / concurrency, 1)
+        out["wall_assumes"] = {"concurrency": concurrency, "seconds_per_request": round(per_request, 3)}
+    if est.prompt_price_per_million is not None and est.completion_price_per_million is not None:
+        cost = lambda c: (total["prompt_tokens"] * est.prompt_price_per_million  # noqa: E731
+                          + c * est.completion_price_per_million) / 1e6
+        out["cost"] = {"expected": round(cost(total["completion_tokens"]), 4),
+                       "at_most_completion": round(cost(total["completion_tokens_max"]), 4), "currency": est.currency}
+    return out
+
+
+def actual_calls(run_path: Path) -> int | None:
+    """LLM answers paid for in this run directory, over every resume: the rows of its answer cache."""
+    path = run_path / "cache" / "llm.sqlite"
+    if not path.exists():
+        return None
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+
+
+def write_estimate(run_path: Path, result: dict[str, Any]) -> None:
+    (run_path / "estimate.json").write_text(json.dumps(result, indent=2))
