@@ -1,13 +1,20 @@
-"""Ranking and diversity metrics, computed locally (no `evaluate.load`, which needs the Hub).
+"""Ranking and diversity metrics, computed locally.
 
 Ranking metrics take a score matrix (examples x candidates) and the gold column of each row.
 Ties are broken against the gold candidate (a ranker that scores everything equal gets rank =
 number of candidates tied with the gold), so a constant ranker never looks better than random.
+
+The cross table's hits@k/MRR come from the package's `evaluate` metric module (`eval/nup_ranking/`),
+loaded offline by path (`nup_metric`): the figures a user gets from `evaluate.load(...)`, here or from
+the Hub once the folder is pushed, are the figures of our tables. `gold_ranks` (per-example ranks, which
+the intervals and paired tests need and a metric module does not return) applies the same tie rule; a
+test checks that the two agree.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from functools import lru_cache
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -40,11 +47,27 @@ def mrr(scores: np.ndarray, labels: Sequence[int]) -> float:
 
 
 def ranking_metrics(scores: np.ndarray, labels: Sequence[int]) -> dict[str, float]:
-    """hits@1/N, hits@5/N and MRR, N = number of candidates per row (20 for Persona-Chat)."""
-    n = np.asarray(scores).shape[1] if np.asarray(scores).ndim == 2 else 0
+    """hits@1/N, hits@5/N and MRR, N = number of candidates per row (20 for Persona-Chat).
+
+    Computed by the `evaluate` metric module (`nup_metric`); inputs are checked here first so a bad label
+    gets our clear error, not an IndexError from inside the module.
+    """
+    scores = np.asarray(scores, dtype=np.float64)  # float32 -> float64 is exact: ties stay ties
     ranks = gold_ranks(scores, labels)
-    return {f"hits@1/{n}": float((ranks <= 1).mean()), f"hits@5/{n}": float((ranks <= 5).mean()),
-            "mrr": float((1.0 / ranks).mean()), "examples": int(ranks.size)}
+    n = scores.shape[1]
+    if not ranks.size:  # the module cannot hold zero rows; say "no figure", never 0
+        return {f"hits@1/{n}": float("nan"), f"hits@5/{n}": float("nan"), "mrr": float("nan"), "examples": 0}
+    return nup_metric().compute(predictions=scores.tolist(), references=[int(x) for x in labels])
+
+
+@lru_cache(maxsize=1)
+def nup_metric() -> Any:
+    """The packaged NUP metric, `evaluate.load(<package folder>)`: offline, no Hub; loaded once per process."""
+    import evaluate
+
+    from .nup_ranking import metric_path
+
+    return evaluate.load(metric_path())
 
 
 def vocabulary_size(texts: Iterable[str]) -> int:

@@ -1,8 +1,8 @@
 """hits@k and MRR of next-utterance prediction as an `evaluate` metric module.
 
 Load it offline by path, `evaluate.load(synthetic_persona_chat.eval.nup_ranking.metric_path())`, or push this
-folder to a Hub Space to share it as a metric. Inputs per example: the scores of the candidates and the gold's
-index. Ties count against the gold (the eval suite's rule), so a constant ranker never beats random.
+folder to a Hub Space to share it as a metric (README: "The NUP metric on the Hub"). Inputs per example: the
+scores of the candidates and the gold's index. Ties count against the gold (the eval suite's rule), so a constant ranker never beats random.
 """
 
 import datasets
@@ -18,9 +18,18 @@ Args:
 Returns:
     {"hits@1/N": float, "hits@5/N": float, "mrr": float, "examples": int}
 """
-_CITATION = """@misc{jandaghi2023faithful, title={Faithful Persona-based Conversational Dataset Generation with
-Large Language Models}, author={Jandaghi, Pegah and Sheng, XiangHai and Bai, Xinyi and Pujara, Jay and
-Sidahmed, Hakim}, year={2023}, eprint={2312.10007}, archivePrefix={arXiv}}"""
+# The same text as `synthetic_persona_chat.builder.sources.CITATION` (dataset and model cards; a test checks it).
+# Written out because this file must also work alone, pushed to the Hub as a metric.
+_CITATION = """\
+@misc{jandaghi2023faithful,
+      title={Faithful Persona-based Conversational Dataset Generation with Large Language Models},
+      author={Pegah Jandaghi and XiangHai Sheng and Xinyi Bai and Jay Pujara and Hakim Sidahmed},
+      year={2023},
+      eprint={2312.10007},
+      archivePrefix={arXiv},
+      primaryClass={cs.CL}
+}
+"""
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS)
