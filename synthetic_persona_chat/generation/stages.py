@@ -20,8 +20,7 @@ from typing import Any
 
 from ..models.llm import GenerationParams
 from ..records import Conversation, stable_id
-from ..tasks import ask
-from ..tasks import generator as generator_task
+from ..tasks import ask, generator as generator_task
 from .critic import Verdict, resolve
 from .critic.quality import majority
 

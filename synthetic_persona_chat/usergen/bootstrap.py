@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..models.llm import LLM, GenerationParams
-from ..tasks import ask
-from ..tasks import attribute_bootstrap
+from ..tasks import ask, attribute_bootstrap
 from .seeds import LineRules, dedupe_key
 
 

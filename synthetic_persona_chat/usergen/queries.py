@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..models.llm import LLM, GenerationParams
-from ..tasks import ask
-from ..tasks import query_induction
+from ..tasks import ask, query_induction
 from .clustering import centroids
 
 
