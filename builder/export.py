@@ -15,11 +15,13 @@ complete by the rule `spc eval` uses too (`RunDir.require_complete`).
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -78,10 +80,11 @@ def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.
     """Build every config from `source` (a run dir, an SPC folder, a URL prefix, or a read `Source`) and write
     OUT atomically. The source is read once; every config and the card are made from that one read."""
     out = Path(out).expanduser().resolve()
+    recover_interrupted(out)
     check_target(out, version, overwrite)
     src = source if isinstance(source, Source) else open_source(source)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f"{_leftover_prefix(out, 'staging')}{os.getpid()}-", dir=out.parent))
     try:
         rows, files, skipped = _write_configs(src, staging, configs, SyntheticPersonaChatConfig(
             name="export", nup_seed=nup_seed, num_candidates=num_candidates, partner_persona=partner_persona))
@@ -147,6 +150,45 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _leftover_prefix(out: Path, kind: str) -> str:
+    """`.OUT.staging-HOST.` / `.OUT.old-HOST.`, then the PID: a later export can tell whose folder it is."""
+    return f".{out.name}.{kind}-{socket.gethostname()}."
+
+
+def recover_interrupted(out: Path) -> None:
+    """Clean up after exports of this host killed mid-way (kill -9, power loss), whose process is gone.
+
+    A staging folder of a dead export is half-written: removed. An `.OUT.old-*` folder is the previous
+    export, moved aside just before the new one was renamed into place: removed when OUT exists, renamed
+    back to OUT when the kill came between the two renames. Folders of live processes, and of other
+    hosts sharing the disk, are left alone.
+    """
+    if not out.parent.is_dir():
+        return
+    for kind in ("staging", "old"):
+        prefix = _leftover_prefix(out, kind)
+        for folder in sorted(out.parent.glob(f"{glob.escape(prefix)}*")):
+            pid = folder.name[len(prefix):].split("-", 1)[0]
+            if not pid.isdigit() or _alive(int(pid)) or not folder.is_dir():
+                continue
+            if kind == "old" and not out.exists():
+                os.replace(folder, out)
+                log.warning("%s: restored the previous export from %s (an export was killed mid-swap)", out, folder)
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("removed %s, left by an export (PID %s) that no longer runs", folder, pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def check_target(out: Path, version: str, overwrite: bool) -> None:
@@ -216,7 +258,7 @@ def _swap_in(staging: Path, out: Path) -> None:
     if not out.exists():
         os.replace(staging, out)
         return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    old = out.with_name(f"{_leftover_prefix(out, 'old')}{os.getpid()}")
     os.replace(out, old)
     os.replace(staging, out)
     try:

@@ -162,10 +162,11 @@ def _read_attributes(run: RunDir) -> list[dict[str, Any]] | None:
 
 
 def _require_done(run: RunDir, stage: str) -> None:
-    if not run.is_done(stage):
-        marker = run.path / stage / "_done.json"
-        raise SourceError(f"{marker} is missing: the '{stage}' stage of {run.path} did not finish (the run is "
-                          f"half-written); rerun the same command on that run directory to resume it, then build")
+    """The one run-complete rule (`RunDir.require_done`), which `spc eval` and `open_source` use too."""
+    try:
+        run.require_done(stage)
+    except RunDirError as exc:
+        raise SourceError(str(exc)) from exc
 
 
 def _read_records(run: RunDir, stage: str, name: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib
+import json
 import logging
 import tomllib
 import types
@@ -67,6 +68,8 @@ class Config:
     seed: int = 0
     models: ModelsConfig = field(default_factory=ModelsConfig)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what the user asked for (preset <- file <- --set, merged), before defaults are filled in
+    requested: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def section(self, name: str, cls: type[T]) -> T:
         """The stage section `name` as dataclass `cls`, defaults filled in, unknown keys and wrong types rejected."""
@@ -76,6 +79,10 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "models": dataclasses.asdict(self.models), **copy.deepcopy(self.sections)}
+
+    def asked(self) -> dict[str, Any]:
+        """What this config asks for beyond the code's defaults, canonical: see `asked_settings`."""
+        return asked_settings(self.requested)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
@@ -99,7 +106,60 @@ class Config:
                 log.warning("config section [%s] is not one spc knows (%s): is it a typo?", name, ", ".join(SECTIONS))
             elif value:
                 check_section(name, value, section_class)
-        return cls(seed=seed, models=ModelsConfig(**models), sections={k: v or {} for k, v in data.items()})
+        return cls(seed=seed, models=ModelsConfig(**models), sections={k: v or {} for k, v in data.items()},
+                   requested=_plain({"seed": seed, "models": models, **data}))
+
+
+def asked_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a config mapping that differ from the code's defaults, as plain sorted JSON values.
+
+    A run directory compares this, not the resolved config, with what a resume asks for: a config file
+    that spells out a default equals one that leaves it out, and a default changed in the code (a new
+    release, a new key) does not turn an unchanged command into "another config". Only top-level keys of
+    a section are compared against their dataclass default; nested values are compared whole.
+    """
+    data = _plain(data or {})
+    out: dict[str, Any] = {}
+    if data.get("seed", 0) != 0:
+        out["seed"] = data["seed"]
+    for name, values in data.items():
+        if name == "seed" or not values:
+            continue
+        cls = ModelsConfig if name == "models" else _section_class_or_none(name)
+        if not isinstance(values, dict):
+            out[name] = values
+            continue
+        defaults = _defaults(cls) if cls is not None else {}
+        kept = {k: v for k, v in sorted(values.items()) if k not in defaults or v != defaults[k]}
+        if kept:
+            out[name] = kept
+    return dict(sorted(out.items()))
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """{field: default} of a dataclass, as plain JSON values (fields without a default are left out)."""
+    out = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = _plain(f.default)
+        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            out[f.name] = _plain(f.default_factory())  # type: ignore[misc]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """JSON's view of a value (tuples are lists, dataclasses are dicts): YAML round trips compare equal."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.loads(json.dumps(value, default=str))
+
+
+def _section_class_or_none(name: str) -> type | None:
+    """The dataclass of a known section, or None when unknown or its module cannot be imported here."""
+    try:
+        return _section_class(name)
+    except ImportError:
+        return None
 
 
 def _section_class(name: str) -> type | None:

@@ -47,7 +47,7 @@ CLASSES = (
     ExitClass(6, "model", ("LLMError", "BundledModelMissing")),
     ExitClass(7, "Hub/network", ("OfflineModeIsEnabled", "HfHubHTTPError", "PublishError", "TransportError",
                                  "HTTPStatusError", "APIConnectionError")),
-    ExitClass(8, "filesystem", ("OSError", "OperationalError", "DatabaseError")),
+    ExitClass(8, "filesystem", ("OSError", "OperationalError", "DatabaseError", "StoreError")),
     ExitClass(10, "nothing measured", ("NothingMeasuredError",)),
 )
 GENERIC = ExitClass(1, "error", ("ValueError", "RuntimeError"))
@@ -121,6 +121,8 @@ def _is_environment_error(exc: BaseException) -> bool:
     """An OSError with an errno, or sqlite's OperationalError about the disk or file (not an SQL bug)."""
     if isinstance(exc, OSError):
         return bool(exc.errno)
+    if type(exc).__name__ == "StoreError":  # kvstore: a damaged cache file, already named with its fix
+        return True
     text = str(exc).lower()
     return type(exc).__name__ in ("OperationalError", "DatabaseError") and any(key in text for key in SQLITE_FIXES)
 
@@ -154,6 +156,8 @@ def describe(exc: BaseException, cls: ExitClass) -> str:
 
 
 def _describe_os(exc: BaseException) -> str:
+    if _is_ours(exc):
+        return str(exc)
     if not isinstance(exc, OSError):  # sqlite3.OperationalError
         text = str(exc)
         fix = next((fix for key, fix in SQLITE_FIXES.items() if key in text.lower()), "")

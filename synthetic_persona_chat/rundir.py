@@ -1,7 +1,8 @@
 """The run directory: everything a run produced, and everything needed to reproduce or resume it.
 
     RUN/
-      config.yaml          the merged configuration
+      config.yaml          the merged configuration, defaults filled in (what the run used)
+      requested.yaml       what the user asked for (preset, file and --set merged): a resume must ask the same
       manifest.json        package versions, python, platform, created/updated times
       models.json          identity of every model used (backend, path, size, device)
       prompts/             the prompt templates as rendered for this run
@@ -35,11 +36,12 @@ import pyarrow.parquet as pq
 import yaml
 
 from . import lock
-from .config import Config, ConfigError
+from .config import Config, ConfigError, asked_settings
 from .records import Skip
 
 log = logging.getLogger(__name__)
 DONE = "_done.json"
+REQUESTED = "requested.yaml"  # what the user asked for: a resume is compared against it
 VOUCHED = "_files"  # the key of _done.json listing {name: {size, sha256}} of the stage's files
 
 TRACKED_PACKAGES = ("synthetic-persona-chat", "torch", "transformers", "sentence-transformers", "datasets",
@@ -76,14 +78,16 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         self.lock = lock.acquire(self.path)
         cfg_path = self.path / "config.yaml"
-        new = config.to_dict()
         if cfg_path.exists():
-            old = self._stored_config()
-            if old != new and not allow_config_change and self.has_work():
+            self._stored_config()  # a damaged config.yaml is named, never silently replaced
+            changed = _changed_keys(asked_settings(self._stored_requested()), config.asked())
+            if changed and not allow_config_change and self.has_work():
                 raise RunDirError(
-                    f"{self.path} holds a run with another config; use a new run directory, "
+                    f"{self.path} holds a run with another config ({'; '.join(changed[:4])}"
+                    f"{'; ...' if len(changed) > 4 else ''}); use a new run directory, "
                     f"or pass --allow-config-change to resume it with the new settings")
-        write_text_atomic(cfg_path, yaml.safe_dump(new, sort_keys=False))
+        write_text_atomic(cfg_path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+        write_text_atomic(self.path / REQUESTED, yaml.safe_dump(config.requested, sort_keys=True))
         manifest = self.manifest()
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         manifest.setdefault("created", now)
@@ -97,7 +101,10 @@ class RunDir:
         return any(p.is_dir() and p.name not in ("prompts", "cache") for p in self.path.iterdir())
 
     def _stored_config(self) -> dict[str, Any]:
-        path = self.path / "config.yaml"
+        return self._stored_yaml("config.yaml")
+
+    def _stored_yaml(self, name: str) -> dict[str, Any]:
+        path = self.path / name
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -108,11 +115,23 @@ class RunDir:
                               f"config you pass now")
         return data
 
+    def _stored_requested(self) -> dict[str, Any]:
+        """What the run's user asked for; runs made before requested.yaml existed: their resolved config."""
+        if (self.path / REQUESTED).exists():
+            try:
+                return self._stored_yaml(REQUESTED)
+            except RunDirError as exc:  # only a comparison aid: the resolved config still says what ran
+                log.warning("%s; comparing with config.yaml instead", exc)
+        return self._stored_config()
+
     def config(self) -> Config:
+        """The run's own config (resolved as stored), asking for what the run's user asked for."""
         try:
-            return Config.from_dict(self._stored_config())
+            config = Config.from_dict(self._stored_config())
         except ConfigError as exc:
             raise RunDirError(f"{self.path / 'config.yaml'}: {exc}") from exc
+        config.requested = self._stored_requested()
+        return config
 
     def manifest(self) -> dict[str, Any]:
         return self.read_json("manifest.json", default={})
@@ -202,9 +221,16 @@ class RunDir:
                               f"create one with `spc generate --run-dir {self.path}`")
         marked = sorted(p.parent.name for p in self.path.glob(f"*/{DONE}"))
         for stage in list(dict.fromkeys([*stages, *marked])):
-            problem = self.done_problem(stage)
-            if problem:
-                raise RunDirError(f"{problem}; rerun the command that made {self.path} to repair it")
+            self.require_done(stage)
+
+    def require_done(self, stage: str) -> None:
+        """`RunDirError` with `done_problem`'s words and the fix, when `stage` is not done (one stage)."""
+        problem = self.done_problem(stage)
+        if problem is None:
+            return
+        if not (self.path / stage / DONE).exists():  # the missing-marker problem already says what to do
+            raise RunDirError(problem)
+        raise RunDirError(f"{problem}; rerun the command that made {self.path} to repair it")
 
     def stage_summary(self, stage: str) -> dict[str, Any]:
         summary = dict(self.read_json(f"{stage}/{DONE}", default={}))
@@ -213,7 +239,19 @@ class RunDir:
 
     # -- skips -----------------------------------------------------------------------------
     def add_skips(self, stage: str, skips: Iterable[Skip]) -> int:
-        lines = [json.dumps({"stage": stage, **s.to_dict()}, ensure_ascii=False) for s in skips]
+        """Record `skips` of `stage`, each exactly once; returns how many were new.
+
+        A stage records its skips before the checkpoint that lets a resume pass over that step (after it, a
+        kill in between would lose them). So a kill between the two makes the resumed stage record the same
+        skips again: those already in skips.jsonl are the same facts, and are not written twice.
+        """
+        seen = {_skip_key(row) for row in self.skips(stage)}
+        lines = []
+        for skip in skips:
+            row = {"stage": stage, **skip.to_dict()}
+            if _skip_key(row) not in seen:
+                seen.add(_skip_key(row))
+                lines.append(json.dumps(row, ensure_ascii=False))
         if lines:
             path = self.path / "skips.jsonl"
             cut = path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
@@ -286,6 +324,23 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _skip_key(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """`section.key: old -> new` for every setting two `asked_settings` mappings disagree on."""
+    def flat(data: dict[str, Any]) -> dict[str, Any]:
+        return {f"{name}.{k}" if isinstance(v, dict) else name: x
+                for name, v in data.items() for k, x in (v.items() if isinstance(v, dict) else [(None, v)])}
+    def shown(values: dict[str, Any], key: str) -> str:
+        return repr(values[key]) if key in values else "(default)"
+
+    a, b = flat(old), flat(new)
+    return [f"{key}: {shown(a, key)} -> {shown(b, key)}" for key in sorted(set(a) | set(b))
+            if shown(a, key) != shown(b, key)]
 
 
 def _first_line(exc: BaseException) -> str:

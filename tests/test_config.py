@@ -50,7 +50,7 @@ def test_unknown_keys_are_errors(tmp_path):
     ("critic.allow_placeholders=maybe", r"^critic\.allow_placeholders: expected a boolean, got 'maybe'"),
     ("pairing.min_shared=true", r"^pairing\.min_shared: expected an integer, got True \(bool\)$"),
     ("seed=x", r"^seed: expected an integer, got 'x' \(str\)$"),
-    ("models=notamapping", r"^models: expected a mapping of role -> model \(llm, embedder, nli, toxicity\), "
+    ("models=notamapping", r"^models: expected a mapping of role -> model \(llm, embedder, nli, toxicity, max_concurrency\), "
                            r"got 'notamapping' \(str\)$"),
     ("generation=3", r"^generation: expected a mapping of settings \(section \[generation\]\), got 3 \(int\)$"),
     ("generation.iterations=[1,", r"^--set 'generation\.iterations=\[1,': the value '\[1,' is not valid YAML"),

@@ -1,7 +1,9 @@
+import dataclasses
 import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,43 @@ def test_resume_refuses_a_changed_config(tmp_path):
     with pytest.raises(RunDirError, match="another config"):
         RunDir(tmp_path / "r").init(load_config(None, ["seed=2"]))
     assert RunDir(tmp_path / "r").config().seed == 3
+
+
+def test_resume_compares_what_the_user_asked_for_not_the_code_defaults(tmp_path, monkeypatch):
+    """A config spelling out a default equals one leaving it out, and a default changed in the code (a new
+    release, a colleague's commit) does not make an unchanged command "another config"."""
+    import synthetic_persona_chat.config as config_module
+
+    path = tmp_path / "r"
+    RunDir(path).init(load_config(None, ["generation.iterations=2"])).write_records("s", "x", [{"a": 1}])
+    explicit = ["generation.iterations=2", "seed=0", "models.nli=minilm-polarity", "models.max_concurrency=null"]
+    RunDir(path).init(load_config(None, explicit))
+    RunDir(path).init(load_config(None, ["generation.iterations=2"]))
+
+    @dataclasses.dataclass
+    class NewDefaults(config_module.ModelsConfig):
+        nli: Any = "llm-judge"
+
+    monkeypatch.setattr(config_module, "ModelsConfig", NewDefaults)  # the code's default changes
+    RunDir(path).init(load_config(None, ["generation.iterations=2"]))
+    assert RunDir(path).config().models.nli == "llm-judge"  # config.yaml: what this resume uses
+    resumed = RunDir(path).config()  # resuming with the run's own config asks what the user asked
+    RunDir(path).init(resumed)
+    with pytest.raises(RunDirError, match=r"generation.iterations: 2 -> 4"):
+        RunDir(path).init(load_config(None, ["generation.iterations=4"]))
+    with pytest.raises(RunDirError, match=r"models.nli: \(default\) -> 'minilm-polarity'"):
+        RunDir(path).init(load_config(None, ["generation.iterations=2", "models.nli=minilm-polarity"]))
+
+
+def test_runs_without_requested_yaml_compare_their_resolved_config(tmp_path):
+    path = tmp_path / "r"
+    RunDir(path).init(load_config(None, ["generation.iterations=2"])).write_records("s", "x", [{"a": 1}])
+    (path / "requested.yaml").unlink()  # a run made before requested.yaml existed
+    RunDir(path).init(load_config(None, ["generation.iterations=2"]))
+    (path / "requested.yaml").write_bytes(b"\xff{[")  # damaged: a warning, then config.yaml decides
+    RunDir(path).init(load_config(None, ["generation.iterations=2"]))
+    with pytest.raises(RunDirError, match="another config"):
+        RunDir(path).init(load_config(None, ["generation.iterations=4"]))
 
 
 def test_damaged_output_names_the_file_and_fix(tmp_path):
@@ -123,6 +162,16 @@ def test_skips_survive_a_line_cut_by_a_kill(tmp_path):
         fh.write('{"stage": "s", "sour')  # killed mid-write
     run.add_skips("s", [Skip("f", "row 2", "garbage")])
     assert [s["reason"] for s in run.skips("s")] == ["empty", "garbage"]
+
+
+def test_a_skip_is_recorded_once_when_a_resumed_stage_records_it_again(tmp_path):
+    run = RunDir(tmp_path / "r").init(load_config())
+    first = [Skip("seeds.csv", "line 3", "malformed CSV row"), Skip("seeds.csv", "line 9", "too long")]
+    assert run.add_skips("expand", first) == 2
+    assert run.add_skips("expand", [*first, Skip("seeds.csv", "line 12", "empty")]) == 1  # resumed after a kill
+    assert run.add_skips("profiles", first[:1]) == 1  # the same locator in another stage is another fact
+    assert [s["locator"] for s in run.skips("expand")] == ["line 3", "line 9", "line 12"]
+    assert len(run.skips()) == 4
 
 
 HOLD = """
