@@ -76,6 +76,8 @@ def test_expand_profiles_pairs_and_noop(tmp_path, minilm, make_context):
 
 def test_resume_after_interrupted_round(tmp_path, minilm, make_context):
     state = {"fail": True}
+    # The LLM judge as contradiction checker, so the profiles part shows its answers coming from the cache.
+    JUDGED = [*OVERRIDES, "models.nli=llm-judge"]
 
     # Round 2 is interrupted: simulate by failing on the first prompt of round 2.
     seen_prompts = []
@@ -87,7 +89,7 @@ def test_resume_after_interrupted_round(tmp_path, minilm, make_context):
         return respond(chat, i)
 
     first = ScriptedLLM(counting)
-    ctx = make_context(tmp_path / "run", first, minilm, OVERRIDES)
+    ctx = make_context(tmp_path / "run", first, minilm, JUDGED)
     with pytest.raises(KeyboardInterrupt):
         run_expand(ctx, seeds=SEEDS)
     assert ctx.run.has_records("expand", "round_001") and not ctx.run.has_records("expand", "round_002")
@@ -98,7 +100,7 @@ def test_resume_after_interrupted_round(tmp_path, minilm, make_context):
     state["fail"] = False
 
     second = ScriptedLLM(respond)
-    ctx2 = make_context(tmp_path / "run", second, minilm, OVERRIDES)
+    ctx2 = make_context(tmp_path / "run", second, minilm, JUDGED)
     summary = run_expand(ctx2, seeds=SEEDS)
     asked = [c[-1]["content"] for c in second.prompts]
     assert not any(p in asked for p in round1_prompts)  # round 1 comes from its checkpoint
@@ -109,7 +111,7 @@ def test_resume_after_interrupted_round(tmp_path, minilm, make_context):
     # Deleting _done.json and rerunning rebuilds the outputs from checkpoints without any LLM call.
     (tmp_path / "run/expand/_done.json").unlink()
     third = ScriptedLLM(respond)
-    ctx3 = make_context(tmp_path / "run", third, minilm, OVERRIDES)
+    ctx3 = make_context(tmp_path / "run", third, minilm, JUDGED)
     assert run_expand(ctx3, seeds=SEEDS)["attributes"] == summary["attributes"]
     assert third.usage.calls == 0 and ctx3.llm.usage.calls == 0
 
@@ -119,7 +121,7 @@ def test_resume_after_interrupted_round(tmp_path, minilm, make_context):
     (tmp_path / "run/profiles/_done.json").unlink()
     (tmp_path / "run/profiles/chunks/profiles_00001.parquet").unlink()
     before = ctx3.run.read_records("profiles", "profiles")
-    ctx4 = make_context(tmp_path / "run", ScriptedLLM(respond), minilm, OVERRIDES)
+    ctx4 = make_context(tmp_path / "run", ScriptedLLM(respond), minilm, JUDGED)
     run_profiles(ctx4)
     assert ctx4.llm.usage.calls == 0
     assert ctx4.run.read_records("profiles", "profiles") == before
