@@ -17,18 +17,10 @@ COMMAND_MODULES = (
     "synthetic_persona_chat.usergen.commands",
     "synthetic_persona_chat.generation.commands",
     "synthetic_persona_chat.generation.critic.commands",
-    "synthetic_persona_chat.generation.critic.commands",
     "synthetic_persona_chat.builder.commands",
     "synthetic_persona_chat.eval.cli",
     "synthetic_persona_chat.annotate.commands",
 )
-
-
-def add_config_args(parser: argparse.ArgumentParser) -> None:
-    """The options every command that reads a config shares."""
-    parser.add_argument("--config", "-c", help="YAML or TOML config file")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set models.llm=openai:llama@http://127.0.0.1:8000/v1")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,13 +8,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ...cli_common import add_config_args
 from .calibrate import register_calibrate
 from .judge import SUMMARY, VERDICTS, judge_source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ...cli import add_config_args
-
     group = sub.add_parser("critic", help="run the Critic on existing conversations; calibrate its checker")
     critic_sub = group.add_subparsers(dest="critic_command", metavar="COMMAND")
     p = critic_sub.add_parser("judge", help="judge conversations with the configured filter experts")
