@@ -14,12 +14,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
 from synthetic_persona_chat.generation.critic.report import consistency_markdown
 
 from . import stats as S
 from .crosstable import markdown_table, table_notes
 
 NUP_JSON, QUALITY_JSON = "nup.json", "quality.json"
+# Metric names of the NUP results: 1 gold + (NUM_CANDIDATES - 1) distractors per example.
+HITS1, HITS5 = f"hits@1/{NUM_CANDIDATES}", f"hits@5/{NUM_CANDIDATES}"
 PAPER_HUMAN_LOSING = {"1": 0.172, "3": 0.088}  # paper's human study, iterations 1 and 3
 
 
@@ -211,7 +214,7 @@ def _yerr(values: list[float], cis: list[Any]) -> list[list[float]]:
     return [lo, hi]
 
 
-def plot_nup(nup: dict[str, Any], path: Path, metric: str = "hits@1/20") -> Path | None:
+def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | None:
     """hits@1 per row and test set, with 95% bootstrap intervals as error bars."""
     plt = _plt()
     cells = [c for c in nup["baselines"] + nup["cells"] if c.get("metrics")]
@@ -232,7 +235,7 @@ def plot_nup(nup: dict[str, Any], path: Path, metric: str = "hits@1/20") -> Path
             vals.append(match[0]["metrics"][metric] if match else 0.0)
             cis.append(((match[0].get("intervals") or {}).get(metric) or {}).get("ci") if match else None)
         ax.bar([i + j * width for i in range(len(labels))], vals, width, label=t, yerr=_yerr(vals, cis), capsize=3)
-    ax.axhline(1 / 20, color="grey", ls="--", lw=1, label="chance (1/20)")
+    ax.axhline(1 / NUM_CANDIDATES, color="grey", ls="--", lw=1, label=f"chance (1/{NUM_CANDIDATES})")
     ax.set_xticks([i + width * (len(tests) - 1) / 2 for i in range(len(labels))], labels, fontsize=7)
     ax.set_ylabel(metric)
     ax.set_title(f"Next-utterance prediction: {metric} (95% CI, bootstrap over conversations)", fontsize=9)
@@ -347,9 +350,9 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     written: dict[str, Path] = {}
     md = ["# Evaluation report\n"]
     if nup is not None:
-        md += ["## Next-utterance prediction (hits@1/20)\n", markdown_table(nup, "hits@1/20"),
+        md += [f"## Next-utterance prediction ({HITS1})\n", markdown_table(nup, HITS1),
                "\nNotes (paired hits@1 comparisons on the same test examples):\n\n" + table_notes(nup),
-               "\n### MRR\n", markdown_table(nup, "mrr"), "\n### hits@5/20\n", markdown_table(nup, "hits@5/20")]
+               "\n### MRR\n", markdown_table(nup, "mrr"), f"\n### {HITS5}\n", markdown_table(nup, HITS5)]
         for name, info in nup["test_sets"].items():
             md.append(f"- test set **{name}**: " + (f"not run: {info['not_run']}" if "not_run" in info else
                       f"{info['examples']} examples from {info['conversations']} of {info['of']} conversations "
