@@ -1,93 +1,302 @@
-"""Model cards for fine-tuned rankers, from `model_cards/ranker_card.md.j2`, and the optional Hub push.
+"""Model cards for fine-tuned NUP rankers: sentence-transformers' own card, extended; and the optional Hub push.
 
-The YAML header (including `model-index`) is built with huggingface_hub's `ModelCardData` /
-`EvalResult`, so it is valid Hub metadata by construction; the template lays out the prose.
-Pushing uses the token huggingface_hub finds itself (`HF_TOKEN` or `hf auth login`); this module
-never reads, prints or writes a token.
+Why extend rather than write our own: `SentenceTransformer.save()` writes a README from its
+`SentenceTransformerModelCardData` (architecture, usage snippet, widget examples, training-set statistics,
+loss and all hyper-parameters, framework versions, the loss' citations). That is what Hub users expect of a
+sentence-transformers model, so we keep it and add to it in two places:
+
+- at training time (`training_card_data`): the card data object the model is built with carries our model
+  name, license, language, base model and the training set's Hub id, so sentence-transformers writes them
+  into its own body and header (`local_files_only`: nothing asks the Hub from inside training);
+- after evaluation (`render_card`): the header gains `model-index` (one result per test set, each linked to
+  the Hub dataset id it was measured on), `datasets`, our tags and the chosen license; the body gains one
+  marked block (intended use, input format, training data, the NUP evaluation with its 95% intervals) and
+  the paper's citation, the very `CITATION` the dataset card prints. Rewriting a card replaces only the
+  marked parts, so it is idempotent.
+
+A result is linked to a Hub dataset only when its id is known: a `hub:ID` source, the SPC release files
+(`google/Synthetic-Persona-Chat`), or `--dataset-repo NAME=ID`. A result with no known id stays in the body
+table with that reason and out of `model-index`; a display name is never written where a Hub id belongs.
+Pushing uses the token huggingface_hub finds itself (`HF_TOKEN` or `hf auth login`); this module never
+reads, prints or writes a token.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.builder.sources import CITATION, SPC_HUB_REPO
 from synthetic_persona_chat.models.bundled import EMBEDDER_ALIASES, embedder_hub_id
+
+log = logging.getLogger(__name__)
 
 TEMPLATE = "ranker_card.md.j2"
 BASE_MODEL_IDS = {alias: embedder_hub_id(alias) for alias in EMBEDDER_ALIASES}
+NAME_PREFIX = "spc-nup-ranker"
+DEFAULT_LICENSE = "apache-2.0"  # the license of the default base model, all-MiniLM-L6-v2
+TAGS = ["sentence-transformers", "next-utterance-prediction", "persona-chat", "synthetic-persona-chat",
+        "arxiv:2312.10007"]
+BEGIN, END = "<!-- spc-nup-ranker:begin -->", "<!-- spc-nup-ranker:end -->"
+CITE_BEGIN, CITE_END = "<!-- spc-citation:begin -->", "<!-- spc-citation:end -->"
+ST_MODEL_ID_PLACEHOLDER = "sentence_transformers_model_id"  # what sentence-transformers writes before a push
+_LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+-]*")
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+SPC_FILE_SUFFIXES = (".csv",)
+TASK_NAME = "Next-utterance prediction"  # model-index task name of our results (others' results are kept)
 
 
 def template_text(name: str = TEMPLATE) -> str:
     return files("synthetic_persona_chat.model_cards").joinpath(name).read_text(encoding="utf-8")
 
 
-def card_data(model_name: str, base_model: str, results: list[dict[str, Any]], datasets: list[str]) -> Any:
-    from huggingface_hub import ModelCardData
+def check_license(value: str) -> str:
+    """A Hub license identifier ("apache-2.0", "mit", "cc-by-4.0", "other"): lower case, no spaces."""
+    if not _LICENSE_ID.fullmatch(value or ""):
+        raise ValueError(f"license {value!r} is not a Hub license identifier: use its id in lower case, "
+                         "e.g. apache-2.0, mit, cc-by-4.0, cc-by-nc-4.0 or other")
+    return value
+
+
+def parse_dataset_repos(items: list[str]) -> dict[str, str]:
+    """`--dataset-repo` values: `ID` (the generated run's dataset) or `NAME=ID` for a cross-table dataset."""
+    out = {}
+    for item in items or []:
+        name, sep, repo = item.rpartition("=")
+        name, repo = (name.strip() if sep else "generated"), repo.strip()
+        if not _HUB_ID.fullmatch(repo):
+            raise ValueError(f"--dataset-repo {item!r}: {repo!r} is not a Hub dataset id (namespace/name)")
+        out[base_name(name)] = repo
+    return out
+
+
+def base_name(name: str) -> str:
+    """"Persona-Chat test" -> "Persona-Chat": one Hub id names a dataset's train and test sides."""
+    return name[:-5] if name.endswith(" test") else name
+
+
+def model_name_for(train_name: str, prefix: str = NAME_PREFIX) -> str:
+    from .crosstable import slug
+
+    return f"{prefix}-{slug(train_name)}"
+
+
+def hub_ids(name: str, source: str, repos: dict[str, str] | None = None) -> list[str]:
+    """The Hub dataset ids behind a cross-table dataset (several for a combined one such as SPC+Persona-Chat)."""
+    names, sources = base_name(name).split("+"), str(source or "").split("+")
+    if len(names) != len(sources):
+        names = [base_name(name)] * len(sources)
+    found = [hub_id(n, s, repos) for n, s in zip(names, sources)]
+    return list(dict.fromkeys(f for f in found if f))
+
+
+def hub_id(name: str, source: str, repos: dict[str, str] | None = None) -> str | None:
+    """One dataset's Hub id: the user's `--dataset-repo`, a `hub:ID` source, or the SPC release's repo when the
+    source is the release's CSV files (or the packaged sample of them); else None (no id is guessed)."""
+    repos = repos or {}
+    if base_name(name) in repos:
+        return repos[base_name(name)]
+    source = str(source or "")
+    if source.startswith("hub:"):
+        return source[4:].split("@")[0]
+    if base_name(name) == "SPC" and _is_spc_release(source):
+        return SPC_HUB_REPO
+    return None
+
+
+def _is_spc_release(source: str) -> bool:
+    from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
+
+    if source.startswith("spc-sample:") or source.endswith(SPC_FILE_SUFFIXES):
+        return True
+    path = Path(source)
+    return path.is_dir() and any((path / f).exists() for f in SPLIT_FILES.values())
+
+
+def hub_split(source: str, default: str = "test") -> str:
+    source = str(source or "")
+    return source.split("@", 1)[1] if source.startswith("hub:") and "@" in source else default
+
+
+def base_model_id(base_model: str) -> str | None:
+    """The base model's Hub id; None for a local folder (a card never publishes a path of this machine)."""
+    hub = BASE_MODEL_IDS.get(base_model, base_model)
+    return None if Path(hub).exists() or not _HUB_ID.fullmatch(hub) else hub
+
+
+def training_card_data(train_name: str, source: str, config: dict[str, Any]) -> Any:
+    """sentence-transformers' card data for a model about to be trained (`finetune(..., card=...)`)."""
+    from sentence_transformers import SentenceTransformerModelCardData
+
+    ids = hub_ids(train_name, source, config.get("dataset_repos"))
+    dataset = {"name": train_name, **({"id": ids[0]} if len(ids) == 1 else {})}
+    data = SentenceTransformerModelCardData(
+        language="en", license=check_license(config.get("license") or DEFAULT_LICENSE),
+        model_name=model_name_for(train_name), train_datasets=[dataset], local_files_only=True,
+        task_name="next-utterance prediction (response ranking)", generate_widget_examples=True)
+    data.add_tags(TAGS)
+    data.base_model = base_model_id(str(config.get("base_model", "minilm")))
+    return data
+
+
+def eval_results(model_name: str, results: list[dict[str, Any]]) -> list[Any]:
+    """model-index entries: one per metric of each result that ran and has a Hub dataset id."""
     from huggingface_hub.repocard_data import EvalResult
 
-    evals = []
+    out = []
     for r in results:
-        if not r.get("metrics"):
-            continue  # a cell that did not run has no result, never a made-up one
+        if not r.get("metrics") or not r.get("dataset_id"):
+            continue  # a cell that did not run has no result; one with no Hub id is not linked to a name
         for key, mtype in (("hits@1/20", "hits_at_1"), ("hits@5/20", "hits_at_5"), ("mrr", "mrr")):
-            evals.append(EvalResult(task_type="text-ranking", task_name="Next-utterance prediction",
-                                    dataset_type=r.get("dataset_type") or r["test"], dataset_name=r["test"],
-                                    dataset_split="test", metric_type=mtype, metric_name=key,
-                                    metric_value=round(float(r["metrics"][key]), 4)))
-    return ModelCardData(model_name=model_name, base_model=BASE_MODEL_IDS.get(base_model, base_model),
-                         language="en", license="apache-2.0", library_name="sentence-transformers",
-                         pipeline_tag="sentence-similarity", datasets=[d for d in datasets if "/" in d] or None,
-                         tags=["sentence-transformers", "next-utterance-prediction", "persona-chat",
-                               "synthetic-persona-chat"],
-                         eval_results=evals or None)
+            out.append(EvalResult(task_type="text-ranking", task_name=TASK_NAME,
+                                  dataset_type=r["dataset_id"], dataset_name=r["test"],
+                                  dataset_split=r["split"], metric_type=mtype, metric_name=key,
+                                  metric_value=round(float(r["metrics"][key]), 4)))
+    return out
 
 
-def render_card(model_name: str, train_name: str, nup_result: dict[str, Any], template: str | None = None) -> str:
-    """Card text for the ranker fine-tuned on `train_name` in a cross-table result (`crosstable.run_cross_table`)."""
+def card_data(model_name: str, base_model: str, results: list[dict[str, Any]], datasets: list[str],
+              license: str = DEFAULT_LICENSE, existing: dict[str, Any] | None = None) -> Any:
+    """The YAML header: sentence-transformers' keys (`existing`) kept, ours added; license and model-index ours."""
+    from huggingface_hub import ModelCardData
+    from huggingface_hub.repocard_data import model_index_to_eval_results
+
+    meta = dict(existing or {})
+    previous = meta.pop("model-index", None)
+    old_results = model_index_to_eval_results(previous)[1] if previous else []  # e.g. a trainer evaluator's
+    ours = eval_results(model_name, results)
+    keep = [e for e in old_results or [] if e.task_name != TASK_NAME]  # ours are rewritten, others kept
+    meta["license"] = check_license(license)
+    meta["language"] = meta.get("language") or ["en"]
+    meta["library_name"] = meta.get("library_name") or "sentence-transformers"
+    meta["pipeline_tag"] = meta.get("pipeline_tag") or "sentence-similarity"
+    base = base_model_id(base_model)
+    if base:
+        meta["base_model"] = base
+    else:
+        meta.pop("base_model", None)
+    meta["datasets"] = list(dict.fromkeys([*(meta.get("datasets") or []), *datasets])) or None
+    meta["tags"] = list(dict.fromkeys([*(meta.get("tags") or []), *TAGS]))
+    return ModelCardData(**meta, model_name=model_name, eval_results=(keep + ours) or None)
+
+
+def card_results(nup_result: dict[str, Any], train_name: str) -> list[dict[str, Any]]:
+    """The fine-tuned model's cells, each with the Hub dataset id and split it was measured on (or None)."""
+    repos = nup_result["config"].get("dataset_repos") or {}
+    out = []
+    for c in nup_result["cells"]:
+        if c["ranker"] != "fine-tuned" or c["train"] != train_name:
+            continue
+        source = (nup_result["test_sets"].get(c["test"]) or {}).get("source", "")
+        out.append({"test": c["test"], "metrics": c.get("metrics"), "not_run": c.get("not_run"),
+                    "intervals": c.get("intervals"), "dataset_id": hub_id(c["test"], source, repos),
+                    "split": hub_split(source)})
+    return out
+
+
+def render_block(model_name: str, train_name: str, nup_result: dict[str, Any], results: list[dict[str, Any]],
+                 template: str | None = None) -> str:
+    """Our part of the body (between BEGIN and END), from `model_cards/ranker_card.md.j2`."""
     from jinja2 import Environment, StrictUndefined
+
+    from .crosstable import interval_note
 
     cfg = nup_result["config"]
     model = nup_result["models"][train_name]
     train_info = nup_result["train_sets"][train_name]
-    results = [{"test": c["test"], "metrics": c.get("metrics"), "not_run": c.get("not_run"),
-                "intervals": c.get("intervals")}
-               for c in nup_result["cells"] if c["ranker"] == "fine-tuned" and c["train"] == train_name]
-    sources = [s for s in str(train_info.get("source", "")).split("+") if s]
-    hub_ids = [s[4:].split("@")[0] for s in sources if s.startswith("hub:")]
-    data = card_data(model_name, cfg["base_model"], results, hub_ids)
     hyper = {k: cfg[k] for k in ("base_model", "epochs", "batch_size", "learning_rate", "warmup_ratio",
                                  "max_seq_length", "scale", "seed", "max_history", "max_train_conversations")}
+    train_ids = hub_ids(train_name, train_info.get("source", ""), cfg.get("dataset_repos"))
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
-    return _with_intervals(env.from_string(template or template_text()).render(
-        card_data=data.to_yaml(), model_name=model_name, base_model=hyper["base_model"],
+    return env.from_string(template or template_text()).render(
+        model_name=model_name, base_model=base_model_id(hyper["base_model"]) or hyper["base_model"],
         hyperparameters=hyper, results=results, seconds=model["seconds"],
-        examples_per_second=model["examples_per_second"],
+        examples_per_second=model["examples_per_second"], interval_note=interval_note(results),
         train_loss=f"{model['train_loss']:.4f}" if model.get("train_loss") is not None else "n/a",
-        training_data=[{"name": train_name, "source": train_info.get("source", ""),
+        training_data=[{"name": train_name, "hub_ids": train_ids,
                         "conversations": train_info.get("conversations"), "of": train_info.get("of"),
-                        "examples": train_info.get("examples")}]), results)
+                        "examples": train_info.get("examples")}]).strip() + "\n"
 
 
-def _with_intervals(text: str, results: list[dict[str, Any]]) -> str:
-    """The 95% intervals (`crosstable.interval_note`) right after the card's Evaluation table."""
-    from .crosstable import interval_note
+def render_card(model_name: str, train_name: str, nup_result: dict[str, Any], template: str | None = None,
+                existing: str | None = None, repo_id: str | None = None) -> str:
+    """Card text for the ranker fine-tuned on `train_name` in a cross-table result (`crosstable.run_cross_table`),
+    extending `existing` (the README sentence-transformers wrote) when given."""
+    from huggingface_hub import ModelCard
 
-    note = interval_note(results)
-    if not note:
-        return text
-    at = text.find("\n## Citation")
-    return text + note if at < 0 else text[:at] + note + text[at:]
+    cfg = nup_result["config"]
+    results = card_results(nup_result, train_name)
+    for r in results:
+        if r.get("metrics") and not r["dataset_id"]:
+            log.warning("%s: result on %r is not in model-index: no Hub dataset id (pass --dataset-repo "
+                        "'%s=<namespace/name>')", model_name, r["test"], base_name(r["test"]))
+    train_source = nup_result["train_sets"][train_name].get("source", "")
+    card = ModelCard(existing) if existing and existing.startswith("---") else None
+    meta = card.data.to_dict() if card is not None else {}
+    body = card.text if card is not None else (existing or f"# {model_name}\n")
+    data = card_data(model_name, cfg["base_model"], results,
+                     hub_ids(train_name, train_source, cfg.get("dataset_repos")),
+                     cfg.get("license") or DEFAULT_LICENSE, meta)
+    body = _with_block(body, render_block(model_name, train_name, nup_result, results, template))
+    body = _with_citation(body)
+    if repo_id:
+        body = body.replace(f'"{ST_MODEL_ID_PLACEHOLDER}"', f'"{repo_id}"')
+    return f"---\n{data.to_yaml()}\n---\n\n{body.lstrip()}"
 
 
-def write_cards(nup_result: dict[str, Any], name_prefix: str = "spc-nup-ranker") -> dict[str, Path]:
-    """README.md (the card) in every fine-tuned model's folder; returns train set -> card path."""
-    from .crosstable import slug
+def _replace_marked(text: str, begin: str, end: str, new: str) -> str | None:
+    if begin in text and end in text:
+        return text[:text.index(begin)] + new + text[text.index(end) + len(end):]
+    return None
 
+
+def _with_block(body: str, block: str) -> str:
+    """Our block after sentence-transformers' opening paragraph, before its "## Model Details"."""
+    marked = f"{BEGIN}\n{block}{END}"
+    replaced = _replace_marked(body, BEGIN, END, marked)
+    if replaced is not None:
+        return replaced
+    at = body.find("\n## ")
+    if at < 0:
+        return body.rstrip() + "\n\n" + marked + "\n"
+    return body[:at].rstrip() + "\n\n" + marked + "\n" + body[at:]
+
+
+def _with_citation(body: str) -> str:
+    """The paper's BibTeX (the dataset card's `CITATION`) first in sentence-transformers' "### BibTeX" list."""
+    entry = f"{CITE_BEGIN}\n#### Synthetic-Persona-Chat\n```bibtex\n{CITATION.strip()}\n```\n{CITE_END}"
+    replaced = _replace_marked(body, CITE_BEGIN, CITE_END, entry)
+    if replaced is not None:
+        return replaced
+    for anchor in ("### BibTeX\n", "## Citation\n"):
+        at = body.find(anchor)
+        if at >= 0:
+            at += len(anchor)
+            return body[:at] + "\n" + entry + "\n" + body[at:]
+    return body.rstrip() + "\n\n## Citation\n\n" + entry + "\n"
+
+
+def citation_of(card_text: str) -> str:
+    """The paper's BibTeX as a card prints it (for checks: it must equal the dataset card's)."""
+    m = re.search(r"```bibtex\n(@misc\{jandaghi.*?\n\})\n```", card_text, re.S)
+    return m.group(1) if m else ""
+
+
+def write_cards(nup_result: dict[str, Any], name_prefix: str = NAME_PREFIX,
+                repo_ids: dict[str, str] | None = None) -> dict[str, Path]:
+    """Extend the README.md in every fine-tuned model's folder; returns train set -> card path."""
     out = {}
     for train_name, model in nup_result["models"].items():
         path = Path(model["path"]) / "README.md"
-        path.write_text(render_card(f"{name_prefix}-{slug(train_name)}", train_name, nup_result), encoding="utf-8")
+        existing = path.read_text(encoding="utf-8") if path.exists() else None
+        if existing is None:
+            log.warning("%s has no README from sentence-transformers; the card holds our sections only", path)
+        text = render_card(model_name_for(train_name, name_prefix), train_name, nup_result, existing=existing,
+                           repo_id=(repo_ids or {}).get(train_name))
+        path.write_text(text, encoding="utf-8")
         out[train_name] = path
     return out
 

@@ -3,6 +3,7 @@
     spc eval nup --out OUT --preset small --spc ../shared/data/spc \\
         [--spc-train Synthetic-Persona-Chat_valid.csv] [--persona-chat-train train_self_original.txt] \\
         [--persona-chat-test valid_self_original.txt | hub:ID@validation] [--run RUN] [--push NAMESPACE]
+        [--license apache-2.0] [--dataset-repo NAMESPACE/RUN-DATASET] [--dataset-repo Persona-Chat=ID]
     spc eval quality --out OUT --dataset spc=../shared/data/spc/Synthetic-Persona-Chat_test.csv \\
         --dataset run=RUN [--dataset persona-chat=valid_self_original.txt --real persona-chat --synthetic run]
     spc eval report OUT
@@ -48,6 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="push each fine-tuned ranker to NAMESPACE/spc-nup-ranker-<train set> "
                           "(token from HF_TOKEN or `hf auth login`)")
     nup.add_argument("--public", action="store_true", help="create pushed repos as public (default private)")
+    nup.add_argument("--license", help="the model cards' license, a Hub license id (default: eval_nup.license, "
+                                       "apache-2.0 as the base model)")
+    nup.add_argument("--dataset-repo", action="append", default=[], metavar="[NAME=]ID",
+                     help="Hub dataset id of a cross-table dataset, so the cards link its results (model-index "
+                          "dataset.type): ID alone = the generated run's dataset (`spc push --repo`), or e.g. "
+                          "Persona-Chat=bavard/personachat_truecased; hub:ID sources and the SPC release files "
+                          "are linked without it (repeatable)")
     nup.set_defaults(func=run_nup)
 
     q = esub.add_parser("quality", help="faithfulness, coverage, diversity, toxicity, leftovers, AI detection")
@@ -98,25 +106,27 @@ def run_nup(args: argparse.Namespace) -> int:
     from synthetic_persona_chat.config import load_config
     from synthetic_persona_chat.context import user_cache_dir
 
-    from .card import push_model, write_cards
-    from .crosstable import PRESETS, NUPRunConfig, markdown_table, run_cross_table, slug, table_notes
+    from .card import check_license, model_name_for, parse_dataset_repos, push_model, write_cards
+    from .crosstable import PRESETS, NUPRunConfig, markdown_table, run_cross_table, table_notes
     from .report import write_json
 
     config = load_config(args.config, args.overrides, base={"eval_nup": dict(PRESETS[args.preset])})
     nup_cfg = config.section("eval_nup", NUPRunConfig)
     if "seed" not in (config.sections.get("eval_nup") or {}):
         nup_cfg.seed = config.seed
+    nup_cfg.license = check_license(args.license or nup_cfg.license)  # a bad id fails before any training
+    nup_cfg.dataset_repos = {**nup_cfg.dataset_repos, **parse_dataset_repos(args.dataset_repo)}
     out = Path(args.out)
     train, test = nup_sources(args)
     result = run_cross_table(train, test, nup_cfg, out, cache_path=user_cache_dir() / "embeddings.sqlite")
     result["preset"] = args.preset
-    cards = write_cards(result)
+    repos = {t: f"{args.push}/{model_name_for(t)}" for t in result["models"]} if args.push else {}
+    cards = write_cards(result, repo_ids=repos)
     result["cards"] = {k: str(v) for k, v in cards.items()}
     if args.push:
         result["pushed"] = {}
         for train_name, model in result["models"].items():
-            repo = f"{args.push}/spc-nup-ranker-{slug(train_name)}"
-            result["pushed"][train_name] = push_model(model["path"], repo, private=not args.public)
+            result["pushed"][train_name] = push_model(model["path"], repos[train_name], private=not args.public)
     write_json(out / "nup.json", result)
     table = markdown_table(result) + "\n" + table_notes(result)
     (out / "nup.md").write_text(table, encoding="utf-8")

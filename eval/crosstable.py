@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import data as D
+from .card import training_card_data
 from .finetune import FineTuneConfig, finetune, load_finetuned
 from . import stats as S
 from .metrics import gold_ranks, ranking_metrics
@@ -51,6 +52,7 @@ class NUPRunConfig:
     baselines: rankers with no training: "zero-shot", "tf-idf", "random".
     train_sets: which of TRAIN_SETS get a fine-tuned row (None = all).
     base_model ... scale: fine-tuning hyper-parameters (`finetune.FineTuneConfig`).
+    license, dataset_repos: model cards (`card.py`): the models' license; dataset name -> Hub dataset id.
     """
 
     seed: int = 0
@@ -66,6 +68,8 @@ class NUPRunConfig:
     warmup_ratio: float = 0.1
     max_seq_length: int = 256
     scale: float = 20.0
+    license: str = "apache-2.0"
+    dataset_repos: dict[str, str] = field(default_factory=dict)
 
     def finetune_config(self) -> FineTuneConfig:
         names = {f.name for f in fields(FineTuneConfig)}
@@ -159,7 +163,8 @@ def run_cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str,
             try:
                 model_dir = out_dir / "models" / slug(train_name)
                 fit = finetune([D.context_text(r, config.max_history) for r in rows],
-                               [r["candidates"][r["label"]] for r in rows], model_dir, config.finetune_config())
+                               [r["candidates"][r["label"]] for r in rows], model_dir, config.finetune_config(),
+                               card=training_card_data(train_name, info.get("source", ""), asdict(config)))
                 result["models"][train_name] = {"path": str(model_dir), "train_examples": fit.examples,
                                                 "seconds": round(fit.seconds, 2), "train_loss": fit.train_loss,
                                                 "examples_per_second": round(fit.examples_per_second, 2)}

@@ -63,8 +63,12 @@ def training_pairs(contexts: list[str], golds: list[str]) -> "Any":
 
 
 def finetune(contexts: list[str], golds: list[str], output_dir: str | Path,
-             config: FineTuneConfig = FineTuneConfig()) -> FineTuneResult:
-    """Train a ranker on (context, gold) pairs; the model is saved to `output_dir`."""
+             config: FineTuneConfig = FineTuneConfig(), card: Any = None) -> FineTuneResult:
+    """Train a ranker on (context, gold) pairs; the model is saved to `output_dir`.
+
+    `card`: a `SentenceTransformerModelCardData` (`card.training_card_data`) the model is built with, so the
+    README `save()` writes already names the model, license, base model and training set's Hub id.
+    """
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
                                        SentenceTransformerTrainingArguments)
     from sentence_transformers.base.sampler import BatchSamplers
@@ -73,7 +77,7 @@ def finetune(contexts: list[str], golds: list[str], output_dir: str | Path,
 
     output_dir = Path(output_dir)
     set_seed(config.seed)
-    model = SentenceTransformer(resolve_model(config.base_model))
+    model = SentenceTransformer(resolve_model(config.base_model), model_card_data=card)
     model.max_seq_length = config.max_seq_length
     data = training_pairs(contexts, golds)
     args = SentenceTransformerTrainingArguments(

@@ -30,7 +30,8 @@ def outputs(tmp_path_factory, spc_dir, spc_valid, spc_test):
     rc = main(["eval", "nup", "--out", str(out), "--preset", "small", *TINY,
                "--spc-train", str(spc_dir / "Synthetic-Persona-Chat_valid.csv"),
                "--spc-test", str(spc_dir / "Synthetic-Persona-Chat_test.csv"),
-               "--persona-chat-test", str(pc_test), "--run", str(run)])
+               "--persona-chat-test", str(pc_test), "--run", str(run),
+               "--dataset-repo", "Persona-Chat=bavard/personachat_truecased"])  # links the ParlAI file's results
     assert rc == 0
     rc = main(["eval", "quality", "--out", str(out), "--dataset", f"spc={pc_test.with_name('spc_small.csv')}",
                "--dataset", f"generated={run}", "--dataset", f"persona-chat={pc_test}",
@@ -116,6 +117,7 @@ def test_model_card_model_index_parses(outputs):
     meta = yaml.safe_load(text.split("---")[1])
     results = meta["model-index"][0]["results"]
     assert {r["dataset"]["name"] for r in results} == {"SPC test", "Persona-Chat test"}
+    assert {r["dataset"]["type"] for r in results} == {"google/Synthetic-Persona-Chat", "bavard/personachat_truecased"}
     assert all(0 <= m["value"] <= 1 for r in results for m in r["metrics"])
     card = ModelCard(text)
     assert card.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
