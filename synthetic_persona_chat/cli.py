@@ -56,7 +56,7 @@ def report_failure(exc: BaseException, verbose: int) -> int:
     code, line = errors.one_line(exc)
     if verbose or code == errors.UNEXPECTED.code:
         traceback.print_exception(exc, file=sys.stderr)
-    print(line, file=sys.stderr)
+    errors.print_line(line)
     return code
 
 

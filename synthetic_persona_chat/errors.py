@@ -12,9 +12,11 @@ edit when a package defines one more error class with one of these names.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import sys
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, TextIO
 
 BUG_REPORT = ("this is a bug in spc: please report it with the command you ran and the traceback above "
               "(rerun with -v for the full traceback)")
@@ -83,6 +85,19 @@ HTTP_FIXES = {
     404: "not found: check the repo id and that the token's user can see it",
     429: "rate-limited: wait a few minutes, then rerun the same command",
 }
+
+
+def print_line(line: str, stream: TextIO | None = None) -> None:
+    """Print the failure line on a line of its own.
+
+    A failure inside a stage interrupts its progress bar, whose last frame stays on stderr with no newline
+    (bars redraw in place), so the `spc: ...` line used to be glued to it and a script looking for a line
+    that starts with `spc: ` found none. The bars still open are closed first: each ends its line."""
+    bars = sys.modules.get("tqdm.std")  # only when a bar can exist: this module imports nothing heavy
+    for bar in list(getattr(getattr(bars, "tqdm", None), "_instances", None) or []):
+        with contextlib.suppress(Exception):
+            bar.close()
+    print(line, file=stream or sys.stderr, flush=True)
 
 
 def chain(exc: BaseException) -> Iterator[BaseException]:

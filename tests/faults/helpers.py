@@ -9,6 +9,7 @@ exit code (synthetic_persona_chat/errors.py).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import resource
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -82,12 +84,87 @@ class StormServer(FakeOpenAI):
         self.status, self.storm = status, storm
 
 
+class PersonaHandler(Handler):
+    """Plays the user-generation LLM: every prompt gets persona-like lines that depend only on the prompt
+    and the seed, so an interrupted run and an undisturbed one grow the same pool."""
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+        time.sleep(self.server.delay)
+        text = f"{body.get('messages', [{}])[-1].get('content', '')}{body.get('seed')}"
+        h = int(hashlib.sha1(text.encode()).hexdigest(), 16)
+        lines = [f"I {VERBS[(h >> (4 * i)) % len(VERBS)]} {NOUNS[(h >> (4 * i + 2)) % len(NOUNS)]} number {h % 89 + i}."
+                 for i in range(5)]
+        content = "What do you like to do?\n" + "\n".join(lines)  # a query, or a line the bootstrap filter drops
+        data = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
+                           "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                        "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": len(text.split()), "completion_tokens": len(content.split()),
+                                     "total_tokens": 0}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+VERBS = ["collect", "repair", "paint", "grow", "study", "photograph", "bake", "sell"]
+NOUNS = ["old clocks", "bicycles", "orchids", "tomatoes", "rare coins", "model trains", "sourdough", "guitars"]
+
+
+class PersonaServer(FakeOpenAI):
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__(delay=delay)
+        self.RequestHandlerClass = PersonaHandler
+
+
+def usergen_files(tmp: Path, url: str, seeds: list[str]) -> tuple[Path, Path]:
+    """(config, seed file) of a small user-generation run: several bootstrapping rounds, many profile
+    chunks, and seed lines that must become recorded skips (too short, duplicate, overlong)."""
+    bad = ["Hi", seeds[0], "I like " + "very " * 40 + "long sentences."]
+    seed_file = tmp / "seeds.txt"
+    seed_file.write_text("\n".join([*seeds[:8], *bad, *seeds[8:]]) + "\n", encoding="utf-8")
+    data = {"seed": 0,
+            "models": {"llm": {"backend": "openai", "model": "fake", "base_url": url, "concurrency": 2,
+                               "max_retries": 3, "backoff": 0.01, "timeout": 5.0}},
+            "expand": {"rounds": 3, "k": 3, "num_new": 5, "max_queries": 6, "distance_threshold": 0.7},
+            "profiles": {"num_users": 36, "chunk_size": 3, "profile_size": 4, "min_size": 4, "max_tries": 6}}
+    config = tmp / "usergen.yaml"
+    config.write_text(yaml.safe_dump(data))
+    return config, seed_file
+
+
+def expand(config: Path, run: Path, cwd: Path, seeds: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    return spc(["personas", "expand", "--config", str(config), "--run-dir", str(run),
+                *(["--seeds", str(seeds)] if seeds else [])], cwd, **kw)
+
+
+def profiles(config: Path, run: Path, cwd: Path, **kw) -> subprocess.CompletedProcess:
+    return spc(["profiles", "--config", str(config), "--run-dir", str(run)], cwd, **kw)
+
+
+def same_usergen(run: Path, reference: Path) -> None:
+    """The pool and the profiles of an undisturbed run, and every skip recorded exactly once."""
+    for rel in ("expand/attributes.parquet", "expand/categories.parquet", "profiles/profiles.parquet"):
+        assert rows(run / rel) == rows(reference / rel), rel
+    skips = skip_records(run)
+    assert len(skips) == len(set(skips)), "a skip was recorded twice"
+    assert sorted(skips) == sorted(skip_records(reference))
+
+
+def skip_records(run: Path) -> list[tuple[str, str, str]]:
+    """(stage, locator, reason) of every line of RUN/skips.jsonl (the source names a per-test folder)."""
+    lines = (run / "skips.jsonl").read_text(encoding="utf-8").splitlines()
+    return [(r["stage"], r["locator"], r["reason"]) for r in map(json.loads, filter(str.strip, lines))]
+
+
 def write_config(tmp: Path, url: str, pairs: int = 6, **gen) -> Path:
     """A conversation-stage config on real SPC persona pairs, the LLM being the fake server at `url`."""
     data = config_dict(write_pairs(tmp / "pairs.parquet", spc_pairs(pairs)),
                        **{"batch_size": 1, "candidates": 2, "iterations": 2, **gen})
     data["models"]["llm"] = {"backend": "openai", "model": "fake", "base_url": url, "concurrency": 2,
                              "max_retries": 3, "backoff": 0.01, "timeout": 5.0}
+    data["models"]["nli"] = "llm-judge"  # the fake server judges: no local model to load in every child process
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

@@ -10,10 +10,15 @@ import sqlite3
 import stat
 import subprocess
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from .helpers import (FakeOpenAI, StormServer, failure_line, generate, kill_when, llm_calls, outputs, read_only,
-                      same_outputs, spc, start, write_config, can_mount)
+from tests.generation.helpers import spc_pairs
+
+from .helpers import (FakeOpenAI, PersonaServer, StormServer, can_mount, expand, failure_line, generate, kill_when,
+                      llm_calls, outputs, profiles, read_only, rows, same_outputs, same_usergen, skip_records, spc,
+                      start, usergen_files, write_config)
 
 
 @pytest.fixture(scope="module")
@@ -243,9 +248,64 @@ def test_kill_9_during_build_export(tmp_path, reference):
     proc = start(["build", str(reference[1]), "--out", str(out), "--configs", "full,conversations"], tmp_path)
     kill_when(proc, lambda: any(tmp_path.glob(".out.staging-*/*/*.parquet")))
     assert not out.exists()  # never half an export
+    assert len(list(tmp_path.glob(".out.staging-*"))) == 1  # what the kill left behind
     r = spc(["build", str(reference[1]), "--out", str(out), "--configs", "full,conversations"], tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (out / "spc_export.json").exists()
+    assert not list(tmp_path.glob(".out.*"))  # the dead export's staging folder is cleaned up
+
+
+# -- kill -9 during user generation: expansion rounds and profile chunks ---------------------------
+
+@pytest.fixture(scope="module")
+def usergen_reference(tmp_path_factory):
+    """An undisturbed `spc personas expand` + `spc profiles` on real SPC persona attributes."""
+    tmp = tmp_path_factory.mktemp("usergen")
+    seeds = list(dict.fromkeys(a for p in spc_pairs(12) for a in (*p["user1_persona"], *p["user2_persona"])))
+    with PersonaServer() as srv:
+        config, seed_file = usergen_files(tmp, srv.url, seeds)
+        for r in (expand(config, tmp / "run", tmp, seed_file), profiles(config, tmp / "run", tmp)):
+            assert r.returncode == 0, r.stderr[-3000:]
+    skips = skip_records(tmp / "run")
+    assert {s[0] for s in skips} == {"expand"} and len(skips) == 3  # too short, duplicate, overlong seed lines
+    return seeds, tmp / "run"
+
+
+def test_kill_9_during_expansion_rounds_and_profile_chunks_then_resume(tmp_path, usergen_reference):
+    seeds, reference = usergen_reference
+    run = tmp_path / "run"
+    with PersonaServer(delay=0.02) as slow:
+        config, seed_file = usergen_files(tmp_path, slow.url, seeds)
+        args = ["personas", "expand", "--config", str(config), "--run-dir", str(run), "--seeds", str(seed_file)]
+        kill_when(start(args, tmp_path), lambda: (run / "expand" / "round_001.json").exists())
+        assert not (run / "expand" / "_done.json").exists()  # killed in round 2 or 3
+        r = expand(config, run, tmp_path, seed_file)
+        assert r.returncode == 0, r.stderr[-3000:]
+        chunks = run / "profiles" / "chunks"
+        kill_when(start(["profiles", "--config", str(config), "--run-dir", str(run)], tmp_path),
+                  lambda: (chunks / "profiles_00001.parquet").exists())
+        assert not (run / "profiles" / "_done.json").exists()
+        r = profiles(config, run, tmp_path)
+        assert r.returncode == 0, r.stderr[-3000:]
+    same_usergen(run, reference)
+
+
+# -- overlong records in evaluation ------------------------------------------------------------------
+
+def test_eval_quality_truncates_an_overlong_utterance_and_says_so(tmp_path, reference):
+    config, ref = reference
+    convs = rows(ref / "conversations" / "conversations.parquet")
+    convs[0]["turns"][1]["text"] = "blah " * 999_999 + "blah"  # 5 MB: far past any model's context
+    data = tmp_path / "long.parquet"
+    pq.write_table(pa.Table.from_pylist(convs), data)
+    r = spc(["eval", "quality", "--config", str(config), "--out", str(tmp_path / "q"), "--dataset", f"long={data}"],
+            tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads((tmp_path / "q" / "quality.json").read_text())["datasets"]["long"]
+    assert result["skipped_records"] == 1
+    assert result["skip_reasons"] == [{"source": str(data), "locator": f"conversation {convs[0]['id']} turn 1",
+                                       "reason": "truncated: utterance of 4,999,999 characters cut to 2,000"}]
+    assert "not_run" not in result
 
 
 # -- a corrupted checkpoint of each kind ------------------------------------------------------------
@@ -276,5 +336,19 @@ def test_corrupted_checkpoint(tmp_path, reference, target, outcome):
         assert (target in line) or ("cache file is damaged" in line), line
         (run / target).unlink()  # the fix the line gives
         r = generate(config, run, tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    same_outputs(run, reference[1])
+
+
+def test_damaged_llm_cache_that_is_needed_is_named_then_rebuilt(tmp_path, reference):
+    config, _ = reference
+    run = _copy(reference, tmp_path)
+    shutil.rmtree(run / "conversations" / "iter-1")  # iteration 2 must ask the LLM (or its cache) again
+    (run / "conversations" / "_done.json").unlink()
+    (run / "cache" / "llm.sqlite").write_bytes(GARBAGE * 100)
+    line = failure_line(generate(config, run, tmp_path), 8)
+    assert f"{run / 'cache' / 'llm.sqlite'} is damaged" in line and "delete it and rerun the same command" in line
+    (run / "cache" / "llm.sqlite").unlink()  # the fix the line gives
+    r = generate(config, run, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     same_outputs(run, reference[1])
