@@ -8,7 +8,7 @@ A *source* string names a dataset:
 | `DIR` holding SPC CSVs          | the split file for the role (train/validation/test)  |
 | `PATH.txt`                     | Persona-Chat in ParlAI format (`readers.read_parlai`; its own 20 candidates are kept) |
 | `RUN` (holds `conversations/`)  | a generated run: `RUN/conversations/conversations.parquet` |
-| `hub:ID[@split]`               | a Hub dataset (SPC columns or the Persona-Chat `personality`/`utterances` layout) |
+| `hub:ID[@split]`               | a Hub dataset in a layout `hub_layouts` detects: SPC, or Persona-Chat/ConvAI2 as rows (`bavard/personachat_truecased`), dialogs (`personality` + `utterances`) or ParlAI text |
 
 A source that cannot be read gives an `Unavailable` with the reason, which the cross table
 shows as "not run: <why>"; nothing is ever invented in its place. A run directory is read only
@@ -35,7 +35,7 @@ from synthetic_persona_chat.builder.nup import NUM_CANDIDATES, nup_examples
 from synthetic_persona_chat.readers import read_parlai, read_spc_csv
 from synthetic_persona_chat.sample_data import resolve_path
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
-from synthetic_persona_chat.records import Conversation, RecordError, Skip, Turn
+from synthetic_persona_chat.records import Conversation, Skip
 
 RUN_CONVERSATIONS = Path("conversations") / "conversations.parquet"
 MAX_UTTERANCE_CHARS = 2000
@@ -137,18 +137,15 @@ def read_run_file(path: Path) -> tuple[list[Conversation], list[Skip]]:
 
 
 def read_hub(spec: str, split: str) -> tuple[list[Conversation], list[Skip]]:
-    """`ID[@split]` from the Hub through `datasets.load_dataset` (needs network or a local HF cache)."""
+    """`ID[@split]` from the Hub through `datasets.load_dataset` (needs network or a local HF cache), in any
+    layout `hub_layouts` knows (SPC, and Persona-Chat/ConvAI2 as rows, dialogs or ParlAI text)."""
     import datasets
+
+    from .hub_layouts import read_rows
 
     repo, _, hub_split = spec.partition("@")
     rows = datasets.load_dataset(repo, split=hub_split or _hub_split(split))
-    convs, skips = [], []
-    for i, row in enumerate(rows):
-        try:
-            convs.append(hub_row_to_conversation(row, split=split, source=f"hub:{repo}"))
-        except (RecordError, KeyError, ValueError) as exc:
-            skips.append(Skip(f"hub:{repo}", f"row {i}", str(exc)))
-    return convs, skips
+    return read_rows(rows, split, f"hub:{repo}")
 
 
 def _hub_split(split: str) -> str:
@@ -157,41 +154,10 @@ def _hub_split(split: str) -> str:
 
 def hub_row_to_conversation(row: dict[str, Any], split: str | None = None, source: str = "hub"
                             ) -> Conversation:
-    """One Hub row in either known layout -> `Conversation`.
+    """One Hub row that holds a whole conversation (SPC or Persona-Chat dialog layout) -> `Conversation`."""
+    from .hub_layouts import row_to_conversation
 
-    SPC layout: `user 1 personas`, `user 2 personas`, `Best Generated Conversation`.
-    Persona-Chat layout (e.g. the `personality` + `utterances[{history, candidates}]` datasets):
-    the last utterance entry holds the full history; the model side is "user 2" as in ParlAI files,
-    and each entry's candidates (gold last) are kept for NUP.
-    """
-    from synthetic_persona_chat.readers.spc_csv import parse_spc_lines, split_personas
-
-    if "Best Generated Conversation" in row:
-        turns, _ = parse_spc_lines(row["Best Generated Conversation"] or "")
-        if not turns:
-            raise RecordError("no 'User 1:'/'User 2:' line in conversation")
-        return Conversation(split_personas(row.get("user 1 personas", "")),
-                            split_personas(row.get("user 2 personas", "")), turns,
-                            source=source, split=split)
-    if "utterances" in row and "personality" in row:
-        utts = row["utterances"]
-        if not utts:
-            raise RecordError("row has no utterances")
-        history = [h for h in utts[-1]["history"] if h and h != "__ SILENCE __"]
-        gold_last = utts[-1]["candidates"][-1]
-        lines = history + [gold_last]
-        # the last line is the model's (user 2); speakers alternate backwards from there
-        turns = [Turn("user 2" if (len(lines) - 1 - i) % 2 == 0 else "user 1", t) for i, t in enumerate(lines)]
-        candidates: dict[str, list[str]] = {}
-        for u in utts:
-            gold = u["candidates"][-1]
-            for t in range(len(turns) - 1, -1, -1):
-                if turns[t].speaker == "user 2" and turns[t].text == " ".join(gold.split()):
-                    candidates[str(t)] = list(u["candidates"])
-                    break
-        return Conversation([], list(row["personality"]), turns, source=source, split=split,
-                            meta={"candidates": candidates})
-    raise ValueError(f"unknown Hub row layout with columns {sorted(row)}; expected SPC or Persona-Chat columns")
+    return row_to_conversation(row, split=split, source=source)
 
 
 def subsample(ds: Dataset, max_conversations: int | None, seed: int) -> Dataset:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterable
 
 from ..records import Conversation, RecordError, Skip, Turn
 
@@ -28,8 +29,16 @@ def read_parlai(path: str | Path, split: str | None = None, source: str = "perso
     path = Path(path)
     if not path.is_file():
         raise ParlAIFormatError(f"ParlAI file not found: {path}")
+    return read_parlai_lines(path.read_text(encoding="utf-8").splitlines(), str(path), split, source)
+
+
+def read_parlai_lines(lines: Iterable[str], origin: str, split: str | None = None, source: str = "persona-chat"
+                      ) -> tuple[list[Conversation], list[Skip]]:
+    """The same parse over lines from anywhere (a file, or a Hub dataset holding the file's lines);
+    `origin` names them in errors and skips."""
+    path = origin
     episodes: list[list[tuple[int, str]]] = []
-    for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         m = _LINE.match(raw)

@@ -1,0 +1,119 @@
+"""The Hub layouts of Persona-Chat / ConvAI2 (and SPC) that `hub:ID` sources read, told apart by their columns.
+
+Persona-Chat has no one canonical Hub copy; the common ones store it in one of these layouts:
+
+| layout                  | columns                                                   | e.g.                            |
+|-------------------------|-----------------------------------------------------------|---------------------------------|
+| `spc-release`           | `user 1 personas`, `user 2 personas`, `Best Generated Conversation` | google/Synthetic-Persona-Chat |
+| `personachat-rows`      | `personality`, `candidates`, `history`, `utterance_idx`, `conv_id` (one row per response) | bavard/personachat_truecased |
+| `personachat-dialogs`   | `personality`, `utterances` (list of `{candidates, history}`) | AlekseyKorshuk/persona-chat  |
+| `parlai-text`           | `text` only: the lines of a ParlAI `*_self_original.txt`  | a repo holding ParlAI's files   |
+
+All become `Conversation` records as the local readers make them: the side whose persona is given is "user 2"
+(ParlAI's "self"), its candidates (gold last) are kept in `meta["candidates"]` for NUP. A row that cannot be
+converted is a recorded skip; a dataset in no known layout is an error naming its columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from synthetic_persona_chat.records import Conversation, RecordError, Skip, Turn
+
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "spc-release": ("user 1 personas", "user 2 personas", "Best Generated Conversation"),
+    "personachat-rows": ("personality", "candidates", "history", "utterance_idx", "conv_id"),
+    "personachat-dialogs": ("personality", "utterances"),
+    "parlai-text": ("text",),
+}
+SILENCE = ("__ SILENCE __", "__SILENCE__")
+
+
+def detect_layout(columns: Iterable[str]) -> str:
+    """The first layout whose columns are all present (most specific first)."""
+    have = set(columns)
+    for name, needed in LAYOUTS.items():
+        if set(needed) <= have:
+            return name
+    known = "; ".join(f"{n}: {', '.join(c)}" for n, c in LAYOUTS.items())
+    raise ValueError(f"unknown Hub dataset layout with columns {sorted(have)}; known layouts: {known}")
+
+
+def read_rows(rows: Any, split: str | None, source: str) -> tuple[list[Conversation], list[Skip]]:
+    """A loaded Hub split (`datasets.Dataset`) -> conversations, in its detected layout."""
+    layout = detect_layout(rows.column_names)
+    if layout == "personachat-rows":
+        return _grouped_rows(rows, split, source)
+    if layout == "parlai-text":
+        from synthetic_persona_chat.readers.parlai import read_parlai_lines
+
+        return read_parlai_lines((r["text"] or "" for r in rows), source, split, source)
+    convs, skips = [], []
+    for i, row in enumerate(rows):
+        try:
+            convs.append(row_to_conversation(row, split=split, source=source))
+        except (RecordError, KeyError, ValueError, IndexError, TypeError) as exc:
+            skips.append(Skip(source, f"row {i}", str(exc)))
+    return convs, skips
+
+
+def row_to_conversation(row: dict[str, Any], split: str | None = None, source: str = "hub") -> Conversation:
+    """One row of the `spc-release` or `personachat-dialogs` layout -> `Conversation`."""
+    layout = detect_layout(row)
+    if layout == "spc-release":
+        return _spc_row(row, split, source)
+    if layout == "personachat-dialogs":
+        return dialog_to_conversation(row["personality"], row["utterances"], split, source)
+    raise ValueError(f"a {layout} row is not one conversation; read the split with read_rows")
+
+
+def _spc_row(row: dict[str, Any], split: str | None, source: str) -> Conversation:
+    from synthetic_persona_chat.readers.spc_csv import parse_spc_lines, split_personas
+
+    turns, _ = parse_spc_lines(row["Best Generated Conversation"] or "")
+    if not turns:
+        raise RecordError("no 'User 1:'/'User 2:' line in conversation")
+    return Conversation(split_personas(row.get("user 1 personas", "")),
+                        split_personas(row.get("user 2 personas", "")), turns, source=source, split=split)
+
+
+def dialog_to_conversation(personality: list[str], utterances: list[dict[str, Any]], split: str | None,
+                           source: str) -> Conversation:
+    """Persona-Chat's dialog form: the last utterance entry's history + its gold is the whole conversation;
+    the last line is the persona's side ("user 2") and speakers alternate backwards from there."""
+    if not utterances:
+        raise RecordError("row has no utterances")
+    history = [h for h in utterances[-1]["history"] if h and h.strip() not in SILENCE]
+    lines = history + [utterances[-1]["candidates"][-1]]
+    turns = [Turn("user 2" if (len(lines) - 1 - i) % 2 == 0 else "user 1", t) for i, t in enumerate(lines)]
+    candidates: dict[str, list[str]] = {}
+    for u in utterances:
+        gold = " ".join(u["candidates"][-1].split())
+        for t in range(len(turns) - 1, -1, -1):
+            if turns[t].speaker == "user 2" and turns[t].text == gold:
+                candidates[str(t)] = list(u["candidates"])
+                break
+    return Conversation([], list(personality), turns, source=source, split=split,
+                        meta={"candidates": candidates})
+
+
+def _grouped_rows(rows: Any, split: str | None, source: str) -> tuple[list[Conversation], list[Skip]]:
+    """`personachat-rows`: one row per response; rows of a `conv_id`, ordered by `utterance_idx`, are the
+    utterance entries of one dialog (a repeated index keeps its first row)."""
+    dialogs: dict[Any, dict[str, Any]] = {}
+    cols = list(LAYOUTS["personachat-rows"])
+    for batch in rows.select_columns(cols).iter(batch_size=1000):
+        for persona, cands, hist, idx, conv in zip(*(batch[c] for c in cols)):
+            d = dialogs.setdefault(conv, {"personality": persona, "entries": {}})
+            d["entries"].setdefault(int(idx), {"history": hist, "candidates": cands})
+    convs, skips = [], []
+    for conv_id, d in dialogs.items():
+        entries = [d["entries"][k] for k in sorted(d["entries"])]
+        try:
+            conv = dialog_to_conversation(d["personality"], entries, split, source)
+        except (RecordError, KeyError, ValueError, IndexError, TypeError) as exc:
+            skips.append(Skip(source, f"conv_id {conv_id}", str(exc)))
+            continue
+        conv.meta["conv_id"] = conv_id
+        convs.append(conv)
+    return convs, skips
