@@ -1,14 +1,7 @@
 """Evaluation datasets: where conversations come from, and the NUP examples built from them.
 
-A *source* string names a dataset:
-
-| source                         | read with                                            |
-|--------------------------------|------------------------------------------------------|
-| `PATH.csv`                     | an SPC release CSV (`readers.read_spc_csv`)          |
-| `DIR` holding SPC CSVs          | the split file for the role (train/validation/test)  |
-| `PATH.txt`                     | Persona-Chat in ParlAI format (`readers.read_parlai`; its own 20 candidates are kept) |
-| `RUN` (holds `conversations/`)  | a generated run: `RUN/conversations/conversations.parquet` |
-| `hub:ID[@split]`               | a Hub dataset in a layout `hub_layouts` detects: SPC, or Persona-Chat/ConvAI2 as rows (`bavard/personachat_truecased`), dialogs (`personality` + `utterances`) or ParlAI text |
+A *source* string names a dataset the way every command names one (`readers.sources.open_source`: an SPC
+CSV or folder, a ParlAI .txt, our .jsonl/.parquet records, a run directory, `spc-sample:SPLIT`, `hub:ID[@split]`).
 
 A source that cannot be read gives an `Unavailable` with the reason, which the cross table
 shows as "not run: <why>"; nothing is ever invented in its place. A run directory is read only
@@ -32,12 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES, nup_examples
-from synthetic_persona_chat.readers import read_parlai, read_spc_csv
-from synthetic_persona_chat.sample_data import resolve_path
-from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
+from synthetic_persona_chat.readers.sources import open_source
 from synthetic_persona_chat.records import Conversation, Skip
 
-RUN_CONVERSATIONS = Path("conversations") / "conversations.parquet"
 MAX_UTTERANCE_CHARS = 2000
 
 
@@ -73,13 +63,7 @@ def load_dataset(source: str | Path | None, split: str = "test", name: str | Non
         return Unavailable(name, "no source given")
     text = str(source)
     try:
-        if text.startswith("hub:"):
-            convs, skips = read_hub(text[4:], split)
-        else:
-            path = resolve_path(text)
-            if not path.exists():
-                return Unavailable(name, f"{path} does not exist")
-            convs, skips = _read_path(path, split)
+        convs, skips = open_source(text, split)
     except FileNotFoundError as exc:
         return Unavailable(name, str(exc))
     except Exception as exc:  # a reader or the Hub failed: say why, do not invent the cell
@@ -100,64 +84,6 @@ def clip_overlong(convs: list[Conversation], source: str, limit: int = MAX_UTTER
                                   f"truncated: utterance of {len(turn.text):,} characters cut to {limit:,}"))
                 turn.text = turn.text[:limit]
     return notes
-
-
-def _read_path(path: Path, split: str) -> tuple[list[Conversation], list[Skip]]:
-    if path.is_dir():
-        if (path / RUN_CONVERSATIONS).exists():
-            return read_run(path)
-        file = path / SPLIT_FILES.get(split, f"Synthetic-Persona-Chat_{split}.csv")
-        if not file.exists():
-            raise FileNotFoundError(f"{path} has no {file.name} (SPC {split} split) and no {RUN_CONVERSATIONS}")
-        return read_spc_csv(file, split=split)
-    if path.suffix == ".csv":
-        return read_spc_csv(path, split=split)
-    if path.suffix == ".txt":
-        return read_parlai(path, split=split)
-    if path.name.endswith(".parquet"):
-        return read_run_file(path)
-    raise ValueError(f"{path}: unknown dataset format; give an SPC .csv/dir, a ParlAI .txt, a run dir or hub:ID")
-
-
-def read_run(run_dir: str | Path) -> tuple[list[Conversation], list[Skip]]:
-    """A generated run's selected conversations (rows = `Conversation.to_dict()`)."""
-    from synthetic_persona_chat.rundir import RunDir
-
-    path = Path(run_dir) / RUN_CONVERSATIONS
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run conversation generation first")
-    RunDir(run_dir).require_complete(("conversations",))  # the rule `spc build` applies
-    return read_run_file(path)
-
-
-def read_run_file(path: Path) -> tuple[list[Conversation], list[Skip]]:
-    from synthetic_persona_chat.readers import read_records
-
-    return read_records(path, Conversation.from_dict)
-
-
-def read_hub(spec: str, split: str) -> tuple[list[Conversation], list[Skip]]:
-    """`ID[@split]` from the Hub through `datasets.load_dataset` (needs network or a local HF cache), in any
-    layout `hub_layouts` knows (SPC, and Persona-Chat/ConvAI2 as rows, dialogs or ParlAI text)."""
-    import datasets
-
-    from .hub_layouts import read_rows
-
-    repo, _, hub_split = spec.partition("@")
-    rows = datasets.load_dataset(repo, split=hub_split or _hub_split(split))
-    return read_rows(rows, split, f"hub:{repo}")
-
-
-def _hub_split(split: str) -> str:
-    return {"valid": "validation"}.get(split, split)
-
-
-def hub_row_to_conversation(row: dict[str, Any], split: str | None = None, source: str = "hub"
-                            ) -> Conversation:
-    """One Hub row that holds a whole conversation (SPC or Persona-Chat dialog layout) -> `Conversation`."""
-    from .hub_layouts import row_to_conversation
-
-    return row_to_conversation(row, split=split, source=source)
 
 
 def subsample(ds: Dataset, max_conversations: int | None, seed: int) -> Dataset:

@@ -10,8 +10,7 @@ import random
 from pathlib import Path
 
 from ..records import Conversation, stable_id
-from ..sample_data import resolve_path
-from ..readers import read_parlai, read_records, read_spc_csv
+from ..readers.sources import SourceFormatError, open_source
 from .parser import render_conversation
 
 
@@ -20,23 +19,21 @@ class FewShotError(ValueError):
 
 
 def load_seed_conversations(path: str | Path, limit: int | None = None) -> list[Conversation]:
-    """SPC CSV, ParlAI Persona-Chat text, or our .jsonl/.parquet `Conversation` records."""
-    p = resolve_path(path)
-    if not p.is_file():
-        raise FewShotError(f"seed conversations not found: {p} (cwd {Path.cwd()}); set "
-                           f"generation.seed_conversations to an SPC CSV, a ParlAI .txt or a .jsonl/.parquet file")
-    if p.suffix == ".csv":
-        convs, _ = read_spc_csv(p, source="seed")
-    elif p.suffix == ".txt":
-        convs, _ = read_parlai(p, source="seed")
-    elif p.suffix in (".jsonl", ".json", ".parquet"):
-        convs, _ = read_records(p, Conversation.from_dict)
-    else:
-        raise FewShotError(f"{p}: unsupported seed file type {p.suffix!r}; use .csv (SPC), .txt (ParlAI), "
-                           f".jsonl or .parquet")
+    """Any source the readers take (`readers.sources.open_source`): SPC CSV or folder, ParlAI text, our
+    .jsonl/.parquet records, a finished run, `spc-sample:SPLIT` or `hub:ID`."""
+    try:
+        convs, _ = open_source(path, split="train")
+    except FileNotFoundError as exc:
+        raise FewShotError(f"seed conversations not found: {exc} (cwd {Path.cwd()}); set generation.seed_conversations "
+                           f"to an SPC CSV, a ParlAI .txt, a .jsonl/.parquet file, a run directory or spc-sample:valid"
+                           ) from exc
+    except SourceFormatError as exc:
+        raise FewShotError(f"seed conversations: {exc} (cwd {Path.cwd()}); set generation.seed_conversations to "
+                           f"an SPC CSV, a ParlAI .txt, a .jsonl/.parquet file, a run directory or spc-sample:valid"
+                           ) from exc
     convs = [c for c in convs if len({t.speaker for t in c.turns}) == 2]
     if not convs:
-        raise FewShotError(f"{p} holds no usable two-speaker conversation")
+        raise FewShotError(f"{path} holds no usable two-speaker conversation")
     return convs[:limit] if limit else convs
 
 

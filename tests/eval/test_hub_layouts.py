@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from synthetic_persona_chat.eval import hub_layouts as H
+from synthetic_persona_chat.readers import hub_layouts as H
 
 from ..builder.conftest import subprocess_env
 from ..builder.fake_hub import FakeHub

@@ -11,6 +11,7 @@ from synthetic_persona_chat.eval.detection import detection_test
 from synthetic_persona_chat.eval.metrics import distinct_n, gold_ranks, hits_at_k, mrr, ranking_metrics, vocabulary_size
 from synthetic_persona_chat.eval.quality import diversity, persona_coverage, template_leftovers, toxicity
 from synthetic_persona_chat.eval.rankers import BiEncoderRanker, RandomRanker, TfidfRanker
+from synthetic_persona_chat.readers.hub_layouts import row_to_conversation
 from synthetic_persona_chat.records import Conversation, Turn
 
 
@@ -124,17 +125,17 @@ def test_detection_known_answer():
 
 
 def test_hub_row_layouts():
-    spc = D.hub_row_to_conversation({"user 1 personas": "I ski.", "user 2 personas": "I sing.",
+    spc = row_to_conversation({"user 1 personas": "I ski.", "user 2 personas": "I sing.",
                                      "Best Generated Conversation": "User 1: hi\nUser 2: hello"})
     assert [t.speaker for t in spc.turns] == ["user 1", "user 2"]
-    pc = D.hub_row_to_conversation({"personality": ["i sing ."], "utterances": [
+    pc = row_to_conversation({"personality": ["i sing ."], "utterances": [
         {"history": ["hi"], "candidates": ["x", "hello"]},
         {"history": ["hi", "hello", "how are you"], "candidates": ["y", "fine"]}]})
     assert pc.utterances == ["hi", "hello", "how are you", "fine"]
     assert [t.speaker for t in pc.turns] == ["user 1", "user 2", "user 1", "user 2"]
     assert pc.meta["candidates"] == {"1": ["x", "hello"], "3": ["y", "fine"]}
     with pytest.raises(ValueError):
-        D.hub_row_to_conversation({"text": "?"})
+        row_to_conversation({"text": "?"})
 
 
 def test_unavailable_cells_say_why(tmp_path):

@@ -83,13 +83,9 @@ def checker_summary(checker: Any, critic: CriticConfig) -> dict[str, Any]:
 
 
 def read_conversations(source: str, split: str = "test") -> tuple[list[Conversation], list[Skip]]:
-    """Anything the readers take: SPC CSV or folder, ParlAI .txt, our .jsonl/.parquet, a run dir, hub:ID."""
-    from ...eval.data import Unavailable, load_dataset  # the eval's input layer: one reading rule for all
-    from ...readers import read_records
-    from ...sample_data import resolve_path
+    """Anything the readers take (`readers.sources.open_source`), with overlong utterances clipped as the eval does."""
+    from ...eval.data import Unavailable, load_dataset
 
-    if not source.startswith("hub:") and resolve_path(source).suffix in (".jsonl", ".json"):
-        return read_records(resolve_path(source), Conversation.from_dict)
     ds = load_dataset(source, split, min_conversations=1)
     if isinstance(ds, Unavailable):
         raise FileNotFoundError(f"cannot judge {source}: {ds.reason}")
