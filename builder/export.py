@@ -124,9 +124,16 @@ def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options
             skipped[name] = str(exc)  # e.g. a run with no persona stage: said in the card and the log
             continue
         config = dataclasses.replace(options, name=name)
+        try:
+            tables = {split: list(config_rows(config, src, split)) for split in splits}
+        except ValueError as exc:
+            if name in REQUIRED:
+                raise
+            skipped[name] = str(exc)  # e.g. `nup` on a run too small to draw 19 distractors per example
+            continue
         rows[name], files[name] = {}, {}
-        for split in splits:
-            ds = datasets.Dataset.from_list(list(config_rows(config, src, split)), features=FEATURES[name])
+        for split, table in tables.items():
+            ds = datasets.Dataset.from_list(table, features=FEATURES[name])
             rel = f"{name}/{split}-00000-of-00001.parquet"
             rows[name][split] = _write_split(ds, staging / rel)
             digest = _sha256(staging / rel)

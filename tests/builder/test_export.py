@@ -104,3 +104,21 @@ def test_release_config_is_the_hub_repos_raw_columns(spc_test_only, tmp_path):
     assert rel.column_names == ["user 1 personas", "user 2 personas", "Best Generated Conversation"]
     assert rel.num_rows == len(raw) == 968  # verbatim: the empty row 510 too
     assert rel[0] == {k: raw[0][k] for k in rel.column_names}
+
+
+def test_a_run_too_small_for_nup_builds_without_it(spc_dir, tmp_path):
+    """Two generated conversations cannot give 19 distractors per example: the `nup` config is skipped with the
+    reason (in the result and the card), every other config is built and loads with stock `datasets`."""
+    from .conftest import make_run
+
+    run = make_run(tmp_path / "run", spc_dir, n=2, done=False)
+    rows = run.read_records("conversations", "conversations")
+    for row in rows:
+        row["turns"] = row["turns"][:4]  # 8 utterances in all: too few distractors
+    run.write_records("conversations", "conversations", rows)
+    run.mark_done("conversations", {"conversations": 2})
+    result = export(run.path, tmp_path / "out")
+    assert "nup" not in result.rows and "distractors" in result.skipped_configs["nup"]
+    assert "nup" in (tmp_path / "out" / "README.md").read_text()  # the card says why it is missing
+    loaded = datasets.load_dataset(str(tmp_path / "out"), "conversations")
+    assert sum(len(split) for split in loaded.values()) == 2
