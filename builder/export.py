@@ -31,7 +31,9 @@ from typing import Any
 import datasets
 
 from synthetic_persona_chat import __version__
+from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir
+from synthetic_persona_chat.sample_data import resolve_path
 
 from . import card
 from .features import FEATURES
@@ -68,7 +70,7 @@ def open_source(source: str | Path) -> Source:
         src = read_spc_files(local)
         src.location = str(source)
         return src
-    if (Path(source) / "config.yaml").exists() or (Path(source) / "conversations").is_dir():
+    if is_run_dir(resolve_path(str(source))):
         RunDir(source).require_complete(("conversations",))  # a run: complete by the rule eval uses too
     return load_source(source)
 

@@ -21,6 +21,7 @@ import yaml
 
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, conversations_from_rows, read_spc_rows
 from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
+from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 from synthetic_persona_chat.sample_data import resolve_path
 
@@ -76,10 +77,6 @@ class Source:
     @property
     def pass_rates(self) -> dict[str, Any]:
         return dict(self.stage_summaries.get("conversations", {}).get("pass_rates") or {})
-
-
-def is_run_dir(path: Path) -> bool:
-    return path.is_dir() and any((path / name).exists() for name in ("config.yaml", "manifest.json", "conversations"))
 
 
 def load_source(location: str | Path) -> Source:
