@@ -32,7 +32,7 @@ import datasets
 
 from synthetic_persona_chat import __version__
 from synthetic_persona_chat.readers.sources import is_run_dir
-from synthetic_persona_chat.rundir import RunDir
+from synthetic_persona_chat.rundir import RunDir, file_sha256
 from synthetic_persona_chat.sample_data import resolve_path
 
 from . import card
@@ -138,7 +138,7 @@ def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options
             ds = datasets.Dataset.from_list(table, features=FEATURES[name])
             rel = f"{name}/{split}-00000-of-00001.parquet"
             rows[name][split] = _write_split(ds, staging / rel)
-            digest = _sha256(staging / rel)
+            digest = file_sha256(staging / rel)
             if digest in by_digest:
                 (staging / rel).unlink()
                 rel = by_digest[digest]
@@ -151,14 +151,6 @@ def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options
 
 def _persona_rows(src: Source, rows: dict[str, dict[str, int]]) -> list[dict[str, Any]] | None:
     return persona_rows(src) if "personas" in rows else None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _leftover_prefix(out: Path, kind: str) -> str:
