@@ -1,7 +1,7 @@
 """Does a whole `spc generate` keep a batching server busy? Requests/s achieved against the ideal.
 
     python benchmarks/saturation.py [--pairs 500] [--candidates 3] [--iterations 3] [--latency-ms 200]
-                                    [--concurrency 64,256] [--critic full,llm-only]
+                                    [--concurrency 64,256] [--critic llm-only,full,llm-judge] [--keep]
 
 For each concurrency C, a fresh latency-injecting OpenAI-compatible server (tests/latency_server.py, its own
 process) answers every request after `--latency-ms`; the real CLI (`spc generate`, its own process) runs
@@ -14,7 +14,9 @@ The server's record of when each request was in flight gives:
 
 `--critic full` is the default Critic (structural, faithfulness with the offline MiniLM checker, toxicity,
 5 quality experts); `llm-only` keeps the structural and quality experts, which shows the pipeline's own
-ceiling when the CPU-bound experts are not in the way. Each row also splits the run's CPU time: per stage
+ceiling when the CPU-bound experts are not in the way; `llm-judge` is the default Critic with the
+contradiction checker asked of the same server (`models.nli: llm-judge`), so every expert but the cheap
+ones is an LLM request. Each row also splits the run's CPU time: per stage
 (generate = prompt rendering + parsing, critic = the filter experts, select = the quality experts' prompts
 and votes) from the run summary, the HTTP client's event loop, and the whole process (user + sys).
 The machine's load average is recorded: on a shared machine the figures move with it.
@@ -42,17 +44,22 @@ from synthetic_persona_chat.readers import read_spc_csv  # noqa: E402
 from synthetic_persona_chat.sample_data import resolve_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CRITICS = {"full": None, "llm-only": ["structural", "quality"]}
+CRITICS = {"full": None, "llm-only": ["structural", "quality"], "llm-judge": None}
+NLI = {"llm-judge": "llm-judge"}  # the critic variant's contradiction checker (else the default)
 COLUMNS = ["critic", "concurrency", "latency_ms", "requests", "achieved_rps", "ideal_rps", "efficiency",
            "mean_in_flight", "idle_share", "window_s", "wall_s", "cpu_s", "cpu_generate_s", "cpu_critic_s",
            "cpu_select_s", "cpu_client_s", "load_avg"]
 
 
+SHARED_SPC = ROOT.parent / "shared" / "data" / "spc"
+
+
 def spc_pairs(n: int) -> list[dict]:
-    """Real persona pairs: the packaged SPC sample's test split, then its valid split."""
+    """Real persona pairs: SPC's test then valid split (the full CSVs when present, else the packaged sample)."""
     out = []
     for split in ("test", "valid"):
-        convs, _ = read_spc_csv(resolve_path(f"spc-sample:{split}"))
+        full = SHARED_SPC / f"Synthetic-Persona-Chat_{split}.csv"
+        convs, _ = read_spc_csv(full if full.exists() else resolve_path(f"spc-sample:{split}"))
         for c in convs:
             if len(out) == n:
                 return out
@@ -81,6 +88,8 @@ def run_one(args: argparse.Namespace, work: Path, pairs_file: Path, concurrency:
                                  "iterations": args.iterations, "batch_size": args.batch_size}}
         if CRITICS[critic]:
             config["critic"] = {"experts": CRITICS[critic]}
+        if critic in NLI:
+            config["models"]["nli"] = NLI[critic]
         path = work / f"config-{critic}-{concurrency}.yaml"
         path.write_text(yaml.safe_dump(config))
         run_dir = work / f"run-{critic}-{concurrency}"
@@ -116,6 +125,13 @@ def run_one(args: argparse.Namespace, work: Path, pairs_file: Path, concurrency:
             "throttled": (summary.get("llm_client_this_run") or {}).get("throttled")}
 
 
+def _stored_rows(name: str) -> list[dict]:
+    from benchmarks._report import RESULTS
+
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text())["rows"] if path.exists() else []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=500)
@@ -124,16 +140,18 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--latency-ms", type=float, default=200)
     ap.add_argument("--concurrency", default="64,256")
-    ap.add_argument("--critic", default="full,llm-only", help=f"comma list of {sorted(CRITICS)}")
+    ap.add_argument("--critic", default="llm-only,full,llm-judge", help=f"comma list of {sorted(CRITICS)}")
     ap.add_argument("--name", default="saturation")
+    ap.add_argument("--keep", action="store_true", help="keep the stored rows of other critic/concurrency settings")
     args = ap.parse_args()
-    rows = []
+    rows = _stored_rows(args.name) if args.keep else []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         pairs_file = work / "pairs.jsonl"
         pairs_file.write_text("".join(json.dumps(p) + "\n" for p in spc_pairs(args.pairs)))
         for critic in args.critic.split(","):
             for c in (int(x) for x in args.concurrency.split(",")):
+                rows = [r for r in rows if (r["critic"], r["concurrency"]) != (critic, c)]
                 rows.append(run_one(args, work, pairs_file, c, critic))
                 print(json.dumps(rows[-1]), flush=True)
     write_results(args.name, rows, COLUMNS, extra={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,10 @@ def run_command(args: argparse.Namespace) -> int:
         return 0
     run = RunDir(run_path).init(config, allow_config_change=args.allow_config_change)
     if not (run.path / "estimate.json").exists():  # the estimate made before the first start, kept for the summary
-        write_estimate(run.path, estimate(config, None))
+        try:
+            write_estimate(run.path, estimate(config, None))
+        except (OSError, ValueError, RuntimeError) as exc:  # the run itself reports bad inputs, with context
+            logging.getLogger(__name__).warning("no estimate for this run: %s", exc)
     ctx = RunContext(config, run)
     console.print(f"run directory: [bold]{run.path}[/]")
     try:

@@ -114,3 +114,59 @@ def test_adaptive_limit_halves_once_per_window_and_grows_back():
 
     lim = asyncio.run(scenario())
     assert lim.allowed == 8 and lim.stats()["lowest_limit"] == 4 and lim.throttled == 2
+
+
+def test_lean_client_reads_chunked_answers_and_reconnects_after_close():
+    """A server that answers with Transfer-Encoding: chunked, and closes every other connection."""
+    import json as _json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Chunked(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        served = 0
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            Chunked.served += 1
+            data = _json.dumps({"choices": [{"message": {"content": "chunked ok"}}],
+                                "usage": {"prompt_tokens": 3, "completion_tokens": 2}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            if Chunked.served % 2:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            for part in (data[:10], data[10:]):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Chunked)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        llm = load_llm({"backend": "openai", "model": "m", "base_url": url, "max_retries": 0}, max_concurrency=2)
+        out = llm.generate(chats(6))
+        assert [o.texts[0] for o in out] == ["chunked ok"] * 6 and llm.usage.completion_tokens == 12
+        llm.close()
+    finally:
+        server.shutdown()
+
+
+def test_the_same_prompt_from_concurrent_batches_is_paid_once(tmp_path):
+    from synthetic_persona_chat.models.llm import CachedLLM
+
+    with LatencyServer(latency=0.1) as srv:
+        llm = CachedLLM(load_llm({"backend": "openai", "model": "m", "base_url": srv.url}, max_concurrency=64),
+                        tmp_path / "llm.sqlite")
+        same = chats(20, "shared") + chats(20, "shared")  # repeated within a call, and across 4 threads
+        threads = [threading.Thread(target=llm.generate, args=(same,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        requests = srv.stats()["requests"]
+        llm.close()
+    assert requests == 20 and llm.usage.calls == 20 and llm.hits == 4 * 40 - 20

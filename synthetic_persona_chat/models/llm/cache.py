@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +28,46 @@ class CachedLLM(LLM):
         self.usage = inner.usage
         self.hits = 0
         self._store_kv = KeyValueStore(path, "answers")
+        self._pending: dict[str, Future] = {}
+        self._pending_lock = threading.Lock()
 
     def generate(self, chats: list[Chat], params: GenerationParams | None = None) -> list[Completion]:
+        """Answers from the store; the rest asked once each, even when repeated or already being asked.
+
+        Batches run concurrently on HTTP backends (engine.py), and two of them may need the same prompt
+        (a contradiction-judge pair, say): the second waits for the first's answer instead of paying again.
+        """
         params = params or GenerationParams()
         keys = [self._key(c, params) for c in chats]
         found = self._lookup(keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        self.hits += len(chats) - len(missing)
-        record(cache_hits=len(chats) - len(missing))
-        if missing:
-            fresh = self.inner.generate([chats[i] for i in missing], params)
-            self._store({keys[i]: c for i, c in zip(missing, fresh)})
-            found.update({keys[i]: c for i, c in zip(missing, fresh)})
+        mine: dict[str, int] = {}  # key -> index of the chat this call asks the model
+        theirs: dict[str, Future] = {}  # keys another thread is asking right now
+        with self._pending_lock:
+            for i, k in enumerate(keys):
+                if k in found or k in mine or k in theirs:
+                    continue
+                if k in self._pending:
+                    theirs[k] = self._pending[k]
+                else:
+                    mine[k], self._pending[k] = i, Future()
+        self.hits += len(chats) - len(mine)
+        record(cache_hits=len(chats) - len(mine))
+        try:
+            if mine:
+                fresh = dict(zip(mine, self.inner.generate([chats[i] for i in mine.values()], params)))
+                self._store(fresh)
+                found.update(fresh)
+        finally:
+            with self._pending_lock:
+                for k in mine:
+                    future = self._pending.pop(k)
+                    if k in found:
+                        future.set_result(found[k])
+                    else:  # our call failed: a waiter asks again itself
+                        future.set_result(None)
+        for k, future in theirs.items():
+            answer = future.result()
+            found[k] = answer if answer is not None else self.generate([chats[keys.index(k)]], params)[0]
         return [found[k] for k in keys]
 
     def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
