@@ -151,7 +151,7 @@ def _plain(value: Any) -> Any:
     """JSON's view of a value (tuples are lists, dataclasses are dicts): YAML round trips compare equal."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, default=str, sort_keys=True))  # nested mappings compare in any key order
 
 
 def _section_class_or_none(name: str) -> type | None:

@@ -42,3 +42,16 @@ def test_batches_overlap_up_to_the_cap_and_each_batch_counts_its_own_calls(tmp_p
 
 def test_local_models_keep_one_batch_at_a_time(smollm):
     assert batches_in_flight(smollm, 8) == 1
+
+
+def test_a_server_refusing_one_request_in_ten_with_429_still_completes_the_run(tmp_path):
+    with LatencyServer(latency=0.02, error_rate=0.1, error_status=429, retry_after=0.05) as srv:
+        data = overlap_config(tmp_path, srv.url, cap=32, pairs=8)
+        data["models"]["llm"].update(backoff=0.02, max_retries=10)
+        ctx = make_ctx(tmp_path, data)
+        summary = run_conversations(ctx)
+        stats = srv.stats()
+        ctx.close()
+    client = summary["llm_client_this_run"]
+    assert summary["candidates"] == 8 * 3 and stats["refused"] > 0
+    assert client["throttled"] == stats["refused"] and client["lowest_limit"] < 32
