@@ -18,7 +18,8 @@ ceiling when the CPU-bound experts are not in the way; `llm-judge` is the defaul
 contradiction checker asked of the same server (`models.nli: llm-judge`), so every expert but the cheap
 ones is an LLM request. Each row also splits the run's CPU time: per stage
 (generate = prompt rendering + parsing, critic = the filter experts, select = the quality experts' prompts
-and votes) from the run summary, the HTTP client's event loop, and the whole process (user + sys).
+and votes) from the run summary, the HTTP client's event loop, the whole process (user + sys), and the test
+server's process (its CPU competes for the same cores).
 The machine's load average is recorded: on a shared machine the figures move with it.
 """
 
@@ -48,7 +49,7 @@ CRITICS = {"full": None, "llm-only": ["structural", "quality"], "llm-judge": Non
 NLI = {"llm-judge": "llm-judge"}  # the critic variant's contradiction checker (else the default)
 COLUMNS = ["critic", "concurrency", "latency_ms", "requests", "achieved_rps", "ideal_rps", "efficiency",
            "mean_in_flight", "idle_share", "window_s", "wall_s", "cpu_s", "cpu_generate_s", "cpu_critic_s",
-           "cpu_select_s", "cpu_client_s", "load_avg"]
+           "cpu_select_s", "cpu_client_s", "cpu_server_s", "load_avg"]
 
 
 SHARED_SPC = ROOT.parent / "shared" / "data" / "spc"
@@ -120,6 +121,7 @@ def run_one(args: argparse.Namespace, work: Path, pairs_file: Path, concurrency:
             "cpu_generate_s": cpu.get("generate"), "cpu_critic_s": cpu.get("critic"),
             "cpu_select_s": cpu.get("select"),
             "cpu_client_s": (summary.get("llm_client_this_run") or {}).get("client_cpu_s"),
+            "cpu_server_s": stats.get("process_cpu_s"),
             "load_avg": round(load, 1), "winners": summary.get("winners"), "candidates": summary.get("candidates"),
             "llm_calls": summary.get("llm_calls_this_run"),
             "throttled": (summary.get("llm_client_this_run") or {}).get("throttled")}

@@ -125,7 +125,11 @@ class Recorder:
     arrived: int = 0
 
     def stats(self) -> dict[str, Any]:
-        """Requests answered, mean in flight and idle share over [first start, last end]."""
+        """Requests answered, mean in flight and idle share over [first start, last end], and the CPU
+        seconds this process has used (the server's own cost, when it runs as its own process)."""
+        return {**self._spans_stats(), "process_cpu_s": round(time.process_time(), 2)}
+
+    def _spans_stats(self) -> dict[str, Any]:
         if not self.spans:
             return {"requests": 0, "refused": self.refused, "mean_in_flight": 0.0, "idle_share": 1.0,
                     "max_in_flight": self.max_in_flight, "window_s": 0.0}
