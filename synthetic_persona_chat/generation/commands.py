@@ -64,12 +64,12 @@ def run_command(args: argparse.Namespace) -> int:
     console = Console(stderr=False)
     run_path = Path(args.run_dir or default_run_dir(args))
     if args.estimate:  # before anything is spent: no run directory, no model
-        print_estimate(console, estimate(config, run_path if run_path.exists() else None))
+        print_estimate(console, estimate(config, run_path if run_path.exists() else None, args.seeds))
         return 0
     run = RunDir(run_path).init(config, allow_config_change=args.allow_config_change)
     if not (run.path / "estimate.json").exists():  # the estimate made before the first start, kept for the summary
         try:
-            write_estimate(run.path, estimate(config, None))
+            write_estimate(run.path, estimate(config, None, args.seeds))
         except (OSError, ValueError, RuntimeError) as exc:  # the run itself reports bad inputs, with context
             logging.getLogger(__name__).warning("no estimate for this run: %s", exc)
     ctx = RunContext(config, run)

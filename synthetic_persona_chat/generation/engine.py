@@ -90,10 +90,6 @@ def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def usage_snapshot(ctx: Any) -> dict[str, int]:
-    return dict(ctx.usage())
-
-
 def run_local(jobs: list[dict[str, Any]], directory: Path, batch_size: int,
               steps: Iterable[tuple[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]]],
               ctx: Any, desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

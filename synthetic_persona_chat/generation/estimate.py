@@ -59,9 +59,9 @@ def estimate_config(config: Any) -> EstimateConfig:
     return config.section("estimate", EstimateConfig)
 
 
-def estimate(config: Any, run_path: Path | None = None) -> dict[str, Any]:
+def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None = None) -> dict[str, Any]:
     """Per-role lines {role, calls, requests, prompt_tokens, completion_tokens, completion_tokens_max}, totals,
-    wall time and cost; nothing is written and no model is loaded."""
+    wall time and cost; nothing is written and no model is loaded. `seeds_path`: `spc generate --seeds`."""
     est, gen, critic = estimate_config(config), generation_config(config), critic_config(config)
     seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
                          gen.fewshot_max_turns)
@@ -69,7 +69,7 @@ def estimate(config: Any, run_path: Path | None = None) -> dict[str, Any]:
     if gen.pairs_file:
         pairs, _ = usable_pairs(load_pairs(gen.pairs_file), gen.pairs_file)
     else:
-        usergen, n_pairs = _usergen_lines(config, est)
+        usergen, n_pairs = _usergen_lines(config, est, seeds_path or gen.seed_personas)
         lines += usergen
         pairs = _stand_in_pairs(gen, n_pairs)
     pairs = pairs[:gen.max_pairs] if gen.max_pairs else pairs
@@ -112,7 +112,7 @@ def _conversation_lines(jobs: list[dict[str, Any]], gen: Any, critic: Any, confi
     return out
 
 
-def _usergen_lines(config: Any, est: EstimateConfig) -> tuple[list[dict[str, Any]], int]:
+def _usergen_lines(config: Any, est: EstimateConfig, seeds_path: str) -> tuple[list[dict[str, Any]], int]:
     """User generation's LLM prompts, and how many pairs it will hand to the conversation stage."""
     from ..usergen.config import ExpandConfig, PairingConfig, ProfilesConfig
     from ..usergen.seeds import LineRules, read_seed_file
@@ -120,8 +120,7 @@ def _usergen_lines(config: Any, est: EstimateConfig) -> tuple[list[dict[str, Any
     expand = config.section("expand", ExpandConfig)
     profiles = config.section("profiles", ProfilesConfig)
     pairing = config.section("pairing", PairingConfig)
-    gen = generation_config(config)
-    seeds, _ = read_seed_file(gen.seed_personas, expand.seed_column,
+    seeds, _ = read_seed_file(seeds_path, expand.seed_column,
                               LineRules(expand.min_words, expand.max_words, expand.max_chars))
     n_seeds = min(len(seeds), expand.max_seeds or len(seeds))
     queries = expand.max_queries if expand.max_queries is not None else max(1, n_seeds // 2)
