@@ -40,7 +40,8 @@ WORDS = ("garden", "river", "piano", "bakery", "soccer", "novel", "mountain", "c
          "science", "puzzle", "ocean", "museum", "bicycle", "theater", "coffee", "forest", "history", "robot",
          "painting", "market", "festival", "library", "tennis", "harbor", "poetry", "jazz", "desert", "island")
 OPENERS = ("Hi there!", "Hello!", "Hey, nice to meet you.", "Good morning!", "Hi, how is your day going?")
-REPLIES = ("That sounds great.", "Oh, really?", "How interesting.", "I did not expect that.", "Tell me more!",
+# No negations: a "not" beside a restated persona line reads as a contradiction to a polarity checker.
+REPLIES = ("That sounds great.", "Oh, really?", "How interesting.", "I love hearing that.", "Tell me more!",
            "Nice, I like that.", "Wow, good for you.", "That is so cool.")
 
 
