@@ -34,7 +34,7 @@ def test_tiny_preset_without_llama_cpp_from_an_unrelated_directory(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "NATIVE_LLM_MODULES=\n" in proc.stdout
     config = (run / "config.yaml").read_text()
-    assert "spc-sample:valid" in config and "shared" not in config  # symbolic, machine-independent seeds
+    assert "spc-sample:valid" in config and "shared/data" not in config  # symbolic, machine-independent seeds
     models = json.loads((run / "models.json").read_text())
     assert models["llm"]["backend"] == "transformers"
     cands = pq.read_table(run / "conversations" / "candidates.parquet").to_pylist()

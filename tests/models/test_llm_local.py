@@ -52,3 +52,9 @@ def test_bad_specs_are_clear_errors(tmp_path):
         load_llm(f"llama-cpp:{tmp_path}/none.gguf")
     with pytest.raises(LLMError, match="needs a model name"):
         load_llm("openai:")
+
+
+def test_transformers_greedy_with_several_samples(smollm):
+    """n samples at temperature 0 are n copies of the greedy answer (transformers itself refuses n > 1 greedy)."""
+    out = smollm.generate([CHAT], GenerationParams(max_tokens=6, temperature=0.0, n=3))[0]
+    assert len(out.texts) == 3 and len(set(out.texts)) == 1 and out.texts[0]

@@ -78,17 +78,23 @@ class TransformersLLM(LLM):
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = enc.to(self.device)
         sampling = params.temperature > 0
+        # Greedy decoding gives every one of the n samples the same text: decode once, repeat it (transformers
+        # refuses num_return_sequences > 1 without sampling).
+        decoded = params.n if sampling else 1
         torch.manual_seed(params.seed)
         with torch.inference_mode():
             out = self._model.generate(
                 **enc, max_new_tokens=params.max_tokens, do_sample=sampling,
                 temperature=params.temperature if sampling else None,
                 top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
-                num_return_sequences=params.n, pad_token_id=self.tokenizer.pad_token_id)
+                num_return_sequences=decoded, pad_token_id=self.tokenizer.pad_token_id)
         new_tokens = out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         texts = [self._cut(t, params.stop) for t in texts]
         lengths = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
+        if decoded != params.n:
+            texts = [t for t in texts for _ in range(params.n)]
+            lengths = [n for n in lengths for _ in range(params.n)]
         prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
         return [Completion(texts=texts[i * params.n:(i + 1) * params.n],
                            prompt_tokens=int(prompt_lens[i]) * params.n,
