@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,6 +31,9 @@ from ..models.llm.overlap import batches_in_flight, run_in_flight
 from ..models.llm.scope import usage_scope
 from ..rundir import RunDirError, write_parquet_atomic, write_text_atomic
 from .critic.base import Verdict
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
 
 _VERDICT = Verdict.arrow_type()  # one definition of a verdict row: critic/base.py
 CANDIDATE_SCHEMA = pa.schema([
@@ -92,7 +95,7 @@ def chunks(items: list[Any], size: int) -> list[list[Any]]:
 
 def run_local(jobs: list[dict[str, Any]], directory: Path, batch_size: int,
               steps: Iterable[tuple[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]]],
-              ctx: Any, desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+              ctx: RunContext, desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Run `steps` (name, rows -> rows) over each batch of `jobs`; returns (rows, per-batch metas) in batch order."""
     steps = list(steps)
     batches = chunks(jobs, batch_size)

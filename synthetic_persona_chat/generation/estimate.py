@@ -27,7 +27,7 @@ import math
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models.contradiction import needs_llm
 from ..models.spec import ModelSpec
@@ -35,6 +35,9 @@ from .config import critic_config, generation_config
 from .fewshot import load_seed_conversations, pool_entries
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .stages import generator_chat
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.generation.config import CriticConfig, GenerationConfig
 
 BUNDLED_PASS_RATE = 0.25  # tiny preset on SmolLM2-135M: structural 37.5% x faithfulness 67%
 OTHER_PASS_RATE = 0.8
@@ -90,7 +93,7 @@ def _line(role: str, calls: float, requests: float, prompt: float, completion: f
             "completion_tokens": round(completion), "completion_tokens_max": round(completion_max)}
 
 
-def _conversation_lines(jobs: list[dict[str, Any]], gen: Any, critic: Any, config: Any, est: EstimateConfig,
+def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, critic: CriticConfig, config: Any, est: EstimateConfig,
                         pass_rate: float) -> list[dict[str, Any]]:
     m = gen.candidates
     prompt = sum(_tokens("\n".join(msg["content"] for msg in generator_chat(j, gen)), est) for j in jobs)
@@ -140,7 +143,7 @@ def _usergen_lines(config: Any, est: EstimateConfig, seeds_path: str) -> tuple[l
     return lines, min(n_pairs, pairing.max_pairs) if pairing.max_pairs else n_pairs
 
 
-def _stand_in_pairs(gen: Any, n: int) -> list[dict[str, Any]]:
+def _stand_in_pairs(gen: GenerationConfig, n: int) -> list[dict[str, Any]]:
     """Persona pairs of the seed conversations, repeated to `n`: prompts of the size usergen's will have."""
     convs = load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations)
     if not convs:

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 
 from ..models.contradiction import needs_llm
@@ -31,11 +31,15 @@ from .fewshot import load_seed_conversations, pool_entries
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .stages import critic_batch, generate_batch, generator_chat, select_batch, to_conversation
 
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.generation.config import CriticConfig, GenerationConfig
+
 log = logging.getLogger(__name__)
 STAGE = "conversations"
 
 
-def stage_steps(ctx: Any, gen: Any, critic: Any) -> list[tuple[str, Callable]]:
+def stage_steps(ctx: RunContext, gen: GenerationConfig, critic: CriticConfig) -> list[tuple[str, Callable]]:
     """The three batch maps bound to their settings, in order: what any engine runs per batch.
 
     When the engine overlaps batches, the critic runs one batch at a time unless its contradiction
@@ -51,11 +55,11 @@ def stage_steps(ctx: Any, gen: Any, critic: Any) -> list[tuple[str, Callable]]:
             ("select", partial(_call, select_batch, ctx=ctx, cfg=critic))]
 
 
-def pairs_path(ctx: Any, gen: Any) -> Path:
+def pairs_path(ctx: RunContext, gen: GenerationConfig) -> Path:
     return Path(gen.pairs_file).expanduser() if gen.pairs_file else ctx.run.path / "pairs" / "pairs.parquet"
 
 
-def run_conversations(ctx: Any, engine: Callable = run_local) -> dict[str, Any]:
+def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str, Any]:
     """The whole stage; a no-op returning the stored summary when it is done."""
     run = ctx.run
     if run.is_done(STAGE):
@@ -94,7 +98,7 @@ def run_conversations(ctx: Any, engine: Callable = run_local) -> dict[str, Any]:
     return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start)
 
 
-def _call(fn: Callable, rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[dict[str, Any]]:
+def _call(fn: Callable, rows: list[dict[str, Any]], ctx: RunContext, cfg: Any) -> list[dict[str, Any]]:
     return fn(rows, ctx, cfg)
 
 
@@ -103,7 +107,7 @@ def _exclusive(fn: Callable, lock: threading.Lock, rows: list[dict[str, Any]]) -
         return fn(rows)
 
 
-def _load_critic_models(ctx: Any, critic: Any) -> None:
+def _load_critic_models(ctx: RunContext, critic: CriticConfig) -> None:
     """Load the critic's models before batches overlap, so that no two threads load one model twice."""
     filters, _ = resolve(critic.experts)
     names = {f.name for f in filters}
@@ -113,13 +117,13 @@ def _load_critic_models(ctx: Any, critic: Any) -> None:
         ctx.toxicity  # noqa: B018
 
 
-def _record_prompts(ctx: Any, gen: Any, job: dict[str, Any]) -> None:
+def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: dict[str, Any]) -> None:
     """The first rendered prompt goes to RUN/prompts/ so a reader sees exactly what the model saw."""
     chat = generator_chat(job, gen)
     ctx.run.record_prompt("generator.txt", "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in chat))
 
 
-def _finish(ctx: Any, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
+def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
             skips: list[Any], seconds: float, usage_start: dict[str, int]) -> dict[str, Any]:
     run = ctx.run
     write_parquet_atomic(run.stage_dir(STAGE) / "candidates.parquet", candidates_table(rows))
@@ -135,7 +139,7 @@ def _finish(ctx: Any, rows: list[dict[str, Any]], metas: list[dict[str, Any]], p
     return run.stage_summary(STAGE)
 
 
-def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: Any,
+def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: RunContext,
               usage_start: dict[str, int] | None = None) -> dict[str, Any]:
     """Totals over every batch (also those finished before a resume); `*_this_run`: this process only."""
     evaluated, passed = Counter(), Counter()

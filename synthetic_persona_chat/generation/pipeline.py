@@ -8,15 +8,18 @@ stages are skipped and the given pairs are used.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import generation_config
 from .iterate import run_conversations
 
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+
 USERGEN_STAGES = ("expand", "profiles", "pairs")
 
 
-def run_generate(ctx: Any, seeds_path: str | None = None, engine: Any = None) -> dict[str, Any]:
+def run_generate(ctx: RunContext, seeds_path: str | None = None, engine: Any = None) -> dict[str, Any]:
     """Every stage's summary, plus `seconds` (per stage, this invocation) and `usage` (this invocation).
 
     `engine` runs the conversation stage's batches (None: the local loop; see `ray_engine`). User

@@ -16,7 +16,7 @@ the models on `ctx`, returns new rows and never touches the run directory, so th
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models.llm import GenerationParams
 from ..records import Conversation, stable_id
@@ -24,18 +24,22 @@ from ..tasks import ask, generator as generator_task
 from .critic import Verdict, resolve
 from .critic.quality import majority
 
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.generation.config import CriticConfig, GenerationConfig
 
-def generator_params(gen: Any, seed: int) -> GenerationParams:
+
+def generator_params(gen: GenerationConfig, seed: int) -> GenerationParams:
     return GenerationParams(n=gen.candidates, max_tokens=gen.max_tokens, temperature=gen.temperature,
                             top_k=gen.top_k, top_p=gen.top_p, seed=seed)
 
 
-def generator_chat(job: dict[str, Any], gen: Any) -> list[dict[str, str]]:
+def generator_chat(job: dict[str, Any], gen: GenerationConfig) -> list[dict[str, str]]:
     """The chat the Generator is shown for a job (what RUN/prompts/ records and the benchmark sends)."""
     return generator_task.Generator.from_config(gen).render(job)
 
 
-def generate_batch(jobs: list[dict[str, Any]], ctx: Any, gen: Any) -> list[dict[str, Any]]:
+def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationConfig) -> list[dict[str, Any]]:
     """m candidates per job in one LLM call for the whole batch; each parsed (or given a parse error)."""
     if not jobs:
         return []
@@ -57,7 +61,7 @@ def generate_batch(jobs: list[dict[str, Any]], ctx: Any, gen: Any) -> list[dict[
     return rows
 
 
-def critic_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any, every_expert: bool = False
+def critic_batch(rows: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig, every_expert: bool = False
                  ) -> list[dict[str, Any]]:
     """Every filter expert in config order; a dropped candidate is not shown to later experts.
 
@@ -80,7 +84,7 @@ def critic_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any, every_expert
     return out
 
 
-def select_batch(rows: list[dict[str, Any]], ctx: Any, critic: Any) -> list[dict[str, Any]]:
+def select_batch(rows: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig) -> list[dict[str, Any]]:
     """Per job, the selector experts vote among the survivors; the majority winner is `selected`.
 
     With no selector configured the winner is a seeded draw among the survivors. Every candidate of a

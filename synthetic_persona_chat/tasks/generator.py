@@ -11,10 +11,13 @@ resumed run pay for its LLM calls again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..generation.parser import ParseResult, parse_conversation
 from .templates import render
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.generation.config import GenerationConfig
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Generator:
     inputs: tuple[str, ...] = ("fewshot_texts", "user1_persona", "user2_persona")
 
     @classmethod
-    def from_config(cls, gen: Any) -> "Generator":
+    def from_config(cls, gen: GenerationConfig) -> "Generator":
         """The task as a `GenerationConfig` sets it up (templates and the asked length)."""
         return cls(template=gen.template, system_template=gen.system_template, min_turns=gen.min_turns,
                    max_turns=gen.max_turns)

@@ -15,11 +15,15 @@ F1 tolerates would reject most faithful conversations (measured: the F1 cut kept
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...models.contradiction import calibration_of
 from ...text import tokens
 from .base import Verdict
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.generation.config import CriticConfig
 
 NAME, KIND = "faithfulness", "filter"
 _STOP = frozenset("i me my we our you your he she it they a an the and or but to of in on at for with is am are "
@@ -27,7 +31,7 @@ _STOP = frozenset("i me my we our you your he she it they a an the and or but to
                   "like love".split())
 
 
-def judge(rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[Verdict]:
+def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     plans = [candidate_pairs(row, cfg.max_nli_pairs) for row in rows]
     premises = [p for pairs, _ in plans for p, _h in pairs]
     hypotheses = [h for pairs, _ in plans for _p, h in pairs]

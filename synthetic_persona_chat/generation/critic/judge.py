@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...config import Config
 from ...models.contradiction import calibration_of
@@ -30,6 +30,9 @@ from . import faithfulness
 from .base import Verdict
 from . import resolve
 
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+
 VERDICTS, SUMMARY = "verdicts.jsonl", "summary.json"
 
 
@@ -40,7 +43,7 @@ def conversation_row(conv: Conversation, index: int) -> dict[str, Any]:
             "turns": [{"speaker": t.speaker, "text": t.text} for t in conv.turns]}
 
 
-def judge_conversations(convs: list[Conversation], ctx: Any, critic: CriticConfig,
+def judge_conversations(convs: list[Conversation], ctx: RunContext, critic: CriticConfig,
                         batch_size: int = 256) -> list[dict[str, Any]]:
     """One verdict record per conversation, in input order; each batch is one call per model."""
     records = []
@@ -53,7 +56,7 @@ def judge_conversations(convs: list[Conversation], ctx: Any, critic: CriticConfi
     return records
 
 
-def summarize(records: list[dict[str, Any]], ctx: Any, critic: CriticConfig) -> dict[str, Any]:
+def summarize(records: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig) -> dict[str, Any]:
     """Pass rates (overall and per expert) and what judged: experts, checker, threshold, calibration."""
     filters, selectors = resolve(critic.experts)
     evaluated, passed = Counter(), Counter()

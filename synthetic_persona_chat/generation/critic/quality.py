@@ -20,7 +20,7 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ...config import ConfigError
 from ...models.llm import GenerationParams
@@ -29,6 +29,10 @@ from ...tasks.pairwise_quality import PairwiseQuality, parse_choice  # noqa: F40
 from ...tasks.templates import quality_questions
 from ...text import render_conversation
 from .base import Verdict
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.generation.config import CriticConfig
 
 NAME, KIND = "quality", "selector"
 
@@ -43,7 +47,7 @@ class Comparison:
     second: int
 
 
-def questions(cfg: Any) -> dict[str, str]:
+def questions(cfg: CriticConfig) -> dict[str, str]:
     """The question per configured quality; an unknown quality without a question is a config error."""
     known = {**quality_questions(), **(cfg.quality_questions or {})}
     missing = [q for q in cfg.qualities if q not in known]
@@ -53,7 +57,7 @@ def questions(cfg: Any) -> dict[str, str]:
     return {q: known[q] for q in cfg.qualities}
 
 
-def choose(groups: list[list[dict[str, Any]]], ctx: Any, cfg: Any) -> list[list[Verdict]]:
+def choose(groups: list[list[dict[str, Any]]], ctx: RunContext, cfg: CriticConfig) -> list[list[Verdict]]:
     """Per group: every comparison's verdict, then one pick per quality."""
     asked = questions(cfg)
     plan = [Comparison(g, q, i, j) for g, group in enumerate(groups) for q in asked
@@ -71,8 +75,8 @@ def choose(groups: list[list[dict[str, Any]]], ctx: Any, cfg: Any) -> list[list[
     return out
 
 
-def _ask(plan: list[Comparison], groups: list[list[dict[str, Any]]], asked: dict[str, str], ctx: Any,
-         cfg: Any) -> list[Answer]:
+def _ask(plan: list[Comparison], groups: list[list[dict[str, Any]]], asked: dict[str, str], ctx: RunContext,
+         cfg: CriticConfig) -> list[Answer]:
     """Two answers per comparison (A/B order, then B/A), from one LLM call for the whole batch."""
     texts: dict[tuple[int, int], str] = {}
     rows = []

@@ -17,20 +17,24 @@ Placeholders are found by `text.PLACEHOLDER`, the pattern the eval's template-le
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...text import distinct_n, placeholders, tokens
 from .base import Verdict
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.generation.config import CriticConfig
 
 NAME, KIND = "structural", "filter"
 COPY_MIN_TOKENS = 4  # shorter lines ("me too", "that sounds fun") are echoed in ordinary talk
 
 
-def judge(rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[Verdict]:
+def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     return [check(row["turns"], cfg) for row in rows]
 
 
-def check(turns: list[dict[str, str]], cfg: Any) -> Verdict:
+def check(turns: list[dict[str, str]], cfg: CriticConfig) -> Verdict:
     problems = shape_problems(turns, cfg) + degeneracy_problems(turns, cfg)
     found = [p for t in turns for p in placeholders(t["text"])]
     if found and not cfg.allow_placeholders:
@@ -42,7 +46,7 @@ def check(turns: list[dict[str, str]], cfg: Any) -> Verdict:
                    + (f", {len(found)} placeholder(s) allowed" if found else ""))
 
 
-def shape_problems(turns: list[dict[str, str]], cfg: Any) -> list[str]:
+def shape_problems(turns: list[dict[str, str]], cfg: CriticConfig) -> list[str]:
     """Who speaks, how often, in which order."""
     problems = []
     speakers = {t["speaker"] for t in turns}
@@ -57,7 +61,7 @@ def shape_problems(turns: list[dict[str, str]], cfg: Any) -> list[str]:
     return problems
 
 
-def degeneracy_problems(turns: list[dict[str, str]], cfg: Any) -> list[str]:
+def degeneracy_problems(turns: list[dict[str, str]], cfg: CriticConfig) -> list[str]:
     """Loops and parroting: repeated own lines, lines copied from the partner, low distinct-2."""
     problems = []
     repeated, copied, example = degeneracy_counts(turns)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import Verdict
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.generation.config import CriticConfig
 
 NAME, KIND = "toxicity", "filter"
 
 
-def judge(rows: list[dict[str, Any]], ctx: Any, cfg: Any) -> list[Verdict]:
+def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     texts = [t["text"] for row in rows for t in row["turns"]]
     scores = ctx.toxicity.scores(texts) if texts else []
     out, pos = [], 0
