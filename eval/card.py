@@ -29,6 +29,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
 from synthetic_persona_chat.builder.sources import CITATION, SPC_HUB_REPO
 from synthetic_persona_chat.models.bundled import EMBEDDER_ALIASES, embedder_hub_id
 
@@ -150,7 +151,8 @@ def eval_results(model_name: str, results: list[dict[str, Any]]) -> list[Any]:
     for r in results:
         if not r.get("metrics") or not r.get("dataset_id"):
             continue  # a cell that did not run has no result; one with no Hub id is not linked to a name
-        for key, mtype in (("hits@1/20", "hits_at_1"), ("hits@5/20", "hits_at_5"), ("mrr", "mrr")):
+        for key, mtype in ((f"hits@1/{NUM_CANDIDATES}", "hits_at_1"), (f"hits@5/{NUM_CANDIDATES}", "hits_at_5"),
+                           ("mrr", "mrr")):
             out.append(EvalResult(task_type="text-ranking", task_name=TASK_NAME,
                                   dataset_type=r["dataset_id"], dataset_name=r["test"],
                                   dataset_split=r["split"], metric_type=mtype, metric_name=key,
