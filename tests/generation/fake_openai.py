@@ -48,15 +48,20 @@ class Handler(BaseHTTPRequestHandler):
                    "usage": {"prompt_tokens": len(json.dumps(body.get("messages")).split()),
                              "completion_tokens": len(content.split()),
                              "total_tokens": 0}}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, 200, payload)
 
     def log_message(self, *args):
         pass
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+    """One JSON response with its length (the test servers of this suite all answer this way)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 class FakeOpenAI(ThreadingHTTPServer):

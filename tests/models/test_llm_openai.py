@@ -18,6 +18,8 @@ import pytest
 
 from synthetic_persona_chat.models import GenerationParams, LLMError, load_llm
 
+from ..generation.fake_openai import send_json
+
 SERVER = Path(__file__).with_name("transformers_server.py")
 
 
@@ -98,12 +100,7 @@ class FlakyHandler(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": "ok"}}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, payload)
 
     def log_message(self, *args):
         pass

@@ -10,8 +10,12 @@ import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from synthetic_persona_chat.models import GenerationParams, load_llm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: make `tests` importable
+from tests.generation.fake_openai import send_json  # noqa: E402
 
 LLM = None
 LOCK = threading.Lock()
@@ -37,12 +41,7 @@ class Handler(BaseHTTPRequestHandler):
                                    "total_tokens": out.prompt_tokens + out.completion_tokens}})
 
     def _send(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, payload)
 
     def log_message(self, *args):
         pass
