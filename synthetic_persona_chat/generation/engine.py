@@ -29,23 +29,13 @@ from tqdm import tqdm
 
 from ..models.llm.overlap import batches_in_flight, run_in_flight
 from ..models.llm.scope import usage_scope
+from ..row_contracts import Candidate, arrow_schema
 from ..rundir import RunDirError, write_parquet_atomic, write_text_atomic
-from .critic.base import Verdict
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
 
-_VERDICT = Verdict.arrow_type()  # one definition of a verdict row: critic/base.py
-CANDIDATE_SCHEMA = pa.schema([
-    ("candidate_id", pa.string()), ("job_id", pa.string()), ("pair_id", pa.string()), ("iteration", pa.int64()),
-    ("candidate_index", pa.int64()), ("user1_id", pa.string()), ("user2_id", pa.string()),
-    ("user1_persona", pa.list_(pa.string())), ("user2_persona", pa.list_(pa.string())),
-    ("similarity", pa.float64()), ("fewshot_ids", pa.list_(pa.string())), ("generator", pa.string()),
-    ("raw_text", pa.string()), ("turns", pa.list_(pa.struct([("speaker", pa.string()), ("text", pa.string())]))),
-    ("parse_error", pa.string()), ("parse_notes", pa.list_(pa.string())), ("prompt_tokens", pa.int64()),
-    ("completion_tokens", pa.int64()), ("verdicts", pa.list_(_VERDICT)), ("passed", pa.bool_()),
-    ("votes", pa.int64()), ("selected", pa.bool_()),
-])
+CANDIDATE_SCHEMA = arrow_schema(Candidate)  # the one declaration of a candidate row: row_contracts.py
 STAGES = ("generate", "critic", "select")
 
 

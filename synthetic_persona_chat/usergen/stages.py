@@ -30,6 +30,7 @@ from ..context import RunContext
 from ..models.llm import GenerationParams
 from ..models.llm.overlap import batches_in_flight, run_in_flight
 from ..records import PersonaAttribute, Skip, stable_id
+from ..row_contracts import Pair, arrow_schema
 from .bootstrap import bootstrap_batch, bootstrap_requests, filter_candidates
 from .clustering import cluster_embeddings
 from .config import ExpandConfig, PairingConfig, ProfilesConfig
@@ -53,9 +54,7 @@ PROFILE_SCHEMA = pa.schema([("attributes", pa.list_(pa.string())), ("categories"
                             ("id", pa.string())])
 REJECTION_SCHEMA = pa.schema([("profile_id", pa.string()), ("attribute", pa.string()), ("reason", pa.string()),
                               ("against", pa.string()), ("score", pa.float64())])
-PAIR_SCHEMA = pa.schema([("pair_id", pa.string()), ("user1_id", pa.string()), ("user2_id", pa.string()),
-                         ("user1_persona", pa.list_(pa.string())), ("user2_persona", pa.list_(pa.string())),
-                         ("similarity", pa.int64())])
+PAIR_SCHEMA = arrow_schema(Pair)  # the one declaration of a pair row: row_contracts.py
 
 
 # -- expand ------------------------------------------------------------------------------------

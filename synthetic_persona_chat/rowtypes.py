@@ -1,0 +1,63 @@
+"""Dataclass <-> Arrow/dict rows: the schema of a stored row derived from its dataclass, and back.
+
+Shared by every row contract (`row_contracts.py`, the Critic's `Verdict`), so a Parquet schema is never
+written by hand next to the dataclass it stores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, TypeVar
+
+import pyarrow as pa
+
+T = TypeVar("T")
+_ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
+
+
+def arrow_type(hint: Any) -> pa.DataType:
+    """Arrow type of a field's annotation: scalars, `X | None`, `list[X]` and nested dataclasses (structs)."""
+    origin = typing.get_origin(hint)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if origin is list:
+        return pa.list_(arrow_type(args[0]))
+    if args:  # X | None
+        return arrow_type(args[0])
+    if dataclasses.is_dataclass(hint):
+        return pa.struct(list(arrow_schema(hint)))
+    return _ARROW[hint]
+
+
+def arrow_schema(cls: type) -> pa.Schema:
+    """The Parquet schema of a contract, field for field in declaration order."""
+    hints = typing.get_type_hints(cls)
+    return pa.schema([(f.name, arrow_type(hints[f.name])) for f in dataclasses.fields(cls)])
+
+
+def to_row(obj: Any) -> dict[str, Any]:
+    return dataclasses.asdict(obj)
+
+
+def from_row(cls: type[T], row: dict[str, Any]) -> T:
+    """The contract of a stored row; nested contracts (turns, verdicts) are rebuilt too."""
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in row:
+            values[f.name] = _convert(hints[f.name], row[f.name])
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if origin is list:
+        return [_convert(args[0], v) for v in value]
+    if args:
+        return _convert(args[0], value)
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return hint.from_row(value) if hasattr(hint, "from_row") else from_row(hint, value)
+    return value
