@@ -17,11 +17,12 @@ from rich.table import Table
 from ..cli_common import add_config_args
 from ..config import Config, load_config
 from . import Embedder, GenerationParams, load_llm, load_toxicity_scorer
-from .isolation import ChildResult, run_in_child
+from .isolation import run_in_child
+from .llm import LLAMA_CPP_BACKENDS
+from .spec import ModelSpec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-
     models = sub.add_parser("models", help="inspect the configured models")
     msub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
     check = msub.add_parser("check", help="load each configured model and prove it answers (offline)")
@@ -76,24 +77,24 @@ PROBES: list[tuple[str, Callable[[dict[str, Any]], tuple[dict[str, Any], str]]]]
 
 def crash_fix(role: str, config: Config) -> str:
     """What to do after a native crash of `role`'s model."""
-    spec = str(config.models.llm if role in ("llm", "nli") else getattr(config.models, role, ""))
-    if spec.startswith(("llama-cpp", "llama_cpp", "llamacpp")):
+    spec = config.models.llm if role in ("llm", "nli") else getattr(config.models, role, "")
+    if spec and ModelSpec.parse(spec).backend in LLAMA_CPP_BACKENDS:
         from .llm.llama_cpp import REBUILD_COMMAND
         return f"llama.cpp crashed in native code; rebuild it portably: {REBUILD_COMMAND}, or use transformers:smollm2"
     return "a native library crashed; reinstall it (see README: Setup) or choose another model for this role"
 
 
-def check_models(config: Config, isolated: bool = True) -> list[dict[str, Any]]:
+def check_models(config: Config) -> list[dict[str, Any]]:
     """One row per role: what loaded, its answer to a probe, seconds, or the error.
 
-    Each probe runs in its own child process (`isolated`), so a model that crashes in native code
+    Each probe runs in its own child process, so a model that crashes in native code
     becomes a `crashed (signal N)` row with the fix, and the other roles are still checked.
     """
     data = config.to_dict()
     rows = []
     for role, probe in PROBES:
         start = time.perf_counter()
-        result = run_in_child(probe, data) if isolated else _run_here(probe, data)
+        result = run_in_child(probe, data)
         if result.ok:
             info, answer = result.value
             rows.append({"role": role, "ok": True, "info": info, "answer": answer})
@@ -104,13 +105,6 @@ def check_models(config: Config, isolated: bool = True) -> list[dict[str, Any]]:
             rows.append({"role": role, "ok": False, "info": {}, "answer": answer})
         rows[-1]["seconds"] = round(time.perf_counter() - start, 2)
     return rows
-
-
-def _run_here(probe: Callable[[dict[str, Any]], Any], data: dict[str, Any]) -> ChildResult:
-    try:
-        return ChildResult(value=probe(data))
-    except Exception as exc:  # report every role, even when one fails
-        return ChildResult(error=f"{type(exc).__name__}: {exc}")
 
 
 def run_check(args: argparse.Namespace) -> int:

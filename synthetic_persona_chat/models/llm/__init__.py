@@ -19,12 +19,13 @@ from .cache import CachedLLM
 # aggregate than llama.cpp's one-sequence API (benchmarks/llm_throughput.py).
 DEFAULT_LLM = "transformers:smollm2"
 BACKENDS = ("llama-cpp", "transformers", "openai")
+LLAMA_CPP_BACKENDS = ("llama-cpp", "llama_cpp", "llamacpp")  # spellings of the llama.cpp backend
 
 
 def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM, max_concurrency: int | None = None) -> LLM:
     """`max_concurrency` (config `models.max_concurrency`): the cap on requests in flight for HTTP backends."""
     s = ModelSpec.parse(spec)
-    if s.backend in ("llama-cpp", "llama_cpp", "llamacpp"):
+    if s.backend in LLAMA_CPP_BACKENDS:
         from .llama_cpp import LlamaCppLLM
         return LlamaCppLLM(s.model or "smollm2", **s.options)
     if s.backend in ("transformers", "hf"):
@@ -40,4 +41,4 @@ def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM, max_concurr
 
 
 __all__ = ["LLM", "Chat", "Completion", "GenerationParams", "LLMError", "Message", "TokenUsage",
-           "CachedLLM", "load_llm", "DEFAULT_LLM", "BACKENDS"]
+           "CachedLLM", "load_llm", "DEFAULT_LLM", "BACKENDS", "LLAMA_CPP_BACKENDS"]
