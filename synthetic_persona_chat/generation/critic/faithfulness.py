@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...models.contradiction import calibration_of
+from ...models.contradiction import calibration_of, default_threshold
 from ...text import tokens
 from .base import Verdict
 
@@ -53,9 +53,7 @@ def threshold(checker: Any, configured: float | None) -> tuple[float, str]:
     strict = cal.get("strict") or {}
     if "threshold" in strict:
         return float(strict["threshold"]), f"calibrated, precision >= {strict.get('min_precision', 0.8)} point"
-    if "threshold" in cal:
-        return float(cal["threshold"]), "calibrated, best-F1 point"
-    return 0.5, "uncalibrated default"
+    return default_threshold(checker), "calibrated, best-F1 point" if "threshold" in cal else "uncalibrated default"
 
 
 def candidate_pairs(row: dict[str, Any], cap: int) -> tuple[list[tuple[str, str]], int]:
