@@ -58,19 +58,23 @@ class TransformersLLM(LLM):
             return torch.bfloat16 if self.device == "cuda" else torch.float32
         return getattr(torch, dtype)
 
-    def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
-        """Sorted by prompt length, cut into batches of `batch_size` sequences (prompts x n), order restored."""
+    def _length_batches(self, chats: list[Chat], per_batch: int) -> tuple[list[str], list[list[int]]]:
+        """The chat-templated prompts, and their indices sorted by token length and cut into batches of
+        `per_batch`: prompts of similar length share a batch, so left padding wastes little compute."""
         prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
                    for c in chats]
         lengths = [len(ids) for ids in self.tokenizer(prompts, add_special_tokens=False)["input_ids"]]
         order = sorted(range(len(prompts)), key=lambda i: lengths[i])
-        per_batch = max(1, self.batch_size // max(params.n, 1))
-        results: list[Completion | None] = [None] * len(prompts)
-        for start in range(0, len(order), per_batch):
-            idx = order[start:start + per_batch]
+        return prompts, [order[start:start + per_batch] for start in range(0, len(order), per_batch)]
+
+    def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
+        """Batches of `batch_size` sequences (prompts x n) of similar length; results in the chats' order."""
+        prompts, batches = self._length_batches(chats, max(1, self.batch_size // max(params.n, 1)))
+        results: list[Completion] = [Completion(texts=[])] * len(prompts)
+        for idx in batches:
             for i, completion in zip(idx, self._batch([prompts[i] for i in idx], params)):
                 results[i] = completion
-        return [r for r in results if r is not None]
+        return results
 
     def _batch(self, prompts: list[str], params: GenerationParams) -> list[Completion]:
         import torch
@@ -118,13 +122,9 @@ class TransformersLLM(LLM):
             if not ids:
                 raise ValueError(f"candidate {c!r} has no tokens")
             token_ids.append(ids[0])
-        prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
-                   for c in chats]
-        lengths = [len(ids) for ids in self.tokenizer(prompts, add_special_tokens=False)["input_ids"]]
-        order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+        prompts, batches = self._length_batches(chats, self.batch_size)
         out = np.zeros((len(prompts), len(candidates)), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for idx in batches:
             enc = self.tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True,
                                  add_special_tokens=False).to(self.device)
             with torch.inference_mode():
