@@ -62,7 +62,7 @@ class ExportResult:
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # config -> split -> Parquet path in OUT
 
 
-def open_source(source: str | Path) -> Source:
+def read_build_source(source: str | Path) -> Source:
     """The one read of the input: a URL prefix of the release, a run directory or a release folder."""
     if str(source).startswith(("http://", "https://")):
         urls = spc_urls(str(source))
@@ -84,7 +84,7 @@ def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.
     out = Path(out).expanduser().resolve()
     recover_interrupted(out)
     check_target(out, version, overwrite)
-    src = source if isinstance(source, Source) else open_source(source)
+    src = source if isinstance(source, Source) else read_build_source(source)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{_leftover_prefix(out, 'staging')}{os.getpid()}-", dir=out.parent))
     try:

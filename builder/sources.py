@@ -159,7 +159,7 @@ def _read_attributes(run: RunDir) -> list[dict[str, Any]] | None:
 
 
 def _require_done(run: RunDir, stage: str) -> None:
-    """The one run-complete rule (`RunDir.require_done`), which `spc eval` and `open_source` use too."""
+    """The one run-complete rule (`RunDir.require_done`), which `spc eval` and `export.read_build_source` use too."""
     try:
         run.require_done(stage)
     except RunDirError as exc:
