@@ -13,8 +13,6 @@ from pathlib import Path
 
 PREFIX = "spc-sample:"
 SPLITS = ("valid", "test")
-ATTRIBUTION = ("Synthetic-Persona-Chat sample (Google Research, CC BY 4.0; Jandaghi et al., arXiv 2312.10007): "
-               "150 conversations per split shipped with synthetic-persona-chat")
 
 
 def sample_path(split: str) -> Path:
