@@ -63,7 +63,10 @@ class OpenAICompatLLM(LLM):
     def _make_client(self) -> Any:
         if self.client_kind == "lean":
             return JSONClient(self.base_url, {"authorization": f"Bearer {self._api_key}"}, self.timeout)
-        import httpx
+        try:  # the HTTP library the installed openai SDK is built on: httpx2 from openai 3, httpx before
+            import httpx2 as httpx
+        except ImportError:
+            import httpx
         from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
         pool = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
