@@ -13,6 +13,7 @@ rates). The builder turns a `Source` into rows; the card describes it.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -25,17 +26,9 @@ from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 from synthetic_persona_chat.sample_data import resolve_path
 
-# The paper every SPC-derived dataset cites (card and builder info).
-CITATION = """\
-@misc{jandaghi2023faithful,
-      title={Faithful Persona-based Conversational Dataset Generation with Large Language Models},
-      author={Pegah Jandaghi and XiangHai Sheng and Xinyi Bai and Jay Pujara and Hakim Sidahmed},
-      year={2023},
-      eprint={2312.10007},
-      archivePrefix={arXiv},
-      primaryClass={cs.CL}
-}
-"""
+# The paper every SPC-derived dataset cites (card and builder info); a packaged BibTeX file, so the
+# standalone Hub metric (eval/nup_ranking) is the only other place it is written out.
+CITATION = resources.files("synthetic_persona_chat.data").joinpath("paper.bib").read_text(encoding="utf-8")
 
 # The one place the release's locations are written down: its GitHub files and its Hub repo (same CSVs).
 SPC_URL = "https://raw.githubusercontent.com/google-research-datasets/Synthetic-Persona-Chat/main/data/"

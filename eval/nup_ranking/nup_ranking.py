@@ -18,7 +18,7 @@ Args:
 Returns:
     {"hits@1/N": float, "hits@5/N": float, "mrr": float, "examples": int}
 """
-# The same text as `synthetic_persona_chat.builder.sources.CITATION` (dataset and model cards; a test checks it).
+# The same text as synthetic_persona_chat/data/paper.bib (`builder.sources.CITATION`) (dataset and model cards; a test checks it).
 # Written out because this file must also work alone, pushed to the Hub as a metric.
 _CITATION = """\
 @misc{jandaghi2023faithful,
