@@ -120,6 +120,10 @@ def run_nup(args: argparse.Namespace) -> int:
     train, test = nup_sources(args)
     result = run_cross_table(train, test, nup_cfg, out, cache_path=user_cache_dir() / "embeddings.sqlite")
     result["preset"] = args.preset
+    if args.preset == "paper":  # the published figures travel with the results (report.json, plots)
+        from .paper_nup import as_json as paper_reference
+
+        result["paper_reference"] = paper_reference()
     repos = {t: f"{args.push}/{model_name_for(t)}" for t in result["models"]} if args.push else {}
     cards = write_cards(result, repo_ids=repos)
     result["cards"] = {k: str(v) for k, v in cards.items()}

@@ -12,11 +12,12 @@ with flags when it rests on few examples/conversations. Rankers scored on the sa
 compared paired (sign-flip permutation test + paired bootstrap over conversations on hits@1):
 `result["comparisons"]`, printed as the table's notes.
 
-`--preset paper` follows the paper's NUP protocol as far as it states it: hits@1 over 20 candidates
-(1 gold + 19), the responding speaker's persona plus the dialogue history (all previous turns), and
-the training sets of its table (Persona-Chat, SPC, SPC+Persona-Chat) on both test sets, all
-conversations. What the paper does not state (ranker architecture, epochs, learning rate) keeps
-our defaults. Its published figures appear as a labelled reference column (`PAPER_NUP_REFERENCE`).
+`--preset paper` follows the paper's NUP protocol as far as it states it (§4.2 Table 2 of arXiv:2312.10007v1):
+a ranker given the persona and the conversation's context, trained on Persona-Chat and on SPC, tested on both test
+sets, all conversations. What it does not state keeps our choices: hits@1 over 20 candidates (1 gold + 19), the
+responding speaker's persona, the whole history, our bi-encoder and its hyper-parameters. Its published
+Transformer (Ranker) figures appear as a reference column labelled "paper (published, other models)"
+(`paper_nup.PAPER_NUP_REFERENCE`; what differs is listed in `paper_nup` and under the table).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .card import training_card_data
 from .finetune import FineTuneConfig, finetune, load_finetuned
 from . import stats as S
 from .metrics import gold_ranks, ranking_metrics
+from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE, PROTOCOL_NOTE, reference_cell  # noqa: F401 (re-export)
 from .rankers import BiEncoderRanker, RandomRanker, Ranker, TfidfRanker
 
 log = logging.getLogger(__name__)
@@ -84,16 +86,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "small": {"max_train_conversations": 30, "max_test_conversations": 20, "epochs": 1.0, "batch_size": 32,
               "max_seq_length": 128},
     "full": {},
-    # the paper's protocol (module docstring): all conversations, persona + whole history, its training sets
-    "paper": {"max_history": 1000, "train_sets": ("Persona-Chat", "SPC", "SPC+Persona-Chat")},
+    # the paper's protocol (module docstring): all conversations, persona + whole history, its Table 2's
+    # training sets (Persona-Chat, SPC; it trains on nothing else)
+    "paper": {"max_history": 1000, "train_sets": ("Persona-Chat", "SPC")},
 }
-
-# The paper's published NUP hits@1 as (train set, test set) -> value, shown as a labelled reference column.
-# Empty on purpose: the table could not be retrieved and checked from this environment, and a reference
-# number that is not checked against the paper must not appear. Add values only from the paper itself.
-PAPER_NUP_REFERENCE: dict[tuple[str, str], float] = {}
-PAPER_REFERENCE_NOTE = ("paper (arXiv 2312.10007, published) column: values not verified here — "
-                        "none shown; compare against the paper's NUP table directly")
 # Checked anchors on ConvAI2 (Persona-Chat, hits@1/20, self-original), other models than ours:
 CONVAI2_ANCHORS = ("ConvAI2 published anchors (other models, for scale): ParlAI bi-encoder 0.869, poly-encoder "
                    "0.894, cross-encoder 0.903 (valid, Reddit-pretrained); TransferTransfo 0.807, "
@@ -253,29 +249,24 @@ def _cell(ranker: Ranker, kind: str, train: str | None, test_name: str, tests: d
 
 def markdown_table(result: dict[str, Any], metric: str = "hits@1/20") -> str:
     """Rows = ranker (and training set), columns = test sets: value [95% interval] ⚠ flags, or
-    "not run: <why>". With `--preset paper` the paper's published figures follow as reference columns."""
+    "not run: <why>". With `--preset paper` the paper's published hits@1 follow each test set's column,
+    labelled as other models' figures (what differs: `table_notes`)."""
     test_names = list(result["test_sets"])
     ref = result.get("preset") == "paper" and metric.startswith("hits@1")
-    head = [f"{t} {metric} [95% CI]" for t in test_names] + ([f"paper (published): {t}" for t in test_names]
-                                                            if ref else [])
+    head = []
+    for t in test_names:
+        head += [f"{t} {metric} [95% CI]"] + ([f"{COLUMN_LABEL}: {t} hits@1"] if ref else [])
     lines = ["| ranker | trained on | " + " | ".join(head) + " |", "|---|---|" + "---|" * len(head)]
     rows: dict[tuple[str, str], dict[str, str]] = {}
     for cell in result["baselines"] + result["cells"]:
         key = (cell["ranker"], cell["train"] or "—")
         rows.setdefault(key, {})[cell["test"]] = _fmt(cell, metric)
     for (ranker, train), vals in rows.items():
-        cols = [vals.get(t, "") for t in test_names]
-        if ref:
-            cols += [_reference(ranker, train, t) for t in test_names]
+        cols = []
+        for t in test_names:
+            cols += [vals.get(t, "")] + ([reference_cell(ranker, train, t)] if ref else [])
         lines.append(f"| {ranker} | {train} | " + " | ".join(cols) + " |")
     return "\n".join(lines) + "\n"
-
-
-def _reference(ranker: str, train: str, test: str) -> str:
-    if ranker != "fine-tuned":
-        return ""
-    value = PAPER_NUP_REFERENCE.get((train, test))
-    return f"{value:.3f}" if value is not None else "not verified"
 
 
 def table_notes(result: dict[str, Any]) -> str:
@@ -287,7 +278,7 @@ def table_notes(result: dict[str, Any]) -> str:
                      f"p = {c['p_value']:.4f} ({c['n']} examples, {c['clusters']} conversations; paired permutation "
                      f"test over conversations){flags}")
     if result.get("preset") == "paper":
-        lines.append(f"- {PAPER_REFERENCE_NOTE}.")
+        lines.append(f"- {PROTOCOL_NOTE}.")
     lines.append(f"- {CONVAI2_ANCHORS}.")
     return "\n".join(lines) + "\n"
 

@@ -19,6 +19,7 @@ from synthetic_persona_chat.generation.critic.report import consistency_markdown
 
 from . import stats as S
 from .crosstable import markdown_table, table_notes
+from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE
 
 NUP_JSON, QUALITY_JSON = "nup.json", "quality.json"
 # Metric names of the NUP results: 1 gold + (NUM_CANDIDATES - 1) distractors per example.
@@ -215,7 +216,8 @@ def _yerr(values: list[float], cis: list[Any]) -> list[list[float]]:
 
 
 def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | None:
-    """hits@1 per row and test set, with 95% bootstrap intervals as error bars."""
+    """hits@1 per row and test set, with 95% bootstrap intervals as error bars; with `--preset paper` the
+    paper's published hits@1 beside our fine-tuned bars as black crosses (other models: see the table notes)."""
     plt = _plt()
     cells = [c for c in nup["baselines"] + nup["cells"] if c.get("metrics")]
     if not cells:
@@ -228,13 +230,21 @@ def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | Non
     labels = list(dict.fromkeys(label(c) for c in cells))
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(labels)), 4))
     width = 0.8 / max(1, len(tests))
+    ref_x, ref_y = [], []
     for j, t in enumerate(tests):
         vals, cis = [], []
-        for lab in labels:
+        for i, lab in enumerate(labels):
             match = [c for c in cells if c["test"] == t and label(c) == lab]
             vals.append(match[0]["metrics"][metric] if match else 0.0)
             cis.append(((match[0].get("intervals") or {}).get(metric) or {}).get("ci") if match else None)
+            ref = PAPER_NUP_REFERENCE.get((match[0]["train"], t)) if match and match[0]["ranker"] == "fine-tuned" \
+                else None
+            if nup.get("preset") == "paper" and ref is not None:
+                ref_x.append(i + j * width)
+                ref_y.append(ref)
         ax.bar([i + j * width for i in range(len(labels))], vals, width, label=t, yerr=_yerr(vals, cis), capsize=3)
+    if ref_x:
+        ax.scatter(ref_x, ref_y, marker="x", color="black", zorder=3, label=f"{COLUMN_LABEL}, hits@1")
     ax.axhline(1 / NUM_CANDIDATES, color="grey", ls="--", lw=1, label=f"chance (1/{NUM_CANDIDATES})")
     ax.set_xticks([i + width * (len(tests) - 1) / 2 for i in range(len(labels))], labels, fontsize=7)
     ax.set_ylabel(metric)

@@ -5,7 +5,9 @@ import numpy as np
 from synthetic_persona_chat.eval import stats as S
 from synthetic_persona_chat.eval.crosstable import PRESETS, interval_note, markdown_table, table_notes
 from synthetic_persona_chat.eval.detection import detection_test
-from synthetic_persona_chat.eval.report import calibration_text, quality_markdown
+from synthetic_persona_chat.eval.paper_nup import PAPER_NUP_FIGURES, PAPER_NUP_REFERENCE
+from synthetic_persona_chat.eval.paper_nup import as_json as paper_json
+from synthetic_persona_chat.eval.report import calibration_text, plot_nup, quality_markdown
 
 
 def test_guard_fires_on_a_three_pair_detection_test(spc_valid, spc_test):
@@ -18,25 +20,61 @@ def test_guard_fires_on_a_three_pair_detection_test(spc_valid, spc_test):
     assert "too few pairs: 3" in all_row and "[" in all_row  # an interval and the flag, never a bare rate
 
 
-def _nup(preset):
+def _cell(ranker, train, test, rng, groups):
+    hits = (rng.random(len(groups)) < 0.4).astype(float)
+    return {"ranker": ranker, "train": train, "test": test, "metrics": {"hits@1/20": float(hits.mean())},
+            "intervals": {"hits@1/20": S.estimate(hits, groups, "examples")}}
+
+
+def _nup(preset, tests=("SPC test",)):
     rng = np.random.default_rng(0)
     groups = np.repeat(np.arange(3), 5)
-    cell = {"ranker": "fine-tuned", "train": "SPC", "test": "SPC test", "metrics": {"hits@1/20": 0.4},
-            "intervals": {"hits@1/20": S.estimate((rng.random(15) < 0.4).astype(float), groups, "examples")}}
+    cells = [_cell("fine-tuned", train, t, rng, groups) for train in ("SPC", "Persona-Chat") for t in tests]
     comp = {"test": "SPC test", "a": "fine-tuned (SPC)", "b": "zero-shot", "metric": "hits@1/20",
             **S.paired_test(rng.random(15) < 0.5, rng.random(15) < 0.2, groups)}
-    return {"test_sets": {"SPC test": {}}, "baselines": [], "cells": [cell], "comparisons": [comp], "preset": preset}
+    return {"test_sets": {t: {} for t in tests}, "baselines": [_cell("tf-idf", None, t, rng, groups) for t in tests],
+            "cells": cells, "comparisons": [comp], "preset": preset}
 
 
-def test_paper_preset_adds_a_labelled_reference_column_without_invented_numbers():
-    assert PRESETS["paper"]["train_sets"] == ("Persona-Chat", "SPC", "SPC+Persona-Chat")
-    table = markdown_table(_nup("paper"))
-    assert "paper (published): SPC test" in table.splitlines()[0]
-    assert "not verified" in table
-    assert "paper (published)" not in markdown_table(_nup("small"))
+def _cells(line):
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def test_paper_preset_shows_the_papers_published_column_beside_ours():
+    assert PRESETS["paper"]["train_sets"] == ("Persona-Chat", "SPC")  # Table 2 trains on these two only
+    table = markdown_table(_nup("paper", ("SPC test", "Persona-Chat test")))
+    head = _cells(table.splitlines()[0])
+    ours = head.index("SPC test hits@1/20 [95% CI]")
+    assert head[ours + 1] == "paper (published, other models): SPC test hits@1"  # right beside ours
+    assert "paper (published, other models): Persona-Chat test hits@1" in head
+    rows = {tuple(_cells(line)[:2]): _cells(line) for line in table.splitlines()[2:]}
+    spc = rows[("fine-tuned", "SPC")]
+    assert spc[ours + 1] == "0.688" and spc[ours + 3] == "0.117"  # Table 2: 68.82 (SPC test), 11.74 (PC test)
+    pc = rows[("fine-tuned", "Persona-Chat")]
+    assert pc[ours + 1] == "not in paper" and pc[ours + 3] == "0.192"  # 19.21; no PC-trained SPC-test figure
+    assert rows[("tf-idf", "—")][ours + 1] == "—"  # the paper's IR baseline is another method: notes only
+    assert "not verified" not in table and "too few" in table  # 15 examples from 3 conversations
+    assert "paper (published" not in markdown_table(_nup("small"))
     notes = table_notes(_nup("paper"))
-    assert "p = " in notes and "paired permutation" in notes and "not verified here" in notes
-    assert "too few" in table  # 15 examples from 3 conversations
+    assert "p = " in notes and "paired permutation" in notes
+    assert "arXiv:2312.10007v1" in notes and "Table 2" in notes and "Other models than ours" in notes
+    assert "candidate count" in notes and "ours: 20" in notes
+
+
+def test_paper_figures_are_the_printed_ones():
+    """Each stored fraction is the printed percent; the column holds the Ranker-with-persona cells only."""
+    for f in PAPER_NUP_FIGURES:
+        assert abs(f.hits_at_1 * 100 - float(f.printed)) < 1e-9
+    assert PAPER_NUP_REFERENCE == {("Persona-Chat", "Persona-Chat test"): 0.1921,
+                                   ("SPC", "Persona-Chat test"): 0.1174, ("SPC", "SPC test"): 0.6882}
+    assert paper_json()["figures"][0]["printed"] == "18.69" and "2312.10007v1" in paper_json()["url"]
+
+
+def test_paper_preset_plot_marks_the_published_figures(tmp_path):
+    tests = ("SPC test", "Persona-Chat test")
+    paper = plot_nup(_nup("paper", tests), tmp_path / "paper.png")
+    small = plot_nup(_nup("small", tests), tmp_path / "small.png")
+    assert paper.read_bytes() != small.read_bytes()  # the same bars, plus the published crosses and legend
 
 
 def test_card_note_lists_intervals():
@@ -63,7 +101,7 @@ def test_paper_preset_keeps_only_the_papers_training_sets(tmp_path, spc_test):
     test = {"SPC test": D.Dataset("SPC test", spc_test[:12], "spc")}
     cfg = NUPRunConfig(baselines=("tf-idf", "random"), **{k: v for k, v in PRESETS["paper"].items()})
     res = run_cross_table(train, test, cfg, tmp_path)
-    assert {c["train"] for c in res["cells"]} == {"SPC", "Persona-Chat", "SPC+Persona-Chat"}
+    assert {c["train"] for c in res["cells"]} == {"SPC", "Persona-Chat"}
     for c in res["baselines"]:
         est = c["intervals"]["hits@1/20"]
         assert est["clusters"] == 12 and est["ci"][0] <= est["value"] <= est["ci"][1]
