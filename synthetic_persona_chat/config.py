@@ -38,13 +38,17 @@ log = logging.getLogger(__name__)
 SECTIONS = {
     "expand": "synthetic_persona_chat.usergen.config:ExpandConfig",
     "profiles": "synthetic_persona_chat.usergen.config:ProfilesConfig",
-    "pairing": "synthetic_persona_chat.usergen.config:PairingConfig",
+    "pairs": "synthetic_persona_chat.usergen.config:PairsConfig",
     "generation": "synthetic_persona_chat.generation.config:GenerationConfig",
     "critic": "synthetic_persona_chat.generation.config:CriticConfig",
     "ray": "synthetic_persona_chat.generation.ray_engine:RayConfig",
     "eval_quality": "synthetic_persona_chat.eval.quality:QualityConfig",
     "eval_nup": "synthetic_persona_chat.eval.crosstable:NUPRunConfig",
 }
+
+# Sections renamed since a release, old name -> new: configs and run directories written with the old name
+# keep working (with a deprecation line), and a resumed run stores the new name.
+RENAMED_SECTIONS = {"pairing": "pairs"}
 
 
 class ConfigError(ValueError):
@@ -89,7 +93,7 @@ class Config:
         """Validate everything, then build: nothing downstream ever sees a value of the wrong type."""
         if not isinstance(data or {}, dict):
             raise ConfigError(f"a config must be a mapping of sections, got {_shown(data)}")
-        data = copy.deepcopy(data or {})
+        data = renamed_sections(copy.deepcopy(data or {}))
         seed = data.pop("seed", 0)
         check_value("seed", seed, int)
         models = data.pop("models", None) or {}
@@ -118,7 +122,7 @@ def asked_settings(data: dict[str, Any]) -> dict[str, Any]:
     release, a new key) does not turn an unchanged command into "another config". Only top-level keys of
     a section are compared against their dataclass default; nested values are compared whole.
     """
-    data = _plain(data or {})
+    data = renamed_sections(_plain(data or {}), quiet=True)
     out: dict[str, Any] = {}
     if data.get("seed", 0) != 0:
         out["seed"] = data["seed"]
@@ -246,12 +250,35 @@ def _shown(value: Any) -> str:
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
     """`base` (e.g. a preset) <- file <- overrides, merged key by key."""
-    data: dict[str, Any] = copy.deepcopy(base or {})
+    data: dict[str, Any] = renamed_sections(copy.deepcopy(base or {}))
     if path:
-        _merge(data, read_config_file(path))
+        _merge(data, renamed_sections(read_config_file(path)))
     for item in overrides or []:
-        _merge(data, parse_override(item))
+        _merge(data, renamed_sections(parse_override(item)))
     return Config.from_dict(data)
+
+
+def renamed_sections(data: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
+    """`data` with every renamed section under its new name; where both names appear, the new one's keys win.
+
+    Applied to each layer (preset, file, each --set) before they merge, so `--set pairing.x=1` still
+    overrides a preset's `pairs` section, and to stored configs, so an old run directory resumes.
+    """
+    if not isinstance(data, dict) or not any(old in data for old in RENAMED_SECTIONS):
+        return data
+    data = dict(data)
+    for old, new in RENAMED_SECTIONS.items():
+        if old not in data:
+            continue
+        if not quiet:
+            log.warning("config section [%s] is now called [%s]; the old name still works but is deprecated",
+                        old, new)
+        values, current = data.pop(old), data.get(new)
+        if isinstance(values, dict) and isinstance(current, dict):
+            data[new] = {**values, **current}
+        elif current is None:
+            data[new] = values
+    return data
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

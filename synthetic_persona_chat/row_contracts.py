@@ -2,7 +2,9 @@
 
 Stages pass plain dicts (they are Arrow/Parquet rows and Ray Data batches), but what a row holds is
 declared here, and the Parquet schemas that store them are derived from these dataclasses
-(`arrow_schema`), so a field added to a contract reaches every file that stores it. `to_row` and
+(`arrow_schema`), so a field added to a contract reaches every file that stores it. Each producer
+(`usergen.stages.run_pairs`, `generation.plan.make_jobs`, `generation.stages.generate_batch`, the
+critic's experts) builds the contract and hands on its `to_row()`. `to_row` and
 `from_row` convert between a contract and its dict row; `from_row` ignores unknown keys and fills
 fields that older rows lack with their defaults, so runs written before a field existed still read.
 """
@@ -15,9 +17,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from .rowtypes import arrow_schema, arrow_type, from_row, to_row
+from .rowtypes import Row, arrow_schema, arrow_type, from_row, to_row
 
-__all__ = ["TurnRow", "Pair", "Job", "Candidate", "Verdict", "arrow_schema", "from_row", "to_row"]
+__all__ = ["TurnRow", "Pair", "Job", "Candidate", "Verdict", "Row", "arrow_schema", "from_row", "to_row"]
 
 
 @dataclass
@@ -49,13 +51,13 @@ class Verdict:
 
 
 @dataclass
-class TurnRow:
+class TurnRow(Row):
     speaker: str  # "user 1" | "user 2"
     text: str
 
 
 @dataclass
-class Pair:
+class Pair(Row):
     """Two user profiles that share persona categories (`pairs/pairs.parquet`)."""
 
     pair_id: str
@@ -67,7 +69,7 @@ class Pair:
 
 
 @dataclass
-class Job:
+class Job(Row):
     """One pair in one iteration, with its few-shot examples drawn (`plan.make_jobs`)."""
 
     job_id: str
@@ -83,7 +85,7 @@ class Job:
 
 
 @dataclass
-class Candidate:
+class Candidate(Row):
     """One generated conversation of a job, parsed, judged and voted on (`conversations/candidates.parquet`)."""
 
     candidate_id: str

@@ -39,6 +39,22 @@ def to_row(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj)
 
 
+class Row:
+    """Base of a row contract (a dataclass): its producer builds it and hands on `to_row()`, a plain dict,
+    because rows travel between stages as Arrow tables and Ray batches, not as objects."""
+
+    def to_row(self) -> dict[str, Any]:
+        return to_row(self)
+
+    @classmethod
+    def from_row(cls: type[T], row: dict[str, Any]) -> T:
+        return from_row(cls, row)
+
+    @classmethod
+    def arrow_schema(cls) -> pa.Schema:
+        return arrow_schema(cls)
+
+
 def from_row(cls: type[T], row: dict[str, Any]) -> T:
     """The contract of a stored row; nested contracts (turns, verdicts) are rebuilt too."""
     hints = typing.get_type_hints(cls)

@@ -238,28 +238,19 @@ class RunDir:
         return summary
 
     # -- skips -----------------------------------------------------------------------------
-    def add_skips(self, stage: str, skips: Iterable[Skip]) -> int:
-        """Record `skips` of `stage`, each exactly once; returns how many were new.
+    def set_skips(self, stage: str, skips: Iterable[Skip]) -> None:
+        """Make `skips` the records of `stage` in skips.jsonl, each once, in place of what it recorded before.
 
-        A stage records its skips before the checkpoint that lets a resume pass over that step (after it, a
-        kill in between would lose them). So a kill between the two makes the resumed stage record the same
-        skips again: those already in skips.jsonl are the same facts, and are not written twice.
+        Replaced, not appended: a stage's skips live in its checkpoint units (`checkpoint.py`), written
+        with the step that met them, and the stage publishes all of them again whenever it runs. A kill
+        and a resume then re-publish the same list, so no skip is ever recorded twice or lost.
         """
-        seen = {_skip_key(row) for row in self.skips(stage)}
-        lines = []
-        for skip in skips:
-            row = {"stage": stage, **skip.to_dict()}
-            if _skip_key(row) not in seen:
-                seen.add(_skip_key(row))
-                lines.append(json.dumps(row, ensure_ascii=False))
-        if lines:
-            path = self.path / "skips.jsonl"
-            cut = path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(("\n" if cut else "") + "\n".join(lines) + "\n")  # a line cut by a kill stays alone
-                fh.flush()
-                os.fsync(fh.fileno())
-        return len(lines)
+        mine = list(dict.fromkeys(json.dumps({"stage": stage, **s.to_dict()}, ensure_ascii=False) for s in skips))
+        old = self.skips()
+        if [json.dumps(r, ensure_ascii=False) for r in old if r.get("stage") == stage] == mine:
+            return  # already published: a resumed or repeated stage rewrites nothing
+        lines = [json.dumps(r, ensure_ascii=False) for r in old if r.get("stage") != stage] + mine
+        write_text_atomic(self.path / "skips.jsonl", "".join(line + "\n" for line in lines))
 
     def skips(self, stage: str | None = None) -> list[dict[str, Any]]:
         path = self.path / "skips.jsonl"
@@ -324,10 +315,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _skip_key(row: dict[str, Any]) -> str:
-    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

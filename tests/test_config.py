@@ -48,7 +48,7 @@ def test_unknown_keys_are_errors(tmp_path):
     ("expand.max_seeds=[3]", r"^expand\.max_seeds: expected an integer or null, got \[3\] \(list\)$"),
     ("critic.experts=[1, 2]", r"^critic\.experts: expected a list of strings, got \[1, 2\]"),
     ("critic.allow_placeholders=maybe", r"^critic\.allow_placeholders: expected a boolean, got 'maybe'"),
-    ("pairing.min_shared=true", r"^pairing\.min_shared: expected an integer, got True \(bool\)$"),
+    ("pairs.min_shared=true", r"^pairs\.min_shared: expected an integer, got True \(bool\)$"),
     ("seed=x", r"^seed: expected an integer, got 'x' \(str\)$"),
     ("models=notamapping", r"^models: expected a mapping of role -> model \(llm, embedder, nli, toxicity, max_concurrency\), "
                            r"got 'notamapping' \(str\)$"),

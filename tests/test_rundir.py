@@ -26,7 +26,7 @@ def test_run_dir_records_config_versions_and_outputs(tmp_path):
     assert not run.is_done("stage")
     run.mark_done("stage", {"rows": 2})
     assert run.is_done("stage") and run.stage_summary("stage")["rows"] == 2
-    run.add_skips("stage", [Skip("f", "row 1", "empty")])
+    run.set_skips("stage", [Skip("f", "row 1", "empty")])
     assert run.skips("stage")[0]["reason"] == "empty"
     assert (tmp_path / "run" / "prompts" / "gen.j2").read_text() == "hello {{ x }}"
 
@@ -157,21 +157,26 @@ def test_damaged_run_files_are_named(tmp_path):
 
 def test_skips_survive_a_line_cut_by_a_kill(tmp_path):
     run = RunDir(tmp_path / "r").init(load_config())
-    run.add_skips("s", [Skip("f", "row 1", "empty")])
+    run.set_skips("s", [Skip("f", "row 1", "empty")])
     with open(run.path / "skips.jsonl", "a") as fh:
-        fh.write('{"stage": "s", "sour')  # killed mid-write
-    run.add_skips("s", [Skip("f", "row 2", "garbage")])
+        fh.write('{"stage": "s", "sour')  # a line cut by a kill (older runs appended to this file)
+    run.set_skips("s", [Skip("f", "row 1", "empty"), Skip("f", "row 2", "garbage")])
     assert [s["reason"] for s in run.skips("s")] == ["empty", "garbage"]
+    assert len((run.path / "skips.jsonl").read_text().splitlines()) == 2  # the rewrite drops the cut line
 
 
 def test_a_skip_is_recorded_once_when_a_resumed_stage_records_it_again(tmp_path):
     run = RunDir(tmp_path / "r").init(load_config())
     first = [Skip("seeds.csv", "line 3", "malformed CSV row"), Skip("seeds.csv", "line 9", "too long")]
-    assert run.add_skips("expand", first) == 2
-    assert run.add_skips("expand", [*first, Skip("seeds.csv", "line 12", "empty")]) == 1  # resumed after a kill
-    assert run.add_skips("profiles", first[:1]) == 1  # the same locator in another stage is another fact
+    run.set_skips("expand", first)
+    run.set_skips("profiles", first[:1])  # the same locator in another stage is another fact
+    run.set_skips("expand", [*first, first[0], Skip("seeds.csv", "line 12", "empty")])  # resumed after a kill
     assert [s["locator"] for s in run.skips("expand")] == ["line 3", "line 9", "line 12"]
+    assert [s["locator"] for s in run.skips("profiles")] == ["line 3"]
     assert len(run.skips()) == 4
+    before = (run.path / "skips.jsonl").stat().st_mtime_ns
+    run.set_skips("profiles", first[:1])  # published again unchanged: the file is not rewritten
+    assert (run.path / "skips.jsonl").stat().st_mtime_ns == before
 
 
 HOLD = """

@@ -1,12 +1,14 @@
 """The local engine: a loop over batches of jobs, each batch checkpointed to Parquet when it finishes.
 
     RUN/conversations/iter-N/plan.json          job ids per batch (the plan the batches follow)
-    RUN/conversations/iter-N/batch-00000.parquet  every candidate of the batch, judged and voted on
+    RUN/conversations/iter-N/batch-00000/       one checkpoint unit per batch (checkpoint.py):
+        candidates.parquet                      every candidate of the batch, judged and voted on
+        unit.json                               what the batch cost (LLM calls, tokens, cache hits,
+                                                seconds and CPU seconds per stage)
 
-A batch file is written to a temporary name and renamed, so it exists only when complete; a rerun
-skips the batches that exist, and the LLM answer cache (RUN/cache/llm.sqlite) makes even the
-interrupted batch's finished calls free. Each file's Arrow metadata keeps what the batch cost
-(LLM calls, tokens, cache hits, seconds and CPU seconds per stage), so the summary adds up across resumes.
+A batch unit appears whole or not at all; a rerun skips the batches that exist, and the LLM answer
+cache (RUN/cache/llm.sqlite) makes even the interrupted batch's finished calls free. Because each unit
+keeps its own cost, the summary adds up across resumes.
 
 With an LLM that serves many requests at once (an HTTP backend: `llm.concurrent`), several batches run
 at the same time in a thread pool, so the critic of batch k overlaps the generation of batch k+1 and
@@ -24,41 +26,55 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from ..checkpoint import Checkpoints, Unit
 from ..models.llm.overlap import batches_in_flight, run_in_flight
 from ..models.llm.scope import usage_scope
 from ..row_contracts import Candidate, arrow_schema
-from ..rundir import RunDirError, write_parquet_atomic, write_text_atomic
+from ..rundir import RunDirError, write_text_atomic
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
 
 CANDIDATE_SCHEMA = arrow_schema(Candidate)  # the one declaration of a candidate row: row_contracts.py
 STAGES = ("generate", "critic", "select")
+CANDIDATES = "candidates"  # the table of a batch unit
+Rows = list[dict[str, Any]]
 
 
-def candidates_table(rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> pa.Table:
+def candidates_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Candidate rows as stored: ids as strings and similarity as a float, whatever the pairs file held."""
     rows = [{**r, "user1_id": _str(r.get("user1_id")), "user2_id": _str(r.get("user2_id")),
              "similarity": None if r.get("similarity") is None else float(r["similarity"])} for r in rows]
-    table = pa.Table.from_pylist(rows, schema=CANDIDATE_SCHEMA)
-    if meta is not None:
-        table = table.replace_schema_metadata({"spc": json.dumps(meta)})
-    return table
+    return pa.Table.from_pylist(rows, schema=CANDIDATE_SCHEMA)
 
 
-def write_batch(path: Path, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
-    write_parquet_atomic(path, candidates_table(rows, meta))
+def batch_name(b: int) -> str:
+    return f"batch-{b:05d}"
 
 
-def read_batch(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise RunDirError(f"{path} is damaged ({exc}); delete it and rerun to regenerate that batch") from exc
-    meta = json.loads((table.schema.metadata or {}).get(b"spc", b"{}"))
-    return table.to_pylist(), meta
+def plan_batches(jobs: Rows, directory: Path, batch_size: int) -> tuple[list[Rows], Checkpoints, list[int]]:
+    """What every engine starts from: the batches (checked against the stored plan), their checkpoint
+    units, and the batches still to run."""
+    batches = chunks(jobs, batch_size)
+    check_plan(directory, batches)
+    units = Checkpoints(directory, {CANDIDATES: CANDIDATE_SCHEMA})
+    return batches, units, [b for b in range(len(batches)) if not units.done(batch_name(b))]
+
+
+def write_batch(units: Checkpoints, b: int, rows: Rows, meta: dict[str, Any]) -> None:
+    units.write(batch_name(b), Unit(tables={CANDIDATES: candidates_table(rows)}, meta=meta))
+
+
+def read_batches(units: Checkpoints, count: int) -> tuple[Rows, list[dict[str, Any]]]:
+    """Every batch's rows, in batch order, and its cost: what a finished engine returns."""
+    rows, metas = [], []
+    for b in range(count):
+        unit = units.read(batch_name(b))
+        rows.extend(unit.tables[CANDIDATES])
+        metas.append(unit.meta)
+    return rows, metas
 
 
 def check_plan(directory: Path, batches: list[list[dict[str, Any]]]) -> bool:
@@ -88,29 +104,18 @@ def run_local(jobs: list[dict[str, Any]], directory: Path, batch_size: int,
               ctx: RunContext, desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Run `steps` (name, rows -> rows) over each batch of `jobs`; returns (rows, per-batch metas) in batch order."""
     steps = list(steps)
-    batches = chunks(jobs, batch_size)
-    check_plan(directory, batches)
-    paths = [directory / f"batch-{b:05d}.parquet" for b in range(len(batches))]
-    pending = [b for b, p in enumerate(paths) if not p.exists()]
-    results: dict[int, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+    batches, units, pending = plan_batches(jobs, directory, batch_size)
     bar = tqdm(total=len(jobs), desc=desc, unit="pair", leave=False)
-    todo = set(pending)
-    bar.update(sum(len(batch) for b, batch in enumerate(batches) if b not in todo))
+    bar.update(len(jobs) - sum(len(batches[b]) for b in pending))
 
     def one(b: int) -> None:
         done, meta = _run_batch(batches[b], steps, ctx)
-        write_batch(paths[b], done, meta)
-        results[b] = (done, meta)
+        write_batch(units, b, done, meta)
         bar.update(len(batches[b]))
 
     run_in_flight(one, pending, batches_in_flight(ctx.llm, batch_size) if pending else 1)
     bar.close()
-    rows, metas = [], []
-    for b, path in enumerate(paths):
-        done, meta = results[b] if b in results else read_batch(path)
-        rows.extend(done)
-        metas.append(meta)
-    return rows, metas
+    return read_batches(units, len(batches))
 
 
 def _run_batch(batch, steps, ctx) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -117,12 +117,12 @@ def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, criti
 
 def _usergen_lines(config: Any, est: EstimateConfig, seeds_path: str) -> tuple[list[dict[str, Any]], int]:
     """User generation's LLM prompts, and how many pairs it will hand to the conversation stage."""
-    from ..usergen.config import ExpandConfig, PairingConfig, ProfilesConfig
+    from ..usergen.config import ExpandConfig, PairsConfig, ProfilesConfig
     from ..usergen.seeds import LineRules, read_seed_file
 
     expand = config.section("expand", ExpandConfig)
     profiles = config.section("profiles", ProfilesConfig)
-    pairing = config.section("pairing", PairingConfig)
+    pairing = config.section("pairs", PairsConfig)
     seeds, _ = read_seed_file(seeds_path, expand.seed_column,
                               LineRules(expand.min_words, expand.max_words, expand.max_chars))
     n_seeds = min(len(seeds), expand.max_seeds or len(seeds))
@@ -166,7 +166,7 @@ def _pass_rate(config: Any, est: EstimateConfig, run_path: Path | None) -> tuple
 def _measured_pass_rate(run_path: Path) -> float | None:
     import pyarrow.parquet as pq
 
-    files = sorted((run_path / "conversations").glob("iter-*/batch-*.parquet"))
+    files = sorted((run_path / "conversations").glob("iter-*/batch-*/candidates.parquet"))
     if not files:
         return None
     passed = [bool(p) for f in files for p in pq.read_table(f, columns=["passed"]).column("passed").to_pylist()]

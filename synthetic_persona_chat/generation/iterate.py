@@ -6,7 +6,7 @@
     conversations/_done.json        the summary (pairs, candidates, winners, pass rates, tokens, time)
 
 Resumable at any moment: finished batches are skipped, the interrupted one re-uses the cached LLM
-answers. The engine is a parameter: the local loop here, a distributed one later, same stage code.
+answers. The engine is a parameter: the local loop (engine.py) or Ray Data (ray_engine.py), same stage code.
 """
 
 from __future__ import annotations
@@ -72,9 +72,7 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
     pairs = load_pairs(pairs_path(ctx, gen))
     pairs, skips = usable_pairs(pairs[:gen.max_pairs] if gen.max_pairs else pairs, str(pairs_path(ctx, gen)))
     stage_dir = run.stage_dir(STAGE)
-    if skips and not (stage_dir / "skips.recorded").exists():
-        run.add_skips(STAGE, skips)
-        (stage_dir / "skips.recorded").write_text(str(len(skips)))
+    run.set_skips(STAGE, skips)  # the same pairs give the same skips: publishing again on a resume is a no-op
     seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
                          gen.fewshot_max_turns)
     shares = schedule(pairs, gen.iterations, gen.pair_schedule, ctx.config.seed)

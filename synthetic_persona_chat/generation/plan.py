@@ -13,6 +13,7 @@ from typing import Any
 
 from ..readers import read_records
 from ..records import Skip, stable_id
+from ..row_contracts import Job
 from .fewshot import sample_examples
 
 PAIR_FIELDS = ("user1_persona", "user2_persona")
@@ -76,15 +77,16 @@ def schedule(pairs: list[dict[str, Any]], iterations: int, mode: str, seed: int)
 
 def make_jobs(pairs: list[dict[str, Any]], iteration: int, pool: list[dict[str, str]],
               seeds: list[dict[str, str]], k: int, seed: int) -> list[dict[str, Any]]:
+    """`Job` rows: each pair of this iteration with its few-shot examples drawn (seeded per pair)."""
     jobs = []
     for p in pairs:
         examples = sample_examples(pool, k, seed, iteration, p["pair_id"], fallback=seeds)
-        jobs.append({
-            "job_id": stable_id("job", p["pair_id"], str(iteration)), "pair_id": p["pair_id"],
-            "iteration": iteration, "user1_id": p.get("user1_id"), "user2_id": p.get("user2_id"),
-            "user1_persona": list(p["user1_persona"]), "user2_persona": list(p["user2_persona"]),
-            "similarity": p.get("similarity"), "fewshot_ids": [e["id"] for e in examples],
-            "fewshot_texts": [e["text"] for e in examples]})
+        jobs.append(Job(
+            job_id=stable_id("job", p["pair_id"], str(iteration)), pair_id=p["pair_id"],
+            iteration=iteration, user1_id=p.get("user1_id"), user2_id=p.get("user2_id"),
+            user1_persona=list(p["user1_persona"]), user2_persona=list(p["user2_persona"]),
+            similarity=p.get("similarity"), fewshot_ids=[e["id"] for e in examples],
+            fewshot_texts=[e["text"] for e in examples]).to_row())
     return jobs
 
 

@@ -2,14 +2,14 @@
 
 It is a drop-in for `engine.run_local` (same signature, same checkpoint files):
 
-- the plan (`iter-N/plan.json`) and the finished-batch files (`iter-N/batch-*.parquet`) are the local
+- the plan (`iter-N/plan.json`) and the finished-batch checkpoint units (`iter-N/batch-*/`) are the local
   engine's, so a run started on Ray resumes on Ray or locally, and the other way round;
 - each *planned batch* is one Ray Data row, so a batch still holds every candidate of its pairs
   (the quality experts compare them) and checkpoints exactly as locally;
 - model-holding backends (llama.cpp, transformers) run in an actor pool, one model per actor, with a
   GPU per actor when the cluster has GPUs and the backend can use one; an OpenAI-compatible backend
   runs as stateless tasks with bounded concurrency (the server does the batching);
-- the driver writes each batch file as soon as its result streams back, so a kill loses at most the
+- the driver writes each batch unit as soon as its result streams back, so a kill loses at most the
   batches in flight, whose LLM answers are already in the run's answer cache.
 
 Workers rebuild their `RunContext` from the run's config and path: the run directory must be on a
@@ -29,7 +29,8 @@ from ..config import Config
 from ..context import RunContext
 from ..models.spec import ModelSpec
 from ..rundir import RunDir
-from .engine import _run_batch, check_plan, chunks, read_batch, write_batch
+from ..checkpoint import Checkpoints
+from .engine import _run_batch, plan_batches, read_batches, write_batch
 
 log = logging.getLogger(__name__)
 MODEL_BACKENDS_WITH_GPU = ("transformers", "hf")
@@ -57,25 +58,17 @@ def make_ray_engine(settings: RayConfig) -> Callable[..., tuple[list[dict[str, A
     def run_ray(jobs: list[dict[str, Any]], directory: Path, batch_size: int, steps: Any, ctx: RunContext,
                 desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         del steps  # bound to the driver's models; workers bind the same stage functions to their own
-        batches = chunks(jobs, batch_size)
-        check_plan(directory, batches)
-        paths = [directory / f"batch-{b:05d}.parquet" for b in range(len(batches))]
-        todo = [b for b, p in enumerate(paths) if not p.exists()]
+        batches, units, todo = plan_batches(jobs, directory, batch_size)
         if todo:
             log.info("%s: %d of %d batches to run on Ray", desc, len(todo), len(batches))
-            _run_on_ray(settings, ctx, [(b, batches[b]) for b in todo], paths, desc)
-        rows, metas = [], []
-        for path in paths:
-            done, meta = read_batch(path)
-            rows.extend(done)
-            metas.append(meta)
-        return rows, metas
+            _run_on_ray(settings, ctx, [(b, batches[b]) for b in todo], units, desc)
+        return read_batches(units, len(batches))
 
     return run_ray
 
 
 def _run_on_ray(settings: RayConfig, ctx: RunContext, todo: list[tuple[int, list[dict[str, Any]]]],
-                paths: list[Path], desc: str) -> None:
+                units: Checkpoints, desc: str) -> None:
     import ray
     from tqdm import tqdm
 
@@ -92,7 +85,7 @@ def _run_on_ray(settings: RayConfig, ctx: RunContext, todo: list[tuple[int, list
                             num_gpus=_gpus_per_actor(ray, settings, ctx))
     with tqdm(total=len(items), desc=f"{desc} (ray)", unit="batch", leave=False) as bar:
         for row in ds.iter_rows():
-            write_batch(paths[int(row["batch"])], json.loads(row["rows"]), json.loads(row["meta"]))
+            write_batch(units, int(row["batch"]), json.loads(row["rows"]), json.loads(row["meta"]))
             bar.update(1)
 
 

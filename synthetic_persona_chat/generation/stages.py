@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models.llm import GenerationParams
 from ..records import Conversation, stable_id
+from ..row_contracts import Candidate, TurnRow
 from ..tasks import ask, generator as generator_task
 from .critic import Verdict, resolve
 from .critic.quality import majority
@@ -40,7 +41,7 @@ def generator_chat(job: dict[str, Any], gen: GenerationConfig) -> list[dict[str,
 
 
 def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationConfig) -> list[dict[str, Any]]:
-    """m candidates per job in one LLM call for the whole batch; each parsed (or given a parse error)."""
+    """m `Candidate` rows per job, from one LLM call for the whole batch; each parsed (or given a parse error)."""
     if not jobs:
         return []
     answers = ask(ctx.llm, generator_task.Generator.from_config(gen), jobs, generator_params(gen, ctx.config.seed))
@@ -49,15 +50,16 @@ def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationC
     for job, comp in zip(jobs, answers):
         shares = _split_tokens(comp.completion_tokens, list(comp.texts))
         for i, (text, parsed) in enumerate(zip(comp.texts, comp.values)):
-            rows.append({
-                "candidate_id": stable_id(job["job_id"], str(i)), "job_id": job["job_id"],
-                "pair_id": job["pair_id"], "iteration": job["iteration"], "candidate_index": i,
-                "user1_id": job.get("user1_id"), "user2_id": job.get("user2_id"),
-                "user1_persona": list(job["user1_persona"]), "user2_persona": list(job["user2_persona"]),
-                "similarity": job.get("similarity"), "fewshot_ids": list(job["fewshot_ids"]),
-                "generator": model, "raw_text": text, **parsed.to_dict(),
-                "prompt_tokens": comp.prompt_tokens // max(len(comp.texts), 1), "completion_tokens": shares[i],
-            })
+            rows.append(Candidate(
+                candidate_id=stable_id(job["job_id"], str(i)), job_id=job["job_id"],
+                pair_id=job["pair_id"], iteration=job["iteration"], candidate_index=i,
+                user1_id=job.get("user1_id"), user2_id=job.get("user2_id"),
+                user1_persona=list(job["user1_persona"]), user2_persona=list(job["user2_persona"]),
+                similarity=job.get("similarity"), fewshot_ids=list(job["fewshot_ids"]),
+                generator=model, raw_text=text, turns=[TurnRow(**t) for t in parsed.turns],
+                parse_error=parsed.error, parse_notes=list(parsed.notes),
+                prompt_tokens=comp.prompt_tokens // max(len(comp.texts), 1), completion_tokens=shares[i],
+            ).to_row())
     return rows
 
 

@@ -1,14 +1,21 @@
-"""`spc personas expand`, `spc profiles`, `spc pair`: the user-generation stages on a run directory."""
+"""`spc personas expand`, `spc profiles`, `spc pairs`: the user-generation stages on a run directory.
+
+Each command is named after the stage it runs, which is also its run-directory folder and its config
+section (`pairs/`, `[pairs]`); `spc pair` is the old name of `spc pairs` and still works.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 
 from ..cli_common import add_config_args
 from ..config import load_config
 from ..context import RunContext
 from ..rundir import RunDir
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,9 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(profiles, add_config_args)
     profiles.set_defaults(func=lambda a: _run(a, "profiles"))
 
-    pair = sub.add_parser("pair", help="pair users that share persona categories")
-    _common(pair, add_config_args)
-    pair.set_defaults(func=lambda a: _run(a, "pairs"))
+    for name, note in (("pairs", ""), ("pair", " (deprecated name of `spc pairs`)")):
+        pairs = sub.add_parser(name, help=f"pair users that share persona categories{note}")
+        _common(pairs, add_config_args)
+        pairs.set_defaults(func=lambda a, old=bool(note): _run(a, "pairs", old_name=old))
 
 
 def _common(parser: argparse.ArgumentParser, add_config_args) -> None:
@@ -48,9 +56,12 @@ def _context(args: argparse.Namespace) -> RunContext:
     return RunContext(config, run.init(config, allow_config_change=args.allow_config_change))
 
 
-def _run(args: argparse.Namespace, stage: str) -> int:
+def _run(args: argparse.Namespace, stage: str, old_name: bool = False) -> int:
     from . import run_expand, run_pairs, run_profiles
 
+    if old_name:
+        log.warning("`spc pair` is now called `spc pairs` (like its folder pairs/ and config section [pairs]); "
+                    "the old name still works but is deprecated")
     ctx = _context(args)
     try:
         if stage == "expand":

@@ -1,4 +1,4 @@
-"""Config sections `expand`, `profiles` and `pairing`: every threshold with its documented default.
+"""Config sections `expand`, `profiles` and `pairs`: every threshold with its documented default.
 
 Defaults follow the paper (arXiv 2312.10007) where it gives one: redundancy at embedding
 cosine > 0.9, profiles of 5 attributes. The caps (`max_seeds`, `max_queries`,
@@ -54,8 +54,8 @@ class ProfilesConfig:
 
 
 @dataclass
-class PairingConfig:
-    """`[pairing]`: profile similarity = number of shared persona categories.
+class PairsConfig:
+    """`[pairs]` (called `[pairing]` before; the old name still reads): profile similarity = number of shared persona categories.
 
     Two profiles share category c when each holds an attribute of c and the two attributes'
     cosine similarity is >= `share_threshold` (-1 = same category suffices, the paper's

@@ -9,9 +9,10 @@ users; LLM answers are cached per run by `ctx.llm`, so nothing paid for is asked
     expand/categories.parquet   {category, query, size, seed_size}
     expand/queries.parquet      {category, query, source, reason, raw, examples}
     expand/report.json|md       expansion figures, seed vs expanded, per round
-    expand/round_NNN.parquet|json   checkpoints
+    expand/rounds/round_NNN/    checkpoint units (checkpoint.py): round 0 = seeds, queries, seed skips
     profiles/profiles.parquet   Profile rows; profiles/rejections.parquet {profile_id, attribute, reason, against, score}
-    pairs/pairs.parquet         {pair_id, user1_id, user2_id, user1_persona, user2_persona, similarity}
+    profiles/chunks/chunk_NNNNN/    checkpoint units: a chunk's profiles, rejections and skipped users
+    pairs/pairs.parquet         `Pair` rows (row_contracts.py)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from ..checkpoint import Checkpoints, Unit
 from ..context import RunContext
 from ..models.llm import GenerationParams
 from ..models.llm.overlap import batches_in_flight, run_in_flight
@@ -33,7 +36,7 @@ from ..records import PersonaAttribute, Skip, stable_id
 from ..row_contracts import Pair, arrow_schema
 from .bootstrap import bootstrap_batch, bootstrap_requests, filter_candidates
 from .clustering import cluster_embeddings
-from .config import ExpandConfig, PairingConfig, ProfilesConfig
+from .config import ExpandConfig, PairsConfig, ProfilesConfig
 from .pairing import greedy_pairs, pairing_report, shared_category_counts
 from .profiles import build_profiles
 from .queries import induce_queries_batch, query_requests
@@ -67,29 +70,20 @@ def run_expand(ctx: RunContext, seeds_path: str | Path | None = None, seeds: lis
     cfg = ctx.config.section(EXPAND, ExpandConfig)
     for name in ("query.j2", "bootstrap.j2"):
         run.record_prompt(f"usergen_{name}", template_source(name))
-    pool, queries, base_info = _base_pool(ctx, cfg, seeds_path, seeds)
-    seed_count = len(pool)
-    rounds: list[dict[str, Any]] = []
+    rounds = Checkpoints(run.path / EXPAND / "rounds", {"attributes": ATTRIBUTE_SCHEMA})
+    base = rounds.get("round_000", partial(_base_pool, ctx, cfg, seeds_path, seeds))
+    run.set_skips(EXPAND, base.skips)
+    pool, queries = list(base.tables["attributes"]), _queries_of(base.tables["queries"])
+    infos: list[dict[str, Any]] = []
     for r in range(1, cfg.rounds + 1):
-        name = f"round_{r:03d}"
-        if run.has_records(EXPAND, name) and run.read_json(f"{EXPAND}/{name}.json"):
-            added, info = run.read_records(EXPAND, name), run.read_json(f"{EXPAND}/{name}.json")
-            log.info("round %d: resumed from checkpoint (%d added)", r, len(added))
-        else:
-            added, info = _bootstrap_round(ctx, cfg, pool, queries, r)
-            run.write_json(f"{EXPAND}/{name}.json", info)
-            run.write_records(EXPAND, name, added, schema=ATTRIBUTE_SCHEMA)
-        pool.extend(added)
-        rounds.append(info)
-    return _finish_expand(ctx, cfg, pool, seed_count, queries, base_info, rounds)
+        unit = rounds.get(f"round_{r:03d}", partial(_bootstrap_round, ctx, cfg, pool, queries, r))
+        pool.extend(unit.tables["attributes"])
+        infos.append(unit.values["info"])
+    return _finish_expand(ctx, cfg, pool, base, infos)
 
 
-def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[list[dict], dict[int, str], dict]:
-    """Round 0: the seed attributes with their category and query (checkpointed)."""
-    run = ctx.run
-    if run.has_records(EXPAND, "round_000") and run.read_json(f"{EXPAND}/round_000.json"):
-        rows = run.read_records(EXPAND, "round_000")
-        return rows, _queries_of(run.read_records(EXPAND, "queries")), run.read_json(f"{EXPAND}/round_000.json")
+def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> Unit:
+    """Round 0: the seed attributes with their category and query, the induced queries, the seed skips."""
     texts, skips = _read_seeds(ctx, cfg, seeds_path, seeds)
     vecs = ctx.embedder.encode(texts, show_progress=len(texts) > 1000)
     labels = cluster_embeddings(vecs, cfg.distance_threshold, cfg.exact_limit, cfg.partition_size, ctx.config.seed)
@@ -110,11 +104,7 @@ def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[l
     info = {"seeds": len(texts), "seed_lines_skipped": len(skips),
             "skip_reasons": dict(Counter(s.reason.split(" of ")[0] for s in skips)),
             "categories": int(len(sizes))}
-    run.add_skips(EXPAND, skips)
-    run.write_records(EXPAND, "queries", induced)
-    run.write_records(EXPAND, "round_000", rows, schema=ATTRIBUTE_SCHEMA)
-    run.write_json(f"{EXPAND}/round_000.json", info)
-    return rows, queries, info
+    return Unit(tables={"attributes": rows, "queries": induced}, values={"info": info}, skips=skips)
 
 
 def _read_seeds(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[list[str], list[Skip]]:
@@ -155,12 +145,13 @@ def _batched(rows: list[dict], fn, desc: str, llm: Any = None) -> list[dict]:
 
 
 def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queries: dict[int, str], r: int
-                     ) -> tuple[list[dict], dict[str, Any]]:
+                     ) -> Unit:
+    """One bootstrapping round: the attributes it adds to the pool, and its figures (`info`)."""
     room = None if cfg.max_attributes is None else max(cfg.max_attributes - len(pool), 0)
     info: dict[str, Any] = {"round": r, "prompts": 0, "candidates": 0, "added": 0, "pool": len(pool), "drops": {}}
     if room == 0 or not queries:
         info["stopped"] = "pool cap reached" if room == 0 else "no category has a query"
-        return [], info
+        return Unit(tables={"attributes": []}, values={"info": info})
     rules = LineRules(cfg.min_words, cfg.max_words, cfg.max_chars)
     requests = bootstrap_requests(pool, queries, cfg.k, r, ctx.config.seed)
     params = GenerationParams(max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_k=cfg.top_k,
@@ -183,12 +174,14 @@ def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queri
                 pool=len(pool) + len(added), drops=dict(sorted(drops.items())))
     log.info("round %d: %d prompts, %d candidates, %d added (pool %d), drops %s", r, info["prompts"],
              info["candidates"], info["added"], info["pool"], info["drops"])
-    return added, info
+    return Unit(tables={"attributes": added}, values={"info": info})
 
 
-def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], seed_count: int,
-                   queries: dict[int, str], base_info: dict, rounds: list[dict]) -> dict[str, Any]:
+def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: Unit, rounds: list[dict]
+                   ) -> dict[str, Any]:
     run = ctx.run
+    seed_count, qrows, base_info = len(base.tables["attributes"]), base.tables["queries"], base.values["info"]
+    queries = _queries_of(qrows)
     texts = [p["text"] for p in pool]
     cats = [int(p["category"]) for p in pool]
     vecs = ctx.embedder.encode(texts)
@@ -197,7 +190,6 @@ def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], seed_co
     seed_fig["categories_reclustered"] = seed_fig["categories"]
     exp_fig["categories_reclustered"] = int(cluster_embeddings(
         vecs, cfg.distance_threshold, cfg.exact_limit, cfg.partition_size, ctx.config.seed).max() + 1)
-    qrows = run.read_records(EXPAND, "queries")
     qsum = {"induced": sum(q["source"] == "llm" for q in qrows),
             "fallback": sum(q["source"] == "fallback" for q in qrows),
             "fallback_reasons": dict(Counter(q["reason"] for q in qrows if q["reason"])),
@@ -206,6 +198,7 @@ def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], seed_co
     size, seed_size = Counter(cats), Counter(cats[:seed_count])
     categories = [{"category": c, "query": queries.get(c), "size": size[c], "seed_size": seed_size[c]}
                   for c in sorted(size)]
+    run.write_records(EXPAND, "queries", qrows)
     run.write_records(EXPAND, "attributes", pool, schema=ATTRIBUTE_SCHEMA)
     run.write_records(EXPAND, "categories", categories, schema=CATEGORY_SCHEMA)
     run.write_json(f"{EXPAND}/report.json", report)
@@ -234,28 +227,23 @@ def run_profiles(ctx: RunContext) -> dict[str, Any]:
     cats = [int(p["category"]) if p["category"] is not None else -1 - i for i, p in enumerate(pool)]
     vecs = ctx.embedder.encode(texts)
     checker = ctx.nli
+    chunks = Checkpoints(run.path / PROFILES / "chunks",
+                         {"profiles": PROFILE_SCHEMA.append(pa.field("user", pa.int64())),
+                          "rejections": REJECTION_SCHEMA})
     profiles, rejections, skipped = [], [], []
     starts = range(0, cfg.num_users, cfg.chunk_size)
     for ci, start in enumerate(tqdm(starts, desc="profiles", unit="chunk", disable=len(starts) < 2)):
-        name = f"chunk_{ci:05d}"
-        stage = f"{PROFILES}/chunks"
-        if not run.has_records(stage, f"profiles_{ci:05d}"):
-            users = list(range(start, min(start + cfg.chunk_size, cfg.num_users)))
-            out = build_profiles(texts, cats, vecs, users, checker.scores, ctx.config.seed, cfg.profile_size,
-                                 cfg.min_size, cfg.max_tries, cfg.redundancy_threshold,
-                                 cfg.contradiction_threshold)
-            run.write_records(stage, f"rejections_{ci:05d}", out["rejections"], schema=REJECTION_SCHEMA)
-            run.write_json(f"{stage}/skipped_{ci:05d}.json", out["skipped"])
-            run.write_records(stage, f"profiles_{ci:05d}", out["profiles"],
-                              schema=PROFILE_SCHEMA.append(pa.field("user", pa.int64())))
-            log.debug("%s: %d profiles", name, len(out["profiles"]))
-        profiles.extend(run.read_records(stage, f"profiles_{ci:05d}"))
-        rejections.extend(run.read_records(stage, f"rejections_{ci:05d}"))
-        skipped.extend(run.read_json(f"{stage}/skipped_{ci:05d}.json", default=[]))
+        users = list(range(start, min(start + cfg.chunk_size, cfg.num_users)))
+        build = partial(build_profiles, texts, cats, vecs, users, checker.scores, ctx.config.seed, cfg.profile_size,
+                        cfg.min_size, cfg.max_tries, cfg.redundancy_threshold, cfg.contradiction_threshold)
+        unit = chunks.get(f"chunk_{ci:05d}", partial(_profile_chunk, build))
+        profiles.extend(unit.tables["profiles"])
+        rejections.extend(unit.tables["rejections"])
+        skipped.extend(unit.skips)
     unique, seen = [], set()
     for p in profiles:
         if p["id"] in seen:
-            skipped.append((p["user"], "duplicate profile"))
+            skipped.append(Skip(PROFILES, f"user {p['user']}", "duplicate profile"))
             continue
         seen.add(p["id"])
         unique.append({"attributes": p["attributes"], "categories": p["categories"], "id": p["id"]})
@@ -264,7 +252,7 @@ def run_profiles(ctx: RunContext) -> dict[str, Any]:
                            f"or expand the pool")
     run.write_records(PROFILES, "profiles", unique, schema=PROFILE_SCHEMA)
     run.write_records(PROFILES, "rejections", rejections, schema=REJECTION_SCHEMA)
-    run.add_skips(PROFILES, [Skip(PROFILES, f"user {u}", why) for u, why in skipped])
+    run.set_skips(PROFILES, skipped)
     summary = {"users_requested": cfg.num_users, "profiles": len(unique), "skipped_users": len(skipped),
                "mean_size": round(float(np.mean([len(p["attributes"]) for p in unique])), 3),
                "rejections": dict(Counter(r["reason"] for r in rejections)),
@@ -275,16 +263,23 @@ def run_profiles(ctx: RunContext) -> dict[str, Any]:
     return run.stage_summary(PROFILES)
 
 
+def _profile_chunk(build) -> Unit:
+    """A chunk of users as a checkpoint unit: its profiles, its rejections, its skipped users."""
+    out = build()
+    return Unit(tables={"profiles": out["profiles"], "rejections": out["rejections"]},
+                skips=[Skip(PROFILES, f"user {u}", why) for u, why in out["skipped"]])
+
+
 # -- pairs -------------------------------------------------------------------------------------
 def run_pairs(ctx: RunContext) -> dict[str, Any]:
     """Profiles -> pairs sharing >= `min_shared` categories, each user in <= `max_degree` pairs."""
     run = ctx.run
     if run.is_done(PAIRS):
         return run.stage_summary(PAIRS)
-    cfg = ctx.config.section("pairing", PairingConfig)
+    cfg = ctx.config.section(PAIRS, PairsConfig)
     profiles = run.read_records(PROFILES, "profiles")
     if len(profiles) < 2:
-        raise RuntimeError(f"pairing needs at least 2 profiles, {run.path / PROFILES} holds {len(profiles)}")
+        raise RuntimeError(f"the pairs stage needs at least 2 profiles, {run.path / PROFILES} holds {len(profiles)}")
     user_of, cat_of, slot_text = [], [], []
     for u, p in enumerate(profiles):
         for text, cat in zip(p["attributes"], p["categories"] or [None] * len(p["attributes"])):
@@ -294,10 +289,10 @@ def run_pairs(ctx: RunContext) -> dict[str, Any]:
     vecs = ctx.embedder.encode(slot_text)
     counts = shared_category_counts(np.array(user_of), np.array(cat_of), vecs, len(profiles), cfg.share_threshold)
     chosen = greedy_pairs(counts, cfg.min_shared, cfg.max_degree, cfg.max_pairs, ctx.config.seed)
-    rows = [{"pair_id": stable_id("pair", profiles[a]["id"], profiles[b]["id"]),
-             "user1_id": profiles[a]["id"], "user2_id": profiles[b]["id"],
-             "user1_persona": profiles[a]["attributes"], "user2_persona": profiles[b]["attributes"],
-             "similarity": s} for a, b, s in chosen]
+    rows = [Pair(pair_id=stable_id("pair", profiles[a]["id"], profiles[b]["id"]),
+                 user1_id=profiles[a]["id"], user2_id=profiles[b]["id"],
+                 user1_persona=profiles[a]["attributes"], user2_persona=profiles[b]["attributes"],
+                 similarity=int(s)).to_row() for a, b, s in chosen]
     run.write_records(PAIRS, "pairs", rows, schema=PAIR_SCHEMA)
     report = {**pairing_report(counts, chosen, len(profiles)), "config": vars(cfg)}
     run.write_json(f"{PAIRS}/report.json", report)
@@ -305,5 +300,5 @@ def run_pairs(ctx: RunContext) -> dict[str, Any]:
     run.mark_done(PAIRS, {**summary, "min_shared": cfg.min_shared, "max_degree": cfg.max_degree})
     log.info("pairs: %d pairs among %d users, %d unpaired", len(rows), len(profiles), report["unpaired_users"])
     if not rows:
-        log.warning("no pair reached pairing.min_shared=%d; lower it or build more profiles", cfg.min_shared)
+        log.warning("no pair reached pairs.min_shared=%d; lower it or build more profiles", cfg.min_shared)
     return run.stage_summary(PAIRS)

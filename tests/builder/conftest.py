@@ -47,7 +47,7 @@ def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDi
     run.write_records("expand", "categories", [{"category": k, "query": f"query {k}?", "size": 10, "seed_size": 5}
                                                for k in range(7)])
     run.mark_done("expand", {"attributes": len(attrs)})
-    run.add_skips("conversations", [Skip("generator", "pair p99", "no 'User 2:' line in candidate")])
+    run.set_skips("conversations", [Skip("generator", "pair p99", "no 'User 2:' line in candidate")])
     if done:
         run.mark_done("conversations", {"conversations": n, "pass_rates": {"faithfulness": 0.75, "toxicity": 1.0}})
     return run

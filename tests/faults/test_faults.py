@@ -141,7 +141,7 @@ def test_dead_endpoint_then_rerun(tmp_path, reference, server):
     finally:
         server.dead = False
     assert server.url in line and "rerun the same command" in line
-    assert len(list((run / "conversations" / "iter-0").glob("batch-*.parquet"))) == 3  # finished work kept
+    assert len(list((run / "conversations" / "iter-0").glob("batch-*/candidates.parquet"))) == 3  # finished work kept
     r = generate(config, run, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     same_outputs(run, reference[1])
@@ -233,7 +233,7 @@ def test_kill_9_during_generation_then_resume(tmp_path, reference, point):
     config, _ = reference
     run = tmp_path / "run"
     conv = run / "conversations"
-    ready = {"first batch": lambda: len(list(conv.glob("iter-0/batch-*.parquet"))) >= 1,
+    ready = {"first batch": lambda: len(list(conv.glob("iter-0/batch-*/candidates.parquet"))) >= 1,
              "iteration 1 done": lambda: (conv / "iter-1" / "plan.json").exists(),
              "candidates written": lambda: (conv / "candidates.parquet").exists()}[point]
     with FakeOpenAI(delay=0.05) as slow:
@@ -278,13 +278,13 @@ def test_kill_9_during_expansion_rounds_and_profile_chunks_then_resume(tmp_path,
     with PersonaServer(delay=0.02) as slow:
         config, seed_file = usergen_files(tmp_path, slow.url, seeds)
         args = ["personas", "expand", "--config", str(config), "--run-dir", str(run), "--seeds", str(seed_file)]
-        kill_when(start(args, tmp_path), lambda: (run / "expand" / "round_001.json").exists())
+        kill_when(start(args, tmp_path), lambda: (run / "expand" / "rounds" / "round_001").exists())
         assert not (run / "expand" / "_done.json").exists()  # killed in round 2 or 3
         r = expand(config, run, tmp_path, seed_file)
         assert r.returncode == 0, r.stderr[-3000:]
         chunks = run / "profiles" / "chunks"
         kill_when(start(["profiles", "--config", str(config), "--run-dir", str(run)], tmp_path),
-                  lambda: (chunks / "profiles_00001.parquet").exists())
+                  lambda: (chunks / "chunk_00001").exists())
         assert not (run / "profiles" / "_done.json").exists()
         r = profiles(config, run, tmp_path)
         assert r.returncode == 0, r.stderr[-3000:]
@@ -315,7 +315,8 @@ GARBAGE = b"\x00\xffnot what this file should hold{["
 
 
 @pytest.mark.parametrize("target, outcome", [
-    ("conversations/iter-0/batch-00000.parquet", "named"),
+    ("conversations/iter-0/batch-00000/candidates.parquet", "named"),
+    ("conversations/iter-0/batch-00000/unit.json", "named"),
     ("conversations/iter-0/plan.json", "repaired"),
     ("conversations/candidates.parquet", "repaired"),
     ("conversations/_done.json", "repaired"),
@@ -336,7 +337,9 @@ def test_corrupted_checkpoint(tmp_path, reference, target, outcome):
     if outcome == "named":
         line = failure_line(r, 8 if target.endswith(".sqlite") else 4)
         assert target in line, line
-        (run / target).unlink()  # the fix the line gives
+        fix = (run / target).parent if "/batch-" in target else run / target  # a checkpoint unit is a folder
+        assert f"delete {fix} " in line, line
+        shutil.rmtree(fix) if fix.is_dir() else fix.unlink()  # the fix the line gives
         r = generate(config, run, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     same_outputs(run, reference[1])

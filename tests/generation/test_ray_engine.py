@@ -2,6 +2,8 @@
 for the same seed with a deterministic backend (bundled SmolLM2, greedy decoding), and resumable across
 engines."""
 
+import shutil
+
 import pytest
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
@@ -55,8 +57,8 @@ def test_ray_engine_matches_local_and_resumes_across_engines(tmp_path, local_ray
 
     # a run interrupted on Ray (its last batch and the stage summary gone) resumes locally, and back
     conv = on_ray.run.path / "conversations"
-    for path in (conv / "_done.json", conv / "iter-1" / "batch-00000.parquet"):
-        path.unlink()
+    (conv / "_done.json").unlink()
+    shutil.rmtree(conv / "iter-1" / "batch-00000")  # a batch unit is a folder (checkpoint.py)
     resumed = make_ctx(tmp_path, data, run_name="ray")
     run_conversations(resumed)
     resumed_calls = resumed.usage()["calls"]

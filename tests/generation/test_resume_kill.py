@@ -48,7 +48,7 @@ def test_kill_9_mid_stage_then_resume(tmp_path):
         proc = spc_generate(config, run)
         deadline = time.time() + 150
         while time.time() < deadline and proc.poll() is None:
-            if len(list(run.glob("conversations/iter-0/batch-*.parquet"))) >= 2:
+            if len(list(run.glob("conversations/iter-0/batch-*/candidates.parquet"))) >= 2:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.stdout.read()
@@ -57,7 +57,7 @@ def test_kill_9_mid_stage_then_resume(tmp_path):
         proc.stdout.close()
         assert not (run / "conversations" / "_done.json").exists()
         paid_before = cache_entries(run)
-        batches_before = len(list(run.glob("conversations/iter-*/batch-*.parquet")))
+        batches_before = len(list(run.glob("conversations/iter-*/batch-*/candidates.parquet")))
         assert 2 <= batches_before < 8
 
         resumed = spc_generate(config, run)
@@ -100,7 +100,7 @@ def test_kill_9_with_64_requests_in_flight_then_resume(tmp_path):
         proc = spc_generate(config, run)
         deadline = time.time() + 240
         while time.time() < deadline and proc.poll() is None:
-            if len(list(run.glob("conversations/iter-0/batch-*.parquet"))) >= 3 and server.app.rec.in_flight:
+            if len(list(run.glob("conversations/iter-0/batch-*/candidates.parquet"))) >= 3 and server.app.rec.in_flight:
                 break
             time.sleep(0.02)
         assert proc.poll() is None, proc.stdout.read()
@@ -109,7 +109,7 @@ def test_kill_9_with_64_requests_in_flight_then_resume(tmp_path):
         proc.wait()
         proc.stdout.close()
         paid_before = cache_entries(run)
-        batches_before = len(list(run.glob("conversations/iter-*/batch-*.parquet")))
+        batches_before = len(list(run.glob("conversations/iter-*/batch-*/candidates.parquet")))
         assert 3 <= batches_before < 24 and in_flight_at_kill > 0
 
         resumed = spc_generate(config, run)

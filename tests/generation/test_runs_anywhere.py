@@ -21,7 +21,7 @@ print("NATIVE_LLM_MODULES=" + ",".join(loaded))
 sys.exit(code)
 """
 
-SHRINK = ["--set", "generation.iterations=1", "--set", "generation.max_pairs=2", "--set", "pairing.max_pairs=2",
+SHRINK = ["--set", "generation.iterations=1", "--set", "generation.max_pairs=2", "--set", "pairs.max_pairs=2",
           "--set", "expand.max_queries=3", "--set", "profiles.num_users=8", "--set", "generation.max_tokens=128"]
 
 

@@ -1,6 +1,7 @@
 """The conversation stage end to end with scripted / fake-HTTP LLMs: outputs, iterations, bad input."""
 
 import json
+import shutil
 import sqlite3
 
 import pyarrow.parquet as pq
@@ -60,7 +61,7 @@ def test_resume_after_lost_batches_pays_nothing_twice(tmp_path):
     first = run_conversations(make_ctx(tmp_path, data, scripted(generator=varied)))
     run_dir = tmp_path / "run" / "conversations"
     (run_dir / "_done.json").unlink()
-    (run_dir / "iter-1" / "batch-00001.parquet").unlink()
+    shutil.rmtree(run_dir / "iter-1" / "batch-00001")  # a lost batch unit
     (run_dir / "candidates.parquet").unlink()
     llm = scripted(generator=varied)
     again = run_conversations(make_ctx(tmp_path, data, llm))
@@ -128,7 +129,7 @@ def test_endpoint_dies_mid_run_then_resumes(tmp_path):
         original = ctx.llm.inner._generate
 
         def dying(chats, params):  # the endpoint goes away once a batch is saved (batches overlap: by file)
-            if list((tmp_path / "run" / "conversations").glob("iter-0/batch-*.parquet")):
+            if list((tmp_path / "run" / "conversations").glob("iter-0/batch-*/candidates.parquet")):
                 server.dead = True
             return original(chats, params)
 
@@ -136,7 +137,7 @@ def test_endpoint_dies_mid_run_then_resumes(tmp_path):
         with pytest.raises(LLMError, match=r"(?s)127\.0\.0\.1.*rerun the same command to resume"):
             run_conversations(ctx)
         ctx.close()
-        done_batches = list((tmp_path / "run" / "conversations").glob("iter-*/batch-*.parquet"))
+        done_batches = list((tmp_path / "run" / "conversations").glob("iter-*/batch-*/candidates.parquet"))
         assert done_batches and not (tmp_path / "run" / "conversations" / "_done.json").exists()
         paid = entries(tmp_path / "run")
         server.dead = False

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 OVERRIDES = ["expand.max_queries=3", "expand.rounds=1", "expand.max_tokens=96", "expand.num_new=4",
              "profiles.num_users=3", "profiles.profile_size=3", "profiles.min_size=3", "profiles.max_tries=10",
-             "pairing.min_shared=1", "pairing.max_degree=1", "pairing.share_threshold=-1"]
+             "pairs.min_shared=1", "pairs.max_degree=1", "pairs.share_threshold=-1"]
 
 
 def test_expand_profiles_pairs_real(tmp_path, spc_dir, smollm, minilm, make_context):

@@ -1,10 +1,12 @@
 """The three stages on a run directory with a scripted LLM and the real MiniLM: resume, no-op, bad input."""
 
 import re
+import shutil
 
 import numpy as np
 import pytest
 
+from synthetic_persona_chat.checkpoint import Checkpoints
 from synthetic_persona_chat.usergen import SeedFormatError, run_expand, run_pairs, run_profiles
 from synthetic_persona_chat.usergen.profiles import build_profiles
 from tests.fakes import ScriptedLLM
@@ -37,7 +39,7 @@ def respond(chat, i):
 
 
 OVERRIDES = ["expand.rounds=2", "expand.k=3", "expand.distance_threshold=0.75", "profiles.num_users=6",
-             "profiles.profile_size=3", "profiles.chunk_size=4", "pairing.min_shared=1"]
+             "profiles.profile_size=3", "profiles.chunk_size=4", "pairs.min_shared=1"]
 
 
 def test_expand_profiles_pairs_and_noop(tmp_path, minilm, make_context):
@@ -92,9 +94,10 @@ def test_resume_after_interrupted_round(tmp_path, minilm, make_context):
     ctx = make_context(tmp_path / "run", first, minilm, JUDGED)
     with pytest.raises(KeyboardInterrupt):
         run_expand(ctx, seeds=SEEDS)
-    assert ctx.run.has_records("expand", "round_001") and not ctx.run.has_records("expand", "round_002")
-    round1 = ctx.run.read_records("expand", "round_001")
-    n1 = ctx.run.read_json("expand/round_001.json")["prompts"]
+    rounds = Checkpoints(tmp_path / "run" / "expand" / "rounds")
+    assert rounds.done("round_001") and not rounds.done("round_002")
+    round1 = rounds.read("round_001").tables["attributes"]
+    n1 = rounds.read("round_001").values["info"]["prompts"]
     assert 0 < n1 < 4
     round1_prompts = [p for p in seen_prompts if p.startswith("Question:")][:n1]
     state["fail"] = False
@@ -119,7 +122,7 @@ def test_resume_after_interrupted_round(tmp_path, minilm, make_context):
     run_profiles(ctx3)
     judge_calls = ctx3.llm.usage.calls
     (tmp_path / "run/profiles/_done.json").unlink()
-    (tmp_path / "run/profiles/chunks/profiles_00001.parquet").unlink()
+    shutil.rmtree(tmp_path / "run/profiles/chunks/chunk_00001")
     before = ctx3.run.read_records("profiles", "profiles")
     ctx4 = make_context(tmp_path / "run", ScriptedLLM(respond), minilm, JUDGED)
     run_profiles(ctx4)
