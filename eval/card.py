@@ -216,7 +216,8 @@ def render_block(model_name: str, train_name: str, nup_result: dict[str, Any], r
     return env.from_string(template or template_text()).render(
         model_name=model_name, base_model=base_model_id(hyper["base_model"]) or hyper["base_model"],
         hyperparameters=hyper, results=results, seconds=model["seconds"],
-        examples_per_second=model["examples_per_second"], interval_note=interval_note(results),
+        examples_per_second=model["examples_per_second"],
+        interval_note=interval_note(results, train_name if nup_result.get("preset") == "paper" else None),
         train_loss=f"{model['train_loss']:.4f}" if model.get("train_loss") is not None else "n/a",
         training_data=[{"name": train_name, "hub_ids": train_ids,
                         "conversations": train_info.get("conversations"), "of": train_info.get("of"),

@@ -54,6 +54,9 @@ class NUPRunConfig:
     baselines: rankers with no training: "zero-shot", "tf-idf", "random".
     train_sets: which of TRAIN_SETS get a fine-tuned row (None = all).
     base_model ... scale: fine-tuning hyper-parameters (`finetune.FineTuneConfig`).
+    embedder_backend: how the bi-encoders (zero-shot and fine-tuned) embed at evaluation: "torch",
+        "onnx" or "onnx-int8" (CPU, onnxruntime; see `models/onnx_encoder.py` and
+        benchmarks/results/embedding_backends.md for speed and hits@1 against torch).
     license, dataset_repos: model cards (`card.py`): the models' license; dataset name -> Hub dataset id.
     """
 
@@ -70,6 +73,7 @@ class NUPRunConfig:
     warmup_ratio: float = 0.1
     max_seq_length: int = 256
     scale: float = 20.0
+    embedder_backend: str = "torch"
     license: str = "apache-2.0"
     dataset_repos: dict[str, str] = field(default_factory=dict)
 
@@ -165,7 +169,7 @@ def run_cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str,
                                                 "seconds": round(fit.seconds, 2), "train_loss": fit.train_loss,
                                                 "examples_per_second": round(fit.examples_per_second, 2)}
                 ranker = load_finetuned(model_dir, name=f"fine-tuned on {train_name}",
-                                        max_seq_length=config.max_seq_length)
+                                        max_seq_length=config.max_seq_length, backend=config.embedder_backend)
             except Exception as exc:  # keep the cell, say why
                 log.exception("fine-tuning on %s failed", train_name)
                 info["not_run"] = f"fine-tuning failed: {type(exc).__name__}: {exc}"
@@ -219,7 +223,7 @@ def _prepare(ds: D.Dataset | D.Unavailable, limit: int | None, seed: int, cfg: D
 def _baseline(name: str, config: NUPRunConfig, cache_path: str | Path | None) -> Ranker:
     if name == "zero-shot":
         return BiEncoderRanker.from_model(config.base_model, name="zero-shot", cache_path=cache_path,
-                                          max_seq_length=config.max_seq_length)
+                                          max_seq_length=config.max_seq_length, backend=config.embedder_backend)
     if name == "tf-idf":
         return TfidfRanker()
     if name == "random":
@@ -283,19 +287,24 @@ def table_notes(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def interval_note(results: list[dict[str, Any]]) -> str:
+def interval_note(results: list[dict[str, Any]], paper_train: str | None = None) -> str:
     """Markdown note for a model card: each model-index value with its 95% interval and flags.
 
     Model-index metadata holds plain numbers only; this note sits beside them in the card body.
-    `results` are cross-table cells (`test`, `metrics`, `intervals`)."""
+    `results` are cross-table cells (`test`, `metrics`, `intervals`). With `paper_train` (a `--preset paper`
+    model's training set) each hits@1 line also quotes the paper's published figure, labelled as another model's."""
     lines = []
     for r in results:
         for key, est in (r.get("intervals") or {}).items():
-            lines.append(f"- {r['test']} {key}: {S.fmt(est)} ({est['n']} examples, {est['clusters']} conversations)")
+            line = f"- {r['test']} {key}: {S.fmt(est)} ({est['n']} examples, {est['clusters']} conversations)"
+            if paper_train and key.startswith("hits@1"):
+                line += f"; {COLUMN_LABEL}: {reference_cell('fine-tuned', paper_train, r['test'])}"
+            lines.append(line)
     if not lines:
         return ""
+    source = f"\n{PROTOCOL_NOTE}.\n" if paper_train else ""
     return ("\n### 95% confidence intervals\n\nBootstrap over test conversations (the model-index values above "
-            "are the point estimates):\n\n" + "\n".join(lines) + "\n")
+            "are the point estimates):\n\n" + "\n".join(lines) + "\n" + source)
 
 
 def _fmt(cell: dict[str, Any], metric: str) -> str:

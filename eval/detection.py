@@ -26,6 +26,23 @@ from synthetic_persona_chat.tasks import run_task
 from synthetic_persona_chat.tasks.detection_judge import DetectionJudge
 from synthetic_persona_chat.text import render_conversation
 
+from .stats import wilson
+
+# The paper's human Turing test (arXiv:2312.10007v1 Table 3, "Lose" column): 200 pairs per iteration, each judged
+# by 3 annotators, majority vote. Kept with its pair count so that the reference carries its own interval.
+PAPER_HUMAN_LOSING = {"1": 0.172, "2": 0.185, "3": 0.088}
+PAPER_HUMAN_PAIRS = 200
+
+
+def paper_reference() -> str:
+    """"paper (human judges, ...): 17.2% [12.6, 23.0] -> ..." with Wilson 95% intervals over its 200 pairs."""
+    parts = []
+    for it, rate in PAPER_HUMAN_LOSING.items():
+        lo, hi = wilson(rate * PAPER_HUMAN_PAIRS, PAPER_HUMAN_PAIRS)
+        parts.append(f"iteration {it} {100 * rate:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]")
+    return (f"paper (human judges, SPC vs Persona-Chat, {PAPER_HUMAN_PAIRS} pairs per iteration, majority of 3 "
+            f"annotators; arXiv:2312.10007v1 Table 3; Wilson 95%): " + ", ".join(parts))
+
 
 def conversation_text(conv: Conversation) -> str:
     """What a judge reads: the dialogue only (no persona, no provenance)."""
@@ -143,4 +160,4 @@ def detection_test(real: list[Conversation], synthetic: list[Conversation], judg
             "by_iteration": {k: {"pairs": len(v), "losing_rate": float(np.mean(v))}
                              for k, v in sorted(per_iter.items())},
             "undecided": getattr(j, "undecided", 0),
-            "reference": "paper (human judges, SPC vs Persona-Chat): 17.2% -> 8.8% over 3 iterations"}
+            "reference": paper_reference()}

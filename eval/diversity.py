@@ -108,9 +108,12 @@ def lexical(corpora: dict[str, list[list[list[str]]]], cfg: DiversityConfig) -> 
             draws["distinct-2"].append(distinct_of(sample, 2))
             draws["vocabulary"].append(float(len({t for u in sample for t in u})))
             draws["mattr"].append(mattr([t for u in sample for t in u]))
-        out[name] = {k: spread(v) for k, v in draws.items()}
+        out[name] = {k: spread(v, (0.0, 1.0) if k != "vocabulary" else (0.0, float(budget)))
+                     for k, v in draws.items()}
         out[name]["corpus_tokens"] = _tokens(utts)
     flags = [f"too few tokens: {budget}"] if budget < MIN_TOKENS else []
+    if budget <= MATTR_WINDOW:  # no window fits: the "size-robust" MATTR is the plain TTR of the sample
+        flags.append(f"MATTR window {MATTR_WINDOW} ≥ {budget}-token samples: MATTR = plain TTR")
     return {"tokens": budget, "draws": cfg.draws, "seed": cfg.seed, "datasets": out, "flags": flags}
 
 
@@ -136,7 +139,10 @@ def embedding(convs: dict[str, list[Conversation]], embedder: Any, cfg: Diversit
             sims = emb[idx] @ emb[idx].T
             m = len(idx)
             vals.append(float((m * m - sims.sum()) / (m * (m - 1))))  # mean of 1 - cos over i != j
-        out[name] = {"embedding_diversity": spread(vals), "conversations": len(convs[name]), "pool": len(pool)}
+        out[name] = {"embedding_diversity": spread(vals, (0.0, 2.0)), "conversations": len(convs[name]),
+                     "pool": len(pool)}
+        if len(pool) <= k:  # every draw is the same set: a spread of 0 is no precision
+            out[name]["flags"] = [f"every draw holds all {len(pool)} conversations: no spread between draws"]
     flags = [f"too few conversations per draw: {k}"] if k < MIN_CONVERSATIONS_PER_DRAW else []
     return {"conversations_per_draw": k, "draws": cfg.draws, "embedder": getattr(embedder, "model", str(embedder)),
             "datasets": out, "flags": flags}

@@ -19,12 +19,12 @@ from synthetic_persona_chat.generation.critic.report import consistency_markdown
 
 from . import stats as S
 from .crosstable import markdown_table, table_notes
+from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
 from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE
 
 NUP_JSON, QUALITY_JSON = "nup.json", "quality.json"
 # Metric names of the NUP results: 1 gold + (NUM_CANDIDATES - 1) distractors per example.
 HITS1, HITS5 = f"hits@1/{NUM_CANDIDATES}", f"hits@5/{NUM_CANDIDATES}"
-PAPER_HUMAN_LOSING = {"1": 0.172, "3": 0.088}  # paper's human study, iterations 1 and 3
 
 
 def _plt():
@@ -64,9 +64,8 @@ def quality_markdown(quality: dict[str, Any]) -> str:
     """Quality tables: every rate with its 95% interval and flags, size-matched diversity, differences
     between datasets, the contradiction checker's calibration, and the AI-detection test."""
     cols = ["conversations", "utterances", "mean words/utt [95% CI]", "mean turns [95% CI]",
-            "contradiction rate [95% CI]", "persona coverage [95% CI]", "toxicity rate [95% CI]",
-            "template leftovers (conversations with one [95% CI])",
-            "distinct-1 (raw, size-dependent)", "distinct-2 (raw, size-dependent)", "vocabulary (raw)"]
+            "contradiction rate [95% CI] (checker's calibration below)", "persona coverage [95% CI]",
+            "toxicity rate [95% CI]", "template leftovers (conversations with one [95% CI])"]
     lines = ["| dataset | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, q in quality.get("datasets", {}).items():
         if "not_run" in q:
@@ -79,12 +78,11 @@ def quality_markdown(quality: dict[str, Any]) -> str:
                 S.fmt(est["turns"], 1) if est else ln["turns"].get("mean"),
                 _estimate(q["faithfulness"], "contradiction_rate"), _estimate(q["persona_coverage"], "coverage"),
                 _estimate(q["toxicity"], "rate"),
-                f"{tl['count']} ({S.fmt(tl['conversation_rate'])})" if tl.get("conversation_rate") else tl["count"],
-                d["distinct-1"], d["distinct-2"], d["vocabulary"]]
+                f"{tl['count']} ({S.fmt(tl['conversation_rate'])})" if tl.get("conversation_rate") else tl["count"]]
         lines.append(f"| {name} | " + " | ".join(v if isinstance(v, str) else _num(v) for v in vals) + " |")
     out = "\n".join(lines) + "\n"
     out += checker_lines(quality)
-    out += size_matched_markdown(quality.get("size_matched_diversity"))
+    out += size_matched_markdown(quality.get("size_matched_diversity"), quality.get("datasets"))
     out += differences_markdown(quality)
     out += detection_markdown(quality.get("detection"))
     return out
@@ -101,17 +99,37 @@ def _estimate(block: dict[str, Any], key: str) -> str:
 AUROC_WARNING = 0.7
 
 
-def calibration_text(checker: dict[str, Any] | None) -> str:
-    """"AUROC 0.81, F1 0.66 (n = 200 labelled pairs)" or "checker not calibrated"; a warning below AUROC 0.7."""
+def calibration_text(checker: dict[str, Any] | None, seed: int = 0) -> str:
+    """"AUROC 0.756 [0.65, 0.86], F1 0.639 [0.50, 0.76] (n = 99 labelled pairs, 33 contradictions)" or
+    "checker not calibrated". The calibration is itself an estimate on a few labelled pairs, so it gets
+    intervals (Hanley–McNeil for AUROC, a bootstrap of the confusion matrix for F1) and flags; a warning
+    when the AUROC, or its interval, falls below 0.7."""
     cal = (checker or {}).get("calibration")
     if not cal or cal.get("auroc") is None:
         return "checker not calibrated"
-    text = f"AUROC {cal['auroc']:.3f}, F1 {_num(cal.get('f1'))}"
-    if cal.get("n") is not None:
-        text += f" (n = {cal['n']} labelled pairs)"
+    n, pos = cal.get("n"), cal.get("n_contradiction")
+    auroc_ci = S.auroc_interval(cal["auroc"], pos, n - pos) if n is not None and pos is not None else None
+    cells = [cal.get(k) for k in ("tp", "fp", "fn", "tn")]
+    f1_ci = S.f1_interval(*cells, seed=seed) if all(isinstance(c, int) for c in cells) else None
+    text = f"AUROC {_with_ci(cal['auroc'], auroc_ci)}, F1 {_with_ci(cal.get('f1'), f1_ci)}"
+    if n is not None:
+        text += f" (n = {n} labelled pairs" + (f", {pos} contradictions)" if pos is not None else ")")
+        flags = S.flags(n, "labelled pairs", auroc_ci)
+        text += f" ⚠ {'; '.join(flags)}" if flags else ""
     if cal["auroc"] < AUROC_WARNING:
         text += f" ⚠ AUROC < {AUROC_WARNING}: the contradiction rate is not reliable"
+    elif auroc_ci and math.isfinite(auroc_ci[0]) and auroc_ci[0] < AUROC_WARNING:
+        text += f" ⚠ the AUROC's interval reaches below {AUROC_WARNING}"
     return text
+
+
+def _with_ci(value: Any, ci: tuple[float, float] | None) -> str:
+    """"0.756 [0.652, 0.860]", or the value with "[no interval: counts not recorded]"."""
+    if value is None:
+        return "—"
+    if ci and all(math.isfinite(x) for x in ci):
+        return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+    return f"{value:.3f} [no interval: counts not recorded]"
 
 
 def checker_lines(quality: dict[str, Any]) -> str:
@@ -134,7 +152,10 @@ def _spread(block: dict[str, Any] | None, digits: int = 3) -> str:
     return f"{block['mean']:.{digits}f} ± {block['sd']:.{digits}f}"
 
 
-def size_matched_markdown(sm: dict[str, Any] | None) -> str:
+def size_matched_markdown(sm: dict[str, Any] | None, datasets: dict[str, Any] | None = None) -> str:
+    """The diversity table: size-matched figures (mean ± sd over draws), then the whole-corpus raw distinct-n
+    and vocabulary, kept only as labelled context beside the corpus size (they fall with corpus size, so they
+    are not compared across datasets and not plotted)."""
     if not sm:
         return ""
     if "not_run" in sm:
@@ -142,18 +163,22 @@ def size_matched_markdown(sm: dict[str, Any] | None) -> str:
     lex, emb = sm["lexical"], sm.get("embedding") or {}
     out = (f"\n### Size-matched diversity\n\nEvery dataset measured on samples of the same size: "
            f"{lex['tokens']} tokens (whole conversations in seeded random order), {lex['draws']} draws, mean ± sd "
-           f"over draws. Compare these, not the raw distinct-n above (which falls with corpus size)."
+           f"over draws. Compare these, not the whole-corpus distinct-n of the last column (it falls with corpus size)."
            + (f" Embedding diversity = mean pairwise cosine distance between conversations "
               f"({emb['conversations_per_draw']} per draw, {emb.get('embedder')})." if "datasets" in emb else
               f" Embedding diversity not run: {emb.get('not_run', 'no embedder')}.")
            + "".join(f" ⚠ {f}." for f in lex.get("flags", []) + emb.get("flags", [])) + "\n\n"
-           "| dataset | corpus tokens | distinct-1 | distinct-2 | vocabulary | MATTR (w=50) | embedding diversity |\n"
-           "|---|---|---|---|---|---|---|\n")
+           "| dataset | corpus tokens | distinct-1 | distinct-2 | vocabulary | MATTR (w=50) | embedding diversity "
+           "| whole corpus, size-dependent, not comparable: distinct-1 / distinct-2 / vocabulary |\n"
+           "|---|---|---|---|---|---|---|---|\n")
     for name, d in lex["datasets"].items():
         e = (emb.get("datasets") or {}).get(name) or {}
         e_txt = f"not run: {e['not_run']}" if "not_run" in e else _spread(e.get("embedding_diversity"))
+        e_txt += "".join(f" ⚠ {f}" for f in e.get("flags", []))
+        raw = ((datasets or {}).get(name) or {}).get("diversity") or {}
+        raw_txt = " / ".join(_num(raw.get(k)) for k in ("distinct-1", "distinct-2", "vocabulary")) if raw else "—"
         out += (f"| {name} | {d['corpus_tokens']} | {_spread(d['distinct-1'])} | {_spread(d['distinct-2'])} | "
-                f"{_spread(d['vocabulary'], 1)} | {_spread(d['mattr'])} | {e_txt} |\n")
+                f"{_spread(d['vocabulary'], 1)} | {_spread(d['mattr'])} | {e_txt} | {raw_txt} |\n")
     return out
 
 
@@ -177,6 +202,8 @@ def differences_markdown(quality: dict[str, Any]) -> str:
                 cells.append("—")
                 continue
             d = S.difference(a, b, seed=seed)
+            d["flags"] = sorted({f"{who}: {f}" for who, est in ((name, a), (ref_name, b))
+                                 for f in est.get("flags", []) if not f.startswith("wide")})
             cells.append(S.fmt(d) + (" (excludes 0)" if d.get("excludes_zero") else " (includes 0)"))
         out += f"| {name} | " + " | ".join(cells) + " |\n"
     return out
@@ -197,7 +224,7 @@ def detection_markdown(det: dict[str, Any] | None) -> str:
         return out + f"not run: {det['not_run']}\n"
     out += (f"Judge: {det['judge'].get('kind')} ({det['judge'].get('model') or det['judge'].get('judge')}); "
             f"real = `{det.get('real')}`, synthetic = `{det.get('synthetic')}`. A judge *loses* a pair when "
-            f"it names the real conversation as the synthetic one (chance = 0.5). {det['reference']}. "
+            f"it names the real conversation as the synthetic one (chance = 0.5). {paper_reference()}. "
             f"Intervals: Wilson 95% over pairs.\n\n| iteration | pairs | losing rate [95% CI] |\n|---|---|---|\n")
     for it, v in det["by_iteration"].items():
         out += f"| {it} | {v['pairs']} | {S.fmt(detection_block(v['pairs'], v['losing_rate']))} |\n"
@@ -222,7 +249,7 @@ def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | Non
     cells = [c for c in nup["baselines"] + nup["cells"] if c.get("metrics")]
     if not cells:
         return None
-    tests = list(nup["test_sets"])
+    tests = [t for t in nup["test_sets"] if any(c["test"] == t for c in cells)]  # a test set never run: no bars
 
     def label(c: dict[str, Any]) -> str:
         return c["ranker"] if not c["train"] else f"{c['ranker']}\n({c['train']})"
@@ -235,7 +262,7 @@ def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | Non
         vals, cis = [], []
         for i, lab in enumerate(labels):
             match = [c for c in cells if c["test"] == t and label(c) == lab]
-            vals.append(match[0]["metrics"][metric] if match else 0.0)
+            vals.append(match[0]["metrics"][metric] if match else math.nan)  # not run: no bar, not a 0
             cis.append(((match[0].get("intervals") or {}).get(metric) or {}).get("ci") if match else None)
             ref = PAPER_NUP_REFERENCE.get((match[0]["train"], t)) if match and match[0]["ranker"] == "fine-tuned" \
                 else None
@@ -322,7 +349,10 @@ def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
                          label="judge (95% CI)")
         ref = [i for i in its if i in PAPER_HUMAN_LOSING]
         if ref:
-            axes[0].plot(ref, [PAPER_HUMAN_LOSING[i] for i in ref], marker="x", ls=":", label="paper humans")
+            vals = [PAPER_HUMAN_LOSING[i] for i in ref]
+            cis = [S.wilson(v * PAPER_HUMAN_PAIRS, PAPER_HUMAN_PAIRS) for v in vals]
+            axes[0].errorbar(ref, vals, yerr=_yerr(vals, cis), marker="x", ls=":", capsize=3,
+                             label=f"paper humans ({PAPER_HUMAN_PAIRS} pairs, 95% CI)")
         axes[0].axhline(0.5, color="grey", ls="--", lw=1, label="chance")
         axes[0].legend(fontsize=7)
     axes[0].set_title("AI-detection losing rate by iteration")
@@ -335,6 +365,14 @@ def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
     axes[1].set_title("distinct-2 by iteration (size-matched)")
     if series:
         axes[1].legend(fontsize=7)
+    else:  # an empty panel would read as "measured, nothing there"
+        axes[1].text(0.5, 0.5, "not measured: no generated dataset\nwith more than one iteration", ha="center",
+                     va="center", transform=axes[1].transAxes, fontsize=9)
+        axes[1].set_axis_off()
+    if not det.get("by_iteration"):
+        axes[0].text(0.5, 0.5, "not measured: no AI-detection test", ha="center", va="center",
+                     transform=axes[0].transAxes, fontsize=9)
+        axes[0].set_axis_off()
     return _save(fig, path)
 
 

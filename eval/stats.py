@@ -192,15 +192,42 @@ def paired_test(a: Sequence[float], b: Sequence[float], groups: Sequence[Any], s
             "flags": flags(n, "examples", None, len(sums))}
 
 
-def spread(values: Sequence[float]) -> dict[str, Any]:
-    """mean ± sd over seeded draws, with the normal 95% range mean ± 1.96 sd as the interval."""
+def spread(values: Sequence[float], bounds: tuple[float, float] = (-math.inf, math.inf)) -> dict[str, Any]:
+    """mean ± sd over seeded draws, with the normal 95% range mean ± 1.96 sd as the interval, clipped to the
+    figure's `bounds` (a distinct-n range reaching 1.08 would read as a possible value)."""
     v = np.asarray(values, dtype=np.float64)
     if not v.size:
         return {"mean": math.nan, "sd": math.nan, "ci": [math.nan, math.nan], "draws": 0}
     sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
     z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
-    return {"mean": float(v.mean()), "sd": sd, "ci": [float(v.mean() - z * sd), float(v.mean() + z * sd)],
-            "draws": int(v.size)}
+    lo, hi = float(v.mean() - z * sd), float(v.mean() + z * sd)
+    return {"mean": float(v.mean()), "sd": sd, "ci": [max(bounds[0], lo), min(bounds[1], hi)], "draws": int(v.size)}
+
+
+def auroc_interval(auroc: float, n_pos: int, n_neg: int) -> tuple[float, float]:
+    """95% interval of an AUROC from the Hanley–McNeil (1982) standard error, clipped to [0, 1].
+
+    Why this one: a checker's calibration record keeps the AUROC and its class counts, not the scores, so
+    a bootstrap is impossible after the fact; Hanley–McNeil needs only those three numbers."""
+    if not (n_pos > 0 and n_neg > 0) or auroc is None or not math.isfinite(auroc):
+        return (math.nan, math.nan)
+    q1, q2 = auroc / (2 - auroc), 2 * auroc * auroc / (1 + auroc)
+    var = (auroc * (1 - auroc) + (n_pos - 1) * (q1 - auroc ** 2) + (n_neg - 1) * (q2 - auroc ** 2)) / (n_pos * n_neg)
+    half = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2) * math.sqrt(max(var, 0.0))
+    return (max(0.0, auroc - half), min(1.0, auroc + half))
+
+
+def f1_interval(tp: int, fp: int, fn: int, tn: int, seed: int = 0, n_boot: int = N_BOOT) -> tuple[float, float]:
+    """95% bootstrap interval of F1 from a confusion matrix: the labelled pairs are independent items, so
+    resampling them is a multinomial draw over the four cells (F1 of a resample with no positives is 0)."""
+    counts = np.array([tp, fp, fn, tn], dtype=np.int64)
+    n = int(counts.sum())
+    if n <= 0:
+        return (math.nan, math.nan)
+    draws = np.random.default_rng(seed).multinomial(n, counts / n, size=n_boot)
+    denom = 2 * draws[:, 0] + draws[:, 1] + draws[:, 2]
+    f1 = np.where(denom > 0, 2 * draws[:, 0] / np.where(denom > 0, denom, 1), 0.0)
+    return _percentiles(f1, CONFIDENCE)
 
 
 def fmt(block: Any, digits: int = 3, with_flags: bool = True) -> str:

@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from synthetic_persona_chat.eval.diversity import DiversityConfig, distinct_of, mattr, size_matched, token_sample
+from synthetic_persona_chat.eval.diversity import (DiversityConfig, distinct_of, lexical, mattr, size_matched,
+                                                   token_sample)
 from synthetic_persona_chat.eval.metrics import distinct_n
 from synthetic_persona_chat.eval.quality import utterances
 
@@ -63,3 +64,22 @@ def test_embedding_diversity_with_the_real_embedder(halves, minilm):
 def test_small_matched_samples_are_flagged(halves):
     res = size_matched({"a": halves[0][:200], "tiny": halves[1][:3]}, cfg=DiversityConfig(draws=3))["lexical"]
     assert res["tokens"] < 1000 and res["flags"] == [f"too few tokens: {res['tokens']}"]
+
+
+def test_mattr_on_samples_shorter_than_its_window_is_flagged():
+    corpora = {"x": [[["w1", "w2", "w3"]] for _ in range(20)], "y": [[["a"] * 5] for _ in range(10)]}
+    res = lexical(corpora, DiversityConfig(draws=2))
+    assert res["tokens"] == 25 and "MATTR window 50 ≥ 25-token samples: MATTR = plain TTR" in res["flags"]
+    assert res["datasets"]["y"]["mattr"]["mean"] == res["datasets"]["y"]["distinct-1"]["mean"] == 1 / 25
+    for block in res["datasets"]["x"].values():  # ranges stay inside what the figure can be
+        if isinstance(block, dict) and block["ci"][0] == block["ci"][0]:
+            assert block["ci"][0] >= 0
+
+
+def test_a_dataset_drawn_whole_every_time_is_flagged(halves, minilm):
+    res = size_matched({"a": halves[0][:20], "two": halves[1][:2]}, embedder=minilm,
+                       cfg=DiversityConfig(draws=3))["embedding"]
+    assert res["conversations_per_draw"] == 2
+    assert res["datasets"]["two"]["embedding_diversity"]["sd"] == 0.0
+    assert res["datasets"]["two"]["flags"] == ["every draw holds all 2 conversations: no spread between draws"]
+    assert "flags" not in res["datasets"]["a"]

@@ -84,11 +84,53 @@ def test_card_note_lists_intervals():
     assert interval_note([{"test": "x", "metrics": None}]) == ""
 
 
-def test_calibration_beside_the_rate():
+def test_calibration_beside_the_rate_with_its_own_intervals():
     assert calibration_text({"kind": "llm-judge"}) == "checker not calibrated"
-    good = calibration_text({"calibration": {"auroc": 0.82, "f1": 0.61, "n": 120}})
-    assert good.startswith("AUROC 0.820, F1 0.610 (n = 120") and "⚠" not in good
+    # the shape of a real calibration record (minilm-polarity on the held-aside half of public.jsonl)
+    cal = {"auroc": 0.7557, "f1": 0.6389, "n": 99, "n_contradiction": 33, "tp": 23, "fp": 16, "fn": 10, "tn": 50}
+    text = calibration_text({"calibration": cal})
+    auroc_lo, auroc_hi = S.auroc_interval(0.7557, 33, 66)
+    assert text.startswith(f"AUROC 0.756 [{auroc_lo:.3f}, {auroc_hi:.3f}], F1 0.639 [")
+    assert "(n = 99 labelled pairs, 33 contradictions)" in text
+    assert "⚠ the AUROC's interval reaches below 0.7" in text and "wide interval" in text
+    many = calibration_text({"calibration": {**cal, "auroc": 0.95, "n": 2000, "n_contradiction": 660,
+                                             "tp": 460, "fp": 320, "fn": 200, "tn": 1020}})
+    assert "⚠" not in many  # 2,000 labelled pairs: a narrow interval, nothing to flag
+    bare = calibration_text({"calibration": {"auroc": 0.82, "f1": 0.61}})
+    assert bare == "AUROC 0.820 [no interval: counts not recorded], F1 0.610 [no interval: counts not recorded]"
     assert "⚠ AUROC < 0.7" in calibration_text({"calibration": {"auroc": 0.55, "f1": 0.2}})
+
+
+def test_raw_diversity_is_only_context_beside_the_size_matched_figures(spc_valid, spc_test):
+    from synthetic_persona_chat.eval.diversity import DiversityConfig, size_matched
+    from synthetic_persona_chat.eval.quality import dataset_quality
+
+    convs = {"big": spc_test[:60], "small": spc_valid[:6]}
+    datasets = {n: dataset_quality(c) for n, c in convs.items()}
+    md = quality_markdown({"datasets": datasets, "size_matched_diversity": size_matched(convs, cfg=DiversityConfig(
+        draws=3))})
+    main_head = md.splitlines()[0]
+    assert "distinct" not in main_head and "vocabulary" not in main_head  # no bare, size-dependent columns
+    sm = md[md.index("### Size-matched diversity"):]
+    assert "whole corpus, size-dependent, not comparable" in sm.splitlines()[4]
+    row = [line for line in sm.splitlines() if line.startswith("| small |")][0]
+    assert " ± " in row and f"{datasets['small']['diversity']['distinct-1']:.3f} / " in row
+
+
+def test_detection_reference_carries_the_papers_sample_size():
+    det = {"judge": {"kind": "classifier"}, "real": "a", "synthetic": "b", "pairs": 3, "losing_rate": 0.0,
+           "by_iteration": {"1": {"pairs": 3, "losing_rate": 0.0}}}
+    md = quality_markdown({"datasets": {}, "detection": det})
+    assert "200 pairs per iteration" in md and "iteration 1 17.2% [12.6, 23.0]" in md and "Table 3" in md
+
+
+def test_paper_card_note_quotes_the_published_figure():
+    nup = _nup("paper", ("SPC test", "Persona-Chat test"))
+    spc_cells = [c for c in nup["cells"] if c["train"] == "SPC"]
+    note = interval_note(spc_cells, paper_train="SPC")
+    assert "SPC test hits@1/20:" in note and "paper (published, other models): 0.688" in note
+    assert "Persona-Chat test hits@1/20" in note and "paper (published, other models): 0.117" in note
+    assert "arXiv:2312.10007v1" in note and "paper (published" not in interval_note(spc_cells)
 
 
 def test_paper_preset_keeps_only_the_papers_training_sets(tmp_path, spc_test):

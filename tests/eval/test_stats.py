@@ -1,6 +1,7 @@
 """Intervals that cover the truth, paired tests that detect a real gap, guards that fire (no models)."""
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -123,3 +124,40 @@ def test_difference_keeps_a_width_when_one_rate_is_zero():
     assert d["ci"][0] < d["value"] < 0 < d["ci"][1] and not d["excludes_zero"]
     both = S.difference(zero, zero)
     assert both["ci"][0] < 0 < both["ci"][1]
+
+
+def _auroc(pos, neg):
+    """Mann-Whitney AUROC: share of (positive, negative) pairs ranked right, ties half."""
+    diff = np.asarray(pos)[:, None] - np.asarray(neg)[None, :]
+    return float(((diff > 0) + 0.5 * (diff == 0)).mean())
+
+
+def test_auroc_interval_covers_the_true_auroc_about_95_percent():
+    # scores N(d, 1) vs N(0, 1): the true AUROC is Phi(d / sqrt 2); 33 contradictions vs 66 others, as calibrated
+    d = 1.0
+    true = NormalDist().cdf(d / math.sqrt(2))
+    covered = 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        lo, hi = S.auroc_interval(_auroc(rng.normal(d, 1, 33), rng.normal(0, 1, 66)), 33, 66)
+        covered += lo <= true <= hi
+    assert 0.90 <= covered / 200 <= 0.99, covered
+    assert S.auroc_interval(0.99, 5, 5)[1] == 1.0 and math.isnan(S.auroc_interval(0.8, 0, 10)[0])
+
+
+def test_f1_interval_covers_the_true_f1_about_95_percent():
+    # confusion-cell probabilities of a checker: tp 0.23, fp 0.16, fn 0.10, tn 0.51 -> true F1 = 2tp/(2tp+fp+fn)
+    probs = np.array([0.23, 0.16, 0.10, 0.51])
+    true = 2 * probs[0] / (2 * probs[0] + probs[1] + probs[2])
+    covered = 0
+    for seed in range(200):
+        tp, fp, fn, tn = np.random.default_rng(seed).multinomial(99, probs)
+        lo, hi = S.f1_interval(tp, fp, fn, tn, seed=seed, n_boot=1000)
+        covered += lo <= true <= hi
+    assert 0.90 <= covered / 200 <= 0.99, covered
+    assert S.f1_interval(1, 0, 0, 0) == (1.0, 1.0)
+
+
+def test_spread_is_clipped_to_the_figures_range():
+    s = S.spread([0.5, 0.9, 1.0], bounds=(0.0, 1.0))
+    assert s["ci"][1] == 1.0 and s["ci"][0] < s["mean"] and S.spread([0.5, 0.9, 1.0])["ci"][1] > 1.0
