@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
-from synthetic_persona_chat.generation.critic.report import consistency_markdown
+from synthetic_persona_chat.generation.critic.report import run_consistency
 
 from . import stats as S
 from .crosstable import markdown_table, table_notes
@@ -207,6 +207,23 @@ def differences_markdown(quality: dict[str, Any]) -> str:
             cells.append(S.fmt(d) + (" (excludes 0)" if d.get("excludes_zero") else " (includes 0)"))
         out += f"| {name} | " + " | ".join(cells) + " |\n"
     return out
+
+
+def consistency_markdown(quality: dict[str, Any]) -> str:
+    """The Critic's quality experts' position consistency for every dataset that is a run (the rates the
+    conversation stage stored), each a proportion of comparisons with its Wilson 95% interval and flags;
+    "" when no dataset is a run with stored rates."""
+    rows = []
+    for name, q in (quality.get("datasets") or {}).items():
+        for expert, r in (run_consistency(q.get("source")) or {}).items():
+            block = S.proportion(r["consistent"], r["comparisons"], "comparisons")
+            rows.append(f"| {name} | {expert} | {S.fmt(block)} | {r['consistent']}/{r['comparisons']} |")
+    if not rows:
+        return ""
+    return ("\n### Critic quality experts: position consistency\n\nEach pairwise comparison was asked with the "
+            "conversations in both orders; a vote counts only when both answers agree. Intervals: Wilson 95% over "
+            "comparisons.\n\n| dataset | expert | consistency rate [95% CI] | consistent / comparisons |\n"
+            "|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
 def detection_block(pairs: int, losing_rate: float | None) -> dict[str, Any]:

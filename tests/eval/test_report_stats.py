@@ -148,3 +148,21 @@ def test_paper_preset_keeps_only_the_papers_training_sets(tmp_path, spc_test):
         est = c["intervals"]["hits@1/20"]
         assert est["clusters"] == 12 and est["ci"][0] <= est["value"] <= est["ci"][1]
     assert res["comparisons"] == []  # no fine-tuned row ran: nothing to pair
+
+
+def test_expert_consistency_rates_get_intervals(tmp_path):
+    """A run's stored position-consistency rates (conversations/_done.json) are shown with Wilson intervals."""
+    import json
+
+    from synthetic_persona_chat.eval.report import consistency_markdown
+
+    (tmp_path / "conversations").mkdir()
+    (tmp_path / "conversations" / "_done.json").write_text(json.dumps({"position_consistency": {
+        "depth": {"rate": 0.75, "consistent": 6, "comparisons": 8},
+        "coherency": {"rate": 0.9, "consistent": 90, "comparisons": 100}}}))
+    md = consistency_markdown({"datasets": {"run": {"source": str(tmp_path)}, "spc": {"source": "spc-sample:test"}}})
+    depth = [line for line in md.splitlines() if "| depth |" in line][0]
+    assert "0.750 [" in depth and "too few comparisons: 8" in depth and "6/8" in depth
+    coherency = [line for line in md.splitlines() if "| coherency |" in line][0]
+    assert "0.900 [0.826, 0.945]" in coherency and "⚠" not in coherency
+    assert consistency_markdown({"datasets": {"spc": {"source": "spc-sample:test"}}}) == ""
