@@ -5,6 +5,7 @@ ranking quality is checked in test_nup_real.py.
 """
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -102,7 +103,11 @@ def test_every_figure_has_an_interval_or_a_flag(outputs):
     report = (outputs / "report.md").read_text()
     assert "Size-matched diversity" in report and f"{lex['tokens']} tokens" in report
     assert "[95% CI]" in report and "⚠ too few" in report and "p = " in report
-    assert "checker not calibrated" in report or "AUROC" in report
+    assert "checker not calibrated" in report or re.search(r"AUROC \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", report)
+    quality_head = report[report.index("## Dataset quality"):].splitlines()[2]
+    assert "contradiction rate" in quality_head and "distinct" not in quality_head  # raw distinct-n: context only
+    assert "whole corpus, size-dependent, not comparable" in report
+    assert "200 pairs per iteration" in report  # the paper's human figures with their sample size
     assert "Differences from `generated`" in report
     card = (outputs / "models" / "spc" / "README.md").read_text()
     assert "95% confidence intervals" in card and card.index("95% confidence") < card.index("## Citation")
