@@ -98,8 +98,11 @@ def finetune(contexts: list[str], golds: list[str], output_dir: str | Path,
                           getattr(out, "training_loss", None))
 
 
-def load_finetuned(output_dir: str | Path, name: str = "fine-tuned", max_seq_length: int | None = None
-                   ) -> BiEncoderRanker:
-    """The saved model as a ranker; an in-memory cache only (a path may be retrained, so no disk cache)."""
-    return BiEncoderRanker.from_model(str(output_dir), name=name, cache_path=None, max_seq_length=max_seq_length)
+def load_finetuned(output_dir: str | Path, name: str = "fine-tuned", max_seq_length: int | None = None,
+                   backend: str | None = None) -> BiEncoderRanker:
+    """The saved model as a ranker; an in-memory cache only (a path may be retrained, so no disk cache).
+    `backend` "onnx"/"onnx-int8" exports the saved folder (cached by its content hash, so a retrained model
+    is exported again)."""
+    return BiEncoderRanker.from_model(str(output_dir), name=name, cache_path=None, max_seq_length=max_seq_length,
+                                      backend=backend)
 

@@ -58,14 +58,14 @@ class BiEncoderRanker:
 
     @classmethod
     def from_model(cls, model: str | Path = "minilm", name: str = "zero-shot", cache_path: str | Path | None = None,
-                   max_seq_length: int | None = None, device: str | None = None) -> "BiEncoderRanker":
+                   max_seq_length: int | None = None, device: str | None = None, backend: str | None = None
+                   ) -> "BiEncoderRanker":
+        """`backend`: "torch" (default), "onnx" or "onnx-int8" (`models.embedder`; falls back to torch, logged,
+        for a model the ONNX exporter does not support). The Embedder keys its cache by the id the user gave."""
         from synthetic_persona_chat.models import Embedder
 
-        enc = Embedder(resolve_model(model), device=device, cache_path=cache_path)
-        enc.model = str(model)  # cache key and card name: the id the user gave, not the package path
-        if max_seq_length:
-            enc._st.max_seq_length = max_seq_length
-        return cls(enc, name)
+        return cls(Embedder(str(model), device=device, cache_path=cache_path, backend=backend,
+                            max_seq_length=max_seq_length), name)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings of `texts` (each unique text encoded at most once per ranker)."""

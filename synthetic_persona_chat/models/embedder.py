@@ -1,12 +1,21 @@
-"""Sentence embeddings with an on-disk cache keyed by (model, text) hash.
+"""Sentence embeddings with an on-disk cache keyed by (model, backend, text) hash.
 
 Persona pools are embedded again and again (expansion rounds, profiles, pairing,
 faithfulness); the cache makes each sentence cost one forward pass across runs.
+
+Backends (`backend=` or a `MODEL@BACKEND` spec such as `minilm@onnx-int8`):
+- `torch`: SentenceTransformer (default; any model, CPU or GPU);
+- `onnx`: the same model exported to ONNX and run by onnxruntime on CPU (`onnx_encoder.py`);
+- `onnx-int8`: that export with dynamically quantised int8 weights.
+Their speed and NUP hits@1 are measured side by side in `benchmarks/embedding_backends.py`.
+An onnx backend that cannot serve a model (onnxruntime missing, an unsupported architecture) falls
+back to torch with a logged warning, and `describe()` records the fallback and its reason.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,36 +24,93 @@ import numpy as np
 from ..kvstore import KeyValueStore
 from .bundled import embedder_location
 
+log = logging.getLogger(__name__)
+
 DEFAULT_EMBEDDER = "minilm"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "torch"
+
+
+def parse_embedder_spec(spec: str, backend: str | None = None) -> tuple[str, str]:
+    """"minilm@onnx-int8" -> ("minilm", "onnx-int8"); a suffix that is not a backend stays part of the name.
+
+    An explicit `backend` argument must agree with a suffix in the spec (two different answers is an error).
+    """
+    model, _, suffix = str(spec or DEFAULT_EMBEDDER).rpartition("@")
+    if not model or suffix not in BACKENDS:
+        model, suffix = str(spec or DEFAULT_EMBEDDER), ""
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"embedder backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if suffix and backend and suffix != backend:
+        raise ValueError(f"embedder {spec!r} names backend {suffix!r} but backend={backend!r} was also given")
+    return model, suffix or backend or DEFAULT_BACKEND
 
 
 class Embedder:
-    """L2-normalised float32 embeddings, so a dot product is a cosine similarity."""
+    """L2-normalised float32 embeddings, so a dot product is a cosine similarity.
+
+    `model`: "minilm" (bundled), a sentence-transformers id or path, optionally `@torch|@onnx|@onnx-int8`.
+    `max_seq_length`: token truncation (None = the model's own).
+    """
 
     def __init__(self, model: str = DEFAULT_EMBEDDER, device: str | None = None,
-                 batch_size: int = 64, cache_path: str | Path | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
-
-        self.model = model or DEFAULT_EMBEDDER
-        location = embedder_location(self.model)
-        self._st = SentenceTransformer(location, device=device)
+                 batch_size: int = 64, cache_path: str | Path | None = None, backend: str | None = None,
+                 max_seq_length: int | None = None) -> None:
+        self.model, self.requested_backend = parse_embedder_spec(model, backend)
         self.batch_size = batch_size
-        self.dim = int(self._st.get_embedding_dimension()
-                       if hasattr(self._st, "get_embedding_dimension")
-                       else self._st.get_sentence_embedding_dimension())
+        self.fallback: str | None = None  # why an onnx backend was not used
+        self._st, self._onnx = None, None
+        location = embedder_location(self.model)
+        if self.requested_backend != "torch" and (device or "cpu") == "cpu":
+            self._onnx = self._load_onnx(location, max_seq_length)
+        elif self.requested_backend != "torch":
+            self.fallback = f"onnx backends run on CPU only; device={device!r} asked for"
+            log.warning("embedder %s: %s, using torch", self.model, self.fallback)
+        if self._onnx is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._st = SentenceTransformer(location, device=device)
+            native = self._st.max_seq_length
+            self._st.max_seq_length = max_seq_length or native
+        else:
+            native = self._onnx.meta["max_seq_length"]
+        self.backend = self.requested_backend if self._onnx is not None else "torch"
+        self.dim = int(self._onnx.dim if self._onnx is not None else _st_dim(self._st))
+        self.max_seq_length = int(self._onnx.max_seq_length if self._onnx is not None else self._st.max_seq_length)
+        self._default_length = self.max_seq_length == native
         self._cache = _VectorCache(cache_path, self.dim) if cache_path else None
         self.encoded = 0  # sentences that really went through the model
+
+    def _load_onnx(self, location: str, max_seq_length: int | None) -> Any:
+        from .onnx_encoder import OnnxEncoder, OnnxUnavailable, UnsupportedForOnnx
+
+        precision = "int8" if self.requested_backend == "onnx-int8" else "fp32"
+        try:
+            return OnnxEncoder(location, precision=precision, max_seq_length=max_seq_length)
+        except (OnnxUnavailable, UnsupportedForOnnx) as exc:
+            self.fallback = str(exc)
+            log.warning("embedder %s: backend %s not used (%s); falling back to torch",
+                        self.model, self.requested_backend, exc)
+            return None
+
+    @property
+    def cache_id(self) -> str:
+        """What a cached vector is keyed by besides its text: the torch key is the bare model name (as
+        before backends existed, so existing caches stay valid); other backends and a non-default
+        truncation get their own keys, so an int8 vector is never served for a torch request."""
+        cid = self.model if self.backend == "torch" else f"{self.model}@{self.backend}"
+        return cid if self._default_length else f"{cid}#len{self.max_seq_length}"
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        keys = [hashlib.sha1(f"{self.model}\x1f{t}".encode("utf-8")).hexdigest() for t in texts]
+        cid = self.cache_id
+        keys = [hashlib.sha1(f"{cid}\x1f{t}".encode("utf-8")).hexdigest() for t in texts]
         found = self._cache.get(keys) if self._cache else {}
-        todo = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        # by length: a batch of similar lengths pads least (sentence-transformers sorts its own input too)
+        todo = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items(), key=lambda kt: len(kt[1]))
         if todo:
-            vecs = self._st.encode([t for _, t in todo], batch_size=self.batch_size,
-                                   normalize_embeddings=True, convert_to_numpy=True,
-                                   show_progress_bar=show_progress).astype(np.float32)
+            vecs = self._encode([t for _, t in todo], show_progress)
             self.encoded += len(todo)
             fresh = {k: v for (k, _), v in zip(todo, vecs)}
             if self._cache:
@@ -52,9 +118,27 @@ class Embedder:
             found.update(fresh)
         return np.stack([found[k] for k in keys])
 
+    def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
+        if self._onnx is not None:
+            return self._onnx.encode(texts, batch_size=self.batch_size)
+        return self._st.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                               show_progress_bar=show_progress).astype(np.float32)
+
     def describe(self) -> dict[str, Any]:
-        return {"backend": "sentence-transformers", "model": self.model, "dim": self.dim,
-                "device": str(self._st.device)}
+        if self._onnx is not None:
+            info = {"backend": "onnxruntime", **self._onnx.describe(), "device": "cpu"}
+        else:
+            info = {"backend": "sentence-transformers", "device": str(self._st.device)}
+        info.update(model=self.model, dim=self.dim, embedder_backend=self.backend,
+                    max_seq_length=self.max_seq_length)
+        if self.fallback:
+            info.update(requested_backend=self.requested_backend, fallback=self.fallback)
+        return info
+
+
+def _st_dim(st: Any) -> int:
+    return (st.get_embedding_dimension() if hasattr(st, "get_embedding_dimension")
+            else st.get_sentence_embedding_dimension())
 
 
 class _VectorCache:
