@@ -18,6 +18,7 @@ kill landed.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -25,17 +26,35 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .models.llm.scope import usage_scope
 from .records import Skip
-from .rundir import RunDirError
+from .rundir import RunDirError, read_rows
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from .context import RunContext
 
 UNIT_FILE = "unit.json"
 Rows = list[dict[str, Any]]
+StageFn = Callable[..., dict[str, Any]]
+
+
+def resumable_stage(name: str) -> Callable[[StageFn], StageFn]:
+    """A stage function `fn(ctx, ...) -> summary` that is a no-op returning the stored summary once stage
+    `name` is done: the first rule of resuming, the same for every stage, so rerunning a command is safe."""
+
+    def wrap(fn: StageFn) -> StageFn:
+        @functools.wraps(fn)
+        def run(ctx: RunContext, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            if ctx.run.is_done(name):
+                return ctx.run.stage_summary(name)
+            return fn(ctx, *args, **kwargs)
+        return run
+    return wrap
 
 
 @dataclass
@@ -106,16 +125,8 @@ class Checkpoints:
         fix = f"delete {folder} and rerun the same command: that unit is computed again"
         try:
             record = json.loads((folder / UNIT_FILE).read_text(encoding="utf-8"))
-            tables = {t: _read_table(folder / f"{t}.parquet", fix) for t in record["tables"]}
+            tables = {t: read_rows(folder / f"{t}.parquet", f" from its checkpoint unit; {fix}", fix)
+                      for t in record["tables"]}
             return Unit(tables, record["values"], [Skip(**s) for s in record["skips"]], record["meta"])
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
             raise RunDirError(f"{folder / UNIT_FILE} is damaged ({type(exc).__name__}: {exc}); {fix}") from exc
-
-
-def _read_table(path: Path, fix: str) -> Rows:
-    if not path.is_file():
-        raise RunDirError(f"{path} is missing from its checkpoint unit; {fix}")
-    try:
-        return pq.read_table(path).to_pylist()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise RunDirError(f"{path} is damaged ({exc}); {fix}") from exc

@@ -164,13 +164,8 @@ class RunDir:
         return path
 
     def read_records(self, stage: str, name: str) -> list[dict[str, Any]]:
-        path = self.path / stage / f"{name}.parquet"
-        if not path.exists():
-            raise RunDirError(f"{path} is missing: run the '{stage}' stage first")
-        try:
-            return pq.read_table(path).to_pylist()
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise RunDirError(f"{path} is damaged ({exc}); delete it and rerun the '{stage}' stage") from exc
+        return read_rows(self.path / stage / f"{name}.parquet", f": run the '{stage}' stage first",
+                         f"delete it and rerun the '{stage}' stage")
 
     def has_records(self, stage: str, name: str) -> bool:
         return (self.path / stage / f"{name}.parquet").exists()
@@ -301,6 +296,16 @@ def write_parquet_atomic(path: Path, table: pa.Table) -> None:
     tmp = _temporary(path)
     pq.write_table(table, tmp)
     os.replace(tmp, path)
+
+
+def read_rows(path: Path, missing: str, fix: str) -> list[dict[str, Any]]:
+    """The rows of a Parquet file; missing or damaged, a `RunDirError` naming it (`missing` / `fix` say what to do)."""
+    if not path.is_file():
+        raise RunDirError(f"{path} is missing{missing}")
+    try:
+        return pq.read_table(path).to_pylist()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RunDirError(f"{path} is damaged ({exc}); {fix}") from exc
 
 
 def stage_files(directory: Path) -> dict[str, dict[str, Any]]:

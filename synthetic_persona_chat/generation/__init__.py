@@ -2,7 +2,7 @@
 
 Stage functions are pure batch maps over dict rows (`stages.py`), run by the local engine
 (`engine.py`) or, later, a distributed one; `iterate.run_conversations(ctx)` is the stage and
-`pipeline.run_generate(ctx)` the whole run (user generation -> pairing -> conversations).
+`pipeline.run_generate(ctx)` the whole run (user generation: expand, profiles, pairs -> conversations).
 """
 
 from .config import CriticConfig, GenerationConfig, critic_config, generation_config

@@ -21,7 +21,7 @@ PRESETS = Path(__file__).resolve().parent / "presets"
 
 def register(sub: argparse._SubParsersAction) -> None:
 
-    p = sub.add_parser("generate", help="user generation -> pairing -> Generator-Critic conversations (resumable)")
+    p = sub.add_parser("generate", help="user generation (expand -> profiles -> pairs) -> Generator-Critic conversations (resumable)")
     add_config_args(p)
     p.add_argument("--preset", help=f"start from a packaged config: {', '.join(preset_names())}")
     p.add_argument("--run-dir", help="run directory (default runs/<preset or config name>); rerun to resume")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 
+from ..checkpoint import resumable_stage
 from ..models.contradiction import needs_llm
 from ..models.llm import LLMError
 from ..rundir import write_parquet_atomic
@@ -59,11 +60,10 @@ def pairs_path(ctx: RunContext, gen: GenerationConfig) -> Path:
     return Path(gen.pairs_file).expanduser() if gen.pairs_file else ctx.run.path / "pairs" / "pairs.parquet"
 
 
+@resumable_stage(STAGE)
 def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str, Any]:
     """The whole stage; a no-op returning the stored summary when it is done."""
     run = ctx.run
-    if run.is_done(STAGE):
-        return run.stage_summary(STAGE)
     gen, critic = generation_config(ctx.config), critic_config(ctx.config)
     _, selectors = resolve(critic.experts)  # unknown experts fail here, before any model loads
     if any(s.name == "quality" for s in selectors):

@@ -1,4 +1,4 @@
-"""`spc generate` as a function: user generation -> pairing -> conversations, in one run directory.
+"""`spc generate` as a function: user generation (expand, profiles, pairs) -> conversations, in one run directory.
 
 Each stage is a no-op returning its stored summary once done, so rerunning the same command after a
 crash or a kill continues where it stopped. With `generation.pairs_file` set the user-generation

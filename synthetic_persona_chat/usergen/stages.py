@@ -1,6 +1,6 @@
 """The three user-generation stages over a run directory: expand, profiles, pairs.
 
-Each stage returns its summary, is a no-op returning the stored summary once done, and
+Each stage returns its summary, is a no-op returning the stored summary once done (`resumable_stage`), and
 resumes after a kill: expansion checkpoints the seed pool with its categories and
 queries (round 0) and every bootstrapping round; profiles checkpoint every chunk of
 users; LLM answers are cached per run by `ctx.llm`, so nothing paid for is asked twice.
@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from ..checkpoint import Checkpoints, Unit
+from ..checkpoint import Checkpoints, Unit, resumable_stage
 from ..context import RunContext
 from ..models.llm import GenerationParams
 from ..models.llm.overlap import batches_in_flight, run_in_flight
@@ -61,12 +61,11 @@ PAIR_SCHEMA = arrow_schema(Pair)  # the one declaration of a pair row: row_contr
 
 
 # -- expand ------------------------------------------------------------------------------------
+@resumable_stage(EXPAND)
 def run_expand(ctx: RunContext, seeds_path: str | Path | None = None, seeds: list[str] | None = None
                ) -> dict[str, Any]:
     """Seeds -> categories with queries -> R bootstrapping rounds -> attributes, categories, report."""
     run = ctx.run
-    if run.is_done(EXPAND):
-        return run.stage_summary(EXPAND)
     cfg = ctx.config.section(EXPAND, ExpandConfig)
     for name in ("query.j2", "bootstrap.j2"):
         run.record_prompt(f"usergen_{name}", template_source(name))
@@ -216,11 +215,10 @@ def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: U
 
 
 # -- profiles ----------------------------------------------------------------------------------
+@resumable_stage(PROFILES)
 def run_profiles(ctx: RunContext) -> dict[str, Any]:
     """Expanded pool -> `num_users` consistent profiles (chunks checkpointed)."""
     run = ctx.run
-    if run.is_done(PROFILES):
-        return run.stage_summary(PROFILES)
     cfg = ctx.config.section(PROFILES, ProfilesConfig)
     pool = run.read_records(EXPAND, "attributes")
     texts = [p["text"] for p in pool]
@@ -271,11 +269,10 @@ def _profile_chunk(build) -> Unit:
 
 
 # -- pairs -------------------------------------------------------------------------------------
+@resumable_stage(PAIRS)
 def run_pairs(ctx: RunContext) -> dict[str, Any]:
     """Profiles -> pairs sharing >= `min_shared` categories, each user in <= `max_degree` pairs."""
     run = ctx.run
-    if run.is_done(PAIRS):
-        return run.stage_summary(PAIRS)
     cfg = ctx.config.section(PAIRS, PairsConfig)
     profiles = run.read_records(PROFILES, "profiles")
     if len(profiles) < 2:
