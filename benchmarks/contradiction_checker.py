@@ -1,7 +1,8 @@
 """Offline contradiction checkers measured side by side; (re)trains and (re)calibrates the shipped default.
 
     python benchmarks/contradiction_checker.py [--labels ../shared/data/faithfulness/public.jsonl]
-        [--train] [--write-calibration] [--checkers minilm-polarity,llm-judge/logprob,llm-judge/greedy]
+        [--train] [--write-calibration]
+        [--checkers minilm-polarity/fp32,minilm-polarity/bf16,llm-judge/logprob,llm-judge/greedy]
 
 --train               regenerate synthetic_persona_chat/models/contradiction_polarity.json: synthetic pairs
                       made by rule from the SPC sample shipped in the package (seeded), never the labels file.
@@ -11,6 +12,12 @@
 Every checker scores every labelled pair once; the threshold is chosen on the calibration half (seeded,
 per label) and AUROC / F1 / precision / recall are measured on the held-aside half. Pairs per second
 are measured on the same run (after the model is loaded).
+
+`minilm-polarity/fp32` and `minilm-polarity/bf16` are the default checker with its encoder in float32 or
+under CPU bf16 autocast (`precision`; `auto` picks bf16 where the CPU has it natively). Each is calibrated
+on its own, and when both run, `precision_agreement` compares them pair by pair on the labelled pairs and on
+the utterance x own-attribute pairs of real SPC test conversations (`--agreement-conversations`): the
+largest score difference and how many verdicts flip at each one's thresholds.
 """
 
 from __future__ import annotations
@@ -51,8 +58,9 @@ def train(seed: int) -> dict:
 
 
 def make_checker(name: str, llm_cache: dict):
-    if name == "minilm-polarity":
-        return load_contradiction_checker("minilm-polarity")
+    if name == "minilm-polarity" or name.startswith("minilm-polarity/"):
+        precision = name.split("/", 1)[1] if "/" in name else "auto"
+        return load_contradiction_checker({"backend": "minilm-polarity", "precision": precision})
     if name.startswith("llm-judge/"):
         if "llm" not in llm_cache:
             from synthetic_persona_chat.models import load_llm
@@ -65,7 +73,9 @@ def make_checker(name: str, llm_cache: dict):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--labels", default=str(DEFAULT_LABELS))
-    ap.add_argument("--checkers", default="minilm-polarity,llm-judge/logprob,llm-judge/greedy")
+    ap.add_argument("--checkers", default="minilm-polarity/fp32,minilm-polarity/bf16,llm-judge/logprob,llm-judge/greedy")
+    ap.add_argument("--agreement-conversations", type=int, default=300,
+                    help="SPC test conversations whose pairs compare float32 and bf16 scores")
     ap.add_argument("--seed", type=int, default=0, help="training seed and calibration split seed")
     ap.add_argument("--train", action="store_true")
     ap.add_argument("--write-calibration", action="store_true")
@@ -73,14 +83,17 @@ def main() -> None:
     if args.train:
         train(args.seed)
     items = load_labels(args.labels)
-    rows, calibrations, llm_cache = [], {}, {}
+    rows, calibrations, llm_cache, polarity = [], {}, {}, {}
     for name in args.checkers.split(","):
         checker = make_checker(name, llm_cache)
+        if name.startswith("minilm-polarity/"):
+            polarity[name.split("/", 1)[1]] = checker
         start = time.perf_counter()
         result = calibrate_checker(checker, items, seed=args.seed)
         seconds = time.perf_counter() - start
         result["labels"] = {"file": Path(args.labels).name, "n": len(items), "half": "held-aside"}
         calibrations[checker_key(checker)] = {k: v for k, v in result.items() if k != "checker"}
+        checker.calibration = calibrations[checker_key(checker)]  # what precision_agreement cuts at
         rows.append({"checker": name, "key": checker_key(checker), "auroc": result["auroc"], "f1": result["f1"],
                      "precision": result["precision"], "recall": result["recall"],
                      "threshold": result["threshold"], "n_held_aside": result["n"],
@@ -90,13 +103,39 @@ def main() -> None:
                   ["checker", "auroc", "f1", "precision", "recall", "threshold", "n_held_aside",
                    "calibration_auroc", "pairs_per_s"],
                   extra={"labels": Path(args.labels).name, "split_seed": args.seed,
-                         "always_contradiction_f1": _always_f1(items, args.seed)})
+                         "always_contradiction_f1": _always_f1(items, args.seed),
+                         **({"precision_agreement": precision_agreement(
+                             polarity["fp32"], polarity["bf16"], items, args.agreement_conversations)}
+                            if {"fp32", "bf16"} <= set(polarity) else {})})
     if args.write_calibration:
         path = PACKAGE_MODELS / CALIBRATION_FILE
         current = json.loads(path.read_text()) if path.is_file() else {}
         current.update(calibrations)
         path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
         print(f"wrote {path}")
+
+
+def precision_agreement(fp32, bf16, items, conversations: int) -> dict:
+    """How far bf16 scores move from float32 ones, and how many verdicts flip, per pair set and threshold."""
+    from synthetic_persona_chat.generation.critic.faithfulness import threshold
+    from synthetic_persona_chat.readers import read_spc_csv
+
+    spc = Path(__file__).resolve().parents[2] / "shared" / "data" / "spc" / "Synthetic-Persona-Chat_test.csv"
+    pairs = [(a, t.text) for c in read_spc_csv(spc)[0][:conversations] for t in c.turns
+             for a in (c.user1_persona if t.speaker == "user 1" else c.user2_persona)]
+    sets = {"labelled": [(i.persona, i.utterance) for i in items], "spc_test_pairs": pairs}
+    cuts = {name: (float(c.calibration["threshold"]), threshold(c, None)[0]) for name, c in
+            (("fp32", fp32), ("bf16", bf16))}
+    out = {}
+    for name, pset in sets.items():
+        a = fp32.scores([p for p, _ in pset], [h for _, h in pset])
+        b = bf16.scores([p for p, _ in pset], [h for _, h in pset])
+        out[name] = {"pairs": len(pset), "max_abs_score_diff": round(float(abs(a - b).max()), 5),
+                     "mean_abs_score_diff": round(float(abs(a - b).mean()), 6),
+                     "flips_at_best_f1": int(((a > cuts["fp32"][0]) != (b > cuts["bf16"][0])).sum()),
+                     "flips_at_strict": int(((a > cuts["fp32"][1]) != (b > cuts["bf16"][1])).sum()),
+                     "contradictions_fp32_strict": int((a > cuts["fp32"][1]).sum())}
+    return out
 
 
 def _always_f1(items, seed: int) -> float:

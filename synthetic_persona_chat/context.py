@@ -43,7 +43,8 @@ class RunContext:
     @cached_property
     def nli(self) -> ContradictionChecker:
         spec = self.config.models.nli
-        checker = load_contradiction_checker(spec, llm=self.llm if needs_llm(spec) else None)
+        checker = load_contradiction_checker(spec, llm=self.llm if needs_llm(spec) else None,
+                                             vector_cache=user_cache_dir() / "checker-vectors.sqlite")
         self.run.record_model("nli", checker.describe())
         return checker
 
@@ -60,5 +61,8 @@ class RunContext:
         return {**self.llm.usage.to_dict(), "cache_hits": self.llm.hits}
 
     def close(self) -> None:
+        """Record the checker again with what it did (its vector cache's hit rate), then let models go."""
+        if "nli" in self.__dict__:
+            self.run.record_model("nli", self.nli.describe())
         if "llm" in self.__dict__:
             self.llm.close()

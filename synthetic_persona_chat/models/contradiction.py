@@ -141,12 +141,13 @@ def needs_llm(spec: "str | dict[str, Any] | None") -> bool:
     return bool(spec) and ModelSpec.parse(spec).backend == "llm-judge"
 
 
-def load_contradiction_checker(spec: "str | dict[str, Any] | None", llm: LLM | None = None
-                               ) -> ContradictionChecker:
+def load_contradiction_checker(spec: "str | dict[str, Any] | None", llm: LLM | None = None,
+                               vector_cache: str | Path | None = None) -> ContradictionChecker:
     """`minilm-polarity` (or nothing), `llm-judge` on `llm`, or `cross-encoder:MODEL`.
 
     Option `calibration: PATH` (dict spec) attaches a `spc critic calibrate --out` file; otherwise
-    the shipped calibration of this checker, if one was measured.
+    the shipped calibration of this checker, if one was measured. `minilm-polarity` also takes
+    `precision: auto|fp32|bf16`, and keeps its sentence vectors in `vector_cache` (a file) when given.
     """
     s = ModelSpec.parse(spec or DEFAULT_CHECKER)
     options = dict(s.options)
@@ -156,6 +157,7 @@ def load_contradiction_checker(spec: "str | dict[str, Any] | None", llm: LLM | N
         checker = CrossEncoderNLI(s.model, **options)
     elif s.backend == "minilm-polarity":
         from .contradiction_polarity import PolarityNLI
+        options.setdefault("cache_path", vector_cache)
         checker = PolarityNLI(weights=options.pop("weights", None) or s.model or None, **options)
     elif s.backend == "llm-judge":
         if llm is None:
@@ -185,7 +187,7 @@ def checker_key(checker: Any) -> str:
         return f"llm-judge/{checker.scoring}:{judge.get('backend')}:{judge.get('model')}"
     if isinstance(checker, CrossEncoderNLI):
         return f"cross-encoder:{checker.model}"
-    return str(getattr(checker, "kind", type(checker).__name__))
+    return str(getattr(checker, "calibration_key", None) or getattr(checker, "kind", type(checker).__name__))
 
 
 def shipped_calibrations() -> dict[str, dict[str, Any]]:

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .nli_features import FEATURE_NAMES, pair_features
+from .checker_embeddings import CheckerEmbeddings
+from .nli_batch_features import batch_pair_features
+from .nli_features import FEATURE_NAMES
 
 WEIGHTS_FILE = "contradiction_polarity.json"
 
@@ -38,10 +40,14 @@ class PolarityNLI:
 
     kind = "minilm-polarity"
 
-    def __init__(self, embedder: Any = None, weights: str | Path | dict[str, Any] | None = None) -> None:
+    def __init__(self, embedder: Any = None, weights: str | Path | dict[str, Any] | None = None,
+                 precision: str = "auto", cache_path: str | Path | None = None) -> None:
+        """`embedder`: an encoder without its own cache (default: bundled MiniLM); `cache_path`: the
+        checker's vector cache (a run passes one under the user cache dir), None for none."""
         from .embedder import Embedder
 
         self.embedder = embedder if embedder is not None else Embedder("minilm")
+        self.vectors = CheckerEmbeddings(self.embedder, precision, cache_path)
         self.weights = weights if isinstance(weights, dict) else load_weights(weights)
         self._mean = np.asarray(self.weights["mean"], dtype=np.float32)
         self._scale = np.asarray(self.weights["scale"], dtype=np.float32)
@@ -49,7 +55,12 @@ class PolarityNLI:
         self.calibration: dict[str, Any] | None = None
 
     def features(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
-        return pair_features(premises, hypotheses, self.embedder.encode)
+        return batch_pair_features(premises, hypotheses, self.vectors.encode)
+
+    @property
+    def calibration_key(self) -> str:
+        """`minilm-polarity` for float32 scores, `minilm-polarity/bf16` for bf16 ones: measured apart."""
+        return self.kind if self.vectors.precision == "fp32" else f"{self.kind}/{self.vectors.precision}"
 
     def scores(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
         if len(premises) != len(hypotheses):
@@ -66,7 +77,8 @@ class PolarityNLI:
 
     def describe(self) -> dict[str, Any]:
         info = {"kind": self.kind, "model": "minilm-polarity", "embedder": self.embedder.model,
-                "training_pairs": self.weights.get("training", {}).get("pairs")}
+                "training_pairs": self.weights.get("training", {}).get("pairs"),
+                "embeddings": self.vectors.describe()}
         if self.calibration:
             info["calibration"] = self.calibration
         return info

@@ -1,0 +1,75 @@
+"""The checker's vectors: distinct texts once, an on-disk cache per precision, bf16 only where it is native."""
+
+import numpy as np
+import pytest
+
+from synthetic_persona_chat.models import Embedder, load_contradiction_checker
+from synthetic_persona_chat.models.checker_embeddings import CheckerEmbeddings, native_bf16, resolve_precision
+from synthetic_persona_chat.models.contradiction import calibration_of, checker_key, shipped_calibration
+from synthetic_persona_chat.generation.critic.faithfulness import threshold
+
+TEXTS = ["I have two dogs.", "I don't have any pets.", "I have two dogs.", "My dogs wake me up at six."]
+
+
+def test_cache_on_disk_answers_a_second_checker(minilm, tmp_path):
+    cache = tmp_path / "vectors.sqlite"
+    first = CheckerEmbeddings(minilm, "fp32", cache)
+    a = first.encode(TEXTS)
+    assert a.shape == (4, minilm.dim) and np.array_equal(a[0], a[2])
+    assert first.stats() == {"requested": 4, "distinct": 3, "cache_hits": 0, "encoded": 3, "cache_hit_rate": 0.0}
+    np.testing.assert_allclose(a, minilm.encode(TEXTS), atol=1e-6)  # float32: the encoder's own vectors
+    second = CheckerEmbeddings(minilm, "fp32", cache)  # a resumed run, another process
+    b = second.encode(TEXTS[1:] + ["A new sentence about cats."])
+    assert second.stats()["cache_hits"] == 3 and second.stats()["encoded"] == 1
+    assert np.array_equal(b[:3], a[1:])
+
+
+@pytest.mark.skipif(not native_bf16(), reason="this CPU has no native bf16: auto resolves to fp32 (tested below)")
+def test_bf16_vectors_are_close_and_cached_apart(minilm, tmp_path):
+    cache = tmp_path / "vectors.sqlite"
+    fp32, bf16 = CheckerEmbeddings(minilm, "fp32", cache), CheckerEmbeddings(minilm, "bf16", cache)
+    a, b = fp32.encode(TEXTS), bf16.encode(TEXTS)
+    assert bf16.stats()["cache_hits"] == 0  # the float32 vectors of the same texts are not reused
+    assert not np.array_equal(a, b) and np.min(np.sum(a * b, axis=1)) > 0.999
+    assert CheckerEmbeddings(minilm, "auto").precision == "bf16"
+
+
+def test_precision_resolution(minilm):
+    assert resolve_precision("fp32", minilm) == "fp32"
+    assert resolve_precision("auto", minilm) == ("bf16" if native_bf16() else "fp32")
+    with pytest.raises(ValueError, match="one of auto, fp32, bf16"):
+        resolve_precision("int4", minilm)
+
+    class Elsewhere:
+        def describe(self):
+            return {"backend": "sentence-transformers", "device": "cuda:0"}
+
+    assert resolve_precision("auto", Elsewhere()) == "fp32"
+    with pytest.raises(ValueError, match="torch encoder on the CPU"):
+        resolve_precision("bf16", Elsewhere())
+
+
+def test_bf16_refuses_an_encoder_with_the_float32_cache(tmp_path):
+    if not native_bf16():
+        pytest.skip("no native bf16 here")
+    cached = Embedder("minilm", cache_path=tmp_path / "embeddings.sqlite")
+    with pytest.raises(ValueError, match="float32 embedding cache"):
+        CheckerEmbeddings(cached, "bf16")
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_each_precision_has_its_measured_calibration(precision, tmp_path):
+    if precision == "bf16" and not native_bf16():
+        pytest.skip("no native bf16 here")
+    checker = load_contradiction_checker({"backend": "minilm-polarity", "precision": precision},
+                                         vector_cache=tmp_path / "v.sqlite")
+    key = checker_key(checker)
+    assert key == ("minilm-polarity" if precision == "fp32" else "minilm-polarity/bf16")
+    cal = calibration_of(checker)
+    assert cal == shipped_calibration(key) and cal["auroc"] >= 0.75 and cal["evaluated_on"] == "held-aside"
+    cut, source = threshold(checker, None)
+    assert cut == cal["strict"]["threshold"] and "precision >= 0.8" in source
+    s = checker.scores(["I have two dogs.", "I have two dogs."], ["I don't have any pets.", "I love my two dogs."])
+    assert s[0] > 0.5 > s[1]
+    info = checker.describe()["embeddings"]
+    assert info["precision"] == precision and info["cache"].endswith("v.sqlite") and info["encoded"] == 4
