@@ -99,31 +99,47 @@ def _estimate(block: dict[str, Any], key: str) -> str:
 AUROC_WARNING = 0.7
 
 
-def calibration_text(checker: dict[str, Any] | None, seed: int = 0) -> str:
-    """"AUROC 0.756 [0.65, 0.86], F1 0.639 [0.50, 0.76] (n = 99 labelled pairs, 33 contradictions)" or
-    "checker not calibrated". The calibration is itself an estimate on a few labelled pairs, so it gets
-    intervals (Hanley–McNeil for AUROC, a bootstrap of the confusion matrix for F1) and flags; a warning
-    when the AUROC, or its interval, falls below 0.7."""
+def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> dict[str, Any] | None:
+    """The checker's AUROC and F1 with 95% intervals, flags and warnings; None when it was never calibrated.
+
+    The calibration is itself an estimate on a few labelled pairs, so it gets intervals (Hanley–McNeil for
+    AUROC from the class counts, a bootstrap of the confusion matrix for F1) and flags; a warning when the
+    AUROC, or its interval, falls below 0.7."""
     cal = (checker or {}).get("calibration")
     if not cal or cal.get("auroc") is None:
-        return "checker not calibrated"
+        return None
     n, pos = cal.get("n"), cal.get("n_contradiction")
     auroc_ci = S.auroc_interval(cal["auroc"], pos, n - pos) if n is not None and pos is not None else None
     cells = [cal.get(k) for k in ("tp", "fp", "fn", "tn")]
     f1_ci = S.f1_interval(*cells, seed=seed) if all(isinstance(c, int) for c in cells) else None
-    text = f"AUROC {_with_ci(cal['auroc'], auroc_ci)}, F1 {_with_ci(cal.get('f1'), f1_ci)}"
-    if n is not None:
-        text += f" (n = {n} labelled pairs" + (f", {pos} contradictions)" if pos is not None else ")")
-        flags = S.flags(n, "labelled pairs", auroc_ci)
-        text += f" ⚠ {'; '.join(flags)}" if flags else ""
+    warnings = []
     if cal["auroc"] < AUROC_WARNING:
-        text += f" ⚠ AUROC < {AUROC_WARNING}: the contradiction rate is not reliable"
+        warnings.append(f"AUROC < {AUROC_WARNING}: the contradiction rate is not reliable")
     elif auroc_ci and math.isfinite(auroc_ci[0]) and auroc_ci[0] < AUROC_WARNING:
-        text += f" ⚠ the AUROC's interval reaches below {AUROC_WARNING}"
-    return text
+        warnings.append(f"the AUROC's interval reaches below {AUROC_WARNING}")
+    return {"auroc": {"value": cal["auroc"], "ci": list(auroc_ci) if auroc_ci else None,
+                      "method": "Hanley-McNeil normal approximation"},
+            "f1": {"value": cal.get("f1"), "ci": list(f1_ci) if f1_ci else None,
+                   "method": "bootstrap of the confusion matrix"},
+            "n": n, "n_contradiction": pos, "flags": S.flags(n, "labelled pairs", auroc_ci) if n is not None else [],
+            "warnings": warnings}
 
 
-def _with_ci(value: Any, ci: tuple[float, float] | None) -> str:
+def calibration_text(checker: dict[str, Any] | None, seed: int = 0) -> str:
+    """"AUROC 0.756 [0.649, 0.863], F1 0.639 [0.492, 0.761] (n = 99 labelled pairs, 33 contradictions) ⚠ ..."
+    or "checker not calibrated" (`calibration_estimate`)."""
+    est = calibration_estimate(checker, seed)
+    if est is None:
+        return "checker not calibrated"
+    text = f"AUROC {_with_ci(est['auroc']['value'], est['auroc']['ci'])}, F1 {_with_ci(est['f1']['value'], est['f1']['ci'])}"
+    if est["n"] is not None:
+        pos = est["n_contradiction"]
+        text += f" (n = {est['n']} labelled pairs" + (f", {pos} contradictions)" if pos is not None else ")")
+    text += f" ⚠ {'; '.join(est['flags'])}" if est["flags"] else ""
+    return text + "".join(f" ⚠ {w}" for w in est["warnings"])
+
+
+def _with_ci(value: Any, ci: Any) -> str:
     """"0.756 [0.652, 0.860]", or the value with "[no interval: counts not recorded]"."""
     if value is None:
         return "—"
@@ -134,6 +150,7 @@ def _with_ci(value: Any, ci: tuple[float, float] | None) -> str:
 
 def checker_lines(quality: dict[str, Any]) -> str:
     rows = []
+    seed = int((quality.get("config") or {}).get("seed", 0))
     for name, q in quality.get("datasets", {}).items():
         f = q.get("faithfulness") or {}
         if "not_run" in q or "not_run" in f:
@@ -141,7 +158,7 @@ def checker_lines(quality: dict[str, Any]) -> str:
         c = f.get("checker") or {}
         who = c.get("kind", "?") + (f" ({c['model']})" if c.get("model") else "")
         rows.append(f"- contradiction rate of **{name}** ({_estimate(f, 'contradiction_rate')}): checker {who}, "
-                    f"{calibration_text(c)}; {f.get('checked')} of {f.get('of')} utterances checked"
+                    f"{calibration_text(c, seed)}; {f.get('checked')} of {f.get('of')} utterances checked"
                     + (f", {f['undecided']} undecided" if f.get("undecided") else ""))
     return ("\n" + "\n".join(rows) + "\n") if rows else ""
 
@@ -209,15 +226,19 @@ def differences_markdown(quality: dict[str, Any]) -> str:
     return out
 
 
+def expert_consistency(quality: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Critic's quality experts' position consistency for every dataset that is a run (the counts the
+    conversation stage stored), each a proportion of comparisons with its Wilson 95% interval and flags."""
+    return [{"dataset": name, "expert": expert, "consistent": r["consistent"], "comparisons": r["comparisons"],
+             **S.proportion(r["consistent"], r["comparisons"], "comparisons")}
+            for name, q in (quality.get("datasets") or {}).items()
+            for expert, r in (run_consistency(q.get("source")) or {}).items()]
+
+
 def consistency_markdown(quality: dict[str, Any]) -> str:
-    """The Critic's quality experts' position consistency for every dataset that is a run (the rates the
-    conversation stage stored), each a proportion of comparisons with its Wilson 95% interval and flags;
-    "" when no dataset is a run with stored rates."""
-    rows = []
-    for name, q in (quality.get("datasets") or {}).items():
-        for expert, r in (run_consistency(q.get("source")) or {}).items():
-            block = S.proportion(r["consistent"], r["comparisons"], "comparisons")
-            rows.append(f"| {name} | {expert} | {S.fmt(block)} | {r['consistent']}/{r['comparisons']} |")
+    """`expert_consistency` as a table; "" when no dataset is a run with stored rates."""
+    rows = [f"| {b['dataset']} | {b['expert']} | {S.fmt(b)} | {b['consistent']}/{b['comparisons']} |"
+            for b in expert_consistency(quality)]
     if not rows:
         return ""
     return ("\n### Critic quality experts: position consistency\n\nEach pairwise comparison was asked with the "
@@ -440,8 +461,19 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
         written.update(human_plots)
     written["markdown"] = out_dir / "report.md"
     written["markdown"].write_text("\n".join(md), encoding="utf-8")
-    written["json"] = write_json(out_dir / "report.json", {"nup": nup, "quality": quality})
+    written["json"] = write_json(out_dir / "report.json", {"nup": nup, "quality": quality,
+                                                           "derived": derived_intervals(quality)})
     return written
+
+
+def derived_intervals(quality: dict[str, Any] | None) -> dict[str, Any]:
+    """Intervals the report computes from stored counts (not in quality.json itself), for report.json."""
+    if not quality:
+        return {}
+    seed = int((quality.get("config") or {}).get("seed", 0))
+    return {"checker_calibration": {n: calibration_estimate((q.get("faithfulness") or {}).get("checker"), seed)
+                                    for n, q in (quality.get("datasets") or {}).items() if "not_run" not in q},
+            "expert_consistency": expert_consistency(quality)}
 
 
 def _load(path: Path) -> Any:

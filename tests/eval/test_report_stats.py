@@ -166,3 +166,21 @@ def test_expert_consistency_rates_get_intervals(tmp_path):
     coherency = [line for line in md.splitlines() if "| coherency |" in line][0]
     assert "0.900 [0.826, 0.945]" in coherency and "⚠" not in coherency
     assert consistency_markdown({"datasets": {"spc": {"source": "spc-sample:test"}}}) == ""
+
+
+def test_report_json_carries_the_intervals_the_report_adds(tmp_path, spc_test):
+    """report.json holds the calibration intervals printed in report.md (computed from stored counts)."""
+    import json
+
+    from synthetic_persona_chat.eval.quality import dataset_quality
+    from synthetic_persona_chat.eval.report import render_report
+
+    q = dataset_quality(spc_test[:5])
+    q["faithfulness"] = {"checked": 0, "of": 0, "checker": {"kind": "minilm-polarity", "calibration": {
+        "auroc": 0.7557, "f1": 0.6389, "n": 99, "n_contradiction": 33, "tp": 23, "fp": 16, "fn": 10, "tn": 50}}}
+    (tmp_path / "quality.json").write_text(json.dumps({"config": {"seed": 0}, "datasets": {"spc": q}}))
+    render_report(tmp_path)
+    cal = json.loads((tmp_path / "report.json").read_text())["derived"]["checker_calibration"]["spc"]
+    lo, hi = cal["auroc"]["ci"]
+    assert f"AUROC 0.756 [{lo:.3f}, {hi:.3f}]" in (tmp_path / "report.md").read_text()
+    assert cal["n"] == 99 and cal["warnings"] == ["the AUROC's interval reaches below 0.7"]
