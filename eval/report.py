@@ -131,7 +131,8 @@ def calibration_text(checker: dict[str, Any] | None, seed: int = 0) -> str:
     est = calibration_estimate(checker, seed)
     if est is None:
         return "checker not calibrated"
-    text = f"AUROC {_with_ci(est['auroc']['value'], est['auroc']['ci'])}, F1 {_with_ci(est['f1']['value'], est['f1']['ci'])}"
+    auroc, f1 = est["auroc"], est["f1"]
+    text = f"AUROC {_with_ci(auroc['value'], auroc['ci'])}, F1 {_with_ci(f1['value'], f1['ci'])}"
     if est["n"] is not None:
         pos = est["n_contradiction"]
         text += f" (n = {est['n']} labelled pairs" + (f", {pos} contradictions)" if pos is not None else ")")
