@@ -337,9 +337,11 @@ def test_corrupted_checkpoint(tmp_path, reference, target, outcome):
     if outcome == "named":
         line = failure_line(r, 8 if target.endswith(".sqlite") else 4)
         assert target in line, line
-        fix = (run / target).parent if "/batch-" in target else run / target  # a checkpoint unit is a folder
-        assert f"delete {fix} " in line, line
-        shutil.rmtree(fix) if fix.is_dir() else fix.unlink()  # the fix the line gives
+        if "/batch-" in target:  # a checkpoint unit: the line names its folder to delete
+            assert f"delete {(run / target).parent} " in line, line
+            shutil.rmtree((run / target).parent)
+        else:
+            (run / target).unlink()  # the fix the line gives
         r = generate(config, run, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     same_outputs(run, reference[1])
