@@ -54,6 +54,11 @@ class Row:
     def arrow_schema(cls) -> pa.Schema:
         return arrow_schema(cls)
 
+    @classmethod
+    def arrow_type(cls) -> pa.StructType:
+        """The contract as a nested Arrow struct (a row inside another row's list column)."""
+        return arrow_type(cls)
+
 
 def from_row(cls: type[T], row: dict[str, Any]) -> T:
     """The contract of a stored row; nested contracts (turns, verdicts) are rebuilt too."""

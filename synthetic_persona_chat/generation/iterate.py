@@ -184,9 +184,12 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: RunC
 
 
 def _empty_schema():
+    """The columns of `Conversation.to_dict()` rows, for a run without winners (Arrow cannot infer them)."""
     import pyarrow as pa
 
+    from ..row_contracts import TurnRow
+
     return pa.schema([("user1_persona", pa.list_(pa.string())), ("user2_persona", pa.list_(pa.string())),
-                      ("turns", pa.list_(pa.struct([("speaker", pa.string()), ("text", pa.string())]))),
+                      ("turns", pa.list_(TurnRow.arrow_type())),
                       ("source", pa.string()), ("split", pa.string()), ("iteration", pa.int64()),
                       ("meta", pa.string()), ("id", pa.string())])

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..readers import read_records
 from ..records import Skip, stable_id
-from ..row_contracts import Job
+from ..row_contracts import Job, Pair
 from .fewshot import sample_examples
 
 PAIR_FIELDS = ("user1_persona", "user2_persona")
@@ -24,8 +24,8 @@ class PairsError(ValueError):
 
 
 def load_pairs(path: str | Path) -> list[dict[str, Any]]:
-    """Rows like usergen's `pairs/pairs.parquet`: {pair_id, user1_id, user2_id, user1_persona, user2_persona,
-    similarity}; only the personas are required."""
+    """`Pair` rows from a file like usergen's `pairs/pairs.parquet`; only the personas are required (a missing
+    pair id is derived from them, the user ids and similarity are then None)."""
     path = Path(path)
     if not path.is_file():
         raise PairsError(f"pairs file not found: {path}; run user generation first, or set "
@@ -33,19 +33,17 @@ def load_pairs(path: str | Path) -> list[dict[str, Any]]:
     rows, skips = read_records(path, dict)
     if not rows:
         raise PairsError(f"{path} holds no pairs")
+    pairs = []
     for i, row in enumerate(rows):
         missing = [f for f in PAIR_FIELDS if f not in row]
         if missing:
             raise PairsError(f"{path} row {i} lacks {missing}; a pair row needs {list(PAIR_FIELDS)} "
                              f"(lists of persona sentences)")
-        row["user1_persona"] = _sentences(row["user1_persona"])
-        row["user2_persona"] = _sentences(row["user2_persona"])
-        row.setdefault("user1_id", None)
-        row.setdefault("user2_id", None)
-        row.setdefault("similarity", None)
-        if not row.get("pair_id"):
-            row["pair_id"] = stable_id("pair", *row["user1_persona"], "|", *row["user2_persona"])
-    return rows
+        user1, user2 = _sentences(row["user1_persona"]), _sentences(row["user2_persona"])
+        pairs.append(Pair(pair_id=row.get("pair_id") or stable_id("pair", *user1, "|", *user2),
+                          user1_id=row.get("user1_id"), user2_id=row.get("user2_id"), user1_persona=user1,
+                          user2_persona=user2, similarity=row.get("similarity")).to_row())
+    return pairs
 
 
 def usable_pairs(pairs: list[dict[str, Any]], source: str) -> tuple[list[dict[str, Any]], list[Skip]]:
