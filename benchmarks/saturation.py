@@ -2,6 +2,7 @@
 
     python benchmarks/saturation.py [--pairs 500] [--candidates 3] [--iterations 3] [--latency-ms 200]
                                     [--concurrency 64,256] [--critic llm-only,full,llm-judge] [--keep]
+                                    [--torch-threads N]
 
 For each concurrency C, a fresh latency-injecting OpenAI-compatible server (tests/latency_server.py, its own
 process) answers every request after `--latency-ms`; the real CLI (`spc generate`, its own process) runs
@@ -16,7 +17,11 @@ The server's record of when each request was in flight gives:
 5 quality experts); `llm-only` keeps the structural and quality experts, which shows the pipeline's own
 ceiling when the CPU-bound experts are not in the way; `llm-judge` is the default Critic with the
 contradiction checker asked of the same server (`models.nli: llm-judge`), so every expert but the cheap
-ones is an LLM request. Each row also splits the run's CPU time: per stage
+ones is an LLM request; `full-fp32` is `full` with the checker's encoder held at float32 (`full` takes bf16
+where the CPU has it natively: `models.nli` precision auto). Every run starts with an empty user cache
+($SPC_CACHE_DIR), so the checker's vector cache only hits what this run embedded before (persona attributes
+and their negations recur across a pair's candidates and the iterations; utterances are new); its hit rate
+and encoder precision are read from the run's models.json. Each row also splits the run's CPU time: per stage
 (generate = prompt rendering + parsing, critic = the filter experts, select = the quality experts' prompts
 and votes) from the run summary, the HTTP client's event loop, the whole process (user + sys), and the test
 server's process (its CPU competes for the same cores).
@@ -45,11 +50,13 @@ from synthetic_persona_chat.readers import read_spc_csv  # noqa: E402
 from synthetic_persona_chat.sample_data import resolve_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CRITICS = {"full": None, "llm-only": ["structural", "quality"], "llm-judge": None}
-NLI = {"llm-judge": "llm-judge"}  # the critic variant's contradiction checker (else the default)
+CRITICS = {"full": None, "full-fp32": None, "llm-only": ["structural", "quality"], "llm-judge": None}
+NLI = {"llm-judge": "llm-judge",  # the critic variant's contradiction checker (else the default)
+       "full-fp32": {"backend": "minilm-polarity", "precision": "fp32"}}
 COLUMNS = ["critic", "concurrency", "latency_ms", "requests", "achieved_rps", "ideal_rps", "efficiency",
            "mean_in_flight", "idle_share", "window_s", "wall_s", "cpu_s", "cpu_generate_s", "cpu_critic_s",
-           "cpu_select_s", "cpu_client_s", "cpu_server_s", "load_avg"]
+           "cpu_select_s", "cpu_client_s", "cpu_server_s", "nli_precision", "texts_embedded", "embed_hit_rate",
+           "torch_threads", "load_avg"]
 
 
 SHARED_SPC = ROOT.parent / "shared" / "data" / "spc"
@@ -97,9 +104,12 @@ def run_one(args: argparse.Namespace, work: Path, pairs_file: Path, concurrency:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         load = os.getloadavg()[0]
         start = time.perf_counter()
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+               "SPC_CACHE_DIR": str(work / f"cache-{critic}-{concurrency}")}  # nothing embedded before this run
+        if args.torch_threads:
+            env["OMP_NUM_THREADS"] = str(args.torch_threads)  # torch's intra-op threads in the spc process
         done = subprocess.run([sys.executable, "-m", "synthetic_persona_chat.cli", "generate", "--config", str(path),
-                               "--run-dir", str(run_dir)], cwd=ROOT, capture_output=True, text=True,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+                               "--run-dir", str(run_dir)], cwd=ROOT, capture_output=True, text=True, env=env)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode:
@@ -111,6 +121,7 @@ def run_one(args: argparse.Namespace, work: Path, pairs_file: Path, concurrency:
     summary = json.loads((run_dir / "conversations" / "_done.json").read_text())
     summary = summary.get("summary", summary)
     cpu = summary.get("cpu_seconds_per_stage") or {}
+    vectors = (json.loads((run_dir / "models.json").read_text()).get("nli") or {}).get("embeddings") or {}
     ideal = concurrency / (args.latency_ms / 1000)
     achieved = stats["requests"] / stats["window_s"]
     return {"critic": critic, "concurrency": concurrency, "latency_ms": args.latency_ms,
@@ -121,7 +132,9 @@ def run_one(args: argparse.Namespace, work: Path, pairs_file: Path, concurrency:
             "cpu_generate_s": cpu.get("generate"), "cpu_critic_s": cpu.get("critic"),
             "cpu_select_s": cpu.get("select"),
             "cpu_client_s": (summary.get("llm_client_this_run") or {}).get("client_cpu_s"),
-            "cpu_server_s": stats.get("process_cpu_s"),
+            "cpu_server_s": stats.get("process_cpu_s"), "nli_precision": vectors.get("precision"),
+            "texts_embedded": vectors.get("encoded"), "embed_hit_rate": vectors.get("cache_hit_rate"),
+            "torch_threads": args.torch_threads or "default",
             "load_avg": round(load, 1), "winners": summary.get("winners"), "candidates": summary.get("candidates"),
             "llm_calls": summary.get("llm_calls_this_run"),
             "throttled": (summary.get("llm_client_this_run") or {}).get("throttled")}
@@ -144,6 +157,8 @@ def main() -> None:
     ap.add_argument("--concurrency", default="64,256")
     ap.add_argument("--critic", default="llm-only,full,llm-judge", help=f"comma list of {sorted(CRITICS)}")
     ap.add_argument("--name", default="saturation")
+    ap.add_argument("--torch-threads", type=int, default=0,
+                    help="OMP_NUM_THREADS for the spc process (0: torch's default, one per core)")
     ap.add_argument("--keep", action="store_true", help="keep the stored rows of other critic/concurrency settings")
     args = ap.parse_args()
     rows = _stored_rows(args.name) if args.keep else []
@@ -158,7 +173,8 @@ def main() -> None:
                 print(json.dumps(rows[-1]), flush=True)
     write_results(args.name, rows, COLUMNS, extra={
         "settings": {"pairs": args.pairs, "candidates": args.candidates, "iterations": args.iterations,
-                     "batch_size": args.batch_size, "latency_ms": args.latency_ms}})
+                     "batch_size": args.batch_size, "latency_ms": args.latency_ms,
+                     "torch_threads": args.torch_threads or "default"}})
 
 
 if __name__ == "__main__":

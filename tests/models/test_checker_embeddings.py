@@ -73,3 +73,25 @@ def test_each_precision_has_its_measured_calibration(precision, tmp_path):
     assert s[0] > 0.5 > s[1]
     info = checker.describe()["embeddings"]
     assert info["precision"] == precision and info["cache"].endswith("v.sqlite") and info["encoded"] == 4
+
+
+def test_run_context_checker_caches_under_user_dir_and_records_hits(tmp_path, monkeypatch):
+    """A run's checker keeps vectors under $SPC_CACHE_DIR; models.json records what the cache saved."""
+    import json
+
+    from synthetic_persona_chat.config import load_config
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.rundir import RunDir
+
+    monkeypatch.setenv("SPC_CACHE_DIR", str(tmp_path / "cache"))
+    config = load_config(None)
+    pairs = (["I have two dogs.", "I have two dogs."], ["I don't have any pets.", "My dogs bark."])
+    for name in ("first", "resumed"):
+        ctx = RunContext(config, RunDir(tmp_path / name).init(config))
+        ctx.nli.scores(*pairs)
+        ctx.close()
+    first = json.loads((tmp_path / "first" / "models.json").read_text())["nli"]["embeddings"]
+    resumed = json.loads((tmp_path / "resumed" / "models.json").read_text())["nli"]["embeddings"]
+    assert first["cache"] == str(tmp_path / "cache" / "checker-vectors.sqlite")
+    assert first["encoded"] == 4 and first["cache_hit_rate"] == 0.0
+    assert resumed["encoded"] == 0 and resumed["cache_hit_rate"] == 1.0
