@@ -1,8 +1,9 @@
 """Skips are recorded exactly once across a kill (issue 13/14).
 
-A stage records its skips before the checkpoint that lets a resume pass over that step, so a kill between
-the two leaves the skips recorded and the step undone; the resumed stage records them again. Here that
-state is made exactly (a kill lands in that window only by chance; tests/faults kills the real CLI)."""
+Skips live in the checkpoint unit of the step that met them, and a stage publishes its units' skips with
+`RunDir.set_skips`, which replaces what the stage published before. Here the states a kill can leave are
+made exactly: skips published but the step's checkpoint gone, and skips published but the stage unfinished
+(a kill lands in such a window only by chance; tests/faults kills the real CLI)."""
 
 from __future__ import annotations
 
