@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import shutil
 import threading
@@ -38,6 +39,7 @@ from .rundir import RunDirError, read_rows
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from .context import RunContext
 
+log = logging.getLogger(__name__)
 UNIT_FILE = "unit.json"
 Rows = list[dict[str, Any]]
 StageFn = Callable[..., dict[str, Any]]
@@ -88,7 +90,9 @@ class Checkpoints:
         Either way the unit is read back from its files, so a fresh run and a resumed one continue
         from exactly the same rows (the types Parquet gives back, not the ones computed in memory).
         """
-        if not self.done(name):
+        if self.done(name):
+            log.info("%s: resumed from its checkpoint", self.path(name))
+        else:
             start = time.perf_counter()
             with usage_scope() as scope:
                 unit = compute()

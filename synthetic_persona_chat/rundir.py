@@ -7,7 +7,8 @@
       models.json          identity of every model used (backend, path, size, device)
       prompts/             the prompt templates as rendered for this run
       cache/llm.sqlite     every LLM answer paid for (resume never pays twice)
-      <stage>/             a stage's Parquet outputs + `_done.json` with its summary
+      <stage>/             a stage's Parquet outputs + `_done.json` with its summary; its checkpoint
+                           units (checkpoint.py) in sub-folders (expand/rounds/, conversations/iter-N/...)
       skips.jsonl          every record a stage could not use, with the reason
       .lock                who holds the run (lock.py): one process per run directory
 
