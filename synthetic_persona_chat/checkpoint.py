@@ -127,6 +127,8 @@ class Checkpoints:
         """A stored unit; a damaged or missing file is a `RunDirError` naming it and the folder to delete."""
         folder = self.path(name)
         fix = f"delete {folder} and rerun the same command: that unit is computed again"
+        if not (folder / UNIT_FILE).is_file():
+            raise RunDirError(f"{folder / UNIT_FILE} is missing: that checkpoint unit was never finished")
         try:
             record = json.loads((folder / UNIT_FILE).read_text(encoding="utf-8"))
             tables = {t: read_rows(folder / f"{t}.parquet", f" from its checkpoint unit; {fix}", fix)

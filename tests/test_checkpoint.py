@@ -133,3 +133,8 @@ def test_a_damaged_unit_names_the_file_and_the_folder_to_delete(tmp_path, part, 
     with pytest.raises(RunDirError) as err:
         units.get("u", _unit)
     assert f"{path} {problem}" in str(err.value) and f"delete {tmp_path / 'c' / 'u'} and rerun" in str(err.value)
+
+
+def test_reading_a_unit_never_written_says_so(tmp_path):
+    with pytest.raises(RunDirError, match=r"u/unit\.json is missing: that checkpoint unit was never finished"):
+        Checkpoints(tmp_path / "c").read("u")
