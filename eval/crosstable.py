@@ -241,6 +241,7 @@ def _cell(ranker: Ranker, kind: str, train: str | None, test_name: str, tests: d
     try:
         scores, labels = _scores(ranker, tests[test_name], config.max_history)
         cell["metrics"] = ranking_metrics(scores, labels)
+        cell.update(_embedder_used(ranker))
         cell_ranks = gold_ranks(scores, labels)
         cell["intervals"] = intervals(cell_ranks, tests[test_name], config.seed)
         if ranks is not None:
@@ -249,6 +250,12 @@ def _cell(ranker: Ranker, kind: str, train: str | None, test_name: str, tests: d
         log.exception("evaluating %s on %s failed", kind, test_name)
         cell["not_run"] = f"evaluation failed: {type(exc).__name__}: {exc}"
     return cell
+
+
+def _embedder_used(ranker: Ranker) -> dict[str, Any]:
+    """The backend a bi-encoder really embedded with (an onnx request may have fallen back to torch, with why)."""
+    info = ranker.describe() if hasattr(ranker, "describe") else {}
+    return {k: info[k] for k in ("embedder_backend", "fallback") if k in info}
 
 
 def markdown_table(result: dict[str, Any], metric: str = "hits@1/20") -> str:

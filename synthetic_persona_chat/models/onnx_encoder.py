@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import importlib.metadata as md
 import json
 import logging
@@ -213,18 +214,23 @@ def _export(st: Any, plan: dict[str, Any], out: Path, precision: str) -> None:
 
 @contextlib.contextmanager
 def _quiet_exporters() -> Iterator[None]:
-    """The exporter, optimiser and quantiser log every graph rewrite at INFO (the quantiser on the root
-    logger); an export is one line of ours, so they are held at WARNING while it runs."""
-    names = ("", "onnx_ir", "onnxscript", "onnx_model", "onnx_model_bert", "fusion_base", "fusion_skiplayernorm")
-    loggers = [logging.getLogger(n) for n in names]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(max(logging.WARNING, lg.getEffectiveLevel()))
+    """The exporter, optimiser and quantiser log every graph rewrite at INFO (the quantiser on the root logger)
+    and warn about what does not apply to us (torchvision ops, the optimiser's symbolic shape inference, which
+    it does without, the quantiser's advice to pre-process, which fails on this graph); an export is one line
+    of ours, so they are held back while it runs. Errors still show."""
+    levels = {"": logging.ERROR, "onnx_ir": logging.WARNING, "onnxscript": logging.WARNING,
+              "torch.onnx": logging.ERROR, "onnx_model": logging.ERROR, "onnx_model_bert": logging.ERROR,
+              "fusion_base": logging.ERROR, "fusion_skiplayernorm": logging.ERROR}
+    saved = {name: logging.getLogger(name).level for name in levels}
+    for name, level in levels.items():
+        lg = logging.getLogger(name)
+        lg.setLevel(max(level, lg.getEffectiveLevel()))
     try:
-        yield
+        with contextlib.redirect_stdout(io.StringIO()):  # the optimiser prints its shape-inference failure
+            yield
     finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _optimise(src: Path, dst: Path, plan: dict[str, Any]) -> None:
