@@ -2,7 +2,7 @@
 
     python benchmarks/contradiction_checker.py [--labels ../shared/data/faithfulness/public.jsonl]
         [--train] [--write-calibration]
-        [--checkers minilm-polarity/fp32,minilm-polarity/bf16,llm-judge/logprob,llm-judge/greedy]
+        [--checkers minilm-polarity/fp32,minilm-polarity/bf16,minilm-polarity/onnx,llm-judge/logprob,...]
 
 --train               regenerate synthetic_persona_chat/models/contradiction_polarity.json: synthetic pairs
                       made by rule from the SPC sample shipped in the package (seeded), never the labels file.
@@ -14,8 +14,9 @@ per label) and AUROC / F1 / precision / recall are measured on the held-aside ha
 are measured on the same run (after the model is loaded).
 
 `minilm-polarity/fp32` and `minilm-polarity/bf16` are the default checker with its encoder in float32 or
-under CPU bf16 autocast (`precision`; `auto` picks bf16 where the CPU has it natively). Each is calibrated
-on its own, and when both run, `precision_agreement` compares them pair by pair on the labelled pairs and on
+under CPU bf16 autocast (`precision`; `auto` picks bf16 where the CPU has it natively);
+`minilm-polarity/onnx` runs MiniLM through onnxruntime in float32 (`encoder: onnx`). Each is calibrated
+on its own, and `encoder_agreement` compares each with float32 pair by pair on the labelled pairs and on
 the utterance x own-attribute pairs of real SPC test conversations (`--agreement-conversations`): the
 largest score difference and how many verdicts flip at each one's thresholds.
 """
@@ -59,8 +60,10 @@ def train(seed: int) -> dict:
 
 def make_checker(name: str, llm_cache: dict):
     if name == "minilm-polarity" or name.startswith("minilm-polarity/"):
-        precision = name.split("/", 1)[1] if "/" in name else "auto"
-        return load_contradiction_checker({"backend": "minilm-polarity", "precision": precision})
+        variant = name.split("/", 1)[1] if "/" in name else "auto"
+        if variant == "onnx":
+            return load_contradiction_checker({"backend": "minilm-polarity", "encoder": "onnx"})
+        return load_contradiction_checker({"backend": "minilm-polarity", "precision": variant})
     if name.startswith("llm-judge/"):
         if "llm" not in llm_cache:
             from synthetic_persona_chat.models import load_llm
@@ -73,7 +76,8 @@ def make_checker(name: str, llm_cache: dict):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--labels", default=str(DEFAULT_LABELS))
-    ap.add_argument("--checkers", default="minilm-polarity/fp32,minilm-polarity/bf16,llm-judge/logprob,llm-judge/greedy")
+    ap.add_argument("--checkers", default="minilm-polarity/fp32,minilm-polarity/bf16,minilm-polarity/onnx,"
+                                          "llm-judge/logprob,llm-judge/greedy")
     ap.add_argument("--agreement-conversations", type=int, default=300,
                     help="SPC test conversations whose pairs compare float32 and bf16 scores")
     ap.add_argument("--seed", type=int, default=0, help="training seed and calibration split seed")
@@ -104,9 +108,9 @@ def main() -> None:
                    "calibration_auroc", "pairs_per_s"],
                   extra={"labels": Path(args.labels).name, "split_seed": args.seed,
                          "always_contradiction_f1": _always_f1(items, args.seed),
-                         **({"precision_agreement": precision_agreement(
-                             polarity["fp32"], polarity["bf16"], items, args.agreement_conversations)}
-                            if {"fp32", "bf16"} <= set(polarity) else {})})
+                         **({"encoder_agreement": {
+                             name: agreement(polarity["fp32"], other, items, args.agreement_conversations)
+                             for name, other in polarity.items() if name != "fp32"}} if "fp32" in polarity else {})})
     if args.write_calibration:
         path = PACKAGE_MODELS / CALIBRATION_FILE
         current = json.loads(path.read_text()) if path.is_file() else {}
@@ -115,8 +119,9 @@ def main() -> None:
         print(f"wrote {path}")
 
 
-def precision_agreement(fp32, bf16, items, conversations: int) -> dict:
-    """How far bf16 scores move from float32 ones, and how many verdicts flip, per pair set and threshold."""
+def agreement(fp32, other, items, conversations: int) -> dict:
+    """How far another encoder's scores move from torch float32 ones, and how many verdicts flip, at each
+    one's own thresholds, on the labelled pairs and on real SPC test pairs."""
     from synthetic_persona_chat.generation.critic.faithfulness import threshold
     from synthetic_persona_chat.readers import read_spc_csv
 
@@ -124,17 +129,16 @@ def precision_agreement(fp32, bf16, items, conversations: int) -> dict:
     pairs = [(a, t.text) for c in read_spc_csv(spc)[0][:conversations] for t in c.turns
              for a in (c.user1_persona if t.speaker == "user 1" else c.user2_persona)]
     sets = {"labelled": [(i.persona, i.utterance) for i in items], "spc_test_pairs": pairs}
-    cuts = {name: (float(c.calibration["threshold"]), threshold(c, None)[0]) for name, c in
-            (("fp32", fp32), ("bf16", bf16))}
+    cuts = [(float(c.calibration["threshold"]), threshold(c, None)[0]) for c in (fp32, other)]
     out = {}
     for name, pset in sets.items():
         a = fp32.scores([p for p, _ in pset], [h for _, h in pset])
-        b = bf16.scores([p for p, _ in pset], [h for _, h in pset])
+        b = other.scores([p for p, _ in pset], [h for _, h in pset])
         out[name] = {"pairs": len(pset), "max_abs_score_diff": round(float(abs(a - b).max()), 5),
                      "mean_abs_score_diff": round(float(abs(a - b).mean()), 6),
-                     "flips_at_best_f1": int(((a > cuts["fp32"][0]) != (b > cuts["bf16"][0])).sum()),
-                     "flips_at_strict": int(((a > cuts["fp32"][1]) != (b > cuts["bf16"][1])).sum()),
-                     "contradictions_fp32_strict": int((a > cuts["fp32"][1]).sum())}
+                     "flips_at_best_f1": int(((a > cuts[0][0]) != (b > cuts[1][0])).sum()),
+                     "flips_at_strict": int(((a > cuts[0][1]) != (b > cuts[1][1])).sum()),
+                     "contradictions_fp32_strict": int((a > cuts[0][1]).sum())}
     return out
 
 

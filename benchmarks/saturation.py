@@ -17,8 +17,8 @@ The server's record of when each request was in flight gives:
 5 quality experts); `llm-only` keeps the structural and quality experts, which shows the pipeline's own
 ceiling when the CPU-bound experts are not in the way; `llm-judge` is the default Critic with the
 contradiction checker asked of the same server (`models.nli: llm-judge`), so every expert but the cheap
-ones is an LLM request; `full-fp32` is `full` with the checker's encoder held at float32 (`full` takes bf16
-where the CPU has it natively: `models.nli` precision auto). Every run starts with an empty user cache
+ones is an LLM request; `full-fp32` is `full` with the checker's encoder held at torch float32 (`full` takes
+bf16 where the CPU has it natively: `models.nli` precision auto), `full-onnx` with MiniLM run by onnxruntime. Every run starts with an empty user cache
 ($SPC_CACHE_DIR), so the checker's vector cache only hits what this run embedded before (persona attributes
 and their negations recur across a pair's candidates and the iterations; utterances are new); its hit rate
 and encoder precision are read from the run's models.json. Each row also splits the run's CPU time: per stage
@@ -50,9 +50,10 @@ from synthetic_persona_chat.readers import read_spc_csv  # noqa: E402
 from synthetic_persona_chat.sample_data import resolve_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CRITICS = {"full": None, "full-fp32": None, "llm-only": ["structural", "quality"], "llm-judge": None}
+CRITICS = {"full": None, "full-fp32": None, "full-onnx": None, "llm-only": ["structural", "quality"], "llm-judge": None}
 NLI = {"llm-judge": "llm-judge",  # the critic variant's contradiction checker (else the default)
-       "full-fp32": {"backend": "minilm-polarity", "precision": "fp32"}}
+       "full-fp32": {"backend": "minilm-polarity", "precision": "fp32"},
+       "full-onnx": {"backend": "minilm-polarity", "encoder": "onnx"}}
 COLUMNS = ["critic", "concurrency", "latency_ms", "requests", "achieved_rps", "ideal_rps", "efficiency",
            "mean_in_flight", "idle_share", "window_s", "wall_s", "cpu_s", "cpu_generate_s", "cpu_critic_s",
            "cpu_select_s", "cpu_client_s", "cpu_server_s", "nli_precision", "texts_embedded", "embed_hit_rate",

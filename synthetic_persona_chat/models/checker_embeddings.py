@@ -15,6 +15,11 @@ float32. Two things cut it without changing what is computed:
 
 The cache has its own file and keys per precision: bf16 vectors never reach the float32 embedding cache
 that clustering and pairing read.
+
+Measured per CPU-second on 2 loaded cores (benchmarks/critic.py --cpu-split, the canned utterances of
+the saturation benchmark): torch float32 ~150 sentences, onnxruntime float32 (the embedder's `onnx`
+backend, scores equal to torch's within 1e-5) ~240, torch bf16 ~470. The embedder's `onnx-int8` moved
+scores by up to 0.18 and flipped 4 of 22 strict-threshold verdicts on SPC pairs: not offered here.
 """
 
 from __future__ import annotations
@@ -49,8 +54,8 @@ def resolve_precision(precision: str, embedder: Any) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"checker precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     info = embedder.describe() if hasattr(embedder, "describe") else {}
-    torch_cpu = info.get("backend") == "sentence-transformers" and str(info.get("device", "cpu")).startswith("cpu") \
-        and not info.get("runtime")  # a runtime other than torch (ONNX, OpenVINO) ignores torch autocast
+    # onnxruntime (the embedder's onnx backends) ignores torch autocast; so does a GPU's float32 path
+    torch_cpu = info.get("backend") == "sentence-transformers" and str(info.get("device", "cpu")).startswith("cpu")
     if precision == "bf16" and not torch_cpu:
         raise ValueError(f"checker precision bf16 needs a torch encoder on the CPU, not {info}")
     if precision == "auto":
@@ -67,7 +72,8 @@ class CheckerEmbeddings:
         if self.precision == "bf16" and getattr(embedder, "_cache", None) is not None:
             raise ValueError("a bf16 checker needs an encoder without its own cache: its vectors would land "
                              "in the float32 embedding cache that clustering and pairing read")
-        self.model = str(getattr(embedder, "model", "minilm"))
+        # the embedder's cache id names its backend (minilm, minilm@onnx): their vectors are cached apart
+        self.model = str(getattr(embedder, "cache_id", None) or getattr(embedder, "model", "minilm"))
         self._store = KeyValueStore(cache_path, "checker_vectors", value_column="vec", value_type="BLOB") \
             if cache_path else None
         self._lock = threading.Lock()

@@ -147,7 +147,7 @@ def load_contradiction_checker(spec: "str | dict[str, Any] | None", llm: LLM | N
 
     Option `calibration: PATH` (dict spec) attaches a `spc critic calibrate --out` file; otherwise
     the shipped calibration of this checker, if one was measured. `minilm-polarity` also takes
-    `precision: auto|fp32|bf16`, and keeps its sentence vectors in `vector_cache` (a file) when given.
+    `precision: auto|fp32|bf16` and `encoder: torch|onnx`, and keeps its sentence vectors in `vector_cache` (a file) when given.
     """
     s = ModelSpec.parse(spec or DEFAULT_CHECKER)
     options = dict(s.options)

@@ -41,12 +41,15 @@ class PolarityNLI:
     kind = "minilm-polarity"
 
     def __init__(self, embedder: Any = None, weights: str | Path | dict[str, Any] | None = None,
-                 precision: str = "auto", cache_path: str | Path | None = None) -> None:
-        """`embedder`: an encoder without its own cache (default: bundled MiniLM); `cache_path`: the
-        checker's vector cache (a run passes one under the user cache dir), None for none."""
+                 precision: str = "auto", cache_path: str | Path | None = None, encoder: str = "torch") -> None:
+        """`embedder`: an encoder without its own cache (default: bundled MiniLM run by `encoder`, torch
+        or onnx); `cache_path`: the checker's vector cache (a run passes one under the user cache dir)."""
         from .embedder import Embedder
 
-        self.embedder = embedder if embedder is not None else Embedder("minilm")
+        if encoder not in ("torch", "onnx"):
+            raise ValueError(f"minilm-polarity encoder must be torch or onnx, got {encoder!r} (onnx-int8 moves "
+                             "scores by up to 0.18: not calibrated for this checker)")
+        self.embedder = embedder if embedder is not None else Embedder("minilm", backend=encoder)
         self.vectors = CheckerEmbeddings(self.embedder, precision, cache_path)
         self.weights = weights if isinstance(weights, dict) else load_weights(weights)
         self._mean = np.asarray(self.weights["mean"], dtype=np.float32)
@@ -59,7 +62,9 @@ class PolarityNLI:
 
     @property
     def calibration_key(self) -> str:
-        """`minilm-polarity` for float32 scores, `minilm-polarity/bf16` for bf16 ones: measured apart."""
+        """`minilm-polarity` (torch float32), `minilm-polarity/bf16`, `minilm-polarity/onnx`: each measured."""
+        if getattr(self.embedder, "backend", "torch") != "torch":
+            return f"{self.kind}/{self.embedder.backend}"
         return self.kind if self.vectors.precision == "fp32" else f"{self.kind}/{self.vectors.precision}"
 
     def scores(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:

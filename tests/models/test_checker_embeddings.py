@@ -57,14 +57,16 @@ def test_bf16_refuses_an_encoder_with_the_float32_cache(tmp_path):
         CheckerEmbeddings(cached, "bf16")
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_each_precision_has_its_measured_calibration(precision, tmp_path):
+@pytest.mark.parametrize("precision,encoder,key", [("fp32", "torch", "minilm-polarity"),
+                                                  ("bf16", "torch", "minilm-polarity/bf16"),
+                                                  ("fp32", "onnx", "minilm-polarity/onnx")])
+def test_each_encoder_has_its_measured_calibration(precision, encoder, key, tmp_path):
     if precision == "bf16" and not native_bf16():
         pytest.skip("no native bf16 here")
-    checker = load_contradiction_checker({"backend": "minilm-polarity", "precision": precision},
+    checker = load_contradiction_checker({"backend": "minilm-polarity", "precision": precision, "encoder": encoder},
                                          vector_cache=tmp_path / "v.sqlite")
-    key = checker_key(checker)
-    assert key == ("minilm-polarity" if precision == "fp32" else "minilm-polarity/bf16")
+    assert checker.embedder.backend == encoder  # onnxruntime really ran, no silent fallback to torch
+    assert checker_key(checker) == key
     cal = calibration_of(checker)
     assert cal == shipped_calibration(key) and cal["auroc"] >= 0.75 and cal["evaluated_on"] == "held-aside"
     cut, source = threshold(checker, None)
@@ -73,6 +75,20 @@ def test_each_precision_has_its_measured_calibration(precision, tmp_path):
     assert s[0] > 0.5 > s[1]
     info = checker.describe()["embeddings"]
     assert info["precision"] == precision and info["cache"].endswith("v.sqlite") and info["encoded"] == 4
+
+
+def test_onnx_encoder_scores_equal_torch_float32_and_refuses_bf16(tmp_path):
+    pairs = (["I have two dogs.", "I am a nurse.", "I love hiking."],
+             ["I don't have any pets.", "I work night shifts at the hospital.", "I can't stand hiking."])
+    torch32 = load_contradiction_checker({"backend": "minilm-polarity", "precision": "fp32"})
+    onnx = load_contradiction_checker({"backend": "minilm-polarity", "encoder": "onnx"},
+                                      vector_cache=tmp_path / "v.sqlite")
+    assert onnx.vectors.precision == "fp32"  # auto: autocast means nothing to onnxruntime
+    np.testing.assert_allclose(onnx.scores(*pairs), torch32.scores(*pairs), atol=1e-5)
+    with pytest.raises(ValueError, match="torch encoder on the CPU"):
+        load_contradiction_checker({"backend": "minilm-polarity", "encoder": "onnx", "precision": "bf16"})
+    with pytest.raises(ValueError, match="torch or onnx"):
+        load_contradiction_checker({"backend": "minilm-polarity", "encoder": "onnx-int8"})
 
 
 def test_run_context_checker_caches_under_user_dir_and_records_hits(tmp_path, monkeypatch):
