@@ -151,3 +151,39 @@ def test_spec_parsing():
         parse_embedder_spec("minilm@onnx", "torch")
     with pytest.raises(ValueError, match="choose one of"):
         parse_embedder_spec("minilm", "openvino")
+
+
+def _tiny_st(folder, model_type: str):
+    """A SentenceTransformer (Transformer -> mean Pooling) around a tiny random encoder of `model_type`,
+    with the bundled MiniLM's real tokenizer: the export must reproduce torch for each supported family."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules.transformer import Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    sizes = (dict(dim=32, n_layers=2, n_heads=2, hidden_dim=64) if model_type == "distilbert" else
+             dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64))
+    cfg = AutoConfig.for_model(model_type, vocab_size=tok.vocab_size, max_position_embeddings=80, **sizes)
+    AutoModel.from_config(cfg).save_pretrained(folder / "hf")
+    tok.save_pretrained(folder / "hf")
+    module = Transformer(str(folder / "hf"), max_seq_length=64)
+    SentenceTransformer(modules=[module, Pooling(module.get_embedding_dimension(), "mean")], device="cpu"
+                        ).save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.mark.parametrize("model_type", ["bert", "roberta", "xlm-roberta", "distilbert", "mpnet"])
+def test_each_supported_encoder_family_exports(tmp_path, utterances, model_type):
+    from sentence_transformers import SentenceTransformer
+
+    folder = _tiny_st(tmp_path, model_type)
+    ref = SentenceTransformer(str(folder), device="cpu").encode(utterances[:40], normalize_embeddings=True)
+    vecs = OnnxEncoder(folder, "fp32", cache_dir=tmp_path / "cache").encode(utterances[:40])
+    assert _cos(vecs, ref).min() > 0.999
+
+
+def test_unsupported_encoder_family_is_refused(tmp_path):
+    folder = _tiny_st(tmp_path, "albert")
+    with pytest.raises(UnsupportedForOnnx, match="encoder type 'albert'"):
+        OnnxEncoder(folder, "fp32", cache_dir=tmp_path / "cache")
