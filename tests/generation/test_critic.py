@@ -291,4 +291,6 @@ def test_run_summary_and_eval_report_show_position_consistency(tmp_path):
     out.mkdir()
     (out / "quality.json").write_text(json.dumps({"datasets": {"mine": {"not_run": "x", "source": str(tmp_path / "run")}}}))
     render_report(out)
-    assert "| mine | quality:depth | 0.00 | 0/2 |" in (out / "report.md").read_text()
+    # rate 0 of 2 comparisons, with its Wilson interval and a sample-size flag
+    assert re.search(r"\| mine \| quality:depth \| 0\.000 \[0\.000, 0\.\d+\] ⚠[^|]*\| 0/2 \|",
+                     (out / "report.md").read_text())
