@@ -20,6 +20,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from synthetic_persona_chat import __version__
+from synthetic_persona_chat.eval.stats import fmt, proportion
 from synthetic_persona_chat.text import tokens
 
 from .sources import CITATION, SPC_FILES, SPC_HUB_REPO, Source
@@ -98,7 +99,7 @@ def card_context(source: Source, *, version: str, license: str, configs: list[di
                             "paper); no run configuration is available for it." if from_spc else
                             "The run directory holds no config.yaml."),
         "models": {role: _describe_model(desc) for role, desc in (source.models or {}).items()},
-        "pass_rates": {str(k): _rate(v) for k, v in source.pass_rates.items()},
+        "pass_rates": pass_rate_rows(source),
         "skips": skip_table(source.skips), "skips_total": len(source.skips),
     }
 
@@ -181,6 +182,21 @@ def _shared_files(configs: list[dict[str, Any]]) -> list[str]:
         if others:
             out.append(f"`{c['name']}` reads the files of `{'`, `'.join(others)}` (the same rows, stored once)")
     return out
+
+
+def pass_rate_rows(source: Source) -> list[dict[str, str]]:
+    """Each Critic expert's pass rate with its count and Wilson 95% interval: a rate over a few candidates
+    (a small run) must not read like a measured property of the generator."""
+    counts = source.critic_counts
+    rows = []
+    for expert, rate in source.pass_rates.items():
+        n = counts.get(expert)
+        if isinstance(rate, (int, float)) and n:
+            passed = round(rate * n)
+            rows.append({"expert": str(expert), "passed": f"{passed}/{n}", "rate": fmt(proportion(passed, n, "candidates"))})
+        else:
+            rows.append({"expert": str(expert), "passed": "—", "rate": _rate(rate)})
+    return rows
 
 
 def _describe_model(desc: Any) -> str:

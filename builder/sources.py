@@ -71,6 +71,11 @@ class Source:
     def pass_rates(self) -> dict[str, Any]:
         return dict(self.stage_summaries.get("conversations", {}).get("pass_rates") or {})
 
+    @property
+    def critic_counts(self) -> dict[str, int]:
+        """Candidates each Critic expert judged (the denominators of `pass_rates`); empty for older runs."""
+        return dict(self.stage_summaries.get("conversations", {}).get("evaluated") or {})
+
 
 def load_source(location: str | Path) -> Source:
     """A run directory or an SPC release folder, told apart by their files."""
