@@ -7,7 +7,8 @@ Real SPC test conversations go through `judge_conversations` (the API behind `sp
 with the default models: structural (pure Python), toxicity (profanity-check), faithfulness (the
 default contradiction checker on every utterance×own-attribute pair, one batched call) and the three
 together. Faithfulness is timed on a smaller sample when the default checker is an LLM judge. Each
-configuration runs on a fresh run directory, so no cached answer makes it look faster.
+configuration runs on a fresh run directory and an empty user cache ($SPC_CACHE_DIR: the checker's
+vectors), so no cached answer or vector makes it look faster.
 
 `--cpu-split` answers "where does the default Critic's CPU go" on what `spc generate` really judges
 against the saturation benchmark's server: the canned conversations of tests/latency_server.py for real
@@ -60,6 +61,7 @@ def main() -> None:
     for experts in SETS:
         n = args.faithfulness_conversations if "faithfulness" in experts else args.conversations
         sample = convs[:n]
+        os.environ["SPC_CACHE_DIR"] = tempfile.mkdtemp(prefix="spc-bench-cache-")  # no vectors from before
         ctx = RunContext(config, RunDir(tempfile.mkdtemp(prefix="spc-bench-critic-")).init(config))
         try:
             warm(ctx, experts)

@@ -7,6 +7,7 @@ a resumed run never pays twice for the same call.
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +17,9 @@ from .config import Config
 from .models import (CachedLLM, ContradictionChecker, Embedder, ToxicityScorer, load_contradiction_checker,
                      load_llm, load_toxicity_scorer)
 from .models.contradiction import needs_llm
-from .rundir import RunDir
+from .rundir import RunDir, RunDirError
+
+log = logging.getLogger(__name__)
 
 
 def user_cache_dir() -> Path:
@@ -61,8 +64,14 @@ class RunContext:
         return {**self.llm.usage.to_dict(), "cache_hits": self.llm.hits}
 
     def close(self) -> None:
-        """Record the checker again with what it did (its vector cache's hit rate), then let models go."""
+        """Record the checker again with what it did (its vector cache's hit rate), then let models go.
+
+        Runs in `finally` blocks: a run directory that cannot be written (full disk) must not hide the
+        error that stopped the run, so that record is only logged as lost."""
         if "nli" in self.__dict__:
-            self.run.record_model("nli", self.nli.describe())
+            try:
+                self.run.record_model("nli", self.nli.describe())
+            except (OSError, RunDirError) as exc:
+                log.warning("models.json: the checker's final record was not written (%s)", exc)
         if "llm" in self.__dict__:
             self.llm.close()
