@@ -186,6 +186,12 @@ def export_plan(st: Any) -> dict[str, Any]:
 def _export(st: Any, plan: dict[str, Any], out: Path, precision: str) -> None:
     import torch
 
+    try:  # torch's dynamo exporter needs both but imports them only deep inside the export
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        raise OnnxUnavailable(f"exporting to ONNX needs onnx and onnxscript ({exc}): "
+                              "pip install 'synthetic-persona-chat[onnx]'") from exc
     hf = st[0].auto_model.eval()
     tokenizer = st[0].tokenizer
     tokenizer.save_pretrained(str(out / "tokenizer"))
@@ -194,11 +200,18 @@ def _export(st: Any, plan: dict[str, Any], out: Path, precision: str) -> None:
     batch, seq = torch.export.Dim("batch", min=1, max=65536), torch.export.Dim("seq", min=2, max=8192)
     fp32 = out / "fp32.onnx"
     with torch.no_grad(), warnings.catch_warnings():
-        # the exporter warns that two inputs share the batch/seq axis names: they do, on purpose
+        # the exporter warns that two inputs share the batch/seq axis names (they do, on purpose) and about
+        # deprecations inside torch.export itself: nothing a user of this package can act on
         warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
-        program = torch.onnx.export(_mean_pooled(hf).eval(), args, dynamo=True,
-                                    input_names=plan["inputs"], output_names=["sentence_embedding"],
-                                    dynamic_shapes={k: {0: batch, 1: seq} for k in plan["inputs"]}, verbose=False)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        try:
+            program = torch.onnx.export(_mean_pooled(hf).eval(), args, dynamo=True,
+                                        input_names=plan["inputs"], output_names=["sentence_embedding"],
+                                        dynamic_shapes={k: {0: batch, 1: seq} for k in plan["inputs"]},
+                                        verbose=False)
+        except Exception as exc:  # an encoder variant the exporter cannot trace: say so, the caller falls back
+            raise UnsupportedForOnnx(f"torch.onnx.export failed for this {plan['model_type']} model: "
+                                     f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
     program.save(str(fp32), external_data=False)
     optimised = out / "optimised.onnx"
     _optimise(fp32, optimised, plan)

@@ -187,3 +187,11 @@ def test_unsupported_encoder_family_is_refused(tmp_path):
     folder = _tiny_st(tmp_path, "albert")
     with pytest.raises(UnsupportedForOnnx, match="encoder type 'albert'"):
         OnnxEncoder(folder, "fp32", cache_dir=tmp_path / "cache")
+
+
+def test_missing_exporter_is_reported_not_crashed(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # onnxruntime present, the exporter's dependency not
+    from synthetic_persona_chat.models.onnx_encoder import OnnxUnavailable
+
+    with pytest.raises(OnnxUnavailable, match="onnxscript"):
+        OnnxEncoder(minilm_dir(), "fp32", cache_dir=tmp_path / "fresh")
