@@ -1,7 +1,8 @@
-"""CPU embedding backends side by side: torch (sentence-transformers) vs onnxruntime fp32 vs onnxruntime int8.
+"""CPU embedding backends side by side: torch (sentence-transformers) vs onnxruntime fp32 vs onnxruntime int8
+vs OpenVINO (the fp32 export; it computes in bf16 where the CPU has native bf16).
 
     python benchmarks/embedding_backends.py [--conversations 250] [--sentences 2000] [--rounds 2]
-        [--max-seq-length 256] [--backends torch,onnx,onnx-int8]
+        [--max-seq-length 256] [--backends torch,onnx,onnx-int8,openvino]
 
 All on the bundled all-MiniLM-L6-v2, in one process, on real SPC data from ../shared/data/spc:
 
@@ -98,7 +99,11 @@ def nup(backends: list[str], rows: list[dict[str, Any]], cfg: NUPRunConfig) -> t
         ranks[backend] = gold_ranks(scores, labels)
         top1[backend] = np.argmax(scores, axis=1)  # the candidate each backend puts first, right or wrong
         vectors[backend] = ranker.embed(unique)  # from the ranker's memo: nothing is encoded again
-        out.append({"task": "nup", "backend": backend, "examples": len(rows), "texts": len(unique),
+        info = ranker.describe()
+        if info.get("fallback"):
+            raise SystemExit(f"backend {backend} fell back to torch: {info['fallback']}")
+        out.append({"task": "nup", "backend": backend, "precision": info.get("precision", "fp32"),
+                    "examples": len(rows), "texts": len(unique),
                     "seconds": round(sec, 1), "texts_per_s": round(len(unique) / sec, 1),
                     "hits@1/20": round(float((ranks[backend] <= 1).mean()), 4),
                     "mrr": round(float((1.0 / ranks[backend]).mean()), 4), "load_s": exports[backend]})
@@ -118,13 +123,22 @@ def nup(backends: list[str], rows: list[dict[str, Any]], cfg: NUPRunConfig) -> t
     return out, exports
 
 
+def _version(dist: str) -> str | None:
+    import importlib.metadata as md
+
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--conversations", type=int, default=250, help="seeded subset of SPC test; 0 = all 967")
     ap.add_argument("--sentences", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--max-seq-length", type=int, default=NUPRunConfig.max_seq_length)
-    ap.add_argument("--backends", default="torch,onnx,onnx-int8")
+    ap.add_argument("--backends", default="torch,onnx,onnx-int8,openvino")
     args = ap.parse_args()
     backends = args.backends.split(",")
     if backends[0] != "torch":
@@ -143,14 +157,15 @@ def main() -> None:
 
     verdict = {r["backend"]: r.get("within_0.005") for r in nup_rows if r["backend"] != "torch"}
     write_results("embedding_backends", nup_rows + tp_rows,
-                  ["task", "backend", "batches", "examples", "texts", "seconds", "texts_per_s", "x_torch",
+                  ["task", "backend", "precision", "batches", "examples", "texts", "seconds", "texts_per_s", "x_torch",
                    "hits@1/20", "d_hits@1", "d_hits@1_ci", "within_0.005", "same_top1", "mrr", "cos_mean", "cos_min", "cos_p01"],
                   extra={"nup_data": f"SPC test, {len(sample)} of {len(test)} conversations (seeded subsample, "
                                      f"seed 0), {len(rows)} examples, 20 candidates, max_history {cfg.max_history}, "
                                      f"max_seq_length {cfg.max_seq_length}",
                          "load_seconds_incl_export": load_seconds, "hits@1_within_0.005_of_torch": verdict,
                          "threads": {"torch": torch.get_num_threads(), "onnxruntime": len(os.sched_getaffinity(0))},
-                         "versions": {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__},
+                         "versions": {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
+                                      "openvino": _version("openvino")},
                          "load_avg_1min_at_end": os.getloadavg()[0],
                          "total_seconds": round(time.perf_counter() - started, 1)})
     print(json.dumps(verdict))

@@ -6,7 +6,8 @@ faithfulness); the cache makes each sentence cost one forward pass across runs.
 Backends (`backend=` or a `MODEL@BACKEND` spec such as `minilm@onnx-int8`):
 - `torch`: SentenceTransformer (default; any model, CPU or GPU);
 - `onnx`: the same model exported to ONNX and run by onnxruntime on CPU (`onnx_encoder.py`);
-- `onnx-int8`: that export with dynamically quantised int8 weights.
+- `onnx-int8`: that export with dynamically quantised int8 weights;
+- `openvino`: the fp32 export run by OpenVINO, which computes in bf16 where the CPU has native bf16.
 Their speed and NUP hits@1 are measured side by side in `benchmarks/embedding_backends.py`.
 An onnx backend that cannot serve a model (onnxruntime missing, an unsupported architecture) falls
 back to torch with a logged warning, and `describe()` records the fallback and its reason.
@@ -27,7 +28,7 @@ from .bundled import embedder_location
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "minilm"
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
 DEFAULT_BACKEND = "torch"
 
 
@@ -49,7 +50,7 @@ def parse_embedder_spec(spec: str, backend: str | None = None) -> tuple[str, str
 class Embedder:
     """L2-normalised float32 embeddings, so a dot product is a cosine similarity.
 
-    `model`: "minilm" (bundled), a sentence-transformers id or path, optionally `@torch|@onnx|@onnx-int8`.
+    `model`: "minilm" (bundled), a sentence-transformers id or path, optionally `@torch|@onnx|@onnx-int8|@openvino`.
     `max_seq_length`: token truncation (None = the model's own).
     """
 
@@ -64,7 +65,7 @@ class Embedder:
         if self.requested_backend != "torch" and (device or "cpu") == "cpu":
             self._onnx = self._load_onnx(location, max_seq_length)
         elif self.requested_backend != "torch":
-            self.fallback = f"onnx backends run on CPU only; device={device!r} asked for"
+            self.fallback = f"the onnx/openvino backends run on CPU only; device={device!r} asked for"
             log.warning("embedder %s: %s, using torch", self.model, self.fallback)
         if self._onnx is None:
             from sentence_transformers import SentenceTransformer
@@ -85,8 +86,9 @@ class Embedder:
         from .onnx_encoder import OnnxEncoder, OnnxUnavailable, UnsupportedForOnnx
 
         precision = "int8" if self.requested_backend == "onnx-int8" else "fp32"
+        runtime = "openvino" if self.requested_backend == "openvino" else "onnxruntime"
         try:
-            return OnnxEncoder(location, precision=precision, max_seq_length=max_seq_length)
+            return OnnxEncoder(location, precision=precision, max_seq_length=max_seq_length, runtime=runtime)
         except (OnnxUnavailable, UnsupportedForOnnx) as exc:
             self.fallback = str(exc)
             log.warning("embedder %s: backend %s not used (%s); falling back to torch",
@@ -98,7 +100,7 @@ class Embedder:
         """What a cached vector is keyed by besides its text: the torch key is the bare model name (as
         before backends existed, so existing caches stay valid); other backends and a non-default
         truncation get their own keys, so an int8 vector is never served for a torch request."""
-        cid = self.model if self.backend == "torch" else f"{self.model}@{self.backend}"
+        cid = self.model if self._onnx is None else f"{self.model}@{self._onnx.tag}"
         return cid if self._default_length else f"{cid}#len{self.max_seq_length}"
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
@@ -126,7 +128,7 @@ class Embedder:
 
     def describe(self) -> dict[str, Any]:
         if self._onnx is not None:
-            info = {"backend": "onnxruntime", **self._onnx.describe(), "device": "cpu"}
+            info = {"backend": self._onnx.runtime, **self._onnx.describe(), "device": "cpu"}
         else:
             info = {"backend": "sentence-transformers", "device": str(self._st.device)}
         info.update(model=self.model, dim=self.dim, embedder_backend=self.backend,

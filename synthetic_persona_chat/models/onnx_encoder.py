@@ -11,6 +11,10 @@ weights, activations quantised at run time) after onnxruntime's transformer grap
 the fused graph is what gets quantised. Its effect on ranking quality is measured in
 `benchmarks/embedding_backends.py`, not assumed.
 
+Runtimes: onnxruntime (CPU execution provider), or OpenVINO (`runtime="openvino"`) on the same fp32 export;
+OpenVINO computes in bf16 where the CPU has native bf16 (its own default) and in f32 elsewhere, which it
+reports (`describe()["precision"]`), so vectors of the two precisions are cached apart by the Embedder.
+
 What is supported: a SentenceTransformer made of exactly Transformer -> Pooling(mean) [-> Normalize],
 with a BERT-like encoder (`SUPPORTED_MODEL_TYPES`). Anything else raises `UnsupportedForOnnx` with
 the reason; the caller (`Embedder`) decides to fall back and logs it.
@@ -31,6 +35,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -41,6 +46,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8")
+RUNTIMES = ("onnxruntime", "openvino")
 # Encoders whose HF forward is (input_ids, attention_mask[, token_type_ids]) -> last_hidden_state and
 # that the exporter and onnxruntime's "bert" optimiser handle; each one is exercised in
 # tests/models/test_onnx_encoder.py.
@@ -65,6 +71,15 @@ def onnx_cache_dir() -> Path:
     return user_cache_dir() / "onnx"
 
 
+def require_openvino() -> Any:
+    try:
+        import openvino
+    except ImportError as exc:
+        raise OnnxUnavailable("the openvino embedder backend needs openvino: "
+                              "pip install 'synthetic-persona-chat[openvino]'") from exc
+    return openvino
+
+
 def require_onnxruntime() -> Any:
     try:
         import onnxruntime
@@ -77,28 +92,41 @@ def require_onnxruntime() -> Any:
 class OnnxEncoder:
     """`encode(texts) -> (n, dim)` float32 unit vectors from an exported SentenceTransformer.
 
-    `location`: a SentenceTransformer folder or Hub id. `precision`: "fp32" or "int8".
+    `location`: a SentenceTransformer folder or Hub id. `precision`: "fp32" or "int8" (the export's weights).
+    `runtime`: "onnxruntime" or "openvino" (fp32 export only; computes in bf16 where the CPU does natively).
     `max_seq_length`: truncation in tokens (None = the model's own, as SentenceTransformer does).
-    `threads`: onnxruntime intra-op threads (None = the cores this process may use).
+    `threads`: intra-op threads (None = the cores this process may use).
     """
 
     def __init__(self, location: str | Path, precision: str = "fp32", max_seq_length: int | None = None,
-                 threads: int | None = None, cache_dir: str | Path | None = None) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-        ort = require_onnxruntime()
-        self.location, self.precision = str(location), precision
+                 threads: int | None = None, cache_dir: str | Path | None = None, runtime: str = "onnxruntime"
+                 ) -> None:
+        if precision not in PRECISIONS or runtime not in RUNTIMES:
+            raise ValueError(f"precision must be one of {PRECISIONS} and runtime one of {RUNTIMES}, "
+                             f"got {precision!r}, {runtime!r}")
+        if runtime == "openvino" and precision != "fp32":
+            raise ValueError("the openvino runtime takes the fp32 export (it picks bf16/f32 compute itself)")
+        engine = require_openvino() if runtime == "openvino" else require_onnxruntime()
+        self.location, self.precision, self.runtime = str(location), precision, runtime
         self.path = ensure_export(location, precision, Path(cache_dir) if cache_dir else onnx_cache_dir())
         self.meta = json.loads((self.path / "meta.json").read_text())
         self.dim = int(self.meta["dim"])
         self.max_seq_length = int(max_seq_length or self.meta["max_seq_length"])
         self.threads = int(threads or len(os.sched_getaffinity(0)))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(self.path / "model.onnx"), options,
-                                             providers=["CPUExecutionProvider"])
-        self._inputs = [i.name for i in self._session.get_inputs()]
+        self._inputs = list(self.meta["inputs"])
+        self._lock = threading.Lock()  # an OpenVINO infer request serves one call at a time
+        if runtime == "openvino":
+            self._model = engine.Core().compile_model(str(self.path / "model.onnx"), "CPU",
+                                                      {"INFERENCE_NUM_THREADS": self.threads})
+            self._request = self._model.create_infer_request()
+            hint = str(self._model.get_property("INFERENCE_PRECISION_HINT"))
+            self.precision = "bf16" if "bf16" in hint or "bfloat16" in hint else "fp32"
+        else:
+            options = engine.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            self._session = engine.InferenceSession(str(self.path / "model.onnx"), options,
+                                                    providers=["CPUExecutionProvider"])
         from transformers import AutoTokenizer
 
         self._tokenizer = AutoTokenizer.from_pretrained(str(self.path / "tokenizer"))
@@ -117,10 +145,19 @@ class OnnxEncoder:
             batch = [t.lower() for t in batch]
         feats = self._tokenizer(batch, padding=True, truncation="longest_first", max_length=self.max_seq_length,
                                 return_tensors="np")
-        return self._session.run(None, {k: feats[k].astype(np.int64) for k in self._inputs})[0]
+        inputs = {k: feats[k].astype(np.int64) for k in self._inputs}
+        if self.runtime == "onnxruntime":
+            return self._session.run(None, inputs)[0]
+        with self._lock:
+            return np.array(self._request.infer(inputs)[self._model.output(0)], dtype=np.float32)
+
+    @property
+    def tag(self) -> str:
+        """What the vectors are, for cache keys: runtime and the precision really computed in."""
+        return f"onnx-{self.precision}" if self.runtime == "onnxruntime" else f"openvino-{self.precision}"
 
     def describe(self) -> dict[str, Any]:
-        return {"runtime": "onnxruntime", "precision": self.precision, "model_type": self.meta["model_type"],
+        return {"runtime": self.runtime, "precision": self.precision, "model_type": self.meta["model_type"],
                 "threads": self.threads, "max_seq_length": self.max_seq_length, "export": str(self.path)}
 
 
@@ -186,11 +223,12 @@ def export_plan(st: Any) -> dict[str, Any]:
 def _export(st: Any, plan: dict[str, Any], out: Path, precision: str) -> None:
     import torch
 
-    try:  # torch's dynamo exporter needs both but imports them only deep inside the export
+    try:  # torch's dynamo exporter needs onnx + onnxscript but imports them deep inside; the optimiser is ort's
         import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
         import onnxscript  # noqa: F401
     except ImportError as exc:
-        raise OnnxUnavailable(f"exporting to ONNX needs onnx and onnxscript ({exc}): "
+        raise OnnxUnavailable(f"exporting to ONNX needs onnx, onnxscript and onnxruntime ({exc}): "
                               "pip install 'synthetic-persona-chat[onnx]'") from exc
     hf = st[0].auto_model.eval()
     tokenizer = st[0].tokenizer
