@@ -1,7 +1,7 @@
 """The Critic's filter experts: conversations judged per second, each expert alone and all together.
 
     python benchmarks/critic.py [--conversations 200] [--faithfulness-conversations 24]
-    python benchmarks/critic.py --cpu-split [--pairs 64] [--precisions fp32,bf16]
+    python benchmarks/critic.py --cpu-split [--pairs 64] [--precisions fp32,bf16] [--workers 1,2]
 
 Real SPC test conversations go through `judge_conversations` (the API behind `spc critic judge`)
 with the default models: structural (pure Python), toxicity (profanity-check), faithfulness (the
@@ -16,7 +16,8 @@ SPC persona pairs (3 candidates each), judged batch by batch (8 pairs = 24 candi
 by `critic_batch` with the default filter experts, on a fresh checker cache. Each batch's CPU time (all
 threads: the encoder runs its own) is split into the MiniLM encoder, the vector cache, the lexical features,
 the logistic regression, the faithfulness expert's own work (pairs, verdicts) and the other filters
-(structural, toxicity). Written to results/critic_cpu_split.{json,md}, one row per encoder precision.
+(structural, toxicity). Written to results/critic_cpu_split.{json,md}, one row per encoder precision and
+number of encoder copies (`workers`), with the wall time: copies trade no CPU for wall time.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def main() -> None:
     ap.add_argument("--cpu-split", action="store_true", help="split the default Critic's CPU time (see above)")
     ap.add_argument("--pairs", type=int, default=64, help="--cpu-split: SPC persona pairs (x 3 candidates)")
     ap.add_argument("--precisions", default="fp32,bf16", help="--cpu-split: encoder precisions to compare")
+    ap.add_argument("--workers", default="1", help="--cpu-split: encoder copies to compare (e.g. 1,2)")
     args = ap.parse_args()
     if args.cpu_split:
-        cpu_split(args.pairs, args.precisions.split(","))
+        cpu_split(args.pairs, args.precisions.split(","), workers=args.workers.split(","))
         return
     convs, _ = read_spc_csv(SPC / "Synthetic-Persona-Chat_test.csv")
     config = load_config(None)
@@ -116,7 +118,7 @@ class _Clock:
         return timed
 
 
-def cpu_split(n_pairs: int, precisions: list[str], batch_pairs: int = 8) -> None:
+def cpu_split(n_pairs: int, precisions: list[str], batch_pairs: int = 8, workers: list[str] = ("1",)) -> None:
     """Per precision: critic_batch over canned candidates, CPU split by component (see the module doc)."""
     from synthetic_persona_chat.generation.config import critic_config
     from dataclasses import replace
@@ -129,15 +131,17 @@ def cpu_split(n_pairs: int, precisions: list[str], batch_pairs: int = 8) -> None
     config = load_config(None)
     cfg = critic_config(config)
     rows = []
-    for precision in precisions:
+    for precision, worker in ((p, w) for p in precisions for w in workers):
         ctx = RunContext(config, RunDir(tempfile.mkdtemp(prefix="spc-bench-split-")).init(config))
-        checker = load_contradiction_checker({"backend": "minilm-polarity", "precision": precision},
+        checker = load_contradiction_checker({"backend": "minilm-polarity", "precision": precision,
+                                              "workers": int(worker)},
                                              vector_cache=Path(tempfile.mkdtemp()) / "checker-vectors.sqlite")
         ctx.__dict__["nli"] = checker  # a fresh cache: only this run's own repeats are hits
         warm(ctx, ["toxicity", "faithfulness"])
         checker.vectors.requested = checker.vectors.distinct = checker.vectors.cache_hits = checker.vectors.encoded = 0
         clock = _Clock()
-        checker.vectors.embedder.encode = clock.wrap("encoder", checker.vectors.embedder.encode)
+        # every encoder replica works inside _encode_new (process CPU counts all their threads)
+        checker.vectors._encode_new = clock.wrap("encoder", checker.vectors._encode_new)
         checker.vectors.encode = clock.wrap("vectors", checker.vectors.encode)
         checker.features = clock.wrap("features", checker.features)
         checker.scores = clock.wrap("scores", checker.scores)
@@ -158,7 +162,8 @@ def cpu_split(n_pairs: int, precisions: list[str], batch_pairs: int = 8) -> None
         n = len(rows_in)
         pairs = sum(faithfulness.candidate_pairs(r, 0)[1] for r in rows_in)
         stats = checker.vectors.stats()
-        rows.append({"precision": checker.vectors.precision, "candidates": n, "nli_pairs": pairs,
+        rows.append({"precision": checker.vectors.precision, "encoders": len(checker.vectors._encoders),
+                     "candidates": n, "nli_pairs": pairs,
                      "cpu_s": round(c["critic_batch"], 2), "wall_s": round(clock.wall["critic_batch"], 2),
                      "cpu_ms_per_candidate": round(1000 * c["critic_batch"] / n, 2),
                      **{f"{k} %": round(100 * v / c["critic_batch"], 1) for k, v in split.items()},

@@ -111,3 +111,31 @@ def test_run_context_checker_caches_under_user_dir_and_records_hits(tmp_path, mo
     assert first["cache"] == str(tmp_path / "cache" / "checker-vectors.sqlite")
     assert first["encoded"] == 4 and first["cache_hit_rate"] == 0.0
     assert resumed["encoded"] == 0 and resumed["cache_hit_rate"] == 1.0
+
+
+def test_replicas_share_a_call_and_give_the_same_vectors(minilm):
+    """New texts are dealt by length among the encoder copies, which run at once; rows stay aligned."""
+    from tests.models.test_nli_batch_features import spc_pairs
+
+    texts = list(dict.fromkeys(h for _, h in spc_pairs(10)))
+    assert len(texts) >= 64
+    replica = Embedder("minilm")
+    alone = CheckerEmbeddings(minilm, "fp32").encode(texts)
+    shared = CheckerEmbeddings(minilm, "fp32", replicas=[replica])
+    before = replica.encoded
+    got = shared.encode(texts + texts[:3])
+    assert replica.encoded - before >= len(texts) // 2 - 1  # the copy really encoded its share
+    np.testing.assert_allclose(got[:len(texts)], alone, atol=1e-5)
+    assert np.array_equal(got[len(texts):], got[:3]) and shared.describe()["encoders"] == 2
+    few = replica.encoded
+    shared.encode(["One short new sentence.", "Another one."])  # too few to split: one call
+    assert replica.encoded == few
+
+
+def test_workers_option():
+    from synthetic_persona_chat.models.contradiction_polarity import _workers
+
+    assert _workers(1) == 1 and _workers(3) == 3
+    for bad in (0, "two", True):
+        with pytest.raises(ValueError, match="positive integer"):
+            _workers(bad)
