@@ -160,4 +160,4 @@ class CheckerEmbeddings:
 
     def describe(self) -> dict[str, Any]:
         return {"precision": self.precision, "encoders": len(self._encoders),
-                "cache": str(self._store.path) if self._store else None, **self.stats()}
+                "cache": str(self._store.path) if self._store is not None else None, **self.stats()}

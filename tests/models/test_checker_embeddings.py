@@ -14,6 +14,7 @@ TEXTS = ["I have two dogs.", "I don't have any pets.", "I have two dogs.", "My d
 def test_cache_on_disk_answers_a_second_checker(minilm, tmp_path):
     cache = tmp_path / "vectors.sqlite"
     first = CheckerEmbeddings(minilm, "fp32", cache)
+    assert first.describe()["cache"] == str(cache)  # named while still empty (an empty store is falsy)
     a = first.encode(TEXTS)
     assert a.shape == (4, minilm.dim) and np.array_equal(a[0], a[2])
     assert first.stats() == {"requested": 4, "distinct": 3, "cache_hits": 0, "encoded": 3, "cache_hit_rate": 0.0}
