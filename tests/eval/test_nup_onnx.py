@@ -1,6 +1,6 @@
 """The NUP cross table with the onnx embedder backends, on real SPC conversations and the real bundled model.
 
-Zero-shot: the fp32 export ranks like torch (same hits@1 on the same examples). Fine-tuned: the saved
+Zero-shot: the fp32 export ranks like torch on onnxruntime, and within a few near-ties on OpenVINO (bf16). Fine-tuned: the saved
 model folder is exported and run by onnxruntime (int8 here), and each cell records the backend it used.
 """
 
@@ -24,14 +24,19 @@ def _config(backend: str, **kw) -> NUPRunConfig:
                         embedder_backend=backend, **kw)
 
 
-def test_zero_shot_onnx_ranks_like_torch(datasets, tmp_path):
+# fp32 ranks exactly like torch; OpenVINO's bf16 compute moves scores by ~2e-3, which flips near-ties: 2 of these
+# 154 examples (1.3%; 0.3% over 6,620 in the benchmark, where hits@1 moved by +0.0002)
+@pytest.mark.parametrize("backend,tolerance", [("onnx", 0.005), ("openvino", 0.02)])
+def test_zero_shot_export_ranks_like_torch(datasets, tmp_path, backend, tolerance):
+    if backend == "openvino":
+        pytest.importorskip("openvino", reason="the openvino backend is the optional [openvino] extra")
     _, test = datasets
     res = {b: run_cross_table({}, {"SPC test": test}, _config(b), tmp_path / b)["baselines"][0]
-           for b in ("torch", "onnx")}
-    assert res["onnx"]["embedder_backend"] == "onnx" and res["torch"]["embedder_backend"] == "torch"
-    assert res["onnx"]["intervals"]["hits@1/20"]["n"] > 100
-    assert res["onnx"]["metrics"]["hits@1/20"] == pytest.approx(res["torch"]["metrics"]["hits@1/20"], abs=0.005)
-    assert res["onnx"]["metrics"]["mrr"] == pytest.approx(res["torch"]["metrics"]["mrr"], abs=0.005)
+           for b in ("torch", backend)}
+    assert res[backend]["embedder_backend"] == backend and res["torch"]["embedder_backend"] == "torch"
+    assert res[backend]["intervals"]["hits@1/20"]["n"] > 100
+    assert res[backend]["metrics"]["hits@1/20"] == pytest.approx(res["torch"]["metrics"]["hits@1/20"], abs=tolerance)
+    assert res[backend]["metrics"]["mrr"] == pytest.approx(res["torch"]["metrics"]["mrr"], abs=tolerance)
 
 
 def test_finetuned_cell_runs_on_int8_export(datasets, tmp_path):
