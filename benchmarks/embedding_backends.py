@@ -2,9 +2,13 @@
 vs OpenVINO (the fp32 export; it computes in bf16 where the CPU has native bf16).
 
     python benchmarks/embedding_backends.py [--conversations 250] [--sentences 2000] [--rounds 2]
-        [--max-seq-length 256] [--backends torch,onnx,onnx-int8,openvino]
+        [--max-seq-length 256] [--backends torch,onnx,onnx-int8,openvino] [--model PATH --name SUFFIX]
 
-All on the bundled all-MiniLM-L6-v2, in one process, on real SPC data from ../shared/data/spc:
+`--model` takes any SentenceTransformer folder (e.g. a fine-tuned NUP ranker, `spc eval nup`'s OUT/models/*)
+instead of the bundled all-MiniLM-L6-v2; results then go to embedding_backends_<SUFFIX>.{json,md}.
+`--sentences 0` skips the throughput part.
+
+All on one model (default the bundled all-MiniLM-L6-v2), in one process, on real SPC data from ../shared/data/spc:
 
 1. Throughput: `--sentences` utterances drawn (seeded) from the SPC test conversations, encoded by a
    fresh `Embedder` per backend (no vector cache), `--rounds` interleaved rounds, best round kept (the
@@ -56,8 +60,11 @@ def utterances(conversations: list[Any], n: int, seed: int) -> list[str]:
     return texts[:n]
 
 
-def throughput(backends: list[str], texts: list[str], rounds: int, max_seq_length: int) -> list[dict[str, Any]]:
-    encoders = {b: Embedder(f"minilm@{b}", max_seq_length=max_seq_length) for b in backends}
+def throughput(model: str, backends: list[str], texts: list[str], rounds: int, max_seq_length: int
+               ) -> list[dict[str, Any]]:
+    if not texts:
+        return []
+    encoders = {b: Embedder(model, backend=b, max_seq_length=max_seq_length) for b in backends}
     for enc in encoders.values():
         enc.encode(texts[:64])  # warm-up: session / kernels initialised outside the timing
     cases = [(b, True) for b in backends] + [(b, False) for b in backends if b != "torch"]
@@ -76,13 +83,15 @@ def throughput(backends: list[str], texts: list[str], rounds: int, max_seq_lengt
     rows = []
     for (backend, ordered), sec in best.items():
         rate = len(texts) / sec
-        rows.append({"task": "throughput", "backend": backend, "batches": "length-sorted" if ordered else "arrival order",
-                     "texts": len(texts), "seconds": round(sec, 2), "texts_per_s": round(rate, 1),
+        rows.append({"task": "throughput", "backend": backend,
+                     "batches": "length-sorted" if ordered else "arrival order", "texts": len(texts),
+                     "seconds": round(sec, 2), "texts_per_s": round(rate, 1),
                      "x_torch": round(rate / torch_rate, 2) if torch_rate else None})
     return rows
 
 
-def nup(backends: list[str], rows: list[dict[str, Any]], cfg: NUPRunConfig) -> tuple[list[dict[str, Any]], dict]:
+def nup(model: str, backends: list[str], rows: list[dict[str, Any]], cfg: NUPRunConfig
+        ) -> tuple[list[dict[str, Any]], dict]:
     contexts = [D.context_text(r, cfg.max_history) for r in rows]
     candidates = [r["candidates"] for r in rows]
     labels = [r["label"] for r in rows]
@@ -91,7 +100,7 @@ def nup(backends: list[str], rows: list[dict[str, Any]], cfg: NUPRunConfig) -> t
     ranks, top1, vectors, out, exports = {}, {}, {}, [], {}
     for backend in backends:
         start = time.perf_counter()
-        ranker = BiEncoderRanker.from_model("minilm", backend=backend, max_seq_length=cfg.max_seq_length)
+        ranker = BiEncoderRanker.from_model(model, backend=backend, max_seq_length=cfg.max_seq_length)
         exports[backend] = round(time.perf_counter() - start, 2)  # load (+ ONNX export: the cache dir is fresh)
         start = time.perf_counter()
         scores = ranker.scores(contexts, candidates)
@@ -139,6 +148,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--max-seq-length", type=int, default=NUPRunConfig.max_seq_length)
     ap.add_argument("--backends", default="torch,onnx,onnx-int8,openvino")
+    ap.add_argument("--model", default="minilm", help="bundled alias or a SentenceTransformer folder / id")
+    ap.add_argument("--name", default="", help="results file suffix (use one with --model)")
     args = ap.parse_args()
     backends = args.backends.split(",")
     if backends[0] != "torch":
@@ -150,16 +161,19 @@ def main() -> None:
     sample = D.subsample(D.Dataset("spc-test", test), args.conversations or None, cfg.seed)
     rows = D.examples(sample, cfg.nup_config())
     started = time.perf_counter()
-    nup_rows, load_seconds = nup(backends, rows, cfg)
-    tp_rows = throughput(backends, utterances(test, args.sentences, 0), args.rounds, args.max_seq_length)
+    nup_rows, load_seconds = nup(args.model, backends, rows, cfg)
+    texts = utterances(test, args.sentences, 0)
+    tp_rows = throughput(args.model, backends, texts, args.rounds, args.max_seq_length)
     import onnxruntime
     import torch
 
     verdict = {r["backend"]: r.get("within_0.005") for r in nup_rows if r["backend"] != "torch"}
-    write_results("embedding_backends", nup_rows + tp_rows,
-                  ["task", "backend", "precision", "batches", "examples", "texts", "seconds", "texts_per_s", "x_torch",
-                   "hits@1/20", "d_hits@1", "d_hits@1_ci", "within_0.005", "same_top1", "mrr", "cos_mean", "cos_min", "cos_p01"],
-                  extra={"nup_data": f"SPC test, {len(sample)} of {len(test)} conversations (seeded subsample, "
+    write_results("embedding_backends" + (f"_{args.name}" if args.name else ""), nup_rows + tp_rows,
+                  ["task", "backend", "precision", "batches", "examples", "texts", "seconds", "texts_per_s",
+                   "x_torch", "hits@1/20", "d_hits@1", "d_hits@1_ci", "within_0.005", "same_top1", "mrr", "cos_mean",
+                   "cos_min", "cos_p01"],
+                  extra={"model": args.model,
+                         "nup_data": f"SPC test, {len(sample)} of {len(test)} conversations (seeded subsample, "
                                      f"seed 0), {len(rows)} examples, 20 candidates, max_history {cfg.max_history}, "
                                      f"max_seq_length {cfg.max_seq_length}",
                          "load_seconds_incl_export": load_seconds, "hits@1_within_0.005_of_torch": verdict,

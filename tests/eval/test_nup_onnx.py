@@ -1,7 +1,8 @@
 """The NUP cross table with the onnx embedder backends, on real SPC conversations and the real bundled model.
 
-Zero-shot: the fp32 export ranks like torch on onnxruntime, and within a few near-ties on OpenVINO (bf16). Fine-tuned: the saved
-model folder is exported and run by onnxruntime (int8 here), and each cell records the backend it used.
+Zero-shot: the fp32 export ranks like torch on onnxruntime, and within a few near-ties on OpenVINO (bf16).
+Fine-tuned: the saved model folder is exported and run by onnxruntime (int8 here), and each cell records the
+backend it used.
 """
 
 from __future__ import annotations
