@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import io
 import importlib.metadata as md
 import json
@@ -71,22 +72,14 @@ def onnx_cache_dir() -> Path:
     return user_cache_dir() / "onnx"
 
 
-def require_openvino() -> Any:
+def require_runtime(runtime: str) -> Any:
+    """The inference engine module ("openvino" or "onnxruntime"), or an error naming the extra to install."""
+    module, extra = ("openvino", "openvino") if runtime == "openvino" else ("onnxruntime", "onnx")
     try:
-        import openvino
+        return importlib.import_module(module)
     except ImportError as exc:
-        raise OnnxUnavailable("the openvino embedder backend needs openvino: "
-                              "pip install 'synthetic-persona-chat[openvino]'") from exc
-    return openvino
-
-
-def require_onnxruntime() -> Any:
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise OnnxUnavailable("the onnx embedder backends need onnxruntime: "
-                              "pip install 'synthetic-persona-chat[onnx]'") from exc
-    return onnxruntime
+        raise OnnxUnavailable(f"the {runtime} embedder backend needs {module}: "
+                              f"pip install 'synthetic-persona-chat[{extra}]'") from exc
 
 
 class OnnxEncoder:
@@ -106,7 +99,7 @@ class OnnxEncoder:
                              f"got {precision!r}, {runtime!r}")
         if runtime == "openvino" and precision != "fp32":
             raise ValueError("the openvino runtime takes the fp32 export (it picks bf16/f32 compute itself)")
-        engine = require_openvino() if runtime == "openvino" else require_onnxruntime()
+        engine = require_runtime(runtime)
         self.location, self.precision, self.runtime = str(location), precision, runtime
         self.path = ensure_export(location, precision, Path(cache_dir) if cache_dir else onnx_cache_dir())
         self.meta = json.loads((self.path / "meta.json").read_text())
