@@ -40,7 +40,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..kvstore import KeyValueStore
+from .embedder import VectorCache
 
 PRECISIONS = ("auto", "fp32", "bf16")
 MIN_SHARE = 32  # fewer new texts per replica than this: one call (a thread hand-off would cost more than it saves)
@@ -86,7 +86,7 @@ class CheckerEmbeddings:
                              "in the float32 embedding cache that clustering and pairing read")
         # the embedder's cache id names its backend (minilm, minilm@onnx): their vectors are cached apart
         self.model = str(getattr(embedder, "cache_id", None) or getattr(embedder, "model", "minilm"))
-        self._store = KeyValueStore(cache_path, "checker_vectors", value_column="vec", value_type="BLOB") \
+        self._store = VectorCache(cache_path, int(getattr(embedder, "dim", 0)), table="checker_vectors") \
             if cache_path else None
         self._lock = threading.Lock()
         self.requested = self.distinct = self.cache_hits = self.encoded = 0
@@ -98,7 +98,7 @@ class CheckerEmbeddings:
         unique = list(dict.fromkeys(texts))
         keys = {t: hashlib.sha1(f"{self.model}\x1f{self.precision}\x1f{t}".encode("utf-8")).hexdigest()
                 for t in unique}
-        found = self._cached(list(keys.values()))
+        found = self._store.get(list(keys.values())) if self._store is not None else {}
         todo = [t for t in unique if keys[t] not in found]
         vectors = {t: found[keys[t]] for t in unique if keys[t] in found}
         if todo:
@@ -106,7 +106,7 @@ class CheckerEmbeddings:
                 fresh = self._encode_new(todo)
             vectors.update(zip(todo, fresh))
             if self._store is not None:
-                self._store.put_many({keys[t]: v.tobytes() for t, v in zip(todo, fresh)})
+                self._store.put({keys[t]: v for t, v in zip(todo, fresh)})
         with self._lock:
             self.requested += len(texts)
             self.distinct += len(unique)
@@ -134,13 +134,6 @@ class CheckerEmbeddings:
     def _encode_on(self, encoder: Any, texts: list[str]) -> np.ndarray:
         with self._autocast():  # autocast is per thread: entered on the thread that encodes
             return np.asarray(encoder.encode(texts), dtype=np.float32)
-
-    def _cached(self, keys: list[str]) -> dict[str, np.ndarray]:
-        if self._store is None:
-            return {}
-        dim = int(getattr(self.embedder, "dim", 0))
-        got = {k: np.frombuffer(b, dtype=np.float32) for k, b in self._store.get_many(keys).items()}
-        return {k: v for k, v in got.items() if not dim or v.shape[0] == dim}
 
     @contextlib.contextmanager
     def _autocast(self) -> Iterator[None]:

@@ -79,7 +79,7 @@ class Embedder:
         self.dim = int(self._onnx.dim if self._onnx is not None else _st_dim(self._st))
         self.max_seq_length = int(self._onnx.max_seq_length if self._onnx is not None else self._st.max_seq_length)
         self._default_length = self.max_seq_length == native
-        self._cache = _VectorCache(cache_path, self.dim) if cache_path else None
+        self._cache = VectorCache(cache_path, self.dim) if cache_path else None
         self.encoded = 0  # sentences that really went through the model
 
     def _load_onnx(self, location: str, max_seq_length: int | None) -> Any:
@@ -143,16 +143,19 @@ def _st_dim(st: Any) -> int:
             else st.get_sentence_embedding_dimension())
 
 
-class _VectorCache:
-    """Vectors as float32 bytes; a stored vector of another dimension (a changed model) is ignored."""
+class VectorCache:
+    """Vectors as float32 bytes in one SQLite table; a stored vector of another dimension (a changed model)
+    is ignored. The embedder keeps its vectors in table `vectors`; the contradiction checker keeps its own
+    (other precisions) in another table through this same class."""
 
-    def __init__(self, path: str | Path, dim: int) -> None:
-        self._store = KeyValueStore(path, "vectors", value_column="vec", value_type="BLOB")
+    def __init__(self, path: str | Path, dim: int, table: str = "vectors") -> None:
+        self._store = KeyValueStore(path, table, value_column="vec", value_type="BLOB")
         self._dim = dim
+        self.path = self._store.path
 
     def get(self, keys: list[str]) -> dict[str, np.ndarray]:
         vectors = {k: np.frombuffer(blob, dtype=np.float32) for k, blob in self._store.get_many(keys).items()}
-        return {k: v for k, v in vectors.items() if v.shape[0] == self._dim}
+        return {k: v for k, v in vectors.items() if not self._dim or v.shape[0] == self._dim}
 
     def put(self, items: dict[str, np.ndarray]) -> None:
         self._store.put_many({k: v.astype(np.float32).tobytes() for k, v in items.items()})
