@@ -35,7 +35,7 @@ from .card import training_card_data
 from .finetune import FineTuneConfig, finetune, load_finetuned
 from . import stats as S
 from .metrics import gold_ranks, ranking_metrics
-from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE, PROTOCOL_NOTE, reference_cell  # noqa: F401 (re-export)
+from .paper_nup import COLUMN_LABEL, PROTOCOL_NOTE, reference_cell
 from .rankers import BiEncoderRanker, RandomRanker, Ranker, TfidfRanker
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class NUPRunConfig:
     train_sets: which of TRAIN_SETS get a fine-tuned row (None = all).
     base_model ... scale: fine-tuning hyper-parameters (`finetune.FineTuneConfig`).
     embedder_backend: how the bi-encoders (zero-shot and fine-tuned) embed at evaluation: "torch",
-        "onnx" or "onnx-int8" (CPU, onnxruntime; see `models/onnx_encoder.py` and
+        "onnx", "onnx-int8" (CPU, onnxruntime) or "openvino" (see `models/onnx_encoder.py` and
         benchmarks/results/embedding_backends.md for speed and hits@1 against torch).
     license, dataset_repos: model cards (`card.py`): the models' license; dataset name -> Hub dataset id.
     """

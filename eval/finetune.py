@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .rankers import BiEncoderRanker, resolve_model
+from synthetic_persona_chat.models.bundled import embedder_location
+
+from .rankers import BiEncoderRanker
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def finetune(contexts: list[str], golds: list[str], output_dir: str | Path,
 
     output_dir = Path(output_dir)
     set_seed(config.seed)
-    model = SentenceTransformer(resolve_model(config.base_model), model_card_data=card)
+    model = SentenceTransformer(embedder_location(config.base_model), model_card_data=card)
     model.max_seq_length = config.max_seq_length
     data = training_pairs(contexts, golds)
     args = SentenceTransformerTrainingArguments(

