@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Real data for benchmarks (never shipped): ../shared/data beside the checkout, or $SPC_SHARED_DATA, as in the tests.
+SHARED_DATA = Path(os.environ.get("SPC_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def machine() -> dict[str, Any]:

@@ -31,13 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._report import write_results  # noqa: E402
+from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
 from synthetic_persona_chat.generation.critic.calibrate import calibrate_checker, load_labels  # noqa: E402
 from synthetic_persona_chat.models.contradiction import (CALIBRATION_FILE, checker_key,  # noqa: E402
                                                          load_contradiction_checker)
 
 PACKAGE_MODELS = Path(__file__).resolve().parents[1] / "synthetic_persona_chat" / "models"
-DEFAULT_LABELS = Path(__file__).resolve().parents[2] / "shared" / "data" / "faithfulness" / "public.jsonl"
+DEFAULT_LABELS = SHARED_DATA / "faithfulness" / "public.jsonl"
 
 
 def train(seed: int) -> dict:
@@ -125,7 +125,7 @@ def agreement(fp32, other, items, conversations: int) -> dict:
     from synthetic_persona_chat.generation.critic.faithfulness import threshold
     from synthetic_persona_chat.readers import read_spc_csv
 
-    spc = Path(__file__).resolve().parents[2] / "shared" / "data" / "spc" / "Synthetic-Persona-Chat_test.csv"
+    spc = SHARED_DATA / "spc" / "Synthetic-Persona-Chat_test.csv"
     pairs = [(a, t.text) for c in read_spc_csv(spc)[0][:conversations] for t in c.turns
              for a in (c.user1_persona if t.speaker == "user 1" else c.user2_persona)]
     sets = {"labelled": [(i.persona, i.utterance) for i in items], "spc_test_pairs": pairs}

@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._report import write_results  # noqa: E402
+from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
 from synthetic_persona_chat.eval import data as D  # noqa: E402
 from synthetic_persona_chat.eval import stats as S  # noqa: E402
 from synthetic_persona_chat.eval.crosstable import NUPRunConfig  # noqa: E402
@@ -50,7 +50,7 @@ from synthetic_persona_chat.eval.rankers import BiEncoderRanker  # noqa: E402
 from synthetic_persona_chat.models import Embedder  # noqa: E402
 from synthetic_persona_chat.readers import read_spc_csv  # noqa: E402
 
-SPC = Path(os.environ.get("SPC_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "spc"
+SPC = SHARED_DATA / "spc"
 TOLERANCE = 0.005  # the bar: a faster backend is acceptable when hits@1 stays within this of torch
 
 

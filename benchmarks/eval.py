@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -22,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._report import write_results  # noqa: E402
+from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
 from synthetic_persona_chat.eval import data as D  # noqa: E402
 from synthetic_persona_chat.eval.crosstable import evaluate  # noqa: E402
 from synthetic_persona_chat.eval.finetune import FineTuneConfig, finetune  # noqa: E402
 from synthetic_persona_chat.eval.rankers import BiEncoderRanker, TfidfRanker  # noqa: E402
 from synthetic_persona_chat.readers import read_spc_csv  # noqa: E402
 
-SPC = Path(os.environ.get("SPC_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "spc"
+SPC = SHARED_DATA / "spc"
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._report import write_results  # noqa: E402
+from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
 from synthetic_persona_chat.config import load_config  # noqa: E402
 from synthetic_persona_chat.context import RunContext  # noqa: E402
 from synthetic_persona_chat.generation import generation_config, run_conversations  # noqa: E402
@@ -34,7 +34,7 @@ from synthetic_persona_chat.models.llm import CachedLLM  # noqa: E402
 from synthetic_persona_chat.readers import read_spc_csv, write_records  # noqa: E402
 from synthetic_persona_chat.rundir import RunDir  # noqa: E402
 
-SPC = Path(__file__).resolve().parents[2] / "shared" / "data" / "spc"
+SPC = SHARED_DATA / "spc"
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml  # noqa: E402
 
-from benchmarks._report import write_results  # noqa: E402
+from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
 from synthetic_persona_chat.readers import read_spc_csv  # noqa: E402
 from synthetic_persona_chat.sample_data import resolve_path  # noqa: E402
 
@@ -60,7 +60,7 @@ COLUMNS = ["critic", "concurrency", "latency_ms", "requests", "achieved_rps", "i
            "torch_threads", "load_avg"]
 
 
-SHARED_SPC = ROOT.parent / "shared" / "data" / "spc"
+SHARED_SPC = SHARED_DATA / "spc"
 
 
 def spc_pairs(n: int) -> list[dict]:
