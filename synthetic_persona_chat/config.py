@@ -17,6 +17,8 @@ import dataclasses
 import importlib
 import json
 import logging
+import math
+import reprlib
 import tomllib
 import types
 import typing
@@ -26,6 +28,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from . import strict_yaml
 from .models.embedder import DEFAULT_EMBEDDER
 from .models.llm import DEFAULT_LLM
 from .models.toxicity import DEFAULT_TOXICITY
@@ -185,13 +188,37 @@ def check_section(name: str, values: dict[str, Any], cls: type) -> None:
     if unknown:
         raise ConfigError(f"unknown key(s) in [{name}]: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     hints = typing.get_type_hints(cls)
+    ranges = {f.name: f.metadata.get("range") for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for key, value in values.items():
         check_value(f"{name}.{key}", value, hints.get(key, Any))
+        check_range(f"{name}.{key}", value, ranges.get(key))
 
 
 def check_value(key: str, value: Any, expected: Any) -> None:
     if not matches(value, expected):
         raise ConfigError(f"{key}: expected {type_name(expected)}, got {_shown(value)}")
+    bad = _non_finite(value)
+    if bad is not None:
+        raise ConfigError(f"{key}: {bad} is not a usable number (a comparison with it is always false, so a "
+                          f"threshold or weight of {bad} silently switches its check off); give a finite number")
+
+
+def check_range(key: str, value: Any, bounds: "tuple[float | None, float | None] | None") -> None:
+    """A number outside the field's `metadata={"range": (low, high)}` (inclusive; None = open) is refused."""
+    if bounds is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    low, high = bounds
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"from {low if low is not None else '-inf'} to {high if high is not None else 'inf'}"
+        raise ConfigError(f"{key}: {value!r} is out of range; give a number {span}")
+
+
+def _non_finite(value: Any) -> float | None:
+    """The first NaN or infinity in a value (nested lists and mappings included), else None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return next((bad for bad in map(_non_finite, items) if bad is not None), None)
 
 
 def matches(value: Any, expected: Any) -> bool:
@@ -242,8 +269,15 @@ def type_name(expected: Any, article: bool = True) -> str:
     return f"{a} {noun}" if article else noun
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = _REPR.maxset = 6
+
+
 def _shown(value: Any) -> str:
-    text = repr(value)
+    """A bounded view of a bad value: reprlib stops after a few items and levels, so a value built by
+    a YAML bomb (or just a huge list) costs microseconds to show, not gigabytes."""
+    text = _REPR.repr(value)
     return f"{text[:80] + '...' if len(text) > 80 else text} ({type(value).__name__})"
 
 
@@ -290,7 +324,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from exc
     try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        data = tomllib.loads(text) if path.suffix == ".toml" else strict_yaml.load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot parse {path}: {' '.join(str(exc).split())}") from exc
     if data is None:
@@ -306,7 +340,7 @@ def parse_override(item: str) -> dict[str, Any]:
     if not sep or not key.strip():
         raise ConfigError(f"override {item!r} must look like section.key=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = strict_yaml.load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
         problem = " ".join(str(getattr(exc, "problem", "") or exc).split())
         raise ConfigError(f"--set {item!r}: the value {raw!r} is not valid YAML ({problem}); quote it as a "

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from synthetic_persona_chat.config import ConfigError
+from synthetic_persona_chat import strict_yaml
+from synthetic_persona_chat.config import ConfigError, check_section
 
 TASKS = ("turing", "quality", "faithfulness")
 # The paper's human quality criteria (pairwise, FED-style).
@@ -88,15 +89,26 @@ class StudyConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StudyConfig":
+        """Unknown keys and wrong types refused; a lone string where a list is expected (`tasks: turing`)
+        is that one item, not its letters (`tuple("turing")` used to make six unknown tasks)."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown study key(s) {unknown}; known: {sorted(known)}")
+        lists = {"tasks", "aspects", "show"}
+        data = {k: [v] if k in lists and isinstance(v, str) else v for k, v in data.items()}
+        check_section("study", data, cls)
         return cls(**data)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "StudyConfig":
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        try:
+            data = strict_yaml.load(Path(path).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"cannot parse {path}: {' '.join(str(exc).split())}") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a study config is a YAML mapping")
-        return cls.from_dict(data.get("study", data))
+        try:
+            return cls.from_dict(data.get("study", data))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc

@@ -7,12 +7,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.console import Console
 from rich.table import Table
 
 from ..cli_common import add_config_args
-from ..config import load_config
+from ..config import load_config, read_config_file
 from ..context import RunContext
 from ..rundir import RunDir
 
@@ -47,7 +46,7 @@ def load_preset(name: str | None) -> dict[str, Any]:
     path = PRESETS / f"{name}.yaml"
     if not path.is_file():
         raise ValueError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_config_file(path)
 
 
 def default_run_dir(args: argparse.Namespace) -> Path:

@@ -56,11 +56,11 @@ class CriticConfig:
     max_copied_lines: int = 1  # structural: lines of 4+ words copied from the partner (SPC: >1 in 2.4%)
     min_distinct_2: float = 0.4  # structural: unique word bigrams / all, per conversation (SPC: <0.4 in <0.5%)
     # faithfulness: score above this is a contradiction; None: the threshold the checker was calibrated to
-    contradiction_threshold: float | None = None
+    contradiction_threshold: float | None = field(default=None, metadata={"range": (0.0, 1.0)})
     max_contradictions: int = 0  # faithfulness: this many contradicting utterance×attribute pairs are tolerated
     max_nli_pairs: int = 0  # faithfulness: utterance×attribute pairs checked per candidate (0: all); with a cap
     #                          the most word-overlapping pairs are checked first, and the cap is recorded in the reason
-    toxicity_threshold: float = 0.5  # toxicity: an utterance scoring above this rejects the candidate
+    toxicity_threshold: float = field(default=0.5, metadata={"range": (0.0, 1.0)})  # toxicity: an utterance scoring above this rejects the candidate
     qualities: list[str] = field(default_factory=lambda: list(PAPER_QUALITIES))  # one LLM expert each
     quality_questions: dict[str, str] = field(default_factory=dict)  # extra or replaced FED-style questions
     quality_max_tokens: int = 8  # an expert answers with a letter

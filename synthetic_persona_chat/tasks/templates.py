@@ -2,7 +2,8 @@
 
 A template name that is a path to an existing file is the user's own; any other name is looked up
 in the packaged folder, so a config can say "generator.j2" or "~/my_generator.j2" alike. Rendering
-is strict (an undefined variable is an error, not a blank) and the result is stripped of
+is strict (an undefined variable is an error, not a blank) and sandboxed (a template formats values; it
+cannot call into Python), any template error is a config error naming the file and line, and the result is stripped of
 surrounding whitespace, which is what every task sends.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 
 import jinja2
 import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
 
 PROMPT_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -35,15 +38,51 @@ def template_source(name: str) -> str:
     return template_path(name).read_text(encoding="utf-8")
 
 
+def _config_error(message: str) -> Exception:
+    """A template that does not parse, names a variable the task does not give, or reaches for what the
+    sandbox forbids is wrong input (a `ConfigError`, exit 2), not a bug in spc. Imported here: the config
+    module imports the models, which import the tasks, which import this module."""
+    from ..config import ConfigError
+
+    return ConfigError(message)
+
+
 @lru_cache(maxsize=32)
 def _load(path: Path) -> jinja2.Template:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
-    return env.from_string(path.read_text(encoding="utf-8"))
+    """Compiled in an immutable sandbox: a template is data chosen by a config, and the config may come
+    from someone else (a shared preset, a downloaded study), so `{{ cycler.__init__.__globals__.os... }}`
+    must be refused, not run. Loaded by file name, so errors and tracebacks carry the template's lines."""
+    env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
+                                        autoescape=False, loader=jinja2.FileSystemLoader(str(path.parent)))
+    try:
+        return env.get_template(path.name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise _config_error(f"prompt template {path}, line {exc.lineno}: {exc.message}; fix the "
+                                  f"template (Jinja2 syntax)") from exc
 
 
 def render(name: str, **values: Any) -> str:
-    """The rendered text, stripped of surrounding whitespace."""
-    return _load(template_path(name)).render(**values).strip()
+    """The rendered text, stripped of surrounding whitespace; any template error is a `ConfigError`."""
+    template = _load(template_path(name))
+    try:
+        return template.render(**values).strip()
+    except SecurityError as exc:
+        raise _config_error(f"prompt template {template.filename}{_line(exc, template)}: {exc}: a "
+                                  f"template may only format the values it is given") from exc
+    except jinja2.TemplateError as exc:
+        given = ", ".join(sorted(values)) or "none"
+        raise _config_error(f"prompt template {template.filename}{_line(exc, template)}: {exc}; the "
+                                  f"values this task gives are: {given}") from exc
+
+
+def _line(exc: BaseException, template: jinja2.Template) -> str:
+    """', line N' of the template where `exc` was raised (Jinja2 rewrites tracebacks to template lines)."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == template.filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f", line {line}" if line else ""
 
 
 @lru_cache(maxsize=1)

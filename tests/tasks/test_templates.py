@@ -1,8 +1,8 @@
 """The one template loader: packaged names, a user's own file, strict rendering, clear errors."""
 
 import pytest
-from jinja2 import UndefinedError
 
+from synthetic_persona_chat.config import ConfigError
 from synthetic_persona_chat.tasks.templates import PROMPT_DIR, render, template_path, template_source
 
 PACKAGED = ["bootstrap.j2", "contradiction_fewshot.j2", "contradiction_judge.j2", "detection.j2", "generator.j2",
@@ -35,7 +35,7 @@ def test_unknown_template_names_the_packaged_ones():
 
 
 def test_an_undefined_variable_is_an_error_not_a_blank():
-    with pytest.raises(UndefinedError, match="hypothesis"):
+    with pytest.raises(ConfigError, match="contradiction_judge.j2, line [0-9]+: 'hypothesis' is undefined"):
         render("contradiction_judge.j2", premise="I have a dog.")
 
 
