@@ -83,6 +83,11 @@ def dialog_to_conversation(personality: list[str], utterances: list[dict[str, An
     the last line is the persona's side ("user 2") and speakers alternate backwards from there."""
     if not utterances:
         raise RecordError("row has no utterances")
+    utterances = [{"history": _texts(u.get("history"), "history"), "candidates": _texts(u.get("candidates"),
+                                                                                          "candidates")}
+                  for u in utterances]
+    if not all(u["candidates"] for u in utterances):
+        raise RecordError("an utterance entry has no candidates (its gold response is the last one)")
     history = [h for h in utterances[-1]["history"] if h and h.strip() not in SILENCE]
     lines = history + [utterances[-1]["candidates"][-1]]
     turns = [Turn("user 2" if (len(lines) - 1 - i) % 2 == 0 else "user 1", t) for i, t in enumerate(lines)]
@@ -93,8 +98,16 @@ def dialog_to_conversation(personality: list[str], utterances: list[dict[str, An
             if turns[t].speaker == "user 2" and turns[t].text == gold:
                 candidates[str(t)] = list(u["candidates"])
                 break
-    return Conversation([], list(personality), turns, source=source, split=split,
+    return Conversation([], _texts(personality, "personality"), turns, source=source, split=split,
                         meta={"candidates": candidates})
+
+
+def _texts(value: Any, column: str) -> list[str]:
+    """A column that must be a list of strings; a null or a null item is a `RecordError` naming the column
+    (the row becomes a recorded skip) instead of an AttributeError deep in the conversion."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RecordError(f"column {column!r} must be a list of strings, got {str(value)[:80]}")
+    return value
 
 
 def _grouped_rows(rows: Any, split: str | None, source: str) -> tuple[list[Conversation], list[Skip]]:
@@ -104,10 +117,16 @@ def _grouped_rows(rows: Any, split: str | None, source: str) -> tuple[list[Conve
     cols = list(LAYOUTS["personachat-rows"])
     for batch in rows.select_columns(cols).iter(batch_size=1000):
         for persona, cands, hist, idx, conv in zip(*(batch[c] for c in cols)):
-            d = dialogs.setdefault(conv, {"personality": persona, "entries": {}})
-            d["entries"].setdefault(int(idx), {"history": hist, "candidates": cands})
+            d = dialogs.setdefault(conv, {"personality": persona, "entries": {}, "problem": None})
+            try:
+                d["entries"].setdefault(int(idx), {"history": hist, "candidates": cands})
+            except (TypeError, ValueError):  # the order of the dialog's entries is unknown: the dialog is a skip
+                d["problem"] = f"utterance_idx is {str(idx)[:40]!r}, not a number"
     convs, skips = [], []
     for conv_id, d in dialogs.items():
+        if d["problem"]:
+            skips.append(Skip(source, f"conv_id {conv_id}", d["problem"]))
+            continue
         entries = [d["entries"][k] for k in sorted(d["entries"])]
         try:
             conv = dialog_to_conversation(d["personality"], entries, split, source)

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Iterable
 
 from ..records import Conversation, RecordError, Skip, Turn
+from .textfile import read_text, split_lines
+from ..errors import InputError
 
-_LINE = re.compile(r"^(\d+) (.*)$")
+# ASCII digits, at most 9: `\d` also takes other scripts' digits, and int() of a 5000-digit run raises.
+_LINE = re.compile(r"^([0-9]{1,9}) (.*)$")
 SILENCE = "__SILENCE__"
 
 
-class ParlAIFormatError(ValueError):
+class ParlAIFormatError(InputError, ValueError):
     """The file is not in ParlAI Persona-Chat format."""
 
 
@@ -29,7 +32,7 @@ def read_parlai(path: str | Path, split: str | None = None, source: str = "perso
     path = Path(path)
     if not path.is_file():
         raise ParlAIFormatError(f"ParlAI file not found: {path}")
-    return read_parlai_lines(path.read_text(encoding="utf-8").splitlines(), str(path), split, source)
+    return read_parlai_lines(split_lines(read_text(path, ParlAIFormatError)), str(path), split, source)
 
 
 def read_parlai_lines(lines: Iterable[str], origin: str, split: str | None = None, source: str = "persona-chat"

@@ -15,11 +15,14 @@ Stage directions (bracketed, starred, "User 1 and user 2 ...") never continue a 
 from __future__ import annotations
 
 import csv
+import io
 import re
 import sys
 from pathlib import Path
 
 from ..records import SPEAKERS, Conversation, RecordError, Skip, Turn
+from .textfile import read_text
+from ..errors import InputError
 
 SPC_COLUMNS = ("user 1 personas", "user 2 personas", "Best Generated Conversation")
 SPLIT_FILES = {"train": "Synthetic-Persona-Chat_train.csv", "validation": "Synthetic-Persona-Chat_valid.csv",
@@ -28,7 +31,7 @@ SPLIT_FILES = {"train": "Synthetic-Persona-Chat_train.csv", "validation": "Synth
 _SPEAKER = re.compile(r"^[\s*_#>-]*user\s*([12])\s*[*_]*\s*:\s*[*_\s]*(.*)$", re.IGNORECASE)
 
 
-class SPCFormatError(ValueError):
+class SPCFormatError(InputError, ValueError):
     """The file is not an SPC CSV; the message names the file and what is missing."""
 
 
@@ -72,13 +75,22 @@ def read_spc_rows(path: str | Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise SPCFormatError(f"SPC file not found: {path}")
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
+    reader = csv.DictReader(io.StringIO(read_text(path, SPCFormatError), newline=""))
+    try:
         missing = [c for c in SPC_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise SPCFormatError(f"{path} lacks column(s) {missing}; an SPC CSV has columns "
                                  f"{list(SPC_COLUMNS)} (found {reader.fieldnames})")
-        return [{c: row.get(c) or "" for c in SPC_COLUMNS} for row in reader]
+        return [{c: _cell(row.get(c)) for c in SPC_COLUMNS} for row in reader]
+    except csv.Error as exc:
+        raise SPCFormatError(f"{path}:{reader.line_num}: not valid CSV ({exc}); an SPC CSV quotes its "
+                             f"multi-line cells with double quotes") from exc
+
+
+def _cell(value: str | list | None) -> str:
+    """A cell as text; a row with more cells than the header puts the extra ones under `None`, never here,
+    and a short row leaves its missing cells None: empty then."""
+    return value if isinstance(value, str) else ""
 
 
 def conversations_from_rows(rows: list[dict[str, str]], path: str | Path, split: str | None = None,
