@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .export import CONFIGS, export
+from synthetic_persona_chat.errors import UsageError
+
+from .export import CONFIGS, ExportError, export
 from .nup import NUM_CANDIDATES
 from .publish import describe_plan, push
 from .sources import SPC_URL
@@ -48,7 +50,7 @@ def _build(args: argparse.Namespace) -> int:
     configs = tuple(c.strip() for c in args.configs.split(",") if c.strip())
     unknown = sorted(set(configs) - set(CONFIGS))
     if unknown:
-        raise ValueError(f"--configs: unknown config(s) {unknown}; choose from {list(CONFIGS)}")
+        raise UsageError(f"--configs: unknown config(s) {unknown}; choose from {list(CONFIGS)}")
     result = export(args.source, args.out, version=args.version, configs=configs, nup_seed=args.nup_seed,
                     num_candidates=args.num_candidates, license=args.license, overwrite=args.overwrite,
                     repo_hint=args.repo, partner_persona=args.partner_persona)
@@ -71,7 +73,7 @@ def _push(args: argparse.Namespace) -> int:
             print("card: valid (metadata, configs and their files, no placeholders, no local paths)")
             return 0
         print("card: NOT publishable:\n" + "\n".join(f"  {line}" for line in result.card.lines()), file=sys.stderr)
-        return 3
+        return ExportError.exit_code
     elif result.already_published:
         print(f"{plan.repo_id}@{plan.revision} already holds this export (commit {result.commit}); nothing to do")
     else:

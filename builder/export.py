@@ -41,6 +41,7 @@ from .nup import NUM_CANDIDATES
 from .rows import config_rows, config_splits, persona_rows
 from .sources import Source, SourceError, describe, load_source, read_spc_files, spc_urls
 from .spc_builder import SyntheticPersonaChat, SyntheticPersonaChatConfig
+from synthetic_persona_chat.errors import ExportFolderError
 
 log = logging.getLogger(__name__)
 MANIFEST = "spc_export.json"
@@ -48,7 +49,7 @@ CONFIGS = ("full", "persona-chat-compatible", "release", "conversations", "messa
 REQUIRED = ("full", "conversations")  # every source fills these; a failure there is the source's, not skippable
 
 
-class ExportError(RuntimeError):
+class ExportError(ExportFolderError, RuntimeError):
     """The output folder cannot take this export; the message names the file and the fix."""
 
 

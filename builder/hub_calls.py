@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any, Callable, TypeVar
+from synthetic_persona_chat.errors import NetworkError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,7 +26,7 @@ FIXES = {
 }
 
 
-class PublishError(RuntimeError):
+class PublishError(NetworkError, RuntimeError):
     """The push could not (fully) happen; the message says what is on the Hub now and what to run."""
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.errors import UsageError
+
 from .card_check import CardReport, check_card, fill_repo_id
 from .changelog import with_entry
 from .export import CONFIGS, MANIFEST, ExportError, read_manifest
@@ -52,17 +54,14 @@ class PublishResult:
 def plan_push(folder: str | Path, repo_id: str, revision: str | None = None, private: bool = False) -> PublishPlan:
     folder = Path(folder)
     if not _REPO_ID.match(repo_id):
-        raise PublishError(f"--repo {repo_id!r} is not NAMESPACE/NAME")
-    try:
-        manifest = read_manifest(folder)
-    except ExportError as exc:
-        raise PublishError(str(exc)) from exc
+        raise UsageError(f"--repo {repo_id!r} is not NAMESPACE/NAME")
+    manifest = read_manifest(folder)  # not an export: an export-folder error, never a network one
     if not (folder / "README.md").exists():
-        raise PublishError(f"{folder / 'README.md'} is missing: rebuild the export with `spc build ... --out {folder}`")
+        raise ExportError(f"{folder / 'README.md'} is missing: rebuild the export with `spc build ... --out {folder}`")
     version = str(manifest["version"])
     revision = revision or f"v{version}"
     if not _REVISION.match(revision):
-        raise PublishError(f"--revision {revision!r} is not a version tag like v1.2.0")
+        raise UsageError(f"--revision {revision!r} is not a version tag like v1.2.0")
     files = sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for p in folder.rglob("*")
                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     return PublishPlan(repo_id, revision, private, files, version, str(manifest.get("fingerprint", "")))
@@ -77,7 +76,7 @@ def push(folder: str | Path, repo_id: str, revision: str | None = None, private:
     if dry_run:
         return PublishResult(plan, card=report)
     if not report.ok:
-        raise PublishError(f"{Path(folder) / 'README.md'} is not publishable: {'; '.join(report.lines())}; fix it "
+        raise ExportError(f"{Path(folder) / 'README.md'} is not publishable: {'; '.join(report.lines())}; fix it "
                            f"(or rebuild with `spc build`) and rerun; nothing was contacted")
     from huggingface_hub import HfApi, get_token
 

@@ -25,6 +25,7 @@ from synthetic_persona_chat.records import Conversation, PersonaAttribute, Recor
 from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 from synthetic_persona_chat.sample_data import resolve_path
+from synthetic_persona_chat.errors import InputError
 
 # The paper every SPC-derived dataset cites (card and builder info); a packaged BibTeX file, so the
 # standalone Hub metric (eval/nup_ranking) is the only other place it is written out.
@@ -48,7 +49,7 @@ SPC_URLS = spc_urls()
 PERSONA_CHAT_SPLITS = ("train", "validation", "test")
 
 
-class SourceError(ValueError):
+class SourceError(InputError, ValueError):
     """The input is not a usable SPC release or run directory; the message names the file and the fix."""
 
 

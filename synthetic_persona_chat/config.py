@@ -32,6 +32,7 @@ from . import strict_yaml
 from .models.embedder import DEFAULT_EMBEDDER
 from .models.llm import DEFAULT_LLM
 from .models.toxicity import DEFAULT_TOXICITY
+from .errors import UsageError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ SECTIONS = {
 RENAMED_SECTIONS = {"pairing": "pairs"}
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """A config file or override is malformed; the message names the key."""
 
 

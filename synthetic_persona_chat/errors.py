@@ -5,9 +5,11 @@ A script that drives `spc` must be able to tell "your input is wrong" from "the 
 code (documented in the README), and prints one line naming what failed, which file, key or URL,
 and the fix. Anything else is a bug in spc: it keeps its traceback and asks for a report.
 
-Classification looks at the exception and the chain of exceptions it was raised `from` (libraries
-such as `datasets` wrap ours), by class *name*, so this module imports nothing heavy and needs no
-edit when a package defines one more error class with one of these names.
+Every failure spc raises itself subclasses `SpcError` through one of the category classes below, and
+the class carries its exit code: raising the right class is all a module does to get the right code.
+Exceptions of other packages (a YAML parse error, an httpx transport error, a full disk) are classified
+by class *name* (`THIRD_PARTY`), so this module imports nothing heavy. The CLI looks at the exception and
+the chain it was raised `from` (libraries such as `datasets` wrap ours).
 """
 
 from __future__ import annotations
@@ -23,37 +25,82 @@ BUG_REPORT = ("this is a bug in spc: please report it with the command you ran a
 
 
 class SpcError(Exception):
-    """Base of errors defined here; each subclass says its exit code through `EXIT_CODES`."""
+    """Base of every failure spc expects: the subclass says the exit code and the label of the CLI line."""
+
+    exit_code = 1
+    label = ""
+
+
+class UsageError(SpcError):
+    """A wrong option, preset, config key or value: fix the command line or the config file."""
+
+    exit_code, label = 2, "config"
+
+
+class InputError(SpcError):
+    """An input file or dataset that cannot be read as what it should be (seeds, SPC CSVs, records)."""
+
+    exit_code, label = 3, "input"
+
+
+class RunStateError(SpcError):
+    """A run directory that is not in the state the command needs (missing, incomplete, another config)."""
+
+    exit_code, label = 4, "run directory"
+
+
+class LockedError(SpcError):
+    """Another live process works in the same run directory."""
+
+    exit_code, label = 5, "run directory locked"
+
+
+class ModelError(SpcError):
+    """A model that cannot be loaded or answered wrongly (LLM, bundled models, encoders)."""
+
+    exit_code, label = 6, "model"
+
+
+class NetworkError(SpcError):
+    """The Hub or another server could not be reached or refused the request."""
+
+    exit_code, label = 7, "Hub/network"
+
+
+class StorageError(SpcError):
+    """A file or database of ours that the disk or a damaged file keeps us from using."""
+
+    exit_code, label = 8, "filesystem"
+
+
+class ExportFolderError(SpcError):
+    """The export folder cannot take (or does not hold) an export."""
+
+    exit_code, label = 9, "export folder"
 
 
 class NothingMeasuredError(SpcError):
     """An evaluation had nothing it could measure: every cell is 'not run'."""
+
+    exit_code, label = 10, "nothing measured"
 
 
 @dataclass(frozen=True)
 class ExitClass:
     code: int
     label: str
-    names: tuple[str, ...]  # exception class names (anywhere in the MRO) that belong to the class
+    names: tuple[str, ...] = ()  # third-party exception class names (anywhere in the MRO) of this class
 
 
-# Ordered: the first class whose name appears in an exception's MRO wins. Documented in README "Exit codes".
-CLASSES = (
-    ExitClass(2, "config", ("ConfigError",)),
-    ExitClass(5, "run directory locked", ("RunLockedError",)),
-    ExitClass(4, "run directory", ("RunDirError",)),
-    ExitClass(9, "export folder", ("ExportError",)),
-    ExitClass(3, "input", ("SeedFormatError", "SourceError", "RecordError", "SPCFormatError", "ParlAIFormatError",
-                           "FewShotError", "PairsError", "UnicodeDecodeError", "YAMLError", "JSONDecodeError",
-                           "TOMLDecodeError", "Error:csv")),
-    ExitClass(6, "model", ("LLMError", "BundledModelMissing")),
-    ExitClass(7, "Hub/network", ("OfflineModeIsEnabled", "HfHubHTTPError", "PublishError", "TransportError",
-                                 "HTTPStatusError", "APIConnectionError")),
-    ExitClass(8, "filesystem", ("OSError", "OperationalError", "DatabaseError", "StoreError")),
-    ExitClass(10, "nothing measured", ("NothingMeasuredError",)),
+# Exceptions of other packages, by class name (`Name:package` where the bare name is ambiguous); ordered,
+# the first match wins. Our own exceptions never appear here: their class says their code.
+THIRD_PARTY = (
+    ExitClass(3, "input", ("UnicodeDecodeError", "YAMLError", "JSONDecodeError", "TOMLDecodeError", "Error:csv")),
+    ExitClass(7, "Hub/network", ("OfflineModeIsEnabled", "HfHubHTTPError", "TransportError", "HTTPStatusError")),
+    ExitClass(8, "filesystem", ("OSError", "OperationalError", "DatabaseError")),
 )
-GENERIC = ExitClass(1, "error", ("ValueError", "RuntimeError"))
-UNEXPECTED = ExitClass(70, "internal", ())
+GENERIC = ExitClass(1, "")
+UNEXPECTED = ExitClass(70, "internal")
 INTERRUPTED = 130
 
 OS_FIXES = {
@@ -121,8 +168,10 @@ def _names(exc: BaseException) -> set[str]:
 def classify(exc: BaseException) -> tuple[ExitClass, BaseException]:
     """The exit class of `exc` and the exception (in its chain) that decided it."""
     for node in chain(exc):
+        if isinstance(node, SpcError):
+            return ExitClass(node.exit_code, node.label), node
         names = _names(node)
-        for cls in CLASSES:
+        for cls in THIRD_PARTY:
             if names & set(cls.names):
                 if cls.label == "filesystem" and not _is_environment_error(node):
                     continue
@@ -136,8 +185,6 @@ def _is_environment_error(exc: BaseException) -> bool:
     """An OSError with an errno, or sqlite's OperationalError about the disk or file (not an SQL bug)."""
     if isinstance(exc, OSError):
         return bool(exc.errno)
-    if type(exc).__name__ == "StoreError":  # kvstore: a damaged cache file, already named with its fix
-        return True
     text = str(exc).lower()
     return type(exc).__name__ in ("OperationalError", "DatabaseError") and any(key in text for key in SQLITE_FIXES)
 
@@ -150,7 +197,9 @@ def one_line(exc: BaseException) -> tuple[int, str]:
     # Our own wrapper (e.g. the publisher's "nothing was published; rerun") already says what and how to fix;
     # a library's wrapper (datasets' DatasetGenerationError) does not: then the deciding exception speaks.
     speaker = exc if node is not exc and _is_ours(exc) else node
-    return cls.code, f"spc: {cls.label} error: {_flat(describe(speaker, cls) if speaker is node else str(exc))}"
+    text = _flat(describe(speaker, cls) if speaker is node else str(exc))
+    # the generic class has no label: "spc: error: ...", never the doubled "spc: error error: ..."
+    return cls.code, f"spc: {cls.label + ' ' if cls.label else ''}error: {text}"
 
 
 def _is_ours(exc: BaseException) -> bool:
@@ -193,7 +242,7 @@ def _describe_http(exc: BaseException) -> str:
     if status is not None:
         fix = HTTP_FIXES.get(status, "the server failed: retry later" if status >= 500 else "check the request")
         return f"HTTP {status} from {url}: {_first_line(str(exc))}; {fix}"
-    if name in ("PublishError",):
+    if isinstance(exc, SpcError) and not isinstance(exc, OSError):  # ours (PublishError): names step and fix
         return str(exc)
     return (f"cannot reach {url}: {_first_line(str(exc)) or name}; check the network (or HF_ENDPOINT / the "
             f"endpoint URL), then rerun the same command")

@@ -11,11 +11,12 @@ import sqlite3
 import threading
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+from .errors import StorageError
 
 DAMAGED = ("file is not a database", "malformed")  # sqlite's words for a file that is not (or no longer) valid
 
 
-class StoreError(RuntimeError):
+class StoreError(StorageError, RuntimeError):
     """A cache file is damaged; the message names it and the fix (delete it: only cached work is lost)."""
 
 

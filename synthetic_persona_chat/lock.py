@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from .errors import LockedError
 
 log = logging.getLogger(__name__)
 LOCK_NAME = ".lock"
@@ -27,7 +28,7 @@ _held: dict[str, "RunLock"] = {}
 _guard = threading.Lock()
 
 
-class RunLockedError(RuntimeError):
+class RunLockedError(LockedError, RuntimeError):
     """Another live process holds the run directory's lock; the message names it and what to do."""
 
 

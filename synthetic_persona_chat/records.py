@@ -11,11 +11,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+from .errors import InputError
 
 SPEAKERS = ("user 1", "user 2")
 
 
-class RecordError(ValueError):
+class RecordError(InputError, ValueError):
     """A record failed validation; the message says which field and why."""
 
 

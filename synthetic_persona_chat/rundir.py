@@ -39,6 +39,7 @@ import yaml
 from . import lock
 from .config import Config, ConfigError, asked_settings
 from .records import Skip
+from .errors import RunStateError
 
 log = logging.getLogger(__name__)
 DONE = "_done.json"
@@ -50,7 +51,7 @@ TRACKED_PACKAGES = ("synthetic-persona-chat", "torch", "transformers", "sentence
                     "alt-profanity-check", "scikit-learn", "numpy", "pyarrow", "ray")
 
 
-class RunDirError(RuntimeError):
+class RunDirError(RunStateError, RuntimeError):
     """The directory holds another run, or a file in it is damaged."""
 
 

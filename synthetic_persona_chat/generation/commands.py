@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..cli_common import add_config_args
-from ..config import load_config, read_config_file
+from ..config import ConfigError, load_config, read_config_file
 from ..context import RunContext
 from ..rundir import RunDir
 
@@ -45,7 +45,7 @@ def load_preset(name: str | None) -> dict[str, Any]:
         return {}
     path = PRESETS / f"{name}.yaml"
     if not path.is_file():
-        raise ValueError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
+        raise ConfigError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
     return read_config_file(path)
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from ..records import Conversation, stable_id
 from ..readers.sources import SourceFormatError, open_source
 from .parser import render_conversation
+from ..errors import InputError
 
 
-class FewShotError(ValueError):
+class FewShotError(InputError, ValueError):
     """The seed conversations cannot be read; the message names the file and the fix."""
 
 

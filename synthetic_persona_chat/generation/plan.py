@@ -15,11 +15,12 @@ from ..readers import read_records
 from ..records import Skip, stable_id
 from ..row_contracts import Job, Pair
 from .fewshot import sample_examples
+from ..errors import InputError
 
 PAIR_FIELDS = ("user1_persona", "user2_persona")
 
 
-class PairsError(ValueError):
+class PairsError(InputError, ValueError):
     """The pairs file is missing or malformed; the message names the file and the field."""
 
 

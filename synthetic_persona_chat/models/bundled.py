@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from ..errors import ModelError
 
 SMOLLM2_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_TOKENIZER_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -18,7 +19,7 @@ EMBEDDER_ALIASES = ("minilm", "default")
 HUB_IDS = {"smollm2": SMOLLM2_TOKENIZER_ID, "minilm": "sentence-transformers/all-MiniLM-L6-v2"}
 
 
-class BundledModelMissing(FileNotFoundError):
+class BundledModelMissing(ModelError, FileNotFoundError):
     """The package that carries an embedded model is not installed."""
 
 

@@ -44,6 +44,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..errors import ModelError
+
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8")
@@ -57,11 +59,11 @@ EXPORT_RECIPE = 1
 _VERSIONED = ("torch", "transformers", "sentence-transformers", "onnx", "onnxscript", "onnxruntime")
 
 
-class UnsupportedForOnnx(ValueError):
+class UnsupportedForOnnx(ModelError, ValueError):
     """The model cannot be run by this exporter (the message says why); use the torch backend."""
 
 
-class OnnxUnavailable(ImportError):
+class OnnxUnavailable(ModelError, ImportError):
     """onnxruntime (or, to export, onnx/onnxscript) is not installed: `pip install 'synthetic-persona-chat[onnx]'`."""
 
 

@@ -23,13 +23,14 @@ from ..sample_data import resolve_path
 from .native import read_records
 from .parlai import read_parlai
 from .spc_csv import SPLIT_FILES, read_spc_csv
+from ..errors import InputError
 
 RUN_CONVERSATIONS = Path("conversations") / "conversations.parquet"
 RUN_MARKERS = ("config.yaml", "manifest.json", "conversations")
 RECORD_SUFFIXES = (".jsonl", ".json", ".parquet")
 
 
-class SourceFormatError(ValueError):
+class SourceFormatError(InputError, ValueError):
     """A source names something none of the readers take; the message lists what they take."""
 
 

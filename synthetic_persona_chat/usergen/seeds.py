@@ -17,13 +17,14 @@ from typing import Any, Iterable, Iterator
 
 from ..records import Skip
 from ..sample_data import resolve_path
+from ..errors import InputError
 
 SPC_PERSONA_COLUMNS = ("user 1 personas", "user 2 personas")
 TEXT_FIELDS = ("text", "attribute", "persona", "sentence")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
-class SeedFormatError(ValueError):
+class SeedFormatError(InputError, ValueError):
     """The seed file cannot be read as attribute sentences; the message says how to fix it."""
 
 

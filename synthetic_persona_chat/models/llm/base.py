@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .scope import record
+from ...errors import ModelError
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 Chat = list[Message]
 
 
-class LLMError(RuntimeError):
+class LLMError(ModelError, RuntimeError):
     """A backend could not produce an answer (dead endpoint, bad model path ...)."""
 
 

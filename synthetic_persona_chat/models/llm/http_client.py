@@ -17,12 +17,17 @@ import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...errors import NetworkError
 
-class APIConnectionError(ConnectionError):
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 << 20  # one chat completion is kilobytes; a 64 MiB answer is a broken endpoint
+
+
+class APIConnectionError(NetworkError, ConnectionError):
     """The endpoint could not be reached, or dropped the connection before answering."""
 
 
-class APIStatusError(Exception):
+class APIStatusError(NetworkError):
     """The endpoint answered with an HTTP error status."""
 
     def __init__(self, status_code: int, body: bytes, headers: dict[str, str]) -> None:
@@ -30,14 +35,19 @@ class APIStatusError(Exception):
         super().__init__(f"HTTP {status_code}: {body[:300].decode('utf-8', 'replace')}")
 
 
-class APITimeoutError(TimeoutError):
+class APIResponseTooLargeError(ValueError):
+    """The endpoint sent more than the client accepts for one answer (`max_response_bytes`)."""
+
+
+class APITimeoutError(NetworkError, TimeoutError):
     """No complete answer within the timeout."""
 
 
 class JSONClient:
     """One base URL, a pool of idle keep-alive connections; safe for many tasks of one event loop."""
 
-    def __init__(self, base_url: str, headers: dict[str, str] | None = None, timeout: float = 120.0) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None, timeout: float = 120.0,
+                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         url = urlsplit(base_url)
         if url.scheme not in ("http", "https"):
             raise ValueError(f"base_url must be http:// or https://, got {base_url!r}")
@@ -46,6 +56,7 @@ class JSONClient:
         self.ssl = ssl.create_default_context() if url.scheme == "https" else None
         self.prefix = url.path.rstrip("/")
         self.timeout = timeout
+        self.max_response_bytes = int(max_response_bytes)
         fixed = {"host": f"{self.host}:{self.port}", "content-type": "application/json",
                  "accept": "application/json", "connection": "keep-alive", **(headers or {})}
         self._fixed = "".join(f"{k}: {v}\r\n" for k, v in fixed.items())
@@ -65,7 +76,7 @@ class JSONClient:
             reused = bool(self._idle)
             conn = self._idle.pop() if reused else await self._connect()
             try:
-                status, headers, data = await self._exchange(conn, request)
+                status, headers, data = await self._exchange(conn, request, self.max_response_bytes)
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
                 conn[1].close()
                 if reused:  # a kept-alive connection the server had closed: try a fresh one
@@ -80,7 +91,7 @@ class JSONClient:
                 self._idle.append(conn)
             if status >= 400:
                 raise APIStatusError(status, data, headers)
-            return json.loads(data)
+            return _decode(data)
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         try:
@@ -89,8 +100,11 @@ class JSONClient:
             raise APIConnectionError(f"cannot connect to {self.host}:{self.port} ({exc})") from exc
 
     @staticmethod
-    async def _exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes
+    async def _exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes, cap: int
                         ) -> tuple[int, dict[str, str], bytes]:
+        """One request and its answer; a body over `cap` bytes is refused before it is read (a declared
+        length) or as soon as it passes the cap (chunked, or read until the server closes), so a broken or
+        hostile endpoint costs at most `cap` bytes of memory."""
         reader, writer = conn
         writer.write(request)
         await writer.drain()
@@ -102,11 +116,11 @@ class JSONClient:
             if sep:
                 headers[key.strip().lower()] = value.strip()
         if "content-length" in headers:
-            return status, headers, await reader.readexactly(int(headers["content-length"]))
+            return status, headers, await reader.readexactly(_within(int(headers["content-length"]), cap))
         if headers.get("transfer-encoding", "").lower() == "chunked":
-            return status, headers, await _read_chunked(reader)
+            return status, headers, await _read_chunked(reader, cap)
         headers["connection"] = "close"  # the body ends when the server closes
-        return status, headers, await reader.read()
+        return status, headers, await _read_to_close(reader, cap)
 
     def close(self) -> None:
         for _, writer in self._idle:
@@ -114,12 +128,38 @@ class JSONClient:
         self._idle.clear()
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts = []
+async def _read_chunked(reader: asyncio.StreamReader, cap: int) -> bytes:
+    parts, total = [], 0
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
         if size == 0:
             await reader.readuntil(b"\r\n")  # the empty trailer line
             return b"".join(parts)
+        total = _within(total + size, cap)
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)
+
+
+async def _read_to_close(reader: asyncio.StreamReader, cap: int) -> bytes:
+    parts, total = [], 0
+    while chunk := await reader.read(1 << 16):
+        total = _within(total + len(chunk), cap)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _within(size: int, cap: int) -> int:
+    """`size`, or the error that names the cap and the option that raises it."""
+    if size > cap:
+        raise APIResponseTooLargeError(
+            f"the response body is larger than max_response_bytes={cap} (an answer of {size} bytes or more); "
+            f"the endpoint is misbehaving, or raise max_response_bytes in the models.llm options")
+    return size
+
+
+def _decode(data: bytes) -> dict[str, Any]:
+    """The JSON answer; nesting too deep for the parser is a bad response, not a crash of spc."""
+    try:
+        return json.loads(data)
+    except RecursionError as exc:
+        raise ValueError("the response is JSON nested too deeply to be an answer") from exc
