@@ -16,7 +16,9 @@ request); `client: sdk` uses the `openai` SDK instead (httpx: proxies, compressi
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
+import math
 import os
 import random
 import threading
@@ -25,7 +27,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
-from .http_client import APIConnectionError, APITimeoutError, JSONClient
+from .http_client import (DEFAULT_MAX_RESPONSE_BYTES, APIConnectionError, APIResponseTooLargeError, APITimeoutError,
+                          JSONClient)
 from .limiter import AdaptiveLimit
 from .seeding import sample_seed
 
@@ -38,7 +41,8 @@ class OpenAICompatLLM(LLM):
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8, max_retries: int = 4,
-                 timeout: float = 120.0, backoff: float = 0.5, send_top_k: bool = True, client: str = "lean") -> None:
+                 timeout: float = 120.0, backoff: float = 0.5, send_top_k: bool = True, client: str = "lean",
+                 max_retry_after: float = 60.0, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         super().__init__(model)
         if client not in ("lean", "sdk"):
             raise LLMError(f"openai backend: client must be 'lean' or 'sdk', got {client!r}")
@@ -48,6 +52,8 @@ class OpenAICompatLLM(LLM):
         self._api_key = api_key or os.environ.get(api_key_env) or "not-needed"
         self.concurrency, self.max_retries = int(concurrency), max_retries
         self.timeout, self.backoff, self.send_top_k = timeout, backoff, send_top_k
+        # a server's Retry-After is obeyed up to this many seconds: one that asks for an hour is not waited on
+        self.max_retry_after, self.max_response_bytes = float(max_retry_after), int(max_response_bytes)
         self._lock = threading.Lock()
         self._loop: _LoopThread | None = None
 
@@ -62,7 +68,8 @@ class OpenAICompatLLM(LLM):
 
     def _make_client(self) -> Any:
         if self.client_kind == "lean":
-            return JSONClient(self.base_url, {"authorization": f"Bearer {self._api_key}"}, self.timeout)
+            return JSONClient(self.base_url, {"authorization": f"Bearer {self._api_key}"}, self.timeout,
+                              max_response_bytes=self.max_response_bytes)
         try:  # the HTTP library the installed openai SDK is built on: httpx2 from openai 3, httpx before
             import httpx2 as httpx
         except ImportError:
@@ -119,6 +126,8 @@ class OpenAICompatLLM(LLM):
             try:
                 return await self._complete(client, dict(request))
             except Exception as exc:  # classified below; anything else propagates
+                if isinstance(exc, APIResponseTooLargeError):
+                    raise LLMError(f"{self.base_url}: {exc}") from exc
                 if not _retryable(exc):
                     raise LLMError(f"{self.base_url} rejected the request: {exc}") from exc
                 if attempt == self.max_retries:
@@ -126,7 +135,9 @@ class OpenAICompatLLM(LLM):
                                    f"{attempt + 1} attempts: {type(exc).__name__}: {exc}") from exc
                 delay = self.backoff * 2 ** attempt * (1 + random.random() / 4)
                 throttled = _status(exc) == 429
-                pause = max(_retry_after(exc) or 0.0, self.backoff) if throttled else 0.0
+                asked = min(_retry_after(exc) or 0.0, self.max_retry_after)
+                pause = max(asked, self.backoff) if throttled else 0.0
+                delay = max(delay, asked)  # a 503 with Retry-After is honoured too
                 delay = max(delay, pause)
                 log.warning("%s: %s, retry %d/%d in %.1fs", self.base_url, type(exc).__name__,
                             attempt + 1, self.max_retries, delay)
@@ -196,16 +207,34 @@ def _status(exc: Exception) -> int | None:
 
 
 def _retry_after(exc: Exception) -> float | None:
-    """Seconds the server asked us to wait (Retry-After / retry-after-ms), if it said."""
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    """Seconds the server asked us to wait (`retry-after-ms`, or `Retry-After` in seconds or as an HTTP date).
+
+    The lean client's `APIStatusError` carries the headers itself (`exc.headers`, lower-case keys); the
+    SDK's carries them on `exc.response` (case-insensitive). Reading only the latter ignored every
+    Retry-After on the default client."""
+    headers = getattr(exc, "headers", None) or getattr(getattr(exc, "response", None), "headers", None) or {}
+    millis, text = headers.get("retry-after-ms"), headers.get("retry-after")
     try:
-        if headers.get("retry-after-ms"):
-            return float(headers["retry-after-ms"]) / 1000
-        if headers.get("retry-after"):
-            return float(headers["retry-after"])
+        if millis:
+            return _finite_wait(float(millis) / 1000)
+        if text:
+            return _finite_wait(float(text))
     except ValueError:
-        return None
+        return _http_date_wait(text)
     return None
+
+
+def _finite_wait(seconds: float) -> float | None:
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _http_date_wait(text: str | None) -> float | None:
+    """`Retry-After: Wed, 21 Oct 2026 07:28:00 GMT` as seconds from now (None when unparsable)."""
+    try:
+        when = email.utils.parsedate_to_datetime(text or "")
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _retryable(exc: Exception) -> bool:
