@@ -40,7 +40,8 @@ def parse_choice(answer: str, n: int) -> int | None:
     m = re.match(rf"^[\s*_(\[\"']*([{labels}])(?![a-z])", text, re.IGNORECASE)
     if m and (m.group(1).isupper() or len(text.strip("*_()[]\"'. ")) == 1):
         return labels.index(m.group(1).upper())
-    m = re.match(r"^[\s*_(\[]*(\d+)\b", text)
+    # At most 3 ASCII digits: "12345" names no candidate, and int() of a 5000-digit run raises.
+    m = re.match(r"^[\s*_(\[]*([0-9]{1,3})\b", text)
     if m and 1 <= int(m.group(1)) <= n:
         return int(m.group(1)) - 1
     return None
