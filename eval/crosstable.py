@@ -56,7 +56,7 @@ class NUPRunConfig:
     base_model ... scale: fine-tuning hyper-parameters (`finetune.FineTuneConfig`).
     embedder_backend: how the bi-encoders (zero-shot and fine-tuned) embed at evaluation: "torch",
         "onnx", "onnx-int8" (CPU, onnxruntime) or "openvino" (see `models/onnx_encoder.py` and
-        benchmarks/results/embedding_backends.md for speed and hits@1 against torch).
+        docs/performance.md for speed and hits@1 against torch).
     license, dataset_repos: model cards (`card.py`): the models' license; dataset name -> Hub dataset id.
     """
 

@@ -55,7 +55,7 @@ class ProfilesConfig:
 
 @dataclass
 class PairsConfig:
-    """`[pairs]` (called `[pairing]` before; the old name still reads): profile similarity = number of shared persona categories.
+    """`[pairs]` (alias `[pairing]`): profile similarity = number of shared persona categories.
 
     Two profiles share category c when each holds an attribute of c and the two attributes'
     cosine similarity is >= `share_threshold` (-1 = same category suffices, the paper's
