@@ -196,3 +196,35 @@ def hub_rows(draw) -> tuple[str, list[dict]]:
     else:
         row = st.fixed_dictionaries({"text": st.one_of(text, parlai_text())})
     return layout, draw(st.lists(row, min_size=1, max_size=6))
+
+
+def _int64() -> st.SearchStrategy[int]:
+    return st.integers(-(2**63), 2**63 - 1)
+
+
+@st.composite
+def verdicts(draw):
+    from synthetic_persona_chat.row_contracts import Verdict
+
+    return Verdict(expert=draw(messy_text(3)), passed=draw(_maybe(st.booleans())), choice=draw(_maybe(_int64())),
+                   reason=draw(messy_text(4)), score=draw(_maybe(st.floats(allow_nan=False))),
+                   compared=draw(_maybe(st.lists(_int64(), max_size=2))), consistent=draw(_maybe(st.booleans())))
+
+
+@st.composite
+def candidates(draw):
+    """`Candidate` contracts with messy strings and extreme numbers in every field."""
+    from synthetic_persona_chat.row_contracts import Candidate, TurnRow
+
+    text, ident = messy_text(4), _maybe(messy_text(2))
+    return Candidate(
+        candidate_id=draw(text), job_id=draw(text), pair_id=draw(text), iteration=draw(_int64()),
+        candidate_index=draw(_int64()), user1_id=draw(ident), user2_id=draw(ident),
+        user1_persona=draw(st.lists(text, max_size=3)), user2_persona=draw(st.lists(text, max_size=3)),
+        similarity=draw(_maybe(st.floats(allow_nan=False))), fewshot_ids=draw(st.lists(text, max_size=2)),
+        generator=draw(text), raw_text=draw(_maybe(field_text())),
+        turns=[TurnRow(draw(st.sampled_from(["user 1", "user 2"])), draw(text)) for _ in range(draw(st.integers(0, 3)))],
+        parse_error=draw(_maybe(text)), parse_notes=draw(st.lists(text, max_size=2)),
+        prompt_tokens=draw(_int64()), completion_tokens=draw(_int64()),
+        verdicts=draw(st.lists(verdicts(), max_size=3)), passed=draw(_maybe(st.booleans())),
+        votes=draw(_maybe(_int64())), selected=draw(_maybe(st.booleans())))
