@@ -133,3 +133,30 @@ def test_parquet_of_rows_in_another_schema_is_skips_not_a_crash():
     pq.write_table(pa.table({"turns": [1, 2], "meta": ["{", None]}), path)
     convs, skips = read_records(path, Conversation.from_dict)
     assert not convs and len(skips) == 2
+
+
+RUN_FILES = ("conversations/conversations.parquet", "conversations/_done.json", "config.yaml", "skips.jsonl",
+             "manifest.json")
+
+
+@given(st.sampled_from(RUN_FILES), S.any_bytes(), st.booleans())
+def test_run_directory_reader_returns_rows_or_one_error(name, data, vouched):
+    """A finished run with one of its files replaced by arbitrary bytes: the conversations (a damaged file the
+    marker does not vouch for may still read), or one error naming the damaged file."""
+    from synthetic_persona_chat.readers.sources import read_run
+    from synthetic_persona_chat.rundir import RunDir, RunDirError
+
+    run = RunDir(Path(tempfile.mkdtemp(prefix="spc-run-")))
+    (run.path / "config.yaml").write_text("seed: 0\n", encoding="utf-8")
+    conv = Conversation(["I ski."], ["I bake."], [{"speaker": "user 1", "text": "hi"}])
+    run.write_records("conversations", "conversations", [conv.to_dict()])
+    run.mark_done("conversations", {})
+    if not vouched:  # a marker written before markers vouched for files
+        (run.path / "conversations" / "_done.json").write_text("{}", encoding="utf-8")
+    (run.path / name).write_bytes(data)
+    try:
+        convs, _ = read_run(run.path)
+    except (RunDirError, RecordsFormatError) as exc:
+        assert str(run.path) in str(exc), exc
+        return
+    assert all(isinstance(c, Conversation) for c in convs)
