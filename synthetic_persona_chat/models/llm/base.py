@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .scope import record
 from ...errors import ModelError
@@ -52,6 +52,9 @@ class Completion:
     completion_tokens: int = 0
 
 
+AnswerCallback = Callable[[int, Completion], None]  # (index of the chat in the call, its answer)
+
+
 @dataclass
 class TokenUsage:
     """Running totals, safe to update from worker threads."""
@@ -82,14 +85,31 @@ class LLM(ABC):
         self.model = model
         self.usage = TokenUsage()
 
-    def generate(self, chats: list[Chat], params: GenerationParams | None = None) -> list[Completion]:
-        """Answer every chat with `params.n` samples; order of results matches `chats`."""
+    def generate(self, chats: list[Chat], params: GenerationParams | None = None,
+                 on_answer: AnswerCallback | None = None) -> list[Completion]:
+        """Answer every chat with `params.n` samples; order of results matches `chats`.
+
+        `on_answer(index, completion)` is called for each chat as soon as its answer exists, before the
+        call returns: the answer cache stores each one then, so a run killed mid-call has paid only for
+        the requests still in flight, not for the whole call again."""
         params = params or GenerationParams()
         if not chats:
             return []
+
+        def answered(index: int, completion: Completion) -> None:
+            self.usage.add(completion)
+            if on_answer is not None:
+                on_answer(index, completion)
+
+        return self._generate_each(chats, params, answered)
+
+    def _generate_each(self, chats: list[Chat], params: GenerationParams, answered: AnswerCallback
+                       ) -> list[Completion]:
+        """Backends that learn answers one at a time (HTTP) override this to report each as it arrives; a
+        batched backend learns them all at once, so the default reports them after `_generate`."""
         results = self._generate(chats, params)
-        for r in results:
-            self.usage.add(r)
+        for index, completion in enumerate(results):
+            answered(index, completion)
         return results
 
     def chat(self, prompt: str, params: GenerationParams | None = None, system: str | None = None) -> str:

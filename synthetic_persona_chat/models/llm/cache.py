@@ -1,8 +1,10 @@
 """A persistent cache of LLM answers: what was paid for once is never generated again.
 
-Every finished prompt is committed to SQLite before the caller sees it, so a run
-killed with -9 and restarted re-uses every answer it already had. Keys cover the
-model identity, the full chat and the sampling parameters.
+Every finished prompt is committed to SQLite as soon as the backend has it (one transaction per
+answer, through `LLM.generate`'s `on_answer`), not when the whole call returns: a run killed with
+-9 in the middle of a 256-prompt call to a paid endpoint and restarted re-pays only the requests
+that were in flight, not the answers it had already received. Keys cover the model identity, the
+full chat and the sampling parameters.
 """
 
 from __future__ import annotations
@@ -54,9 +56,13 @@ class CachedLLM(LLM):
         record(cache_hits=len(chats) - len(mine))
         try:
             if mine:
-                fresh = dict(zip(mine, self.inner.generate([chats[i] for i in mine.values()], params)))
-                self._store(fresh)
-                found.update(fresh)
+                asked = list(mine)
+
+                def arrived(index: int, completion: Completion) -> None:
+                    self._store({asked[index]: completion})  # committed now: a kill -9 keeps it
+
+                fresh = self.inner.generate([chats[i] for i in mine.values()], params, on_answer=arrived)
+                found.update(zip(asked, fresh))
         finally:
             with self._pending_lock:
                 for k in mine:

@@ -26,7 +26,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from .base import LLM, Chat, Completion, GenerationParams, LLMError
+from .base import LLM, AnswerCallback, Chat, Completion, GenerationParams, LLMError
 from .http_client import (DEFAULT_MAX_RESPONSE_BYTES, APIConnectionError, APIResponseTooLargeError, APITimeoutError,
                           JSONClient)
 from .limiter import AdaptiveLimit
@@ -58,7 +58,12 @@ class OpenAICompatLLM(LLM):
         self._loop: _LoopThread | None = None
 
     def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
-        return self._loop_thread().run(self._generate_async(chats, params))
+        return self._loop_thread().run(self._generate_async(chats, params, None))
+
+    def _generate_each(self, chats: list[Chat], params: GenerationParams, answered: AnswerCallback
+                       ) -> list[Completion]:
+        """Each chat's answer is reported as soon as its `n` samples are in (see `LLM.generate`)."""
+        return self._loop_thread().run(self._generate_async(chats, params, answered))
 
     def _loop_thread(self) -> "_LoopThread":
         with self._lock:  # one loop per process: a forked child (a worker) starts its own
@@ -93,23 +98,29 @@ class OpenAICompatLLM(LLM):
         return (resp.choices[0].message.content or "", usage.prompt_tokens if usage else 0,
                 usage.completion_tokens if usage else 0)
 
-    async def _generate_async(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
-        loop = self._loop_thread()
-        jobs = [asyncio.ensure_future(self._sample(loop.client, loop.limit, chat, params, i))
-                for chat in chats for i in range(params.n)]
+    async def _generate_async(self, chats: list[Chat], params: GenerationParams,
+                              answered: AnswerCallback | None) -> list[Completion]:
+        jobs = [asyncio.ensure_future(self._answer(chat, params, k, answered)) for k, chat in enumerate(chats)]
         try:
-            samples = await asyncio.gather(*jobs)
+            return list(await asyncio.gather(*jobs))
         except BaseException:  # one failed for good: the call fails, so stop its other requests too
             for job in jobs:
                 job.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
             raise
-        out = []
-        for k in range(len(chats)):
-            group = samples[k * params.n:(k + 1) * params.n]
-            out.append(Completion(texts=[g[0] for g in group], prompt_tokens=sum(g[1] for g in group),
-                                  completion_tokens=sum(g[2] for g in group)))
-        return out
+
+    async def _answer(self, chat: Chat, params: GenerationParams, index: int,
+                      answered: AnswerCallback | None) -> Completion:
+        """One chat's `n` samples as a `Completion`, handed to `answered` (in a worker thread: it writes to
+        disk, and the event loop must keep every other request moving) before the call goes on."""
+        loop = self._loop_thread()
+        group = await asyncio.gather(*(self._sample(loop.client, loop.limit, chat, params, i)
+                                       for i in range(params.n)))
+        completion = Completion(texts=[g[0] for g in group], prompt_tokens=sum(g[1] for g in group),
+                                completion_tokens=sum(g[2] for g in group))
+        if answered is not None:
+            await asyncio.get_running_loop().run_in_executor(None, answered, index, completion)
+        return completion
 
     async def _sample(self, client: Any, limit: AdaptiveLimit, chat: Chat,
                       params: GenerationParams, index: int) -> tuple[str, int, int]:
