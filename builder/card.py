@@ -23,7 +23,7 @@ from synthetic_persona_chat import __version__
 from synthetic_persona_chat.eval.stats import fmt, proportion
 from synthetic_persona_chat.text import tokens
 
-from .sources import CITATION, SPC_FILES, SPC_HUB_REPO, Source
+from .sources import CITATION, SPC_HUB_REPO, Source, public_name
 
 BEGIN = "<!-- BEGIN spc-generated: rebuilt by `spc build`; edit outside these markers -->"
 END = "<!-- END spc-generated -->"
@@ -85,7 +85,7 @@ def card_context(source: Source, *, version: str, license: str, configs: list[di
     return {
         "pretty_name": "Synthetic-Persona-Chat" if from_spc else "Synthetic persona-based conversations",
         "summary": summary, "version": version, "source_kind": "SPC release CSVs" if from_spc else "run directory",
-        "from_spc": from_spc, "source_location": public_location(source), "package_version": __version__,
+        "from_spc": from_spc, "source_location": public_name(source), "package_version": __version__,
         "license": license, "license_text": LICENSE_TEXT.get(license, f"{license} (set by the publisher)."),
         "citation": CITATION, "arxiv": ARXIV_URL, "repository": SOURCE_URL, "hub_release": SPC_HUB_REPO,
         "repo_hint": repo_hint or REPO_PLACEHOLDER, "default_config": configs[0]["name"] if configs else "full",
@@ -102,17 +102,6 @@ def card_context(source: Source, *, version: str, license: str, configs: list[di
         "pass_rates": pass_rate_rows(source),
         "skips": skip_table(source.skips), "skips_total": len(source.skips),
     }
-
-
-def public_location(source: Source) -> str:
-    """Where the data came from, as a reader elsewhere can use it: URLs, Hub ids and the packaged sample stay;
-    a path of the build machine becomes the names of its files (a release) or its folder name (a run)."""
-    where = source.location
-    if where.startswith(("http://", "https://", "hf://", "spc-sample:")):
-        return where
-    if source.kind == "spc":
-        return ", ".join(sorted(SPC_FILES[s] for s in source.conversations))
-    return os.path.basename(where.rstrip("/")) or "run"
 
 
 def render_body(context: dict[str, Any]) -> str:

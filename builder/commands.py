@@ -11,6 +11,7 @@ from .export import CONFIGS, ExportError, export
 from .nup import NUM_CANDIDATES
 from .publish import describe_plan, push
 from .sources import SPC_URL
+from .upload_check import CHECKS
 
 
 def register(subparsers) -> None:
@@ -69,10 +70,12 @@ def _push(args: argparse.Namespace) -> int:
     plan = result.plan
     if args.dry_run:
         print("dry run, nothing uploaded:\n" + describe_plan(plan))
-        if result.card.ok:
-            print("card: valid (metadata, configs and their files, no placeholders, no local paths)")
+        print(f"checked {len(result.scan.checked)} files for {', '.join(c.name + 's' for c in CHECKS)}: "
+              + ", ".join(result.scan.checked))
+        if result.ok:
+            print("card: valid (metadata, configs and their files, no placeholders); no file shows a machine path")
             return 0
-        print("card: NOT publishable:\n" + "\n".join(f"  {line}" for line in result.card.lines()), file=sys.stderr)
+        print("NOT publishable:\n" + "\n".join(f"  {line}" for line in result.problems()), file=sys.stderr)
         return ExportError.exit_code
     elif result.already_published:
         print(f"{plan.repo_id}@{plan.revision} already holds this export (commit {result.commit}); nothing to do")

@@ -25,6 +25,7 @@ from .card_check import CardReport, check_card, fill_repo_id
 from .changelog import with_entry
 from .export import CONFIGS, MANIFEST, ExportError, read_manifest
 from .hub_calls import PublishError, cause_and_fix, hub_call
+from .upload_check import ScanReport, scan
 
 log = logging.getLogger(__name__)
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -49,6 +50,14 @@ class PublishResult:
     already_published: bool = False
     deleted: list[str] = field(default_factory=list)
     card: CardReport | None = None
+    scan: ScanReport | None = None  # every uploaded file, checked for machine paths (and any plugged-in check)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.card and self.card.ok and self.scan and self.scan.ok)
+
+    def problems(self) -> list[str]:
+        return (self.card.lines() if self.card else []) + (self.scan.findings if self.scan else [])
 
 
 def plan_push(folder: str | Path, repo_id: str, revision: str | None = None, private: bool = False) -> PublishPlan:
@@ -72,12 +81,14 @@ def push(folder: str | Path, repo_id: str, revision: str | None = None, private:
     """Validate the card locally, then (unless `dry_run`) publish: every Hub step fails as one PublishError line."""
     plan = plan_push(folder, repo_id, revision, private)
     card_text = fill_repo_id((Path(folder) / "README.md").read_text(encoding="utf-8"), repo_id)
-    report = check_card(card_text, folder)
+    checked = PublishResult(plan, card=check_card(card_text, folder),
+                            scan=scan(folder, [path for path, _ in plan.files], {"README.md": card_text}))
     if dry_run:
-        return PublishResult(plan, card=report)
-    if not report.ok:
-        raise ExportError(f"{Path(folder) / 'README.md'} is not publishable: {'; '.join(report.lines())}; fix it "
-                           f"(or rebuild with `spc build`) and rerun; nothing was contacted")
+        return checked
+    if not checked.ok:
+        raise ExportError(f"{folder} is not publishable: {'; '.join(checked.problems())}; fix it (or rebuild with "
+                          f"`spc build`) and rerun; nothing was contacted")
+    report = checked.card
     from huggingface_hub import HfApi, get_token
 
     if api is None:
@@ -101,7 +112,7 @@ def push(folder: str | Path, repo_id: str, revision: str | None = None, private:
              state=f"commit {commit.oid} holds the files but tag {plan.revision} does not exist yet; rerun the "
                    f"same command to tag it")
     log.info("published %s@%s (commit %s)", repo_id, plan.revision, commit.oid)
-    return PublishResult(plan, commit=commit.oid, url=str(url), deleted=stale, card=report)
+    return PublishResult(plan, commit=commit.oid, url=str(url), deleted=stale, card=report, scan=checked.scan)
 
 
 def _commit(api, folder: str | Path, plan: PublishPlan, card_text: str, remote: set[str], head: str | None):

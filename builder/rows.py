@@ -14,7 +14,7 @@ from synthetic_persona_chat.records import Conversation, PersonaAttribute
 from .features import META, PERSONA_FEATURES, VERDICT
 from .messages import message_rows
 from .nup import nup_examples
-from .sources import PERSONA_CHAT_SPLITS, Source, SourceError
+from .sources import PERSONA_CHAT_SPLITS, Source, SourceError, public_name
 
 # the release's speaker tag per speaker, as its CSVs write it
 _TAGS = {"user 1": "User 1", "user 2": "User 2"}
@@ -71,7 +71,7 @@ def persona_rows(source: Source) -> list[dict[str, Any]]:
     if source.attributes is not None:
         return [{k: row.get(k) for k in keys} for row in source.attributes]
     if source.kind == "run":
-        raise SourceError(f"{source.location}: expand/attributes.parquet is missing: the 'personas' config needs "
+        raise SourceError(f"{public_name(source)}: expand/attributes.parquet is missing: the 'personas' config needs "
                           f"the user generation stage; run it on this run directory, or skip this config")
     seen, rows = set(), []
     for split, conversations in source.conversations.items():
@@ -122,11 +122,11 @@ def config_splits(name: str, source: Source) -> list[str]:
         sizes = {s: len(source.conversations[s]) for s in splits}
         splits = [s for s in splits if sizes[s] >= 2]
         if not splits:
-            raise SourceError(f"{source.location}: the 'nup' config draws distractors from other "
+            raise SourceError(f"{public_name(source)}: the 'nup' config draws distractors from other "
                               f"conversations of the same split and needs at least 2 per split "
                               f"(found {sizes}); generate more conversations, or skip this config")
     if not splits:
-        raise SourceError(f"{source.location} has no conversations in the splits of config "
+        raise SourceError(f"{public_name(source)} has no conversations in the splits of config "
                           f"'{name}' (found {sorted(source.conversations) or 'none'}); "
                           f"use config 'full' or 'conversations'")
     return splits

@@ -13,6 +13,7 @@ rates). The builder turns a `Source` into rows; the card describes it.
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,9 +191,23 @@ def _by_split(conversations: list[Conversation]) -> dict[str, list[Conversation]
     return {s: out[s] for s in (*PERSONA_CHAT_SPLITS, "synthetic") if s in out}
 
 
+def public_name(source: Source) -> str:
+    """Where the data came from, as a reader elsewhere can use it: URLs, Hub ids and the packaged sample stay;
+    a path of the build machine becomes the names of its files (a release) or its folder name (a run).
+
+    Everything an export writes names its source by this, never by `location`: an export is published, and a
+    path of the build machine means nothing elsewhere (and tells where and under whose account it was built)."""
+    where = source.location
+    if where.startswith(("http://", "https://", "hf://", "spc-sample:")):
+        return where
+    if source.kind == "spc":
+        return ", ".join(sorted(SPC_FILES[s] for s in source.conversations))
+    return os.path.basename(where.rstrip("/")) or "run"
+
+
 def describe(source: Source) -> dict[str, Any]:
-    """A JSON-able summary (for logs and the export manifest)."""
-    return {"kind": source.kind, "location": source.location,
+    """A JSON-able summary for the export manifest (which is published: the run's name, never its path)."""
+    return {"kind": source.kind, "name": public_name(source),
             "conversations": {s: len(c) for s, c in source.conversations.items()},
             "attributes": None if source.attributes is None else len(source.attributes),
             "skips": len(source.skips)}

@@ -70,7 +70,7 @@ def test_push_then_stock_load_dataset(exported, hub, tmp_path):
     assert len(repo.commits) == 2
 
 
-def test_failed_commit_publishes_nothing_and_retry_succeeds(exported, hub, tmp_path):
+def test_failed_commit_publishes_nothing_and_retry_succeeds(exported, run_dir, hub, tmp_path):
     dry = spc(["push", str(exported), "--repo", "me/retry", "--dry-run"], hub, tmp_path)
     assert dry.returncode == 0 and "nup/synthetic-00000-of-00001.parquet" in dry.stdout and not hub.requests
     assert "card: valid" in dry.stdout
@@ -91,10 +91,6 @@ def test_failed_commit_publishes_nothing_and_retry_succeeds(exported, hub, tmp_p
 
     # a published version never changes: other data under the same tag is refused
     other = tmp_path / "other-export"
-    export(_run_of(exported), other, version="1.0.0", configs=("full",))
+    export(run_dir, other, version="1.0.0", configs=("full",))
     r = spc(["push", str(other), "--repo", "me/retry"], hub, tmp_path)
     assert r.returncode != 0 and "already has tag v1.0.0 with other data" in r.stderr
-
-
-def _run_of(exported):
-    return json.loads((exported / "spc_export.json").read_text())["source"]["location"]
