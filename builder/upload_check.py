@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from synthetic_persona_chat.redact import secret_findings
+
 # An absolute path under a root that only a machine has (not a URL: no scheme, host or dot before the slash).
 MACHINE_PATH = re.compile(r"(?<![\w.:/~-])/(?:home|root|tmp|Users|work|mnt|media|scratch|private|var/folders|"
                           r"srv|opt|data)/[^\s`'\"),;|\]]+")
@@ -37,7 +39,8 @@ def machine_paths(text: str) -> list[str]:
     return sorted(found)
 
 
-CHECKS: list[Check] = [Check("machine path", machine_paths)]
+# secrets: the token shapes the Hub's own scanner rejects, credentials in URLs (synthetic_persona_chat/redact.py)
+CHECKS: list[Check] = [Check("machine path", machine_paths), Check("secret", secret_findings)]
 
 
 @dataclass

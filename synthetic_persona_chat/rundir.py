@@ -1,7 +1,7 @@
 """The run directory: everything a run produced, and everything needed to reproduce or resume it.
 
     RUN/
-      config.yaml          the merged configuration, defaults filled in (what the run used)
+      config.yaml          the merged configuration, defaults filled in (what the run used), secrets redacted
       requested.yaml       what the user asked for (preset, file and --set merged): a resume must ask the same
       manifest.json        package versions, python, platform, created/updated times
       models.json          identity of every model used (backend, path, size, device)
@@ -39,6 +39,7 @@ import yaml
 from . import lock
 from .config import Config, ConfigError, asked_settings
 from .records import Skip
+from .redact import redact
 from .errors import RunStateError
 
 log = logging.getLogger(__name__)
@@ -82,14 +83,16 @@ class RunDir:
         cfg_path = self.path / "config.yaml"
         if cfg_path.exists():
             self._stored_config()  # a damaged config.yaml is named, never silently replaced
-            changed = _changed_keys(asked_settings(self._stored_requested()), config.asked())
+            asked = asked_settings(redact(config.requested))  # stored redacted: a key is not a setting
+            changed = _changed_keys(asked_settings(self._stored_requested()), asked)
             if changed and not allow_config_change and self.has_work():
                 raise RunDirError(
                     f"{self.path} holds a run with another config ({'; '.join(changed[:4])}"
                     f"{'; ...' if len(changed) > 4 else ''}); use a new run directory, "
                     f"or pass --allow-config-change to resume it with the new settings")
-        write_text_atomic(cfg_path, yaml.safe_dump(config.to_dict(), sort_keys=False))
-        write_text_atomic(self.path / REQUESTED, yaml.safe_dump(config.requested, sort_keys=True))
+        # secrets (an api_key, a URL's password) are redacted: the run directory is shared and its card published
+        write_text_atomic(cfg_path, yaml.safe_dump(redact(config.to_dict()), sort_keys=False))
+        write_text_atomic(self.path / REQUESTED, yaml.safe_dump(redact(config.requested), sort_keys=True))
         manifest = self.manifest()
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         manifest.setdefault("created", now)
@@ -278,7 +281,7 @@ class RunDir:
     def write_json(self, rel: str, data: Any) -> Path:
         path = self.path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        write_text_atomic(path, json.dumps(redact(data), indent=2, ensure_ascii=False, default=str))
         return path
 
 

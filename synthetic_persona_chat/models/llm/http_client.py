@@ -35,7 +35,7 @@ class APIStatusError(NetworkError):
         super().__init__(f"HTTP {status_code}: {body[:300].decode('utf-8', 'replace')}")
 
 
-class APIResponseTooLargeError(ValueError):
+class APIResponseTooLargeError(NetworkError, ValueError):
     """The endpoint sent more than the client accepts for one answer (`max_response_bytes`)."""
 
 

@@ -25,10 +25,12 @@ import threading
 import time
 from concurrent.futures import Future
 from typing import Any
+from urllib.parse import urlsplit
 
 from .base import LLM, AnswerCallback, Chat, Completion, GenerationParams, LLMError
 from .http_client import (DEFAULT_MAX_RESPONSE_BYTES, APIConnectionError, APIResponseTooLargeError, APITimeoutError,
                           JSONClient)
+from ...redact import REDACTED, redact_url, remember
 from .limiter import AdaptiveLimit
 from .seeding import sample_seed
 
@@ -48,8 +50,18 @@ class OpenAICompatLLM(LLM):
             raise LLMError(f"openai backend: client must be 'lean' or 'sdk', got {client!r}")
         self.client_kind = client
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-        # The key is read from the environment and kept in memory only: never logged or described.
+        self.shown_url = redact_url(self.base_url)  # what messages, logs and models.json show
+        # The key comes from the environment (OPENAI_API_KEY, or the variable `api_key_env` names) and is kept
+        # in memory only. One given in the config works too, but is redacted wherever it would be written;
+        # a config read back from a run directory holds REDACTED there, which means "from the environment".
+        if api_key == REDACTED:
+            api_key = None
+        elif api_key:
+            log.warning("models.llm.api_key is set in the config: it is redacted from every file spc writes, but "
+                        "a config file is easily shared; prefer api_key_env: NAME (an environment variable)")
         self._api_key = api_key or os.environ.get(api_key_env) or "not-needed"
+        remember(self._api_key)
+        remember(urlsplit(self.base_url).password)
         self.concurrency, self.max_retries = int(concurrency), max_retries
         self.timeout, self.backoff, self.send_top_k = timeout, backoff, send_top_k
         # a server's Retry-After is obeyed up to this many seconds: one that asks for an hour is not waited on
@@ -138,11 +150,11 @@ class OpenAICompatLLM(LLM):
                 return await self._complete(client, dict(request))
             except Exception as exc:  # classified below; anything else propagates
                 if isinstance(exc, APIResponseTooLargeError):
-                    raise LLMError(f"{self.base_url}: {exc}") from exc
+                    raise LLMError(f"{self.shown_url}: {exc}") from exc
                 if not _retryable(exc):
-                    raise LLMError(f"{self.base_url} rejected the request: {exc}") from exc
+                    raise LLMError(f"{self.shown_url} rejected the request: {exc}") from exc
                 if attempt == self.max_retries:
-                    raise LLMError(f"OpenAI-compatible endpoint {self.base_url} failed after "
+                    raise LLMError(f"OpenAI-compatible endpoint {self.shown_url} failed after "
                                    f"{attempt + 1} attempts: {type(exc).__name__}: {exc}") from exc
                 delay = self.backoff * 2 ** attempt * (1 + random.random() / 4)
                 throttled = _status(exc) == 429
@@ -150,7 +162,7 @@ class OpenAICompatLLM(LLM):
                 pause = max(asked, self.backoff) if throttled else 0.0
                 delay = max(delay, asked)  # a 503 with Retry-After is honoured too
                 delay = max(delay, pause)
-                log.warning("%s: %s, retry %d/%d in %.1fs", self.base_url, type(exc).__name__,
+                log.warning("%s: %s, retry %d/%d in %.1fs", self.shown_url, type(exc).__name__,
                             attempt + 1, self.max_retries, delay)
             finally:
                 limit.release(throttled=throttled, pause=pause)
@@ -164,7 +176,7 @@ class OpenAICompatLLM(LLM):
         return {**self._loop.limit.stats(), "client_cpu_s": round(self._loop.cpu_seconds(), 3)}
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "base_url": self.base_url, "concurrency": self.concurrency,
+        return {**super().describe(), "base_url": self.shown_url, "concurrency": self.concurrency,
                 "device": "remote"}
 
     def close(self) -> None:
