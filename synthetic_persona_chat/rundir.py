@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 import time
+from glob import escape as glob_escape
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Iterable
@@ -292,15 +293,38 @@ def _temporary(path: Path) -> Path:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write then rename: readers and resumed runs never see a half-written file."""
-    tmp = _temporary(path)
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    _replace_from_temporary(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_parquet_atomic(path: Path, table: pa.Table) -> None:
+    _replace_from_temporary(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def _replace_from_temporary(path: Path, write: Any) -> None:
+    """`write(tmp)` then rename it over `path`. A write that fails (a full disk) removes its temporary file,
+    and a successful one removes those that processes killed mid-write left beside `path`: a half-written
+    `skips.jsonl.<pid>.tmp` used to outlive the failure and the successful rerun alike."""
     tmp = _temporary(path)
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for stale in path.parent.glob(f"{glob_escape(path.name)}.*.tmp"):
+        pid = stale.name[len(path.name) + 1:-len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def read_rows(path: Path, missing: str, fix: str) -> list[dict[str, Any]]:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from synthetic_persona_chat.errors import StorageError
+
 from .config import StudyConfig
 from .items import Item, questions
 
@@ -50,6 +52,10 @@ class Refused(ValueError):
     """A submission or page request the study does not accept; the message is shown to the annotator."""
 
 
+class StudyDamagedError(StorageError):
+    """The study database is not a readable SQLite file; the message names it and how to recover it."""
+
+
 @dataclass
 class Person:
     id: int
@@ -65,6 +71,16 @@ class Current:
     item: Item | None
     done: int
     total: int
+
+
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def well_formed(token: object) -> bool:
+    """Whether `token` could be one of ours (`new_token`: 32 URL-safe characters). Anything else (a lone
+    surrogate that cannot even be encoded, a megabyte of text, a list) is refused before it is hashed,
+    like a wrong token, instead of raising inside the app."""
+    return isinstance(token, str) and 0 < len(token) <= 128 and TOKEN_CHARS.issuperset(token)
 
 
 def token_hash(token: str) -> str:
@@ -117,11 +133,12 @@ class StudyStore:
 
     @contextmanager
     def _con(self) -> Iterator[sqlite3.Connection]:
-        con = _connect(self.path)
-        try:
-            yield con
-        finally:
-            con.close()
+        with damaged_named(self.path):
+            con = _connect(self.path)
+            try:
+                yield con
+            finally:
+                con.close()
 
     def config(self) -> StudyConfig:
         with self._con() as con:
@@ -131,7 +148,7 @@ class StudyStore:
     def person(self, token: str | None, role: str = "annotator") -> Person:
         """The person a token belongs to, in the role asked for; refused otherwise (same message either way,
         so a guesser learns nothing about which tokens exist)."""
-        if token:
+        if well_formed(token):
             with self._con() as con:
                 row = con.execute("SELECT id, name, role FROM people WHERE token_sha256 = ?",
                                   (token_hash(token),)).fetchone()
@@ -229,6 +246,23 @@ def validate_answer(item: Item, answer: Any) -> dict[str, str]:
         if value not in allowed[key]:
             raise Refused(f"{key}: {value!r} is not one of {list(allowed[key])}: nothing was recorded")
     return {k: str(v) for k, v in answer.items()}
+
+
+@contextmanager
+def damaged_named(path: Path) -> Iterator[None]:
+    """sqlite's "file is not a database" names no file, and the generic advice for a damaged cache is to
+    delete it: for a study that deletes every human answer. So a damaged study file is named, with the
+    ways to get the answers back."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if not any(word in str(exc).lower() for word in ("not a database", "malformed", "corrupt")):
+            raise
+        raise StudyDamagedError(
+            f"{path} is damaged ({exc}). It holds every annotator's answers: keep it, and do not let the app "
+            f"write to it. Restore it from a backup (stop `spc annotate serve` first), or recover what is "
+            f"readable into a new file with `sqlite3 {path} .recover | sqlite3 recovered.sqlite`, then move "
+            f"the damaged file aside and put recovered.sqlite in its place") from exc
 
 
 def _connect(path: Path) -> sqlite3.Connection:
