@@ -34,7 +34,8 @@ TARGET = "datasets.packaged_modules"
 LOADER = "datasets.load"
 # The code the built rows depend on: a change to any of them changes the hash, so `datasets` rebuilds its cache.
 HASHED_MODULES = (BUILDER_MODULE, "synthetic_persona_chat.builder.sources", "synthetic_persona_chat.builder.nup",
-                  "synthetic_persona_chat.readers.spc_csv", "synthetic_persona_chat.records")
+                  "synthetic_persona_chat.builder.preferences", "synthetic_persona_chat.readers.spc_csv",
+                  "synthetic_persona_chat.records")
 
 
 def code_hash() -> str:

@@ -45,7 +45,8 @@ from synthetic_persona_chat.errors import ExportFolderError
 
 log = logging.getLogger(__name__)
 MANIFEST = "spc_export.json"
-CONFIGS = ("full", "persona-chat-compatible", "release", "conversations", "messages", "personas", "nup")
+CONFIGS = ("full", "persona-chat-compatible", "release", "conversations", "messages", "personas", "nup",
+           "preferences")
 REQUIRED = ("full", "conversations")  # every source fills these; a failure there is the source's, not skippable
 
 

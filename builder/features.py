@@ -80,6 +80,18 @@ MESSAGES_FEATURES = datasets.Features({
     "messages": datasets.List({"role": _STR, "content": _STR}),
     "critic_verdicts": VERDICTS,
 })
+# DPO pairs in TRL's conversational preference format (`preferences.py`): prompt / chosen / rejected messages.
+_MESSAGES = datasets.List({"role": _STR, "content": _STR})
+PREFERENCE_FEATURES = datasets.Features({
+    "id": _STR,
+    "pair_id": _STR,
+    "iteration": datasets.Value("int32"),
+    "prompt": _MESSAGES,
+    "chosen": _MESSAGES,
+    "rejected": _MESSAGES,
+    "experts": _STRINGS,  # the quality experts that preferred `chosen` in a position-consistent comparison
+    "margin": datasets.Value("int32"),  # experts for `chosen` minus experts for `rejected`
+})
 FEATURES = {"full": SPC_FEATURES, "persona-chat-compatible": SPC_FEATURES, "release": RELEASE_FEATURES,
             "conversations": CONVERSATION_FEATURES, "messages": MESSAGES_FEATURES, "personas": PERSONA_FEATURES,
-            "nup": NUP_FEATURES}
+            "nup": NUP_FEATURES, "preferences": PREFERENCE_FEATURES}

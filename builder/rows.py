@@ -14,6 +14,7 @@ from synthetic_persona_chat.records import Conversation, PersonaAttribute
 from .features import META, PERSONA_FEATURES, VERDICT
 from .messages import message_rows
 from .nup import nup_examples
+from .preferences import SPLIT, preference_rows
 from .sources import PERSONA_CHAT_SPLITS, Source, SourceError, public_name
 
 # the release's speaker tag per speaker, as its CSVs write it
@@ -90,6 +91,8 @@ def config_rows(config: Any, source: Source, split: str) -> Iterable[dict[str, A
     name = config.name
     if name == "personas":
         return persona_rows(source)
+    if name == "preferences":
+        return preference_rows(source.candidates or [])
     if name == "release" and source.release is not None:
         return source.release[split]
     conversations = source.conversations[split]
@@ -111,10 +114,24 @@ def _messages(conversations: list[Conversation], partner: bool) -> Iterator[dict
             yield {**row, "critic_verdicts": verdicts}
 
 
+def preference_split(source: Source) -> str:
+    """`preferences` needs the Critic's recorded votes: a run with candidates.parquet and at least one pair."""
+    if source.candidates is None:
+        raise SourceError(f"{public_name(source)} holds no Critic votes (a run's conversations/candidates.parquet): "
+                          f"the 'preferences' config is built from a generated run only")
+    if next(iter(preference_rows(source.candidates)), None) is None:
+        raise SourceError(f"{public_name(source)}: no Critic comparison separated a winner from another candidate "
+                          f"(each pair had one survivor, or no position-consistent vote), so there is no "
+                          f"preference pair; generate with critic.qualities and candidates >= 2")
+    return SPLIT
+
+
 def config_splits(name: str, source: Source) -> list[str]:
     """The splits one config has for this source; a config the source cannot fill is a `SourceError` naming why."""
     if name == "personas":
         return [persona_origin_split(source)]
+    if name == "preferences":
+        return [preference_split(source)]
     splits = list(source.conversations)
     if name == "persona-chat-compatible":
         splits = [s for s in splits if s in PERSONA_CHAT_SPLITS]

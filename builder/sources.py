@@ -68,6 +68,7 @@ class Source:
     manifest: dict[str, Any] | None = None
     release: dict[str, list[dict[str, str]]] | None = None  # the release CSVs' raw rows by split (SPC only)
     stage_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    candidates: list[dict[str, Any]] | None = None  # every Generator candidate with its verdicts (runs only)
 
     @property
     def pass_rates(self) -> dict[str, Any]:
@@ -118,7 +119,15 @@ def read_run_dir(path: str | Path) -> Source:
     return Source(kind="run", location=str(run.path), conversations=conversations,
                   attributes=_read_attributes(run), skips=run.skips(), config=_read_yaml(run.path / "config.yaml"),
                   models=run.read_json("models.json", default={}), manifest=run.manifest(),
-                  stage_summaries={s: run.stage_summary(s) for s in ("expand", "conversations") if run.is_done(s)})
+                  stage_summaries={s: run.stage_summary(s) for s in ("expand", "conversations") if run.is_done(s)},
+                  candidates=_read_candidates(run))
+
+
+def _read_candidates(run: RunDir) -> list[dict[str, Any]] | None:
+    """`conversations/candidates.parquet` (the Critic's every verdict), or None for a run without it."""
+    if not (run.path / "conversations" / "candidates.parquet").exists():
+        return None
+    return _read_records(run, "conversations", "candidates")
 
 
 def _read_conversations(run: RunDir) -> list[Conversation]:

@@ -1,0 +1,74 @@
+"""The `preferences` config: DPO pairs (TRL's `prompt` / `chosen` / `rejected`) from the Critic's own votes.
+
+Each quality expert of the Critic compares the surviving candidates of a pair two at a time, in both
+orders, and a comparison counts only when both orders name the same candidate (`critic/quality.py`). Those
+recorded, position-consistent comparisons are preference labels: one row is the pair's winner against a
+candidate it beat, with the experts that preferred it and the margin (experts for the winner minus experts
+for the other candidate). A pair of candidates no consistent comparison separated gives no row: a guess is
+not a preference. Candidates that a filter dropped (structure, faithfulness, toxicity) were never compared
+and give no row either.
+
+The prompt is the task the Generator was given, in a form any chat model reads: both personas and the
+instruction in one user message (no system message, which some chat templates refuse). `chosen` and
+`rejected` are the two conversations as one assistant message each, in the Generator's `User 1: ...` lines.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Iterator
+
+from synthetic_persona_chat.row_contracts import Verdict
+from synthetic_persona_chat.text import render_conversation
+
+INSTRUCTION = ("Write a conversation between User 1 and User 2 that stays faithful to their personas, one "
+               "'User 1: ...' or 'User 2: ...' line per turn, the two users taking turns.")
+SPLIT = "train"
+
+
+def prompt_messages(user1_persona: list[str], user2_persona: list[str]) -> list[dict[str, str]]:
+    """The Generator's task as one user message: both personas, then the instruction."""
+    personas = "\n".join([
+        "User 1's persona:", *(f"- {a}" for a in user1_persona), "User 2's persona:", *(f"- {a}" for a in user2_persona)])
+    return [{"role": "user", "content": f"{personas}\n\n{INSTRUCTION}"}]
+
+
+def beaten(verdicts: Iterable[dict[str, Any]], winner: int) -> dict[int, tuple[list[str], list[str]]]:
+    """Per candidate the winner was compared with: (experts preferring the winner, experts preferring it),
+    from position-consistent comparisons only."""
+    out: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    for row in verdicts:
+        v = Verdict.from_row(row)
+        if v.compared is None or not v.consistent or v.choice is None or winner not in v.compared:
+            continue
+        first, second = v.compared
+        other = second if first == winner else first
+        out[other][0 if v.choice == winner else 1].append(v.expert.removeprefix("quality:"))
+    return dict(out)
+
+
+def preference_rows(candidates: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """DPO rows of one run's candidates (`conversations/candidates.parquet` rows), in candidate order."""
+    jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in candidates:
+        jobs[row["job_id"]].append(row)
+    for job_id, rows in jobs.items():
+        winner = next((r for r in rows if r.get("selected")), None)
+        if winner is None:
+            continue
+        by_index = {int(r["candidate_index"]): r for r in rows}
+        index = int(winner["candidate_index"])
+        for other, (pro, contra) in sorted(beaten(winner["verdicts"] or [], index).items()):
+            if len(pro) <= len(contra) or other not in by_index:
+                continue
+            yield preference_row(winner, by_index[other], sorted(pro), len(pro) - len(contra))
+
+
+def preference_row(winner: dict[str, Any], loser: dict[str, Any], experts: list[str], margin: int
+                   ) -> dict[str, Any]:
+    return {"id": f"{winner['candidate_id']}>{loser['candidate_id']}", "pair_id": winner["pair_id"],
+            "iteration": int(winner["iteration"]),
+            "prompt": prompt_messages(list(winner["user1_persona"]), list(winner["user2_persona"])),
+            "chosen": [{"role": "assistant", "content": render_conversation(winner["turns"])}],
+            "rejected": [{"role": "assistant", "content": render_conversation(loser["turns"])}],
+            "experts": experts, "margin": margin}
