@@ -2,9 +2,11 @@
 
 The responding speaker is the assistant, the partner the user, and the system message carries the
 assistant's persona (optionally the partner's too, for models that should also know whom they talk to).
-Chat templates and trainers expect user and assistant to alternate, so consecutive turns of one speaker
-merge into one message; a trailing user message, which nothing answers, is dropped so that every row ends
-on an assistant message (what an SFT loss learns from).
+Chat templates and trainers expect user and assistant to alternate, starting with the user (the Mistral and
+Llama-2 templates raise otherwise), so consecutive turns of one speaker merge into one message; the row of
+the speaker who opens the conversation starts with `OPENING_PROMPT`, a fixed user turn that asks for the
+opening line; and a trailing user message, which nothing answers, is dropped so that every row ends on an
+assistant message (what an SFT loss learns from).
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from synthetic_persona_chat.records import SPEAKERS, Conversation
+
+
+# The user turn before the opener's first line: the conversation has no earlier partner line to answer.
+OPENING_PROMPT = "(You have just met your partner. Start the conversation.)"
 
 
 def system_prompt(persona: list[str], partner: list[str] | None = None) -> str:
@@ -22,7 +28,8 @@ def system_prompt(persona: list[str], partner: list[str] | None = None) -> str:
 
 
 def perspective(conv: Conversation, speaker: str, partner_persona: bool = False) -> list[dict[str, str]]:
-    """The conversation as `speaker` lives it: system, then alternating user/assistant, ending on assistant."""
+    """The conversation as `speaker` lives it: system, then user/assistant alternating from a user turn and
+    ending on an assistant turn."""
     other = SPEAKERS[1 - SPEAKERS.index(speaker)]
     messages = [{"role": "system",
                  "content": system_prompt(conv.persona_of(speaker), conv.persona_of(other) if partner_persona
@@ -35,6 +42,8 @@ def perspective(conv: Conversation, speaker: str, partner_persona: bool = False)
             messages.append({"role": role, "content": turn.text})
     while messages[-1]["role"] == "user":
         messages.pop()
+    if len(messages) > 1 and messages[1]["role"] == "assistant":
+        messages.insert(1, {"role": "user", "content": OPENING_PROMPT})
     return messages
 
 

@@ -5,7 +5,7 @@ import datasets
 import pytest
 
 from synthetic_persona_chat.builder.export import export
-from synthetic_persona_chat.builder.messages import message_rows, perspective
+from synthetic_persona_chat.builder.messages import OPENING_PROMPT, message_rows, perspective
 from synthetic_persona_chat.records import Conversation, Turn
 
 
@@ -14,9 +14,10 @@ def test_perspectives_alternate_and_end_on_the_assistant():
                                                  Turn("user 2", "how are you?"), Turn("user 1", "fine"),
                                                  Turn("user 2", "bye")])
     one = perspective(conv, "user 1")
-    assert [m["role"] for m in one] == ["system", "assistant", "user", "assistant"]
+    assert [m["role"] for m in one] == ["system", "user", "assistant", "user", "assistant"]
+    assert one[1]["content"] == OPENING_PROMPT and one[2]["content"] == "hi"  # the opener answers a prompt turn
     assert "I sing." in one[0]["content"] and "I run." not in one[0]["content"]
-    assert one[2]["content"] == "hello\nhow are you?"  # consecutive turns of one speaker merge
+    assert one[3]["content"] == "hello\nhow are you?"  # consecutive turns of one speaker merge
     two = perspective(conv, "user 2", partner_persona=True)
     assert [m["role"] for m in two] == ["system", "user", "assistant", "user", "assistant"]
     assert "Your partner's persona:\n- I sing." in two[0]["content"]
@@ -62,3 +63,23 @@ def test_real_rows_through_smollm2_chat_template_and_collator(spc_test_only, tmp
     assert tuple(batch["input_ids"].shape) == (4, max(lengths))
     assert int(batch["attention_mask"].sum()) == sum(lengths)
     assert int((batch["labels"] != -100).sum()) == sum(lengths)  # padding is masked out of the loss
+
+
+# The Llama-2 / Mistral rule: after an optional system message, roles go user, assistant, user, ... strictly.
+STRICT_TEMPLATE = (
+    "{% set msgs = messages[1:] if messages[0]['role'] == 'system' else messages %}"
+    "{% for m in msgs %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]{% else %} {{ m['content'] }}</s>{% endif %}"
+    "{% endfor %}")
+
+
+def test_every_row_passes_a_strict_alternation_chat_template(spc_test_only, run_dir, tmp_path, smollm2_tokenizer):
+    for name, source in (("release", spc_test_only), ("run", run_dir)):
+        out = tmp_path / name
+        export(source, out, configs=("full", "messages"))
+        for split, rows in datasets.load_dataset(str(out), "messages", cache_dir=str(tmp_path / "c")).items():
+            for row in rows:
+                text = smollm2_tokenizer.apply_chat_template(row["messages"], chat_template=STRICT_TEMPLATE,
+                                                             tokenize=False)
+                assert text.startswith("[INST] "), (name, split, row["id"])
