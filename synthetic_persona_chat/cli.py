@@ -9,7 +9,7 @@ import logging
 import sys
 import traceback
 
-from . import __version__, errors
+from . import __version__, errors, redact
 
 # One module per command group; each exposes register(subparsers).
 COMMAND_MODULES = (
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose + 1, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install_log_filter()  # no API key, token or URL password in any log line
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -55,8 +56,8 @@ def report_failure(exc: BaseException, verbose: int) -> int:
     """Print the failure's one line (after its traceback with -v, or always for a bug); return its exit code."""
     code, line = errors.one_line(exc)
     if verbose or code == errors.UNEXPECTED.code:
-        traceback.print_exception(exc, file=sys.stderr)
-    errors.print_line(line)
+        sys.stderr.write(redact.redact_text("".join(traceback.format_exception(exc))))
+    errors.print_line(redact.redact_text(line))
     return code
 
 
