@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from tqdm import tqdm
+
 from ..kvstore import KeyValueStore
-from .bundled import embedder_location
+from .bundled import DEFAULT_EMBEDDER, embedder_location
+from .stable_batches import encode_stably
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDER = "minilm"
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
 DEFAULT_BACKEND = "torch"
 
@@ -121,10 +123,26 @@ class Embedder:
         return np.stack([found[k] for k in keys])
 
     def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
-        if self._onnx is not None:
-            return self._onnx.encode(texts, batch_size=self.batch_size)
-        return self._st.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                               show_progress_bar=show_progress).astype(np.float32)
+        """Same-length batches (`stable_batches`): a text's vector never depends on what it was encoded with."""
+        batches = tqdm(total=len(texts), desc="embedding", unit="text", disable=not show_progress, leave=False)
+
+        def one(batch: list[str]) -> np.ndarray:
+            batches.update(len(set(batch)))
+            if self._onnx is not None:
+                return self._onnx.encode(batch, batch_size=len(batch), sort_by_length=False)
+            return self._st.encode(batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True,
+                                   show_progress_bar=False)
+
+        with batches:
+            return encode_stably(texts, self.token_lengths(texts), self.batch_size, one)
+
+    def token_lengths(self, texts: list[str]) -> list[int]:
+        """Tokens per text after the encoder's truncation: what its batches pad to."""
+        tokenizer = self._onnx._tokenizer if self._onnx is not None else self._st.tokenizer
+        if self._onnx is not None and self._onnx.meta["do_lower_case"]:
+            texts = [t.lower() for t in texts]
+        ids = tokenizer(list(texts), truncation=True, max_length=self.max_seq_length)["input_ids"]
+        return [len(i) for i in ids]
 
     def describe(self) -> dict[str, Any]:
         if self._onnx is not None:
