@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from synthetic_persona_chat.coverage import attribute_similarities
 from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.text import PLACEHOLDER
 
@@ -150,31 +151,24 @@ def checker_calibration(checker: Any) -> dict[str, Any] | None:
 
 def persona_coverage(convs: list[Conversation], embedder: Any, threshold: float = 0.5, seed: int = 0
                      ) -> dict[str, Any]:
-    """Share of persona attributes expressed by their speaker (max cosine over the speaker's turns)."""
-    texts = list(dict.fromkeys([a for c in convs for sp in ("user 1", "user 2") for a in c.persona_of(sp)]
-                               + utterances(convs)))
-    if not texts:
-        return {"coverage": float("nan"), "attributes": 0, "threshold": threshold}
-    index = {t: i for i, t in enumerate(texts)}
-    emb = np.asarray(embedder.encode(texts), dtype=np.float32)  # every unique text once
-    hits: list[float] = []  # one per attribute: expressed (1) or not (0)
-    groups: list[str] = []
+    """Share of persona attributes expressed by their speaker (`coverage.attribute_similarities`, the
+    measure the Critic's persona-expression gate uses)."""
+    groups: list[tuple[list[str], list[str]]] = []
+    owners: list[str] = []
     for c in convs:
         for sp in ("user 1", "user 2"):
-            attrs = c.persona_of(sp)
-            said = [t.text for t in c.turns if t.speaker == sp]
-            if not attrs:
-                continue
-            groups += [c.id] * len(attrs)
-            if said:
-                sims = emb[[index[a] for a in attrs]] @ emb[[index[u] for u in said]].T
-                hits += [float(x) for x in sims.max(axis=1) >= threshold]
-            else:
-                hits += [0.0] * len(attrs)
+            if c.persona_of(sp):
+                groups.append((list(c.persona_of(sp)), [t.text for t in c.turns if t.speaker == sp]))
+                owners.append(c.id)
+    if not groups:
+        return {"coverage": float("nan"), "attributes": 0, "threshold": threshold}
+    sims = attribute_similarities(groups, embedder)
+    hits = [float(x >= threshold) for s in sims for x in s]  # one per attribute: expressed (1) or not (0)
+    group_ids = [owner for owner, s in zip(owners, sims) for _ in s]
     total = len(hits)
     return {"coverage": sum(hits) / total if total else float("nan"), "attributes": total,
             "threshold": threshold, "embedder": getattr(embedder, "model", str(embedder)),
-            "estimate": estimate(hits, groups, "attributes", seed=seed)}
+            "estimate": estimate(hits, group_ids, "attributes", seed=seed)}
 
 
 def by_iteration(convs: list[Conversation]) -> dict[str, list[Conversation]]:

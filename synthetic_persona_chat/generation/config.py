@@ -12,7 +12,7 @@ from ..config import Config, ConfigError
 
 DEFAULT_SEEDS = "spc-sample:valid"  # the packaged SPC sample (sample_data.py); any path works
 PAPER_QUALITIES = ["depth", "coherency", "consistency", "diversity", "likability"]
-PAPER_EXPERTS = ["structural", "faithfulness", "toxicity", "quality"]
+PAPER_EXPERTS = ["structural", "faithfulness", "toxicity", "expression", "quality"]
 
 
 @dataclass
@@ -42,6 +42,10 @@ class GenerationConfig:
     template: str = "generator.j2"  # a packaged template name or a path to a Jinja2 file
     system_template: str | None = "generator_system.j2"  # the system message (None: none)
     batch_size: int = 8  # pairs per checkpointed batch: a kill loses at most one batch of uncached work
+    # retry.py: a pair with no surviving candidate is asked again (a new few-shot draw, hence a new prompt and
+    # sampling seed) up to `retries` more times; with `target_winners` > 0 retrying stops once the run has that many
+    retries: int = 2
+    target_winners: int = 0
 
 
 @dataclass
@@ -61,6 +65,10 @@ class CriticConfig:
     max_nli_pairs: int = 0  # faithfulness: utterance×attribute pairs checked per candidate (0: all); with a cap
     #                          the most word-overlapping pairs are checked first, and the cap is recorded in the reason
     toxicity_threshold: float = field(default=0.5, metadata={"range": (0.0, 1.0)})  # toxicity: an utterance scoring above this rejects the candidate
+    # expression (critic/expression.py): each speaker expresses >= this share of their attributes (rounded up;
+    # 0 turns the gate off), an attribute counting when an own utterance reaches this cosine (eval's coverage)
+    min_expressed_share: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
+    expression_threshold: float = field(default=0.5, metadata={"range": (-1.0, 1.0)})
     qualities: list[str] = field(default_factory=lambda: list(PAPER_QUALITIES))  # one LLM expert each
     quality_questions: dict[str, str] = field(default_factory=dict)  # extra or replaced FED-style questions
     quality_max_tokens: int = 8  # an expert answers with a letter
@@ -75,6 +83,9 @@ def generation_config(config: Config) -> GenerationConfig:
             raise ConfigError(f"generation.{name} must be >= 1, got {value}")
     if gen.fewshot < 0:
         raise ConfigError(f"generation.fewshot must be >= 0, got {gen.fewshot}")
+    if gen.retries < 0 or gen.target_winners < 0:
+        raise ConfigError(f"generation.retries and generation.target_winners must be >= 0, got "
+                          f"{gen.retries} and {gen.target_winners}")
     if gen.pair_schedule not in ("split", "repeat"):
         raise ConfigError(f"generation.pair_schedule must be 'split' or 'repeat', got {gen.pair_schedule!r}")
     return gen

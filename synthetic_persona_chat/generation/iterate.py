@@ -30,6 +30,7 @@ from .critic import quality as quality_expert
 from .engine import STAGES, candidates_table, run_local
 from .fewshot import load_seed_conversations, pool_entries
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
+from .retry import Budget, outcome_summary, redraw_job, run_with_retries
 from .stages import critic_batch, generate_batch, generator_chat, select_batch, to_conversation
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
@@ -78,22 +79,34 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
     shares = schedule(pairs, gen.iterations, gen.pair_schedule, ctx.config.seed)
     steps = stage_steps(ctx, gen, critic)
     _load_critic_models(ctx, critic)
-    rows, metas, winners_pool = [], [], []
+    rows, metas, winners_pool, outcomes = [], [], [], []
+    budget = Budget(gen.retries, gen.target_winners, gen.fewshot)
     for it, share in enumerate(shares):
         jobs = make_jobs(share, it, winners_pool, seeds, gen.fewshot, ctx.config.seed)
         if it == 0 and jobs:
             _record_prompts(ctx, gen, jobs[0])
-        try:
-            got, got_meta = engine(jobs, stage_dir / f"iter-{it}", gen.batch_size, steps, ctx,
-                                   desc=f"conversations iter {it + 1}/{gen.iterations}")
-        except LLMError as exc:
-            raise LLMError(f"{exc}\nfinished batches are saved under {stage_dir}: "
-                           f"rerun the same command to resume") from exc
+        run_round = partial(_run_round, engine, stage_dir / f"iter-{it}", steps, ctx, gen.batch_size,
+                            f"conversations iter {it + 1}/{gen.iterations}")
+        got, got_meta, ended = run_with_retries(
+            run_round, jobs, budget, partial(redraw_job, pool=list(winners_pool), seeds=seeds, k=gen.fewshot,
+                                             seed=ctx.config.seed),
+            winners_before=sum(1 for r in rows if r["selected"]))
         rows.extend(got)
         metas.extend(got_meta)
+        outcomes.extend(ended)
         winners_pool += pool_entries([to_conversation(r, run.path.name) for r in got if r["selected"]],
                                      gen.fewshot_max_turns)
-    return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start)
+    return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start, outcomes)
+
+
+def _run_round(engine: Callable, directory: Path, steps: list, ctx: RunContext, batch_size: int, desc: str,
+               jobs: list[dict[str, Any]], suffix: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One engine run over `jobs` in its own plan directory (`iter-N` + suffix, e.g. `-retry-1`)."""
+    try:
+        return engine(jobs, directory.with_name(directory.name + suffix), batch_size, steps, ctx, desc=desc + suffix)
+    except LLMError as exc:
+        raise LLMError(f"{exc}\nfinished batches are saved under {directory.parent}: "
+                       f"rerun the same command to resume") from exc
 
 
 def _call(fn: Callable, rows: list[dict[str, Any]], ctx: RunContext, cfg: Any) -> list[dict[str, Any]]:
@@ -113,6 +126,8 @@ def _load_critic_models(ctx: RunContext, critic: CriticConfig) -> None:
         ctx.nli  # noqa: B018 - cached_property: loads it
     if "toxicity" in names:
         ctx.toxicity  # noqa: B018
+    if "expression" in names:
+        ctx.embedder  # noqa: B018
 
 
 def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: dict[str, Any]) -> None:
@@ -122,12 +137,16 @@ def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: dict[str, Any])
 
 
 def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
-            skips: list[Any], seconds: float, usage_start: dict[str, int]) -> dict[str, Any]:
+            skips: list[Any], seconds: float, usage_start: dict[str, int],
+            outcomes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     run = ctx.run
     write_parquet_atomic(run.stage_dir(STAGE) / "candidates.parquet", candidates_table(rows))
+    if outcomes:  # why each pair ended (retry.py): a pair without a winner is a recorded outcome, not a silent drop
+        run.write_records(STAGE, "pair_outcomes", outcomes)
     winners = [to_conversation(r, run.path.name).to_dict() for r in rows if r["selected"]]
     run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
     summary = summarize(rows, metas, ctx, usage_start)
+    summary["pair_outcomes"] = outcome_summary(outcomes or [])
     summary.update(pairs=len({r["pair_id"] for r in rows}), pairs_available=len(pairs), skipped_pairs=len(skips),
                    wall_seconds_this_run=round(seconds, 2))
     client = getattr(getattr(ctx.llm, "inner", None), "stats", None) if "llm" in vars(ctx) else None
