@@ -33,6 +33,8 @@ from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
 from synthetic_persona_chat.builder.sources import CITATION, SPC_HUB_REPO
 from synthetic_persona_chat.models.bundled import EMBEDDER_ALIASES, embedder_hub_id
 
+from .nup_tables import interval_note, slug
+
 log = logging.getLogger(__name__)
 
 TEMPLATE = "ranker_card.md.j2"
@@ -80,8 +82,6 @@ def base_name(name: str) -> str:
 
 
 def model_name_for(train_name: str, prefix: str = NAME_PREFIX) -> str:
-    from .crosstable import slug
-
     return f"{prefix}-{slug(train_name)}"
 
 
@@ -203,8 +203,6 @@ def render_block(model_name: str, train_name: str, nup_result: dict[str, Any], r
                  template: str | None = None) -> str:
     """Our part of the body (between BEGIN and END), from `model_cards/ranker_card.md.j2`."""
     from jinja2 import Environment, StrictUndefined
-
-    from .crosstable import interval_note
 
     cfg = nup_result["config"]
     model = nup_result["models"][train_name]

@@ -23,7 +23,6 @@ Transformer (Ranker) figures appear as a reference column labelled "paper (publi
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from .card import training_card_data
 from .finetune import FineTuneConfig, finetune, load_finetuned
 from . import stats as S
 from .metrics import gold_ranks, ranking_metrics
-from .paper_nup import COLUMN_LABEL, PROTOCOL_NOTE, reference_cell
+from .nup_tables import slug
 from .rankers import BiEncoderRanker, RandomRanker, Ranker, TfidfRanker
 
 log = logging.getLogger(__name__)
@@ -94,14 +93,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     # training sets (Persona-Chat, SPC; it trains on nothing else)
     "paper": {"max_history": 1000, "train_sets": ("Persona-Chat", "SPC")},
 }
-# Checked anchors on ConvAI2 (Persona-Chat, hits@1/20, self-original), other models than ours:
-CONVAI2_ANCHORS = ("ConvAI2 published anchors (other models, for scale): ParlAI bi-encoder 0.869, poly-encoder "
-                   "0.894, cross-encoder 0.903 (valid, Reddit-pretrained); TransferTransfo 0.807, "
-                   "KV-profile-memory 0.552 (hidden test)")
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _examples(ds: D.Dataset, cfg: D.NUPConfig) -> list[dict[str, Any]]:
@@ -256,69 +247,3 @@ def _embedder_used(ranker: Ranker) -> dict[str, Any]:
     """The backend a bi-encoder really embedded with (an onnx request may have fallen back to torch, with why)."""
     info = ranker.describe() if hasattr(ranker, "describe") else {}
     return {k: info[k] for k in ("embedder_backend", "fallback") if k in info}
-
-
-def markdown_table(result: dict[str, Any], metric: str = "hits@1/20") -> str:
-    """Rows = ranker (and training set), columns = test sets: value [95% interval] ⚠ flags, or
-    "not run: <why>". With `--preset paper` the paper's published hits@1 follow each test set's column,
-    labelled as other models' figures (what differs: `table_notes`)."""
-    test_names = list(result["test_sets"])
-    ref = result.get("preset") == "paper" and metric.startswith("hits@1")
-    head = []
-    for t in test_names:
-        head += [f"{t} {metric} [95% CI]"] + ([f"{COLUMN_LABEL}: {t} hits@1"] if ref else [])
-    lines = ["| ranker | trained on | " + " | ".join(head) + " |", "|---|---|" + "---|" * len(head)]
-    rows: dict[tuple[str, str], dict[str, str]] = {}
-    for cell in result["baselines"] + result["cells"]:
-        key = (cell["ranker"], cell["train"] or "—")
-        rows.setdefault(key, {})[cell["test"]] = _fmt(cell, metric)
-    for (ranker, train), vals in rows.items():
-        cols = []
-        for t in test_names:
-            cols += [vals.get(t, "")] + ([reference_cell(ranker, train, t)] if ref else [])
-        lines.append(f"| {ranker} | {train} | " + " | ".join(cols) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def table_notes(result: dict[str, Any]) -> str:
-    """The cross table's notes: paired comparisons with p-values, then the reference figures' provenance."""
-    lines = []
-    for c in result.get("comparisons", []):
-        flags = f" ⚠ {'; '.join(c['flags'])}" if c.get("flags") else ""
-        lines.append(f"- {c['test']}: {c['a']} − {c['b']} {c['metric']} = {S.fmt(c, with_flags=False)}, "
-                     f"p = {c['p_value']:.4f} ({c['n']} examples, {c['clusters']} conversations; paired permutation "
-                     f"test over conversations){flags}")
-    if result.get("preset") == "paper":
-        lines.append(f"- {PROTOCOL_NOTE}.")
-    lines.append(f"- {CONVAI2_ANCHORS}.")
-    return "\n".join(lines) + "\n"
-
-
-def interval_note(results: list[dict[str, Any]], paper_train: str | None = None) -> str:
-    """Markdown note for a model card: each model-index value with its 95% interval and flags.
-
-    Model-index metadata holds plain numbers only; this note sits beside them in the card body.
-    `results` are cross-table cells (`test`, `metrics`, `intervals`). With `paper_train` (a `--preset paper`
-    model's training set) each hits@1 line also quotes the paper's published figure, labelled as another model's."""
-    lines = []
-    for r in results:
-        for key, est in (r.get("intervals") or {}).items():
-            line = f"- {r['test']} {key}: {S.fmt(est)} ({est['n']} examples, {est['clusters']} conversations)"
-            if paper_train and key.startswith("hits@1"):
-                line += f"; {COLUMN_LABEL}: {reference_cell('fine-tuned', paper_train, r['test'])}"
-            lines.append(line)
-    if not lines:
-        return ""
-    source = f"\n{PROTOCOL_NOTE}.\n" if paper_train else ""
-    return ("\n### 95% confidence intervals\n\nBootstrap over test conversations (the model-index values above "
-            "are the point estimates):\n\n" + "\n".join(lines) + "\n" + source)
-
-
-def _fmt(cell: dict[str, Any], metric: str) -> str:
-    if "not_run" in cell:
-        return "not run: " + str(cell["not_run"]).replace("|", "\\|").replace("\n", " ")
-    est = (cell.get("intervals") or {}).get(metric)
-    if est is not None:
-        return S.fmt(est).replace("|", "\\|")
-    value = cell["metrics"].get(metric)
-    return "—" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.3f}"

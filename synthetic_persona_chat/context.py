@@ -8,23 +8,17 @@ a resumed run never pays twice for the same call.
 from __future__ import annotations
 
 import logging
-import os
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from .config import Config
 from .models import (CachedLLM, ContradictionChecker, Embedder, ToxicityScorer, load_contradiction_checker,
                      load_llm, load_toxicity_scorer)
 from .models.contradiction import needs_llm
+from .paths import user_cache_dir
 from .rundir import RunDir, RunDirError
 
 log = logging.getLogger(__name__)
-
-
-def user_cache_dir() -> Path:
-    """Shared across runs (embeddings): $SPC_CACHE_DIR or ~/.cache/synthetic_persona_chat."""
-    return Path(os.environ.get("SPC_CACHE_DIR") or Path.home() / ".cache" / "synthetic_persona_chat")
 
 
 class RunContext:

@@ -16,14 +16,9 @@ import argparse
 import os
 from pathlib import Path
 
-STUDY_DB, STUDY_YAML, INVITES = "study.sqlite", "study.yaml", "invites.txt"
+from .store import STUDY_DB, StudyStore, study_file
 
-
-def study_file(study_dir: str | Path) -> Path:
-    path = Path(study_dir) / STUDY_DB
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: create the study first with `spc annotate create {study_dir} ...`")
-    return path
+STUDY_YAML, INVITES = "study.yaml", "invites.txt"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,7 +86,6 @@ def create_study(study_dir: str | Path, config) -> dict[str, str]:
     from synthetic_persona_chat.eval.data import Unavailable, load_dataset
 
     from .items import assign, build_items
-    from .store import StudyStore
 
     study_dir = Path(study_dir)
     loaded = {}
@@ -140,8 +134,9 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_results(args: argparse.Namespace) -> int:
     import json
 
-    from .results import markdown, write_results
-    from .store import StudyStore
+    from synthetic_persona_chat.eval.human_report import markdown
+
+    from .results import write_results
 
     path = write_results(StudyStore(study_file(args.study)), args.out)
     print(markdown(json.loads(path.read_text(encoding="utf-8"))))
@@ -151,7 +146,6 @@ def run_results(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from .export import export_annotations
-    from .store import StudyStore
 
     rows = export_annotations(StudyStore(study_file(args.study)), args.out)
     print(f"annotations: {rows} rows written to {Path(args.out) / 'annotations'} (publish with `spc push {args.out}`)")

@@ -25,6 +25,7 @@ import numpy as np
 from ..tasks import ask, render_all
 from ..tasks.contradiction_judge import FEWSHOT_TEMPLATE, ContradictionJudge
 from .llm import LLM, GenerationParams
+from .bundled import DEFAULT_NLI
 from .spec import ModelSpec
 
 
@@ -132,7 +133,7 @@ def _logprob_backend(llm: LLM) -> Any:
     return None
 
 
-DEFAULT_CHECKER = "minilm-polarity"
+DEFAULT_CHECKER = DEFAULT_NLI
 CALIBRATION_FILE = "contradiction_calibration.json"
 
 

@@ -45,6 +45,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..errors import ModelError
+from ..paths import user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ class OnnxUnavailable(ModelError, ImportError):
 
 def onnx_cache_dir() -> Path:
     """Exports live beside the embedding cache, in the user cache dir (never in the repository)."""
-    from ..context import user_cache_dir  # lazy: context imports the models package
-
     return user_cache_dir() / "onnx"
 
 

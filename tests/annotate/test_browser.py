@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from synthetic_persona_chat.annotate.commands import INVITES, STUDY_DB, create_study
+from synthetic_persona_chat.annotate.commands import INVITES, create_study
 from synthetic_persona_chat.annotate.config import StudyConfig
-from synthetic_persona_chat.annotate.store import StudyStore
+from synthetic_persona_chat.annotate.store import STUDY_DB, StudyStore
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -5,7 +5,8 @@ from collections import defaultdict
 
 import pytest
 
-from synthetic_persona_chat.annotate.commands import STUDY_DB, create_study
+from synthetic_persona_chat.annotate.commands import create_study
+from synthetic_persona_chat.annotate.store import STUDY_DB
 from synthetic_persona_chat.annotate.export import export_annotations
 from synthetic_persona_chat.annotate.results import compute, write_results
 from synthetic_persona_chat.annotate.store import StudyStore

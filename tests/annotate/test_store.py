@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from synthetic_persona_chat.annotate.commands import STUDY_DB, create_study
+from synthetic_persona_chat.annotate.commands import create_study
+from synthetic_persona_chat.annotate.store import STUDY_DB
 from synthetic_persona_chat.annotate.items import questions
 from synthetic_persona_chat.annotate.store import Refused, StudyStore
 

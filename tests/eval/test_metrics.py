@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from synthetic_persona_chat.eval import data as D
-from synthetic_persona_chat.eval.crosstable import NUPRunConfig, markdown_table, run_cross_table
+from synthetic_persona_chat.eval.crosstable import NUPRunConfig, run_cross_table
+from synthetic_persona_chat.eval.nup_tables import markdown_table
 from synthetic_persona_chat.eval.detection import detection_test
 from synthetic_persona_chat.eval.metrics import distinct_n, gold_ranks, hits_at_k, mrr, ranking_metrics, vocabulary_size
 from synthetic_persona_chat.eval.quality import diversity, persona_coverage, template_leftovers, toxicity

@@ -3,7 +3,8 @@
 import numpy as np
 
 from synthetic_persona_chat.eval import stats as S
-from synthetic_persona_chat.eval.crosstable import PRESETS, interval_note, markdown_table, table_notes
+from synthetic_persona_chat.eval.crosstable import PRESETS
+from synthetic_persona_chat.eval.nup_tables import interval_note, markdown_table, table_notes
 from synthetic_persona_chat.eval.detection import detection_test
 from synthetic_persona_chat.eval.paper_nup import PAPER_NUP_FIGURES, PAPER_NUP_REFERENCE
 from synthetic_persona_chat.eval.paper_nup import as_json as paper_json

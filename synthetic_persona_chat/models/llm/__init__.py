@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..bundled import DEFAULT_LLM
 from ..spec import ModelSpec
 from .base import LLM, Chat, Completion, GenerationParams, LLMError, Message, TokenUsage
 from .cache import CachedLLM
 
 # Batched transformers on the bundled GGUF: nothing to compile, and batches of 32 decode ~2.7x faster in
 # aggregate than llama.cpp's one-sequence API (benchmarks/llm_throughput.py).
-DEFAULT_LLM = "transformers:smollm2"
 BACKENDS = ("llama-cpp", "transformers", "openai")
 LLAMA_CPP_BACKENDS = ("llama-cpp", "llama_cpp", "llamacpp")  # spellings of the llama.cpp backend
 
