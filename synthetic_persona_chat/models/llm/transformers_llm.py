@@ -61,11 +61,17 @@ class TransformersLLM(LLM):
     def _length_batches(self, chats: list[Chat], per_batch: int) -> tuple[list[str], list[list[int]]]:
         """The chat-templated prompts, and their indices sorted by token length and cut into batches of
         `per_batch`: prompts of similar length share a batch, so left padding wastes little compute."""
-        prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
-                   for c in chats]
+        prompts = [self._template(c) for c in chats]
         lengths = [len(ids) for ids in self.tokenizer(prompts, add_special_tokens=False)["input_ids"]]
         order = sorted(range(len(prompts)), key=lambda i: lengths[i])
         return prompts, [order[start:start + per_batch] for start in range(0, len(order), per_batch)]
+
+    def _template(self, chat: Chat) -> str:
+        """The chat as the model's prompt. A chat that ends with an assistant message is continued, not
+        answered: the turn-level Generator forces a speaker tag ("User 2:") that way."""
+        if chat and chat[-1]["role"] == "assistant":
+            return self.tokenizer.apply_chat_template(chat, tokenize=False, continue_final_message=True)
+        return self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
 
     def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
         """Batches of `batch_size` sequences (prompts x n) of similar length; results in the chats' order."""
@@ -91,7 +97,8 @@ class TransformersLLM(LLM):
                 **enc, max_new_tokens=params.max_tokens, do_sample=sampling,
                 temperature=params.temperature if sampling else None,
                 top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
-                num_return_sequences=decoded, pad_token_id=self.tokenizer.pad_token_id)
+                num_return_sequences=decoded, pad_token_id=self.tokenizer.pad_token_id,
+                **self._stopping(params.stop))
         new_tokens = out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         texts = [self._cut(t, params.stop) for t in texts]
@@ -132,6 +139,12 @@ class TransformersLLM(LLM):
             logp = torch.log_softmax(logits, dim=-1)[:, token_ids].cpu().numpy()
             out[idx] = logp
         return out
+
+    def _stopping(self, stop: tuple[str, ...]) -> dict[str, Any]:
+        """Stop strings end each sequence where it writes one (a turn at its line end) instead of decoding
+        to `max_tokens` and cutting afterwards: the batch finishes when its last sequence does."""
+        stop = [s for s in stop if s]
+        return {"stop_strings": stop, "tokenizer": self.tokenizer} if stop else {}
 
     @staticmethod
     def _cut(text: str, stop: tuple[str, ...]) -> str:
