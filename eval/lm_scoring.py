@@ -61,11 +61,11 @@ class LMScorer:
         torch = self.torch
         out = self.model(torch.tensor([prefix], device=self.device), use_cache=True)
         first = torch.log_softmax(out.logits[0, -1].float(), -1)  # predicts each candidate's first token
-        cache = out.past_key_values
+        cache = out.cache  # transformers 5: `cache` (was `past_key_values`)
         cache.batch_repeat_interleave(len(cands))
         ids, mask = self._padded(cands)
         full_mask = torch.cat([torch.ones((len(cands), len(prefix)), dtype=mask.dtype, device=self.device), mask], 1)
-        logits = self.model(input_ids=ids, attention_mask=full_mask, past_key_values=cache).logits.float()
+        logits = self.model(input_ids=ids, attention_mask=full_mask, cache=cache).logits.float()
         rest = torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]  # token j from j-1
         lp = torch.cat([first[ids[:, 0]][:, None], rest], 1)
         return [lp[i, :len(c)].cpu().numpy().astype(np.float64) for i, c in enumerate(cands)]

@@ -46,10 +46,11 @@ class SFTRunConfig:
     max_test_examples: NUP examples per test set after that (None = all), seeded.
     epochs / max_steps: training length (max_steps > 0 wins); batch_size x grad_accum = effective batch.
     lora: train LoRA adapters (rank lora_r, alpha lora_alpha, all linear layers) instead of every weight.
-    max_length: tokens per training row (longer rows are cut). dtype: "float32" or "bfloat16" training.
+    max_length: tokens per training row (longer rows are cut). dtype: "float32", or "bfloat16" (autocast over
+        float32 weights; fast only where the CPU/GPU has native bf16, see benchmarks/sft_throughput.py).
     save_steps: a checkpoint every N steps under OUT/sft/<set>/checkpoints (0 = none, only the final model).
     max_new_tokens: greedy reply length for unigram F1 and persona consistency.
-    score_batch: examples per forward pass when scoring candidates; generate_batch: prompts per generate call.
+    generate_batch: prompts per greedy `generate` call (candidates are scored one example at a time, 20 per pass).
     contradiction_threshold: a reply is flagged when the checker's contradiction probability exceeds it.
     train_sets: which training sets get a fine-tuned row (None = all given).
     license, dataset_repos: the model cards' license and dataset name -> Hub dataset id (as `eval nup`).
@@ -73,7 +74,6 @@ class SFTRunConfig:
     dtype: str = "float32"
     save_steps: int = 500
     max_new_tokens: int = 48
-    score_batch: int = 4
     generate_batch: int = 16
     contradiction_threshold: float = 0.5
     train_sets: tuple[str, ...] | None = None
@@ -87,8 +87,8 @@ class SFTRunConfig:
 # `--preset small`: 2 CPU cores, ≤ 10 minutes for base + one fine-tuned model on both test sets.
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {"max_train_conversations": 24, "max_test_conversations": 10, "max_test_examples": 40,
-              "max_steps": 12, "batch_size": 4, "learning_rate": 1e-4, "max_length": 512, "save_steps": 0,
-              "max_new_tokens": 24},
+              "max_steps": 12, "batch_size": 4, "learning_rate": 1e-4, "warmup_ratio": 0.0, "max_length": 512,
+              "save_steps": 0, "max_new_tokens": 24},
     "full": {},
 }
 
@@ -197,8 +197,10 @@ def sft_config(config: SFTRunConfig, output_dir: Path) -> Any:
         learning_rate=config.learning_rate, warmup_steps=config.warmup_ratio, seed=config.seed,
         data_seed=config.seed, assistant_only_loss=True, packing=False, max_length=config.max_length,
         bf16=config.dtype == "bfloat16", save_strategy="steps" if config.save_steps else "no",
-        save_steps=config.save_steps or 500, save_only_model=True, gradient_checkpointing=False, report_to="none", logging_steps=1,
-        disable_tqdm=not log.isEnabledFor(logging.INFO), dataloader_num_workers=0, dataset_num_proc=None)
+        save_steps=config.save_steps or 500, save_only_model=True,
+        gradient_checkpointing=False,  # TRL's default True costs ~30% time; a 135M model fits in memory anyway
+        report_to="none", logging_steps=1, disable_tqdm=not log.isEnabledFor(logging.INFO),
+        dataloader_num_workers=0, dataloader_pin_memory=False, dataset_num_proc=None)
 
 
 def lora_config(config: SFTRunConfig) -> Any:
