@@ -159,3 +159,20 @@ def install_log_filter(logger: logging.Logger | None = None) -> None:
     for handler in logger.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+class RedactingStream:
+    """A text stream that redacts what is written through it, plus `extra` patterns (a server's own token
+    shape): for output no logger formats, such as the tracebacks a web framework prints with its inputs."""
+
+    def __init__(self, inner: Any, extra: "re.Pattern[str] | None" = None) -> None:
+        self.inner, self.extra = inner, extra
+
+    def write(self, text: str) -> int:
+        clean = redact_text(text)
+        if self.extra is not None:
+            clean = self.extra.sub(REDACTED, clean)
+        return self.inner.write(clean)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty ... of the wrapped stream
+        return getattr(self.inner, name)

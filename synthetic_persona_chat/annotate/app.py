@@ -11,10 +11,13 @@ the store re-checks both on every submission.
 # No `from __future__ import annotations` here: Gradio finds the `gr.Request` parameter by its annotation object.
 import html
 import os
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from synthetic_persona_chat.records import Conversation
+from synthetic_persona_chat.redact import RedactingStream
 
 from .items import FAITHFULNESS_CHOICES, QUALITY_CHOICES, TURING_CHOICES, Item
 from .store import Current, Refused, StudyStore
@@ -24,6 +27,11 @@ CSS = """
 .spc-conv p {margin: 4px 0;} .spc-persona {font-size: 0.9em; color: #333; margin-bottom: 8px;}
 .spc-judged {background: #fff3c4;}
 """
+# The app has no file inputs, but Gradio serves an unauthenticated upload route on every app: anything
+# larger than this is refused with 413 before it is stored (None, the default, accepted any size).
+MAX_UPLOAD_BYTES = 1
+# An invite token as `store.new_token` makes it (32 URL-safe characters), wherever it shows in a log line.
+TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])")
 TURING_LABELS = {"left": "Left (A) is machine-written", "right": "Right (B) is machine-written",
                  "unsure": "Cannot tell"}
 QUALITY_LABELS = {"left": "Left (A)", "right": "Right (B)", "tie": "About the same"}
@@ -111,8 +119,8 @@ def build_app(store: StudyStore) -> Any:
         except Refused as exc:
             try:
                 return view(store.current(token), str(exc)) + [token]
-            except Refused as again:
-                return view(None, f"**{again}**") + [token]
+            except Refused as again:  # not a token of this study: nothing of it is sent back (it may not even encode)
+                return view(None, f"**{again}**") + [""]
 
     with gr.Blocks(title=f"Study: {config.name}") as demo:
         gr.Markdown(f"# {html.escape(config.name)}\nRead the conversations, answer, and press **Submit**. "
@@ -172,6 +180,14 @@ def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 7860, bloc
 
     demo = build_app(StudyStore(study_file(study_dir)))
     demo.queue(default_concurrency_limit=8)
+    hide_tokens_in_stderr()
     demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, show_error=True, quiet=True,
-                ssr_mode=False, css=CSS, footer_links=[])
+                ssr_mode=False, css=CSS, footer_links=[], max_file_size=MAX_UPLOAD_BYTES)
     return demo
+
+
+def hide_tokens_in_stderr() -> None:
+    """Gradio prints the traceback of a malformed request with the values it received (an arity error lists
+    them, the caller's invite token first): the server's stderr redacts anything shaped like a token."""
+    if not isinstance(sys.stderr, RedactingStream):
+        sys.stderr = RedactingStream(sys.stderr, TOKEN_SHAPE)

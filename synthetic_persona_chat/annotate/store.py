@@ -181,6 +181,8 @@ class StudyStore:
     def submit(self, token: str | None, item_id: str | None, answer: dict[str, Any]) -> Current:
         """Record one answer and return the next item; `Refused` (nothing written) when anything is off."""
         person = self.person(token)
+        if not isinstance(item_id, str):  # the page is not trusted: an id of another type is no item of ours
+            raise Refused("this item is not in your queue: nothing was recorded")
         with self._con() as con, _transaction(con):
             assigned = con.execute("SELECT served_at FROM assignments WHERE person_id = ? AND item_id = ?",
                                    (person.id, item_id)).fetchone()
@@ -222,6 +224,8 @@ class StudyStore:
                 for aid, name, body, ans, at, secs in rows]
 
     def item(self, item_id: str | None) -> Item | None:
+        if not isinstance(item_id, str):
+            return None
         with self._con() as con:
             row = con.execute("SELECT body FROM items WHERE id = ?", (item_id,)).fetchone()
         return Item.from_dict(json.loads(row[0])) if row else None
