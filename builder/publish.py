@@ -17,6 +17,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from synthetic_persona_chat.errors import UsageError
@@ -125,11 +126,41 @@ def _commit(api, folder: str | Path, plan: PublishPlan, card_text: str, remote: 
     operations = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=card_text.encode("utf-8") if p == "README.md"
                                      else str(Path(folder) / p)) for p, _ in plan.files]
     operations += [CommitOperationDelete(path_in_repo=p) for p in stale]
-    commit = hub_call(f"uploading to {plan.repo_id}", api.create_commit, plan.repo_id, repo_type="dataset",
-                      operations=operations, parent_commit=head, commit_message=f"Publish {plan.revision}",
-                      commit_description=f"version {plan.version}, data fingerprint {plan.fingerprint}",
-                      state=f"nothing was published and no tag {plan.revision} exists; rerun the same command")
+    try:
+        commit = hub_call(f"uploading to {plan.repo_id}", api.create_commit, plan.repo_id, repo_type="dataset",
+                          operations=operations, parent_commit=head, commit_message=f"Publish {plan.revision}",
+                          commit_description=f"version {plan.version}, data fingerprint {plan.fingerprint}",
+                          state=f"nothing was published and no tag {plan.revision} exists; rerun the same command")
+    except PublishError as exc:
+        landed = _landed_commit(api, plan, head)
+        if landed is None:
+            raise
+        log.warning("the Hub answered the upload with an error (%s), but main now holds this export (commit %s): "
+                    "the upload landed; continuing with the tag", cause_and_fix(exc.__cause__ or exc), landed)
+        return SimpleNamespace(oid=landed), stale
     return commit, stale
+
+
+def _landed_commit(api, plan: PublishPlan, head: str | None) -> str | None:
+    """The commit on main holding this export when an upload's answer was lost (applied, then a 500; the
+    client's retry then got 412 because main had moved), else None. Saying "nothing was published" there
+    was false: main held every file. A check that itself fails says the state is unknown, not "nothing"."""
+    from huggingface_hub import hf_hub_download
+
+    try:
+        refs = api.list_repo_refs(plan.repo_id, repo_type="dataset")
+        main = next((b.target_commit for b in refs.branches if b.name == "main"), None)
+        if main is None or main == head:
+            return None  # main did not move: the upload really failed
+        path = hf_hub_download(plan.repo_id, MANIFEST, repo_type="dataset", revision=main,
+                               endpoint=getattr(api, "endpoint", None))
+        remote = json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint")
+    except Exception as exc:  # noqa: BLE001 - the Hub is failing: the state is unknown, and said so
+        raise PublishError(f"uploading to {plan.repo_id} failed and checking what reached the Hub failed too "
+                           f"({cause_and_fix(exc)}); main may or may not hold this version, and no tag "
+                           f"{plan.revision} exists; rerun the same command (it finds the files if they are there "
+                           f"and only tags them)") from exc
+    return main if remote and remote == plan.fingerprint else None
 
 
 def _remote_card(api, repo_id: str, head: str) -> str | None:

@@ -3,7 +3,9 @@ dataset repo, upload files in one commit (preupload, LFS batch + PUT, NDJSON com
 it, and the routes `datasets.load_dataset("ns/name")` downloads through (repo info, tree, paths-info,
 resolve). Nothing in huggingface_hub is patched: clients reach it with HF_ENDPOINT and HF_HUB_DISABLE_XET=1.
 
-`hub.fail_commits = n` makes the next n commit requests answer 500 (a failed upload).
+`hub.fail_commits = n` makes the next n commit requests answer 500 (a failed upload); `hub.lost_acks = n` applies
+the next n commits and answers them 500 (the acknowledgement lost); `hub.stall["route"] = s` answers that route
+after s seconds (a Hub that hangs).
 `hub.fail["create_repo"] = [429, 429]` makes the next requests of that route answer those statuses (any route,
 by handler name); a 429 carries `Retry-After: 0`.
 `/api/validate-yaml` checks the card header as the Hub does: a 400 with `errors` for bad metadata.
@@ -73,6 +75,8 @@ class FakeHub:
         self.lfs: dict[str, bytes] = {}
         self.fail_commits = 0
         self.fail: dict[str, list[int]] = {}
+        self.lost_acks = 0  # the next n commits are applied, then answered 500 (an acknowledgement lost)
+        self.stall: dict[str, float] = {}  # route (handler name) -> seconds to wait before answering (a hang)
         self.requests: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -146,6 +150,7 @@ def _handler(hub: FakeHub):
                 m = re.fullmatch(pattern, path)
                 if method == self.command or (method == "GET" and self.command == "HEAD"):
                     if m:
+                        time.sleep(hub.stall.get(fn.__name__, 0))
                         with hub.lock:
                             queued = hub.fail.get(fn.__name__)
                             if queued:
@@ -241,6 +246,9 @@ def _handler(hub: FakeHub):
                         snap.pop(p)
             oid = hashlib.sha1(f"{parent}{time.time_ns()}{sorted(snap)}".encode()).hexdigest()
             repo.commits[oid], repo.branches[branch], repo.messages[oid] = snap, oid, header.get("summary", "")
+            if hub.lost_acks > 0:
+                hub.lost_acks -= 1
+                return self._error(500, "fake hub: commit applied, answer lost (simulated)")
             self._json(200, {"commitUrl": f"{hub.url}/datasets/{repo_id}/commit/{oid}", "commitOid": oid,
                              "pullRequestUrl": None})
 
