@@ -22,6 +22,9 @@ from ..errors import InputError
 SPC_PERSONA_COLUMNS = ("user 1 personas", "user 2 personas")
 TEXT_FIELDS = ("text", "attribute", "persona", "sentence")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# NUL and the other C0/C1 controls (tabs and newlines are spacing, already normalised away), and lone
+# surrogates: never part of a persona sentence, and they flowed into attributes, prompts and Parquet files.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class SeedFormatError(InputError, ValueError):
@@ -51,6 +54,8 @@ def line_problem(text: str, rules: LineRules) -> str | None:
     text = normalise(text)
     if not text:
         return "empty"
+    if _CONTROL.search(text):
+        return "control_characters"
     if len(text) > rules.max_chars or len(text.split()) > rules.max_words:
         return "overlong"
     letters = len(_LETTER.findall(text))
