@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
 from synthetic_persona_chat.config import load_config  # noqa: E402
 from synthetic_persona_chat.context import RunContext  # noqa: E402
-from synthetic_persona_chat.generation import generation_config, run_conversations  # noqa: E402
+from synthetic_persona_chat.generation.config import generation_config  # noqa: E402
+from synthetic_persona_chat.generation.iterate import run_conversations  # noqa: E402
 from synthetic_persona_chat.generation.fewshot import load_seed_conversations, pool_entries  # noqa: E402
 from synthetic_persona_chat.generation.plan import load_pairs, make_jobs  # noqa: E402
 from synthetic_persona_chat.generation.stages import generator_chat, generator_params  # noqa: E402

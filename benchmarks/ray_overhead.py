@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
 from synthetic_persona_chat.config import load_config  # noqa: E402
 from synthetic_persona_chat.context import RunContext  # noqa: E402
-from synthetic_persona_chat.generation import run_conversations  # noqa: E402
+from synthetic_persona_chat.generation.iterate import run_conversations  # noqa: E402
 from synthetic_persona_chat.generation.ray_engine import RayConfig, make_ray_engine  # noqa: E402
 from synthetic_persona_chat.readers import read_spc_csv, write_records  # noqa: E402
 from synthetic_persona_chat.rundir import RunDir  # noqa: E402

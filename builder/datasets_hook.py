@@ -81,7 +81,7 @@ def _bare_module(load_module):
 
     from datasets.data_files import DataFilesDict
 
-    from .spc_builder import SyntheticPersonaChat
+    from .spc_builder import SyntheticPersonaChat  # heavy: datasets; this hook runs at every interpreter start
 
     module_path, hash_ = load_module._PACKAGED_DATASETS_MODULES[NAME]
     configs = [dataclasses.replace(c, data_files=DataFilesDict()) for c in SyntheticPersonaChat.BUILDER_CONFIGS]

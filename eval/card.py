@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
+from synthetic_persona_chat.builder.hub_calls import hub_call
 from synthetic_persona_chat.builder.sources import CITATION, SPC_HUB_REPO
 from synthetic_persona_chat.models.bundled import EMBEDDER_ALIASES, embedder_hub_id
+from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
 
 from .nup_tables import interval_note, slug
 
@@ -109,8 +111,6 @@ def hub_id(name: str, source: str, repos: dict[str, str] | None = None) -> str |
 
 
 def _is_spc_release(source: str) -> bool:
-    from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
-
     if source.startswith("spc-sample:") or source.endswith(SPC_FILE_SUFFIXES):
         return True
     path = Path(source)
@@ -305,8 +305,6 @@ def write_cards(nup_result: dict[str, Any], name_prefix: str = NAME_PREFIX,
 def push_model(model_dir: str | Path, repo_id: str, private: bool = True) -> str:
     """Upload a model folder with its card; the token comes from huggingface_hub's own lookup."""
     from huggingface_hub import HfApi
-
-    from synthetic_persona_chat.builder.hub_calls import hub_call
 
     api = HfApi()
     hub_call(f"creating model repo {repo_id}", api.create_repo, repo_id, repo_type="model", private=private,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from synthetic_persona_chat.models import GenerationParams
 from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.tasks import run_task
 from synthetic_persona_chat.tasks.detection_judge import DetectionJudge
@@ -111,8 +112,6 @@ class LLMJudge:
     kind = "llm"
 
     def __init__(self, llm: Any, seed: int = 0, max_tokens: int = 4) -> None:
-        from synthetic_persona_chat.models import GenerationParams
-
         self.llm, self.seed = llm, seed
         self.params = GenerationParams(max_tokens=max_tokens, temperature=0.0, top_k=1, n=1)
         self.undecided = 0

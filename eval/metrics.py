@@ -65,7 +65,7 @@ def nup_metric() -> Any:
     """The packaged NUP metric, `evaluate.load(<package folder>)`: offline, no Hub; loaded once per process."""
     import evaluate
 
-    from .nup_ranking import metric_path
+    from .nup_ranking import metric_path  # with `evaluate` above: heavy, only the NUP metric needs it
 
     return evaluate.load(metric_path())
 

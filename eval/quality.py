@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from synthetic_persona_chat.coverage import attribute_similarities
+from synthetic_persona_chat.models.contradiction import calibration_of
 from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.text import PLACEHOLDER
 
@@ -139,11 +140,7 @@ def checker_calibration(checker: Any) -> dict[str, Any] | None:
     """The checker's measured AUROC/F1 on labelled pairs (the Critic's calibration), or None.
 
     A contradiction rate means little without it, so the report prints it beside the rate."""
-    try:
-        from synthetic_persona_chat.models.contradiction import calibration_of
-    except ImportError:  # older checkers: only describe() may carry it
-        calibration_of = None
-    cal = calibration_of(checker) if calibration_of is not None else None
+    cal = calibration_of(checker)
     if not cal and hasattr(checker, "describe"):
         cal = (checker.describe() or {}).get("calibration")
     return cal or None

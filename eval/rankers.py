@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from synthetic_persona_chat.models import Embedder
+
 
 
 class Ranker(Protocol):
@@ -56,8 +58,6 @@ class BiEncoderRanker:
                    ) -> "BiEncoderRanker":
         """`backend`: "torch" (default), "onnx" or "onnx-int8" (`models.embedder`; falls back to torch, logged,
         for a model the ONNX exporter does not support). The Embedder keys its cache by the id the user gave."""
-        from synthetic_persona_chat.models import Embedder
-
         return cls(Embedder(str(model), device=device, cache_path=cache_path, backend=backend,
                             max_seq_length=max_seq_length), name)
 

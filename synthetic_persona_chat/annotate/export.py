@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.builder.export import fingerprint
+
+from .results import judgements
+
 CONFIG = "annotations"
 BEGIN = "<!-- BEGIN spc-annotations: rewritten by `spc annotate export` -->"
 END = "<!-- END spc-annotations -->"
@@ -36,8 +40,6 @@ def features() -> Any:
 
 
 def rows(store: Any) -> list[dict[str, Any]]:
-    from .results import judgements
-
     config = store.config()
     answers = store.answers()
     out = []
@@ -104,8 +106,6 @@ def _write_card(out: Path, config: Any, n: int) -> None:
 
 def _update_manifest(out: Path, n: int, study: str) -> None:
     """Row counts and fingerprint of the export now that it holds annotations (a new folder gets a manifest)."""
-    from synthetic_persona_chat.builder.export import fingerprint
-
     path = out / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"version": "1.0.0", "rows": {}}
     manifest.setdefault("rows", {})[CONFIG] = {"train": n}

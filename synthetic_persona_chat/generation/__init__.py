@@ -3,13 +3,7 @@
 Stage functions are pure batch maps over dict rows (`stages.py`), run by the local engine
 (`engine.py`) or, later, a distributed one; `iterate.run_conversations(ctx)` is the stage and
 `pipeline.run_generate(ctx)` the whole run (user generation: expand, profiles, pairs -> conversations).
+
+Nothing is imported here: the prompt tasks use this package's parser (`parser.py`), and a package that
+loaded its stages on import would make that import load the stages, which import the tasks back.
 """
-
-from .config import CriticConfig, GenerationConfig, critic_config, generation_config
-from .iterate import run_conversations, stage_steps
-from .parser import ParseResult, parse_conversation, placeholders, render_conversation
-from .stages import critic_batch, generate_batch, select_batch, to_conversation
-
-__all__ = ["CriticConfig", "GenerationConfig", "critic_config", "generation_config", "run_conversations",
-           "stage_steps", "ParseResult", "parse_conversation", "placeholders", "render_conversation",
-           "critic_batch", "generate_batch", "select_batch", "to_conversation"]

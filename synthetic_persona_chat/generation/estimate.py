@@ -35,6 +35,8 @@ from .config import critic_config, generation_config
 from .fewshot import load_seed_conversations, pool_entries
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .stages import generator_chat
+from ..usergen.config import ExpandConfig, PairsConfig, ProfilesConfig
+from ..usergen.seeds import LineRules, read_seed_file
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.generation.config import CriticConfig, GenerationConfig
@@ -117,9 +119,6 @@ def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, criti
 
 def _usergen_lines(config: Any, est: EstimateConfig, seeds_path: str) -> tuple[list[dict[str, Any]], int]:
     """User generation's LLM prompts, and how many pairs it will hand to the conversation stage."""
-    from ..usergen.config import ExpandConfig, PairsConfig, ProfilesConfig
-    from ..usergen.seeds import LineRules, read_seed_file
-
     expand = config.section("expand", ExpandConfig)
     profiles = config.section("profiles", ProfilesConfig)
     pairing = config.section("pairs", PairsConfig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..usergen.stages import run_expand, run_pairs, run_profiles
 from .config import generation_config
 from .iterate import run_conversations
 
@@ -40,10 +41,5 @@ def run_generate(ctx: RunContext, seeds_path: str | None = None, engine: Any = N
 
 
 def _usergen(seeds_path: str | None) -> list[tuple[str, Any]]:
-    try:
-        from ..usergen import run_expand, run_pairs, run_profiles
-    except ImportError as exc:
-        raise RuntimeError(f"user generation is not available ({exc}); set generation.pairs_file to a "
-                           f"Parquet/JSONL file of persona pairs to generate conversations only") from exc
     return [("expand", lambda ctx: run_expand(ctx, seeds_path=seeds_path)), ("profiles", run_profiles),
             ("pairs", run_pairs)]

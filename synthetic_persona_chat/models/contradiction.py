@@ -24,8 +24,9 @@ import numpy as np
 
 from ..tasks import ask, render_all
 from ..tasks.contradiction_judge import FEWSHOT_TEMPLATE, ContradictionJudge
-from .llm import LLM, GenerationParams
+from .llm import LLM, GenerationParams, load_llm
 from .bundled import DEFAULT_NLI
+from .contradiction_polarity import PolarityNLI
 from .spec import ModelSpec
 
 
@@ -157,7 +158,6 @@ def load_contradiction_checker(spec: "str | dict[str, Any] | None", llm: LLM | N
     if s.backend in ("cross-encoder", "nli"):
         checker = CrossEncoderNLI(s.model, **options)
     elif s.backend == "minilm-polarity":
-        from .contradiction_polarity import PolarityNLI
         options.setdefault("cache_path", vector_cache)
         checker = PolarityNLI(weights=options.pop("weights", None) or s.model or None, **options)
     elif s.backend == "llm-judge":
@@ -176,7 +176,6 @@ def checker_from_config(models: Any) -> ContradictionChecker:
     """The checker of a `ModelsConfig`, loading the LLM only when the judge needs it."""
     llm = None
     if needs_llm(models.nli):
-        from .llm import load_llm
         llm = load_llm(models.llm)
     return load_contradiction_checker(models.nli, llm=llm)
 

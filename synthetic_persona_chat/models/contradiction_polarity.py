@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .checker_embeddings import CheckerEmbeddings
+from .embedder import Embedder
 from .nli_batch_features import batch_pair_features
 from .nli_features import FEATURE_NAMES
 
@@ -54,8 +55,6 @@ class PolarityNLI:
         `workers`: MiniLM copies encoding at once (only for the default encoder; a given `embedder` is
         used alone). 1 by default: on 2 idle cores a second copy cut the Critic's wall time by only ~9%
         for 3% more CPU, since torch's intra-op threads already use ~1.6 cores."""
-        from .embedder import Embedder
-
         if encoder not in ("torch", "onnx"):
             raise ValueError(f"minilm-polarity encoder must be torch or onnx, got {encoder!r} (onnx-int8 moves "
                              "scores by up to 0.18: not calibrated for this checker)")

@@ -85,7 +85,7 @@ class Embedder:
         self.encoded = 0  # sentences that really went through the model
 
     def _load_onnx(self, location: str, max_seq_length: int | None) -> Any:
-        from .onnx_encoder import OnnxEncoder, OnnxUnavailable, UnsupportedForOnnx
+        from .onnx_encoder import OnnxEncoder, OnnxUnavailable, UnsupportedForOnnx  # optional extras [onnx] / [openvino]
 
         precision = "int8" if self.requested_backend == "onnx-int8" else "fp32"
         runtime = "openvino" if self.requested_backend == "openvino" else "onnxruntime"

@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from synthetic_persona_chat.records import Conversation, RecordError, Skip, Turn
+from synthetic_persona_chat.readers.parlai import read_parlai_lines
+from synthetic_persona_chat.readers.spc_csv import parse_spc_lines, split_personas
 
 LAYOUTS: dict[str, tuple[str, ...]] = {
     "spc-release": ("user 1 personas", "user 2 personas", "Best Generated Conversation"),
@@ -45,8 +47,6 @@ def read_rows(rows: Any, split: str | None, source: str) -> tuple[list[Conversat
     if layout == "personachat-rows":
         return _grouped_rows(rows, split, source)
     if layout == "parlai-text":
-        from synthetic_persona_chat.readers.parlai import read_parlai_lines
-
         return read_parlai_lines((r["text"] or "" for r in rows), source, split, source)
     convs, skips = [], []
     for i, row in enumerate(rows):
@@ -68,8 +68,6 @@ def row_to_conversation(row: dict[str, Any], split: str | None = None, source: s
 
 
 def _spc_row(row: dict[str, Any], split: str | None, source: str) -> Conversation:
-    from synthetic_persona_chat.readers.spc_csv import parse_spc_lines, split_personas
-
     turns, _ = parse_spc_lines(row["Best Generated Conversation"] or "")
     if not turns:
         raise RecordError("no 'User 1:'/'User 2:' line in conversation")

@@ -24,6 +24,8 @@ from .native import read_records
 from .parlai import read_parlai
 from .spc_csv import SPLIT_FILES, read_spc_csv
 from ..errors import InputError
+from ..rundir import RunDir
+from .hub_layouts import read_rows
 
 RUN_CONVERSATIONS = Path("conversations") / "conversations.parquet"
 RUN_MARKERS = ("config.yaml", "manifest.json", "conversations")
@@ -76,8 +78,6 @@ def _read_folder(path: Path, split: str) -> tuple[list[Conversation], list[Skip]
 
 def read_run(run_dir: str | Path) -> tuple[list[Conversation], list[Skip]]:
     """A generated run's selected conversations, once the run's conversation stage is complete."""
-    from ..rundir import RunDir
-
     path = Path(run_dir) / RUN_CONVERSATIONS
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run conversation generation first")
@@ -89,8 +89,6 @@ def read_hub(spec: str, split: str) -> tuple[list[Conversation], list[Skip]]:
     """`ID[@split]` through `datasets.load_dataset` (network or a local HF cache), in any layout
     `hub_layouts` knows (SPC, and Persona-Chat/ConvAI2 as rows, dialogs or ParlAI text)."""
     import datasets
-
-    from .hub_layouts import read_rows
 
     repo, _, hub_split = spec.partition("@")
     rows = datasets.load_dataset(repo, split=hub_split or hub_split_name(split))

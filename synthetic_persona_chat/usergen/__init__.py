@@ -3,11 +3,8 @@
     run_expand(ctx, seeds_path=..., seeds=[...])  -> expand/attributes.parquet, categories.parquet, report
     run_profiles(ctx)                             -> profiles/profiles.parquet, rejections.parquet
     run_pairs(ctx)                                -> pairs/pairs.parquet
+
+The stages are in `stages.py`, their settings in `config.py`. Nothing is imported here: the prompt tasks
+use this package's parsers (`parsing.py`, `seeds.py`), and a package that loaded its stages on import
+would make every such import load the stages, which import the tasks back.
 """
-
-from .config import ExpandConfig, PairsConfig, ProfilesConfig
-from .seeds import SeedFormatError, read_seed_file
-from .stages import run_expand, run_pairs, run_profiles
-
-__all__ = ["ExpandConfig", "PairsConfig", "ProfilesConfig", "SeedFormatError", "read_seed_file",
-           "run_expand", "run_pairs", "run_profiles"]

@@ -57,7 +57,7 @@ def _context(args: argparse.Namespace) -> RunContext:
 
 
 def _run(args: argparse.Namespace, stage: str, old_name: bool = False) -> int:
-    from . import run_expand, run_pairs, run_profiles
+    from .stages import run_expand, run_pairs, run_profiles
 
     if old_name:
         log.warning("`spc pair` is now called `spc pairs` (like its folder pairs/ and config section [pairs]); "

@@ -6,7 +6,7 @@ Against tests/latency_server.py. One batch alone never has more than 12 requests
 
 import json
 
-from synthetic_persona_chat.generation import run_conversations
+from synthetic_persona_chat.generation.iterate import run_conversations
 from synthetic_persona_chat.models.llm.overlap import batches_in_flight
 from tests.latency_server import LatencyServer
 

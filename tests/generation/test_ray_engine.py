@@ -10,7 +10,7 @@ ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from synthetic_persona_chat.generation import run_conversations  # noqa: E402
+from synthetic_persona_chat.generation.iterate import run_conversations  # noqa: E402
 from synthetic_persona_chat.generation.ray_engine import RayConfig, make_ray_engine, ray_config  # noqa: E402
 
 from .helpers import config_dict, make_ctx, spc_pairs, write_pairs  # noqa: E402

@@ -3,7 +3,7 @@ judge and quality experts, profanity-check for toxicity, on real SPC persona pai
 
 import pyarrow.parquet as pq
 
-from synthetic_persona_chat.generation import run_conversations
+from synthetic_persona_chat.generation.iterate import run_conversations
 from synthetic_persona_chat.records import Conversation
 
 from .helpers import config_dict, make_ctx, spc_pairs, write_pairs

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 
-from synthetic_persona_chat.generation import run_conversations
+from synthetic_persona_chat.generation.iterate import run_conversations
 from synthetic_persona_chat.generation.retry import Budget, outcome_summary, redraw_job, run_with_retries
 
 from .helpers import GOOD, config_dict, make_ctx, scripted, spc_pairs, write_pairs

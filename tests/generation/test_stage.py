@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthetic_persona_chat.config import ConfigError
-from synthetic_persona_chat.generation import run_conversations
+from synthetic_persona_chat.generation.iterate import run_conversations
 from synthetic_persona_chat.models.llm import LLMError
 from synthetic_persona_chat.records import Conversation
 

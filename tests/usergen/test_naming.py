@@ -13,7 +13,8 @@ from synthetic_persona_chat.cli import main
 from synthetic_persona_chat.config import load_config
 from synthetic_persona_chat.context import RunContext
 from synthetic_persona_chat.rundir import RunDir
-from synthetic_persona_chat.usergen import PairsConfig, run_pairs
+from synthetic_persona_chat.usergen.config import PairsConfig
+from synthetic_persona_chat.usergen.stages import run_pairs
 
 PROFILES = [{"attributes": ["I have two dogs.", "I play the guitar."], "categories": [0, 1], "id": "u0"},
             {"attributes": ["I own a parrot.", "I love jazz music."], "categories": [0, 1], "id": "u1"},

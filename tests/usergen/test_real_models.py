@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from synthetic_persona_chat.readers import read_spc_csv
-from synthetic_persona_chat.usergen import run_expand, run_pairs, run_profiles
+from synthetic_persona_chat.usergen.stages import run_expand, run_pairs, run_profiles
 from synthetic_persona_chat.usergen.clustering import mean_inter_category_distance, relabel_by_size
 
 pytestmark = pytest.mark.slow

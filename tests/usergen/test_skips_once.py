@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 
-from synthetic_persona_chat.usergen import run_expand, run_profiles
+from synthetic_persona_chat.usergen.stages import run_expand, run_profiles
 from tests.fakes import ScriptedLLM
 
 from .test_stages import OVERRIDES, SEEDS, respond

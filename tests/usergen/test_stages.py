@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from synthetic_persona_chat.checkpoint import Checkpoints
-from synthetic_persona_chat.usergen import SeedFormatError, run_expand, run_pairs, run_profiles
+from synthetic_persona_chat.usergen.seeds import SeedFormatError
+from synthetic_persona_chat.usergen.stages import run_expand, run_pairs, run_profiles
 from synthetic_persona_chat.usergen.profiles import build_profiles
 from tests.fakes import ScriptedLLM
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...config import Config
+from ...context import RunContext
+from ...eval.data import Unavailable, load_dataset
 from ...models.contradiction import calibration_of
 from ...records import Conversation, Skip
 from ...rundir import RunDir, write_text_atomic
@@ -87,8 +89,6 @@ def checker_summary(checker: Any, critic: CriticConfig) -> dict[str, Any]:
 
 def read_conversations(source: str, split: str = "test") -> tuple[list[Conversation], list[Skip]]:
     """Anything the readers take (`readers.sources.open_source`), with overlong utterances clipped as the eval does."""
-    from ...eval.data import Unavailable, load_dataset
-
     ds = load_dataset(source, split, min_conversations=1)
     if isinstance(ds, Unavailable):
         raise FileNotFoundError(f"cannot judge {source}: {ds.reason}")
@@ -98,8 +98,6 @@ def read_conversations(source: str, split: str = "test") -> tuple[list[Conversat
 def judge_source(source: str, out_dir: str | Path, config: Config, split: str = "test",
                  limit: int | None = None) -> dict[str, Any]:
     """`spc critic judge` as a function: read, judge, write verdicts.jsonl and summary.json; the summary."""
-    from ...context import RunContext
-
     critic = critic_config(config)
     resolve(critic.experts)  # an unknown expert fails before anything is read or loaded
     convs, skips = read_conversations(source, split)

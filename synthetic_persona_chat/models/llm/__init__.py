@@ -15,6 +15,8 @@ from ..bundled import DEFAULT_LLM
 from ..spec import ModelSpec
 from .base import LLM, Chat, Completion, GenerationParams, LLMError, Message, TokenUsage
 from .cache import CachedLLM
+from .openai_compat import OpenAICompatLLM
+from .transformers_llm import TransformersLLM
 
 # Batched transformers on the bundled GGUF: nothing to compile, and batches of 32 decode ~2.7x faster in
 # aggregate than llama.cpp's one-sequence API (benchmarks/llm_throughput.py).
@@ -26,13 +28,11 @@ def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM, max_concurr
     """`max_concurrency` (config `models.max_concurrency`): the cap on requests in flight for HTTP backends."""
     s = ModelSpec.parse(spec)
     if s.backend in LLAMA_CPP_BACKENDS:
-        from .llama_cpp import LlamaCppLLM
+        from .llama_cpp import LlamaCppLLM  # optional extra [llama-cpp]
         return LlamaCppLLM(s.model or "smollm2", **s.options)
     if s.backend in ("transformers", "hf"):
-        from .transformers_llm import TransformersLLM
         return TransformersLLM(s.model or "smollm2", **s.options)
     if s.backend == "openai":
-        from .openai_compat import OpenAICompatLLM
         if not s.model:
             raise LLMError("openai backend needs a model name: 'openai:MODEL@BASE_URL'")
         options = {**s.options, **({"concurrency": int(max_concurrency)} if max_concurrency else {})}
