@@ -39,6 +39,7 @@ from . import card
 from .features import FEATURES
 from .nup import NUM_CANDIDATES
 from .rows import config_rows, config_splits, persona_rows
+from .skips import write_skip_file
 from .sources import Source, SourceError, describe, load_source, read_spc_files, spc_urls
 from .spc_builder import SyntheticPersonaChat, SyntheticPersonaChatConfig
 from synthetic_persona_chat.errors import ExportFolderError
@@ -90,10 +91,12 @@ def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{_leftover_prefix(out, 'staging')}{os.getpid()}-", dir=out.parent))
     try:
-        rows, files, skipped = _write_configs(src, staging, configs, SyntheticPersonaChatConfig(
+        rows, files, skipped, nbytes = _write_configs(src, staging, configs, SyntheticPersonaChatConfig(
             name="export", nup_seed=nup_seed, num_candidates=num_candidates, partner_persona=partner_persona))
         configs_ctx = [{"name": n, "description": SyntheticPersonaChat.builder_configs[n].description,
-                        "rows": rows[n], "files": files[n], "features": FEATURES[n]} for n in configs if n in rows]
+                        "rows": rows[n], "bytes": nbytes[n], "files": files[n], "features": FEATURES[n]}
+                       for n in configs if n in rows]
+        write_skip_file(staging, src.skips)  # every skipped record; the card shows their classes
         ctx = card.card_context(src, version=version, license=license, configs=configs_ctx,
                                 skipped_configs=skipped, persona_rows=_persona_rows(src, rows),
                                 nup_seed=nup_seed, num_candidates=num_candidates, repo_hint=repo_hint)
@@ -112,10 +115,13 @@ def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.
 
 
 def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options: SyntheticPersonaChatConfig
-                   ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, str]], dict[str, str]]:
+                   ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, str]], dict[str, str],
+                              dict[str, dict[str, int]]]:
     """Parquet per config and split; a file identical to one already written is not stored twice, its config
-    points at the first copy (e.g. `persona-chat-compatible` at `full`'s files)."""
+    points at the first copy (e.g. `persona-chat-compatible` at `full`'s files). Also returns each split's
+    Arrow size in bytes, the `num_bytes` that `dataset_info` reports (as `push_to_hub` computes it)."""
     rows: dict[str, dict[str, int]] = {}
+    nbytes: dict[str, dict[str, int]] = {}
     files: dict[str, dict[str, str]] = {}
     skipped: dict[str, str] = {}
     by_digest: dict[str, str] = {}
@@ -135,11 +141,12 @@ def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options
                 raise
             skipped[name] = str(exc)  # e.g. `nup` on a run too small to draw 19 distractors per example
             continue
-        rows[name], files[name] = {}, {}
+        rows[name], files[name], nbytes[name] = {}, {}, {}
         for split, table in tables.items():
             ds = datasets.Dataset.from_list(table, features=FEATURES[name])
             rel = f"{name}/{split}-00000-of-00001.parquet"
             rows[name][split] = _write_split(ds, staging / rel)
+            nbytes[name][split] = int(ds.data.nbytes)
             digest = file_sha256(staging / rel)
             if digest in by_digest:
                 (staging / rel).unlink()
@@ -148,7 +155,7 @@ def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options
             files[name][split] = rel
         if not any((staging / name).glob("*")) and (staging / name).is_dir():
             (staging / name).rmdir()
-    return rows, files, skipped
+    return rows, files, skipped, nbytes
 
 
 def _persona_rows(src: Source, rows: dict[str, dict[str, int]]) -> list[dict[str, Any]] | None:

@@ -21,8 +21,10 @@ The builder keeps no state between its steps: `_split_generators` reads the sour
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 import datasets
@@ -32,6 +34,7 @@ from .features import FEATURES
 from .hub_source import default_source
 from .nup import NUM_CANDIDATES
 from .rows import config_rows, config_splits
+from .skips import reason_class
 from .sources import CITATION as _CITATION
 from .sources import SPC_FILES, Source, SourceError, load_source, read_spc_files
 
@@ -110,13 +113,20 @@ class SyntheticPersonaChat(datasets.GeneratorBasedBuilder):
 
 
 def log_skips(source: Source) -> None:
-    """One summary warning for skipped input records (each one at debug level)."""
+    """One summary line for skipped input records, by reason class, saying where each one can be seen.
+
+    Records this read could not use are news: a warning. Records the run's own stages skipped (seed
+    duplicates, say) were reported when the run ran and are listed in its skips.jsonl: an info line."""
     for skip in source.skips:
         logger.debug("skipped %s %s: %s", skip.get("source"), skip.get("locator"), skip.get("reason"))
-    if source.skips:
-        reasons = Counter(str(s.get("reason", "")).split(":")[0] for s in source.skips)
-        logger.warning("%d input records skipped (listed in the card; -vv shows each): %s",
-                       len(source.skips), dict(reasons.most_common(5)))
+    if not source.skips:
+        return
+    classes = dict(Counter(reason_class(str(s.get("reason", ""))) for s in source.skips).most_common(5))
+    where = (f"each one is in {Path(source.location) / 'skips.jsonl'}" if source.kind == "run" else
+             "datasets.logging.set_verbosity_debug() before load_dataset logs each one with its file and row")
+    read_now = any(s.get("stage") == "read" for s in source.skips)
+    logger.log(logging.WARNING if read_now else logging.INFO, "%d input record(s) skipped, most by reason: %s; %s",
+               len(source.skips), classes, where)
 
 
 __all__ = ["SyntheticPersonaChat", "SyntheticPersonaChatConfig", "FEATURES", "SPC_FILES"]

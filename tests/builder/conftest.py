@@ -11,6 +11,7 @@ import pytest
 from synthetic_persona_chat.config import Config
 from synthetic_persona_chat.readers import read_spc_csv
 from synthetic_persona_chat.records import PersonaAttribute, Skip
+from synthetic_persona_chat.row_contracts import Verdict
 from synthetic_persona_chat.rundir import RunDir
 
 
@@ -40,6 +41,7 @@ def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDi
                                         "reason": "asks follow-up questions"}])
         rows.append(conv.to_dict())
     run.write_records("conversations", "conversations", rows)
+    run.write_records("conversations", "candidates", candidate_rows(rows))
     attrs = sorted({a for c in convs[:n] for a in (*c.user1_persona, *c.user2_persona)})
     run.write_records("expand", "attributes", [
         PersonaAttribute(text=a, category=i % 7, query=f"query {i % 7}?", origin="seed" if i % 2 else "generated",
@@ -52,6 +54,23 @@ def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDi
         run.mark_done("conversations", {"conversations": n, "pass_rates": {"faithfulness": 0.75, "toxicity": 1.0},
                                                "evaluated": {"faithfulness": 4, "toxicity": 3}})
     return run
+
+
+def candidate_rows(conversations: list[dict]) -> list[dict]:
+    """`conversations/candidates.parquet` as the Critic writes it: each generated conversation won its pair
+    against one other candidate (the next conversation's turns) in two position-consistent quality votes."""
+    generated = [c for c in conversations if not c["split"]]
+    rows = []
+    for i, conv in enumerate(generated):
+        job, loser = f"job{i}", generated[(i + 1) % len(generated)]
+        votes = [Verdict(f"quality:{q}", choice=0, compared=[0, 1], consistent=True, reason="both orders chose 0")
+                 .to_row() for q in ("depth", "coherency")] + [Verdict("vote", choice=0, reason="2 of 2").to_row()]
+        for index, turns in ((0, conv["turns"]), (1, loser["turns"])):
+            rows.append({"candidate_id": f"{job}-{index}", "job_id": job, "pair_id": f"p{i}", "iteration": 1,
+                         "candidate_index": index, "user1_persona": conv["user1_persona"],
+                         "user2_persona": conv["user2_persona"], "turns": turns, "passed": True,
+                         "selected": index == 0, "votes": 2 - 2 * index, "verdicts": votes})
+    return rows
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_cli_build_release_card_and_user_metadata_kept(spc_test_only, tmp_path, 
     assert main(["build", str(spc_test_only), "--out", str(out), "--configs", "full,conversations"]) == 0
     assert "full: test 967" in capsys.readouterr().out
     card = (out / "README.md").read_text()
-    assert "| read | empty conversation | 1 | Synthetic-Persona-Chat_test.csv row 510 |" in card
+    assert "| read | empty conversation | 1 | Synthetic-Persona-Chat_test.csv row 510: empty conversation |" in card
     assert datasets.load_dataset(str(out), "full", cache_dir=str(tmp_path / "c"))["test"].num_rows == 967
     # the user edits the card; a rebuild of the same version keeps their metadata and text
     meta = _front_matter(card)
@@ -90,7 +90,7 @@ def test_identical_data_is_stored_once(spc_test_only, tmp_path):
     assert compat["test"].num_rows == 967
     card = (out / "README.md").read_text()
     assert "`persona-chat-compatible` reads the files of `full`" in card
-    assert "`release` follows the Hub repo" in card and "loading script of the GitHub release" in card
+    assert "- `release`: the Hub repo" in card and "the GitHub release's loading script" in card
 
 
 def test_release_config_is_the_hub_repos_raw_columns(spc_test_only, tmp_path):

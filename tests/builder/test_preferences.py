@@ -62,13 +62,14 @@ def test_stock_load_then_trl_preprocessing_and_dpo_collator(spc_dir, tmp_path, s
 
     from synthetic_persona_chat.models.bundled import smollm2_gguf
 
-    run = make_run(tmp_path / "run", spc_dir, n=12)
+    run = make_run(tmp_path / "run", spc_dir, n=12, done=False)
     rows = []
     for k in range(3):
         convs = spc_convs[3 * k:3 * k + 3]
         rows += candidates(f"j{k}", convs, [comparison("depth", 0, 1, 0), comparison("depth", 0, 2, 0),
                                             comparison("coherency", 0, 2, 0)], winner=0)
     run.write_records("conversations", "candidates", rows)
+    run.mark_done("conversations", {"conversations": 12})
     out = tmp_path / "export"
     result = export(run.path, out, configs=("full", "preferences"))
     assert result.rows["preferences"] == {"train": 6}
