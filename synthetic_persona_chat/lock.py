@@ -1,7 +1,8 @@
 """One process per run directory: an exclusive advisory lock held for the whole command.
 
 Two `spc generate` on one run directory used to both run, each paying for every LLM call and
-racing on the same files. `RUN/.lock` is locked with `flock(LOCK_EX | LOCK_NB)`: the kernel drops
+racing on the same files. The run directory and `RUN/.lock` are locked with `flock(LOCK_EX | LOCK_NB)` (the
+directory too, so deleting the file during a run does not let a second process in): the kernel drops
 the lock when its process dies (even by kill -9), so a lock file left by a dead process is simply
 taken over; its contents (PID, host, start time) are only there to tell a refused user who holds
 the directory. A lock whose recorded holder is gone is logged as taken over, so the takeover is
@@ -33,10 +34,10 @@ class RunLockedError(LockedError, RuntimeError):
 
 
 class RunLock:
-    """The lock file of one directory, open and locked by this process."""
+    """The run directory and its lock file, open and locked by this process."""
 
-    def __init__(self, directory: Path, fd: int) -> None:
-        self.directory, self.fd, self.users = directory, fd, 1
+    def __init__(self, directory: Path, fd: int, dir_fd: int) -> None:
+        self.directory, self.fd, self.dir_fd, self.users = directory, fd, dir_fd, 1
 
     @property
     def path(self) -> Path:
@@ -50,6 +51,7 @@ class RunLock:
                 return
             _held.pop(str(self.directory), None)
             os.close(self.fd)
+            os.close(self.dir_fd)
 
 
 def acquire(directory: str | Path, command: str = "") -> RunLock:
@@ -61,23 +63,37 @@ def acquire(directory: str | Path, command: str = "") -> RunLock:
             mine.users += 1
             return mine
         path = directory / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        dir_fd = _lock_or_refuse(os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), directory)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = read_holder(path)
-            os.close(fd)
-            raise RunLockedError(refusal(directory, holder)) from None
-        except OSError:
-            os.close(fd)
+            fd = _lock_or_refuse(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644), directory)
+        except BaseException:
+            os.close(dir_fd)
             raise
         previous = read_holder(path)
         if previous.get("pid") and previous.get("pid") != os.getpid():
             log.warning("%s: taking over the lock left by PID %s on %s (started %s), which is no longer running",
                         directory, previous.get("pid"), previous.get("host"), previous.get("started"))
         _write_holder(fd, command)
-        lock = _held[str(directory)] = RunLock(directory, fd)
+        lock = _held[str(directory)] = RunLock(directory, fd, dir_fd)
         return lock
+
+
+def _lock_or_refuse(fd: int, directory: Path) -> int:
+    """`fd` locked exclusively (returned), or closed and `RunLockedError` naming the holder.
+
+    The directory itself is locked first: `RUN/.lock` is only a file, and deleting it during a run (a
+    cleanup script, `rm RUN/.lock` to "unstick" a run) let a second process create and lock a new one and
+    run beside the first. A directory cannot be replaced while in use by name, so its lock holds. The file
+    is still locked too, for spc versions that only lock the file, and it records who holds the run."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RunLockedError(refusal(directory, read_holder(directory / LOCK_NAME))) from None
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 def holder_record(command: str = "") -> dict[str, Any]:
