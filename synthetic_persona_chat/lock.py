@@ -96,6 +96,18 @@ def _lock_or_refuse(fd: int, directory: Path) -> int:
     return fd
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this PID runs on this host (another user's counts): a file a dead one left
+    beside its work may go."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 def holder_record(command: str = "") -> dict[str, Any]:
     return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "command": command}

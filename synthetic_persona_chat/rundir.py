@@ -313,18 +313,8 @@ def _replace_from_temporary(path: Path, write: Any) -> None:
         raise
     for stale in path.parent.glob(f"{glob_escape(path.name)}.*.tmp"):
         pid = stale.name[len(path.name) + 1:-len(".tmp")]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not lock.process_alive(int(pid)):
             stale.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
 
 
 def read_rows(path: Path, missing: str, fix: str) -> list[dict[str, Any]]:
