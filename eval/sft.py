@@ -86,8 +86,9 @@ class SFTRunConfig:
 
 # `--preset small`: 2 CPU cores, ≤ 10 minutes for base + one fine-tuned model on both test sets.
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": {"max_train_conversations": 24, "max_test_conversations": 10, "max_test_examples": 40,
-              "max_steps": 12, "batch_size": 4, "learning_rate": 1e-4, "warmup_ratio": 0.0, "max_length": 512,
+    # 20 test conversations as `eval nup --preset small`: the same subsample, so the same 20 candidates per example
+    "small": {"max_train_conversations": 24, "max_test_conversations": 20, "max_test_examples": 24,
+              "max_steps": 8, "batch_size": 4, "learning_rate": 1e-4, "warmup_ratio": 0.0, "max_length": 512,
               "save_steps": 0, "max_new_tokens": 24},
     "full": {},
 }
