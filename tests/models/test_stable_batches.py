@@ -38,3 +38,18 @@ def test_minilm_vector_does_not_depend_on_its_batch(minilm, company, text):
     alone = minilm.encode([text])[0]
     mixed = minilm.encode([*company, text])[-1]
     assert np.array_equal(alone, mixed)
+
+
+def test_checker_scores_do_not_depend_on_what_it_scored_before(tmp_path):
+    """The checker's vector cache keeps a text's first vector: with a fresh cache each, one checker that met
+    the attribute first as the only new text of a call (a batch of one) and one that meets it beside the
+    utterances must score the pairs the same (before the fix: 0.0351579 vs 0.0351578)."""
+    from synthetic_persona_chat.models.contradiction_polarity import PolarityNLI
+
+    attribute = "I like to go hiking with my dogs."
+    utterances = ["Hi! Do you like dogs?", "I hate hiking, it is so boring and I never go outside at all anymore."]
+    seen_before = PolarityNLI(cache_path=tmp_path / "a.sqlite", precision="fp32")
+    seen_before.scores([attribute], [attribute])  # the attribute alone: the only new text of that call
+    fresh = PolarityNLI(cache_path=tmp_path / "b.sqlite", precision="fp32")
+    pairs = ([attribute] * len(utterances), utterances)
+    assert seen_before.scores(*pairs).tolist() == fresh.scores(*pairs).tolist()
