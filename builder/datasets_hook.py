@@ -32,6 +32,7 @@ NAME = "synthetic_persona_chat"
 BUILDER_MODULE = "synthetic_persona_chat.builder.spc_builder"
 TARGET = "datasets.packaged_modules"
 LOADER = "datasets.load"
+SAMPLE_KEY = "packaged-sample"
 # The code the built rows depend on: a change to any of them changes the hash, so `datasets` rebuilds its cache.
 HASHED_MODULES = (BUILDER_MODULE, "synthetic_persona_chat.builder.sources", "synthetic_persona_chat.builder.nup",
                   "synthetic_persona_chat.builder.preferences", "synthetic_persona_chat.readers.spc_csv",
@@ -76,14 +77,19 @@ def patch_bare_name(load_module) -> None:
 
 def _bare_module(load_module):
     """Our configs with an empty (not absent) `data_files`: `datasets` then asks for no data, and the builder
-    reads the release itself."""
+    reads the release itself. Offline the builder reads the packaged sample, which gets a hash of its own:
+    `datasets` keys its cache by it, so the sample cached offline is never returned for the release online."""
     import dataclasses
 
     from datasets.data_files import DataFilesDict
 
     from .spc_builder import SyntheticPersonaChat  # heavy: datasets; this hook runs at every interpreter start
 
+    import datasets
+
     module_path, hash_ = load_module._PACKAGED_DATASETS_MODULES[NAME]
+    if datasets.config.HF_HUB_OFFLINE:  # the packaged sample (hub_source): its own cache key, never the release's
+        hash_ = hashlib.sha256(f"{hash_}:{SAMPLE_KEY}".encode()).hexdigest()
     configs = [dataclasses.replace(c, data_files=DataFilesDict()) for c in SyntheticPersonaChat.BUILDER_CONFIGS]
     params = load_module.BuilderConfigsParameters(builder_configs=configs,
                                                    default_config_name=SyntheticPersonaChat.DEFAULT_CONFIG_NAME)
