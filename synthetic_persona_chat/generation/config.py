@@ -64,7 +64,8 @@ class CriticConfig:
     max_contradictions: int = 0  # faithfulness: this many contradicting utterance×attribute pairs are tolerated
     max_nli_pairs: int = 0  # faithfulness: utterance×attribute pairs checked per candidate (0: all); with a cap
     #                          the most word-overlapping pairs are checked first, and the cap is recorded in the reason
-    toxicity_threshold: float = field(default=0.5, metadata={"range": (0.0, 1.0)})  # toxicity: an utterance scoring above this rejects the candidate
+    # toxicity: an utterance scoring above this rejects the candidate; None: the scorer's calibrated threshold
+    toxicity_threshold: float | None = field(default=None, metadata={"range": (0.0, 1.0)})
     # expression (critic/expression.py): each speaker expresses >= this share of their attributes (rounded up;
     # 0 turns the gate off), an attribute counting when an own utterance reaches this cosine (eval's coverage)
     min_expressed_share: float = field(default=0.2, metadata={"range": (0.0, 1.0)})

@@ -1,14 +1,21 @@
-"""Toxicity scorers: a scikit-learn classifier that ships offline, or any transformers classifier."""
+"""Toxicity scorers: MiniLM + a trained head (the default), profanity-check, or any transformers classifier.
+
+Each scorer's threshold is measured, not guessed: `spc critic calibrate --expert toxicity` picks it on
+clean SPC conversations and inserted offensive lines, and the release's measurements ship in
+`toxicity_calibration.json`, keyed by `toxicity_key` (docs/critic.md has the figures).
+"""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from .bundled import DEFAULT_TOXICITY
 from .spec import ModelSpec
-
-DEFAULT_TOXICITY = "profanity-check"
 
 
 class ToxicityScorer(Protocol):
@@ -43,6 +50,39 @@ class ProfanityCheckScorer:
         return {"kind": self.kind, "model": f"alt-profanity-check {version('alt-profanity-check')}"}
 
 
+class MiniLMToxicityScorer:
+    """`minilm-toxicity`: the bundled MiniLM's vector and profanity-check's probability, weighed by a
+    logistic head trained on the package's labelled lines (toxicity_head.py says why and how)."""
+
+    kind = "minilm-toxicity"
+
+    def __init__(self, head: "str | None" = None, embedder: Any = None) -> None:
+        from profanity_check import predict_prob
+
+        from .embedder import Embedder
+        from .toxicity_head import load_head
+
+        self.head_file = head
+        self._head = load_head(head)
+        self._embedder = embedder or Embedder("minilm")
+        self._predict_prob = predict_prob
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        from .toxicity_head import features, head_scores
+
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        return head_scores(self._head, features(list(texts), self._embedder, self._predict_prob))
+
+    def describe(self) -> dict[str, Any]:
+        from importlib.metadata import version
+
+        trained = {k: v for k, v in self._head["trained_on"].items() if k != "labelled_keys"}
+        return {"kind": self.kind, "model": f"{self._embedder.model} + alt-profanity-check "
+                f"{version('alt-profanity-check')} + logistic head", "head": self.head_file or "shipped",
+                "trained_on": trained}
+
+
 class TransformersToxicityScorer:
     """A text-classification model (e.g. `unitary/toxic-bert`); the toxic label's probability."""
 
@@ -67,10 +107,50 @@ class TransformersToxicityScorer:
         return {"kind": self.kind, "model": self.model, "toxic_label": self.toxic_label}
 
 
+CALIBRATION_FILE = "toxicity_calibration.json"
+
+
 def load_toxicity_scorer(spec: "str | dict[str, Any] | None" = DEFAULT_TOXICITY) -> ToxicityScorer:
     s = ModelSpec.parse(spec or DEFAULT_TOXICITY)
+    if s.backend == "minilm-toxicity":
+        return MiniLMToxicityScorer(head=s.model or s.options.get("head"))
     if s.backend == "profanity-check":
         return ProfanityCheckScorer()
     if s.backend == "transformers":
         return TransformersToxicityScorer(s.model, **s.options)
-    raise ValueError(f"unknown toxicity scorer {spec!r}; use profanity-check or transformers:MODEL")
+    raise ValueError(f"unknown toxicity scorer {spec!r}; use minilm-toxicity, profanity-check or transformers:MODEL")
+
+
+def toxicity_key(scorer: Any) -> str:
+    """Which shipped calibration belongs to a scorer: its kind, and its model or head file."""
+    model = getattr(scorer, "model", None) if scorer.kind == "transformers" else getattr(scorer, "head_file", None)
+    return f"{scorer.kind}:{model}" if model else scorer.kind
+
+
+def shipped_toxicity_calibration(key: str) -> dict[str, Any] | None:
+    path = resources.files("synthetic_persona_chat.models") / CALIBRATION_FILE
+    return json.loads(path.read_text(encoding="utf-8")).get(key) if path.is_file() else None
+
+
+def ship_calibration(key: str, result: dict[str, Any]) -> Path:
+    """Store a `spc critic calibrate --expert toxicity` result as scorer `key`'s release calibration
+    (the figures that matter, without the missed lines or machine-specific paths)."""
+    path = Path(__file__).with_name(CALIBRATION_FILE)
+    shipped = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    keep = {k: result[k] for k in ("threshold", "max_conversation_fpr", "evaluated_on", "split", "conversation_fpr",
+                                   "hard_negative_fpr", "auroc", "calibration_part", "at_0.5") if k in result}
+    keep["inserted_recall"] = {k: v for k, v in result["inserted_recall"].items() if k != "missed"}
+    data = result.get("data", {})
+    keep["data"] = {**data, "labels": Path(data["labels"]).name} if "labels" in data else data
+    shipped[key] = keep
+    path.write_text(json.dumps(shipped, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def calibrated_threshold(scorer: Any) -> tuple[float, str]:
+    """(threshold, where it came from): the release's measured cut for this scorer, else an uncalibrated 0.5."""
+    cal = shipped_toxicity_calibration(toxicity_key(scorer))
+    if cal and "threshold" in cal:
+        return float(cal["threshold"]), (f"calibrated: clean-conversation false positives <= "
+                                         f"{cal.get('max_conversation_fpr')}")
+    return 0.5, "uncalibrated default"

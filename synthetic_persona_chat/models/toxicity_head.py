@@ -1,0 +1,135 @@
+"""`minilm-toxicity`'s weights: a logistic regression over MiniLM vectors and profanity-check's probability.
+
+Why not profanity-check alone: its TF-IDF SVM knows swear words, not insults or threats ("You are a waste
+of oxygen" scores 0.10), and it trips on everyday words ("I hate rainy days" 0.62, "I'm a single mom"
+0.63, "when you grow up" 0.60), so no threshold both keeps clean SPC conversations and catches insults.
+No offline classifier on PyPI does better (docs/critic.md: detoxify downloads its weights at run time,
+the others ship pickles or need TensorFlow). A sentence vector carries the meaning profanity-check
+misses; a linear head on it, with profanity-check's probability as one more feature, learns both.
+
+Training data, all in the package: the toxic and clean lines of `data/toxicity_labels.txt` (a seeded
+half of each label: the other half stays unseen, for the calibration's recall) against every utterance
+of the packaged SPC valid sample (clean negatives). The result ships as `toxicity_head.json` (plain
+numbers, no pickle), with what it was trained on; retrain with `python -m
+synthetic_persona_chat.models.toxicity_head` after changing the labels or the features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HEAD_FILE = "toxicity_head.json"
+LABELS_FILE = "toxicity_labels.txt"
+TOXIC, CLEAN = "toxic", "clean"
+HEAD_SEED, HEAD_FRACTION, HEAD_C = 0, 0.5, 3.0
+
+
+@dataclass(frozen=True)
+class LabelledUtterance:
+    label: str  # "toxic" or "clean"
+    kind: str  # insult, profanity, threat, demeaning, hard-negative, ...
+    text: str
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        """Stable id of the text (the head records which lines it saw by these)."""
+        return hashlib.sha1(self.text.encode("utf-8")).hexdigest()[:12]
+
+
+def labels_path() -> Path:
+    return Path(str(resources.files("synthetic_persona_chat.data") / LABELS_FILE))
+
+
+def load_toxicity_labels(path: str | Path | None = None) -> list[LabelledUtterance]:
+    """`LABEL<TAB>KIND<TAB>TEXT` lines (`#` comments); a malformed line is an error naming its number."""
+    path = Path(path) if path else labels_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"toxicity labels not found: {path}")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or not parts[2].strip():
+            raise ValueError(f"{path}:{n}: expected LABEL<TAB>KIND<TAB>TEXT, got {line[:60]!r}")
+        if parts[0] not in (TOXIC, CLEAN):
+            raise ValueError(f"{path}:{n}: label {parts[0]!r} is not {TOXIC!r} or {CLEAN!r}")
+        items.append(LabelledUtterance(parts[0], parts[1].strip(), parts[2].strip(), n))
+    if not any(it.label == TOXIC for it in items):
+        raise ValueError(f"{path}: no toxic lines")
+    return items
+
+
+def features(texts: list[str], embedder: Any, profanity: Any) -> np.ndarray:
+    """One row per text: its normalised MiniLM vector, then profanity-check's probability."""
+    vectors = np.asarray(embedder.encode(list(texts)), dtype=np.float32)
+    prob = np.asarray(profanity(list(texts)), dtype=np.float32).reshape(-1, 1)
+    return np.hstack([vectors, prob])
+
+
+def head_scores(head: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """The logistic head's probability of "toxic" for each feature row."""
+    w = np.asarray(head["weights"], dtype=np.float64)
+    if x.shape[1] != len(w):
+        raise ValueError(f"toxicity head has {len(w)} weights, features have {x.shape[1]} columns: "
+                         f"retrain it with `python -m synthetic_persona_chat.models.toxicity_head`")
+    z = np.clip(x.astype(np.float64) @ w + float(head["bias"]), -50, 50)
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+def load_head(path: str | Path | None = None) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8") if path else \
+        (resources.files("synthetic_persona_chat.models") / HEAD_FILE).read_text(encoding="utf-8")
+    head = json.loads(text)
+    missing = [k for k in ("weights", "bias", "trained_on") if k not in head]
+    if missing:
+        raise ValueError(f"{path or HEAD_FILE} is not a toxicity head (missing {', '.join(missing)})")
+    return head
+
+
+def train_head(labelled: list[LabelledUtterance], negatives: list[str], embedder: Any, profanity: Any,
+               c: float = HEAD_C, source: str = "") -> dict[str, Any]:
+    """Fit the head on `labelled` (both labels) plus `negatives` (clean utterances), classes balanced."""
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [it.text for it in labelled] + list(negatives)
+    y = np.array([it.label == TOXIC for it in labelled] + [False] * len(negatives))
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(
+        features(texts, embedder, profanity), y)
+    return {"weights": [round(float(v), 6) for v in model.coef_[0]], "bias": round(float(model.intercept_[0]), 6),
+            "features": f"{embedder.dim} MiniLM dims + profanity-check probability", "C": c,
+            "trained_on": {"labelled_keys": sorted(it.key for it in labelled),
+                           "toxic": sum(it.label == TOXIC for it in labelled),
+                           "clean": sum(it.label == CLEAN for it in labelled),
+                           "negatives": len(negatives), "negatives_source": source}}
+
+
+def main() -> None:
+    """Retrain the shipped head: the seeded half of the packaged labels + the packaged SPC valid sample."""
+    from profanity_check import predict_prob
+
+    from ..generation.critic.calibrate import split_labels
+    from ..readers import read_spc_csv
+    from ..sample_data import sample_path
+    from .embedder import Embedder
+
+    train, _unseen = split_labels(load_toxicity_labels(), HEAD_SEED, HEAD_FRACTION, labels=(TOXIC, CLEAN))
+    convs, _ = read_spc_csv(sample_path("valid"))
+    negatives = sorted({t.text for c in convs for t in c.turns})
+    head = train_head(train, negatives, Embedder("minilm"), predict_prob, source="spc-sample:valid")
+    out = Path(__file__).with_name(HEAD_FILE)
+    out.write_text(json.dumps(head) + "\n", encoding="utf-8")
+    print(f"wrote {out}: {head['trained_on']['toxic']} toxic, {head['trained_on']['clean']} clean labelled lines, "
+          f"{len(negatives)} SPC utterances")
+
+
+if __name__ == "__main__":
+    main()
