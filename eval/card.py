@@ -280,12 +280,6 @@ def _with_citation(body: str) -> str:
     return body.rstrip() + "\n\n## Citation\n\n" + entry + "\n"
 
 
-def citation_of(card_text: str) -> str:
-    """The paper's BibTeX as a card prints it (for checks: it must equal the dataset card's)."""
-    m = re.search(r"```bibtex\n(@misc\{jandaghi.*?\n\})\n```", card_text, re.S)
-    return m.group(1) if m else ""
-
-
 def write_cards(nup_result: dict[str, Any], name_prefix: str = NAME_PREFIX,
                 repo_ids: dict[str, str] | None = None) -> dict[str, Path]:
     """Extend the README.md in every fine-tuned model's folder; returns train set -> card path."""

@@ -40,7 +40,6 @@ from .rankers import BiEncoderRanker, RandomRanker, Ranker, TfidfRanker
 log = logging.getLogger(__name__)
 
 TRAIN_SETS = ("SPC", "Persona-Chat", "SPC+Persona-Chat", "generated")
-TEST_SETS = ("SPC test", "Persona-Chat test")
 
 
 @dataclass

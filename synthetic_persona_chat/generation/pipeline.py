@@ -17,8 +17,6 @@ from .iterate import run_conversations
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
 
-USERGEN_STAGES = ("expand", "profiles", "pairs")
-
 
 def run_generate(ctx: RunContext, seeds_path: str | None = None, engine: Any = None) -> dict[str, Any]:
     """Every stage's summary, plus `seconds` (per stage, this invocation) and `usage` (this invocation).

@@ -34,7 +34,6 @@ import importlib.metadata as md
 import json
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -349,8 +348,3 @@ def _cache_key(weights: str, precision: str) -> str:
     parts = json.dumps({"weights": weights, "precision": precision, "recipe": EXPORT_RECIPE,
                         "versions": _versions()}, sort_keys=True)
     return f"{precision}-{hashlib.sha256(parts.encode()).hexdigest()[:20]}"
-
-
-def clear_cache(cache_dir: str | Path | None = None) -> None:
-    """Remove every cached export (they are rebuilt on the next use)."""
-    shutil.rmtree(Path(cache_dir) if cache_dir else onnx_cache_dir(), ignore_errors=True)

@@ -26,6 +26,12 @@ TINY = ["--set", "eval_nup.max_train_conversations=2", "--set", "eval_nup.max_te
 PC_ID = "bavard/personachat_truecased"
 
 
+def citation_of(card_text: str) -> str:
+    """The paper's BibTeX as a card prints it (it must equal the dataset card's)."""
+    m = re.search(r"```bibtex\n(@misc\{jandaghi.*?\n\})\n```", card_text, re.S)
+    return m.group(1) if m else ""
+
+
 @pytest.fixture(scope="module")
 def out(tmp_path_factory, spc_dir, spc_test):
     tmp = tmp_path_factory.mktemp("card")
@@ -95,7 +101,7 @@ def test_citation_equals_the_dataset_cards(out, spc_dir, tmp_path):
     dataset_card = (tmp_path / "ds" / "README.md").read_text()
     dataset_bib = re.search(r"```bibtex\n(.*?)\n?```", dataset_card, re.S).group(1).strip()
     model_card = (out / "models" / "spc" / "README.md").read_text()
-    assert C.citation_of(model_card) == dataset_bib == CITATION.strip()
+    assert citation_of(model_card) == dataset_bib == CITATION.strip()
     assert model_card.count("@misc{jandaghi2023faithful") == 1  # one citation, not a second version
 
 
