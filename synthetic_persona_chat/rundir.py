@@ -274,7 +274,7 @@ class RunDir:
             return default
         try:
             return json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:  # nested too deep: damaged too
             raise RunDirError(f"{path} is damaged ({_first_line(exc)}); delete it and rerun the same command "
                               f"(a stage marker or checkpoint is rebuilt; for manifest.json/models.json only the "
                               f"provenance record is lost)") from exc

@@ -37,3 +37,4 @@ def test_a_successful_write_removes_what_a_dead_process_left(tmp_path):
     run.set_skips("expand", [Skip("seeds", "line 1", "too short")])
     assert not stale.exists() and live.exists()
     assert [s["locator"] for s in run.skips()] == ["line 1"]
+

@@ -187,7 +187,7 @@ def _jsonl_lines(path: Path, column: str | None) -> tuple[list[tuple[str, str]],
                 continue
             try:
                 value = json.loads(raw)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):  # nesting deeper than the parser's stack: not a seed
                 bad.append(Skip(str(path), f"line {i + 1}", "not JSON"))
                 continue
             text = value if isinstance(value, str) else next(

@@ -20,3 +20,11 @@ def test_tabs_and_odd_spacing_are_still_just_spacing(tmp_path):
     path.write_text("I like\tto  swim.\nI\u00a0own a boat.\n", encoding="utf-8")
     texts, skips = read_seed_file(path)
     assert texts == ["I like to swim.", "I own a boat."] and skips == []
+
+
+def test_json_nested_deeper_than_the_parser_is_a_skipped_line(tmp_path):
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + '\n"I like to hike in the hills."\n', encoding="utf-8")
+    texts, skips = read_seed_file(path)
+    assert texts == ["I like to hike in the hills."]
+    assert [(s.locator, s.reason) for s in skips] == [("line 1", "not JSON")]
