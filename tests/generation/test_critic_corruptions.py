@@ -2,7 +2,7 @@
 
 48 SPC test conversations without placeholders, and one corrupted copy of each per corruption
 (`corruptions.py`). The default Critic's filters (structural, faithfulness with the default
-contradiction checker, toxicity with profanity-check) judge them through `judge_conversations`,
+contradiction checker, toxicity with the default minilm-toxicity) judge them through `judge_conversations`,
 the API behind `spc critic judge`. Required: at least 90% of each structural and the toxic
 corruption rejected, at least 70% of the clean conversations kept. Persona negation depends on
 the checker: its rate is measured and printed, and must beat the clean conversations' rejection rate.
@@ -72,7 +72,7 @@ def _rejections_by_expert(records):
 
 @pytest.fixture(scope="module")
 def model_free_rates(sets, tmp_path_factory):
-    """The default structural and toxicity experts (profanity-check): no contradiction checker needed."""
+    """The default structural and toxicity experts (minilm-toxicity): no contradiction checker needed."""
     return measure(sets, CriticConfig(experts=["structural", "toxicity"]), tmp_path_factory)
 
 

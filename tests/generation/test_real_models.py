@@ -1,5 +1,5 @@
 """The conversation stage on the real embedded models: bundled SmolLM2 (transformers) as Generator, NLI
-judge and quality experts, profanity-check for toxicity, on real SPC persona pairs."""
+judge and quality experts, minilm-toxicity (the default scorer) for toxicity, on real SPC persona pairs."""
 
 import pyarrow.parquet as pq
 
@@ -31,6 +31,6 @@ def test_conversation_stage_with_bundled_smollm2(tmp_path, smollm):
         assert w.meta["generator"] == "transformers:smollm2" and w.source == "run:run"
     models = ctx.run.read_json("models.json", default={})
     if summary["evaluated"].get("faithfulness"):  # a candidate got that far: the real checkers ran
-        assert models["nli"]["kind"] == "minilm-polarity" and models["toxicity"]["kind"] == "profanity-check"
+        assert models["nli"]["kind"] == "minilm-polarity" and models["toxicity"]["kind"] == "minilm-toxicity"
     print(summary["pass_rates"], summary["winners"])
     ctx.close = lambda: None  # the session fixture owns the model
