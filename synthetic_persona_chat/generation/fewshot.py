@@ -6,12 +6,19 @@ depends on the order pairs are processed, on batch boundaries, on a resume or on
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..records import Conversation, stable_id
 from ..readers.sources import SourceFormatError, open_source
+from .critic import structural
 from .parser import render_conversation
+
+if TYPE_CHECKING:  # annotations only: no import cycle at run time
+    from synthetic_persona_chat.generation.config import CriticConfig
 from ..errors import InputError
 
 
@@ -38,15 +45,58 @@ def load_seed_conversations(path: str | Path, limit: int | None = None) -> list[
     return convs[:limit] if limit else convs
 
 
-def example_text(conv: Conversation, max_turns: int = 0) -> str:
-    turns = conv.turns[:max_turns] if max_turns else conv.turns
-    return render_conversation(turns)
+def example_text(conv: Conversation, max_turns: int = 0, profiles: bool = True) -> str:
+    """A few-shot example as the paper's Generator prompt shows it (§3.3, Table 6): a "User 1 Profile",
+    a "User 2 Profile" and a "Conversation" block, so the model sees how profiles become a conversation;
+    `profiles=False`: the turns only."""
+    turns = render_conversation(conv.turns[:max_turns] if max_turns else conv.turns)
+    if not profiles:
+        return turns
+    return "\n".join([profile_block("User 1", conv.user1_persona), profile_block("User 2", conv.user2_persona),
+                      "Conversation:", turns])
 
 
-def pool_entries(convs: list[Conversation], max_turns: int = 0) -> list[dict[str, str]]:
+def profile_block(who: str, persona: list[str]) -> str:
+    return "\n".join([f"{who} Profile:", *(f"- {a}" for a in persona)])
+
+
+def pool_entries(convs: list[Conversation], max_turns: int = 0, profiles: bool = True) -> list[dict[str, str]]:
     """{id, text} per conversation, in a stable order (by id) so sampling is order independent."""
-    entries = {c.id: {"id": c.id, "text": example_text(c, max_turns)} for c in convs}
+    entries = {c.id: {"id": c.id, "text": example_text(c, max_turns, profiles)} for c in convs}
     return [entries[k] for k in sorted(entries)]
+
+
+def clean_seeds(convs: list[Conversation], critic: CriticConfig, max_turns: int = 0
+                ) -> tuple[list[Conversation], dict[str, Any]]:
+    """The seeds whose shown turns pass the Critic's structural expert, and a count of the rest by reason.
+
+    A few-shot example is what a small Generator copies: "[User 1's name]" or a loop in an example comes
+    back in the candidates (64 of the 150 conversations of the packaged SPC test sample hold template
+    leftovers), so such a seed never enters the pool. Each dropped seed counts once under each problem."""
+    if max_turns:  # an example cut to max_turns is not "too short" for being cut
+        critic = dataclasses.replace(critic, min_turns=min(critic.min_turns, max_turns))
+    kept, reasons = [], Counter()
+    for conv in convs:
+        turns = [{"speaker": t.speaker, "text": t.text} for t in (conv.turns[:max_turns] if max_turns else conv.turns)]
+        verdict = structural.check(turns, critic)
+        if verdict.passed:
+            kept.append(conv)
+        else:
+            reasons.update({_reason_kind(p) for p in verdict.reason.split("; ")})
+    if not kept:
+        raise FewShotError(f"none of the {len(convs)} seed conversations passes the structural checks "
+                           f"({dict(reasons)}); give cleaner seeds in generation.seed_conversations")
+    return kept, {"read": len(convs), "kept": len(kept), "dropped": len(convs) - len(kept),
+                  "dropped_by_reason": dict(sorted(reasons.items()))}
+
+
+_KINDS = (("placeholder", "template placeholders"), ("alternate", "turns do not alternate"),
+          ("minimum", "too few turns"), ("repeated", "repeated lines"), ("copied", "lines copied from the partner"),
+          ("distinct-2", "low distinct-2"), ("speaks", "one speaker"))
+
+
+def _reason_kind(problem: str) -> str:
+    return next((kind for key, kind in _KINDS if key in problem), problem)
 
 
 def sample_examples(pool: list[dict[str, str]], k: int, seed: int, iteration: int, pair_id: str,

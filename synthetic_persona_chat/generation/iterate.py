@@ -28,10 +28,12 @@ from .config import critic_config, generation_config
 from .critic import resolve
 from .critic import quality as quality_expert
 from .engine import STAGES, candidates_table, run_local
-from .fewshot import load_seed_conversations, pool_entries
+from .fewshot import clean_seeds, load_seed_conversations, pool_entries
+from .modes import generator_config
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .retry import Budget, outcome_summary, redraw_job, run_with_retries
-from .stages import critic_batch, generate_batch, generator_chat, select_batch, to_conversation
+from .stages import (critic_batch, generate_batch, generator_mode, generator_prompt, select_batch,
+                     to_conversation)
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -74,8 +76,10 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
     pairs, skips = usable_pairs(pairs[:gen.max_pairs] if gen.max_pairs else pairs, str(pairs_path(ctx, gen)))
     stage_dir = run.stage_dir(STAGE)
     run.set_skips(STAGE, skips)  # the same pairs give the same skips: publishing again on a resume is a no-op
-    seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
-                         gen.fewshot_max_turns)
+    profiles = generator_config(ctx.config).fewshot_profiles
+    seed_convs, seed_pool = clean_seeds(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
+                                        critic, gen.fewshot_max_turns)
+    seeds = pool_entries(seed_convs, gen.fewshot_max_turns, profiles)
     shares = schedule(pairs, gen.iterations, gen.pair_schedule, ctx.config.seed)
     steps = stage_steps(ctx, gen, critic)
     _load_critic_models(ctx, critic)
@@ -95,8 +99,9 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
         metas.extend(got_meta)
         outcomes.extend(ended)
         winners_pool += pool_entries([to_conversation(r, run.path.name) for r in got if r["selected"]],
-                                     gen.fewshot_max_turns)
-    return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start, outcomes)
+                                     gen.fewshot_max_turns, profiles)
+    return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start, outcomes,
+                   {"generator_mode": generator_mode(ctx), "seed_pool": seed_pool})
 
 
 def _run_round(engine: Callable, directory: Path, steps: list, ctx: RunContext, batch_size: int, desc: str,
@@ -132,13 +137,13 @@ def _load_critic_models(ctx: RunContext, critic: CriticConfig) -> None:
 
 def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: dict[str, Any]) -> None:
     """The first rendered prompt goes to RUN/prompts/ so a reader sees exactly what the model saw."""
-    chat = generator_chat(job, gen)
+    chat = generator_prompt(job, ctx, gen)
     ctx.run.record_prompt("generator.txt", "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in chat))
 
 
 def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
             skips: list[Any], seconds: float, usage_start: dict[str, int],
-            outcomes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+            outcomes: list[dict[str, Any]] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     run = ctx.run
     write_parquet_atomic(run.stage_dir(STAGE) / "candidates.parquet", candidates_table(rows))
     if outcomes:  # why each pair ended (retry.py): a pair without a winner is a recorded outcome, not a silent drop
@@ -147,6 +152,7 @@ def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, A
     run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
     summary = summarize(rows, metas, ctx, usage_start)
     summary["pair_outcomes"] = outcome_summary(outcomes or [])
+    summary.update(extra or {})  # the Generator's mode, the seeds the few-shot pool kept and dropped (why)
     summary.update(pairs=len({r["pair_id"] for r in rows}), pairs_available=len(pairs), skipped_pairs=len(skips),
                    wall_seconds_this_run=round(seconds, 2))
     client = getattr(getattr(ctx.llm, "inner", None), "stats", None) if "llm" in vars(ctx) else None

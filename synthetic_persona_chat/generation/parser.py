@@ -121,3 +121,22 @@ def _clean_text(text: str) -> str:
 
 def _looks_truncated(text: str) -> bool:
     return not text.rstrip().endswith(_TERMINAL) and not re.search(r"[\U0001F300-\U0001FAFF]$", text)
+
+
+def clean_line(text: str | None) -> str:
+    """One turn from a turn-level answer: its first non-empty line, without the speaker tag a model may
+    write anyway, cut where it starts the partner's line ("... User 1: ..."), unquoted, and cut back to
+    its last full sentence when the token limit stopped it mid-sentence. "" when nothing is left."""
+    for raw in str(text or "").replace("\r", "\n").split("\n"):
+        _, body = _match_tag(raw.strip())
+        body = _clean_text(_INLINE_TAG.split(body)[0]) if body.strip() else ""
+        if body:
+            return _last_sentence(body)
+    return ""
+
+
+def _last_sentence(text: str) -> str:
+    if not _looks_truncated(text):
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
+    return text[:ends[-1]].strip() if ends else text

@@ -22,8 +22,11 @@ from ..models.llm import GenerationParams
 from ..records import Conversation, stable_id
 from ..row_contracts import Candidate, TurnRow
 from ..tasks import ask, generator as generator_task
+from ..text import render_conversation
 from .critic import Verdict, resolve
 from .critic.quality import majority
+from .modes import generator_config, resolve_mode
+from .turns import Draft, turn_row, turn_task, write_drafts
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -40,27 +43,49 @@ def generator_chat(job: dict[str, Any], gen: GenerationConfig) -> list[dict[str,
     return generator_task.Generator.from_config(gen).render(job)
 
 
+def generator_prompt(job: dict[str, Any], ctx: RunContext, gen: GenerationConfig) -> list[dict[str, str]]:
+    """The chat of a job's first Generator call in this run's mode (what RUN/prompts/generator.txt shows)."""
+    if generator_mode(ctx) != "turns":
+        return generator_chat(job, gen)
+    cfg = generator_config(ctx.config)
+    return turn_task(ctx, cfg).render(turn_row(Draft(job, 0, gen.max_turns, gen.min_turns), cfg))
+
+
 def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationConfig) -> list[dict[str, Any]]:
-    """m `Candidate` rows per job, from one LLM call for the whole batch; each parsed (or given a parse error)."""
+    """m `Candidate` rows per job, in the Generator's mode (`modes.py`): one call for the whole batch, or
+    one call per turn over the batch's live conversations."""
     if not jobs:
         return []
+    if generator_mode(ctx) == "turns":
+        return [_candidate(d.job, d.index, ctx, render_conversation(d.turns), d.turns, d.error, d.notes,
+                           d.prompt_tokens, d.completion_tokens)
+                for d in write_drafts(jobs, ctx, gen, generator_config(ctx.config))]
     answers = ask(ctx.llm, generator_task.Generator.from_config(gen), jobs, generator_params(gen, ctx.config.seed))
-    model = f"{ctx.llm.backend}:{ctx.llm.model}"
     rows = []
     for job, comp in zip(jobs, answers):
         shares = _split_tokens(comp.completion_tokens, list(comp.texts))
         for i, (text, parsed) in enumerate(zip(comp.texts, comp.values)):
-            rows.append(Candidate(
-                candidate_id=stable_id(job["job_id"], str(i)), job_id=job["job_id"],
-                pair_id=job["pair_id"], iteration=job["iteration"], candidate_index=i,
-                user1_id=job.get("user1_id"), user2_id=job.get("user2_id"),
-                user1_persona=list(job["user1_persona"]), user2_persona=list(job["user2_persona"]),
-                similarity=job.get("similarity"), fewshot_ids=list(job["fewshot_ids"]),
-                generator=model, raw_text=text, turns=[TurnRow(**t) for t in parsed.turns],
-                parse_error=parsed.error, parse_notes=list(parsed.notes),
-                prompt_tokens=comp.prompt_tokens // max(len(comp.texts), 1), completion_tokens=shares[i],
-            ).to_row())
+            rows.append(_candidate(job, i, ctx, text, parsed.turns, parsed.error, parsed.notes,
+                                   comp.prompt_tokens // max(len(comp.texts), 1), shares[i]))
     return rows
+
+
+def generator_mode(ctx: RunContext) -> str:
+    """The mode this run's Generator writes in, `auto` resolved against the run's LLM backend."""
+    return resolve_mode(generator_config(ctx.config), ctx.llm.backend)
+
+
+def _candidate(job: dict[str, Any], i: int, ctx: RunContext, text: str, turns: list[dict[str, str]],
+               error: str | None, notes: list[str], prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    return Candidate(
+        candidate_id=stable_id(job["job_id"], str(i)), job_id=job["job_id"],
+        pair_id=job["pair_id"], iteration=job["iteration"], candidate_index=i,
+        user1_id=job.get("user1_id"), user2_id=job.get("user2_id"),
+        user1_persona=list(job["user1_persona"]), user2_persona=list(job["user2_persona"]),
+        similarity=job.get("similarity"), fewshot_ids=list(job["fewshot_ids"]),
+        generator=f"{ctx.llm.backend}:{ctx.llm.model}", raw_text=text, turns=[TurnRow(**t) for t in turns],
+        parse_error=error, parse_notes=list(notes), prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens).to_row()
 
 
 def critic_batch(rows: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig, every_expert: bool = False

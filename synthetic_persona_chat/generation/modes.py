@@ -1,0 +1,61 @@
+"""Section `generator`: how the Generator writes a candidate (one call per conversation, or one per turn).
+
+- `one-call`: the paper's prompt (§3.3): few-shot conversations, the two profiles, one answer holding the
+  whole conversation, parsed afterwards. Strong models follow it; the bundled 135M model mostly does not
+  (turns that do not alternate, template slots copied from the examples, loops).
+- `turns`: one batched call per turn over every live conversation (`turns.py`). Who speaks is decided by
+  the loop, never by the model, so turns alternate and lengths stay within [min_turns, max_turns] by
+  construction; each turn sees its speaker's persona, one attribute to bring up and the recent history.
+- `auto` (default): `turns` on local backends (transformers, llama.cpp: the small models a laptop runs),
+  `one-call` on HTTP servers, which usually serve models strong enough for the paper's prompt.
+
+The resolved mode is part of the stage summary (and so of the dataset card).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import Config, ConfigError
+
+MODES = ("auto", "turns", "one-call")
+LOCAL_BACKENDS = ("transformers", "llama-cpp", "llama_cpp", "llamacpp")
+PREFIX_BACKENDS = ("transformers",)  # continue a trailing assistant message (the forced "User N:" tag)
+
+
+@dataclass
+class GeneratorConfig:
+    """Section `generator`: the Generator's mode and its turn-level settings."""
+
+    mode: str = "auto"  # auto | turns | one-call (see the module docstring)
+    # few-shot examples as the paper shows them: "User 1 Profile", "User 2 Profile", "Conversation" blocks
+    fewshot_profiles: bool = True
+    turn_template: str = "turn.j2"  # a packaged template name or a path to a Jinja2 file
+    turn_system_template: str | None = "turn_system.j2"
+    turn_max_tokens: int = 40  # per turn; a line cut mid-sentence is cut back to its last full sentence
+    turn_history: int = 4  # the last lines the speaker is shown (0: none)
+    turn_fewshot: int = 0  # few-shot blocks in each turn's prompt (0: none; each adds prefill to every turn)
+    # a turn that is empty, repeats a line of the conversation or leaves a template slot is asked again
+    # (another seed, sampling) this many times; then an empty turn ends the conversation
+    turn_retries: int = 2
+    force_tag: bool = True  # start the answer with "User N:" where the backend continues it (PREFIX_BACKENDS)
+
+
+def generator_config(config: Config) -> GeneratorConfig:
+    cfg = config.section("generator", GeneratorConfig)
+    if cfg.mode not in MODES:
+        raise ConfigError(f"generator.mode must be one of {', '.join(MODES)}, got {cfg.mode!r}")
+    for name in ("turn_max_tokens",):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"generator.{name} must be >= 1, got {getattr(cfg, name)}")
+    for name in ("turn_history", "turn_fewshot", "turn_retries"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"generator.{name} must be >= 0, got {getattr(cfg, name)}")
+    return cfg
+
+
+def resolve_mode(cfg: GeneratorConfig, backend: str) -> str:
+    """The mode a run uses with this LLM backend: `auto` picks turns for local models."""
+    if cfg.mode != "auto":
+        return cfg.mode
+    return "turns" if backend in LOCAL_BACKENDS else "one-call"
