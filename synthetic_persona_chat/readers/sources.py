@@ -24,6 +24,7 @@ from .native import read_records
 from .parlai import read_parlai
 from .spc_csv import SPLIT_FILES, read_spc_csv
 from ..errors import InputError
+from ..iterations import one_based
 from ..rundir import RunDir
 from .hub_layouts import read_rows
 
@@ -82,7 +83,8 @@ def read_run(run_dir: str | Path) -> tuple[list[Conversation], list[Skip]]:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run conversation generation first")
     RunDir(run_dir).require_complete(("conversations",))
-    return read_records(path, Conversation.from_dict)
+    conversations, skips = read_records(path, Conversation.from_dict)
+    return one_based(conversations), skips  # runs written before iterations counted from 1 read the same
 
 
 def read_hub(spec: str, split: str) -> tuple[list[Conversation], list[Skip]]:

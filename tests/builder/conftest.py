@@ -32,7 +32,7 @@ def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDi
     for i, conv in enumerate(convs[:n]):
         conv.split = "train" if i < n // 3 else None  # a third seeds with a Persona-Chat split, the rest generated
         conv.source = "spc:test" if conv.split else "run:test"
-        conv.iteration = None if conv.split else i % 3
+        conv.iteration = None if conv.split else i % 3 + 1  # counted from 1, as the paper counts
         if not conv.split:
             conv.meta.update(generator="llama-cpp:smollm2", pair_similarity=2.0 + i % 3, pair_id=f"p{i}",
                              verdicts=[{"expert": "faithfulness", "passed": True, "choice": None,

@@ -72,7 +72,7 @@ def test_run_dir_configs(run_dir, tmp_path):
     assert set(compat) == {"train"}
     _, convs = build("conversations", tmp_path, data_dir=str(run_dir))
     gen = convs["synthetic"][0]
-    assert gen["generator"] == "llama-cpp:smollm2" and gen["iteration"] == 2 and gen["pair_similarity"] == 4.0
+    assert gen["generator"] == "llama-cpp:smollm2" and gen["iteration"] == 3 and gen["pair_similarity"] == 4.0
     assert {v["expert"]: (v["passed"], v["choice"], v["reason"]) for v in gen["critic_verdicts"]} == {
         "faithfulness": (True, None, "no contradiction"), "quality:depth": (None, 1, "asks follow-up questions")}
     assert gen["meta"]["pair_id"] == "p20" and gen["source"] == "run:test"

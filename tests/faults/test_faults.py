@@ -141,7 +141,7 @@ def test_dead_endpoint_then_rerun(tmp_path, reference, server):
     finally:
         server.dead = False
     assert server.url in line and "rerun the same command" in line
-    assert len(list((run / "conversations" / "iter-0").glob("batch-*/candidates.parquet"))) == 3  # finished work kept
+    assert len(list((run / "conversations" / "iter-1").glob("batch-*/candidates.parquet"))) == 3  # finished work kept
     r = generate(config, run, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     same_outputs(run, reference[1])
@@ -233,7 +233,7 @@ def test_kill_9_during_generation_then_resume(tmp_path, reference, point):
     config, _ = reference
     run = tmp_path / "run"
     conv = run / "conversations"
-    ready = {"first batch": lambda: len(list(conv.glob("iter-0/batch-*/candidates.parquet"))) >= 1,
+    ready = {"first batch": lambda: len(list(conv.glob("iter-1/batch-*/candidates.parquet"))) >= 1,
              "iteration 1 done": lambda: (conv / "iter-1" / "plan.json").exists(),
              "candidates written": lambda: (conv / "candidates.parquet").exists()}[point]
     with FakeOpenAI(delay=0.05) as slow:
@@ -315,9 +315,9 @@ GARBAGE = b"\x00\xffnot what this file should hold{["
 
 
 @pytest.mark.parametrize("target, outcome", [
-    ("conversations/iter-0/batch-00000/candidates.parquet", "named"),
-    ("conversations/iter-0/batch-00000/unit.json", "named"),
-    ("conversations/iter-0/plan.json", "repaired"),
+    ("conversations/iter-1/batch-00000/candidates.parquet", "named"),
+    ("conversations/iter-1/batch-00000/unit.json", "named"),
+    ("conversations/iter-1/plan.json", "repaired"),
     ("conversations/candidates.parquet", "repaired"),
     ("conversations/_done.json", "repaired"),
     ("skips.jsonl", "repaired"),

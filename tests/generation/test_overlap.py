@@ -34,9 +34,9 @@ def test_batches_overlap_up_to_the_cap_and_each_batch_counts_its_own_calls(tmp_p
     assert summary["tokens"]["calls"] == summary["llm_calls_this_run"] > 24
     assert per_stage["generate"]["calls"] == 24 and per_stage["critic"].get("calls", 0) == 0
     assert stats["requests"] == 3 * per_stage["generate"]["calls"] + per_stage["select"]["calls"]
-    batches = sorted((tmp_path / "run" / "conversations" / "iter-0").glob("batch-*/candidates.parquet"))
+    batches = sorted((tmp_path / "run" / "conversations" / "iter-1").glob("batch-*/candidates.parquet"))
     assert len(batches) == 12
-    plan = json.loads((tmp_path / "run" / "conversations" / "iter-0" / "plan.json").read_text())
+    plan = json.loads((tmp_path / "run" / "conversations" / "iter-1" / "plan.json").read_text())
     assert [len(b) for b in plan] == [2] * 12
 
 

@@ -48,7 +48,7 @@ def test_kill_9_mid_stage_then_resume(tmp_path):
         proc = spc_generate(config, run)
         deadline = time.time() + 150
         while time.time() < deadline and proc.poll() is None:
-            if len(list(run.glob("conversations/iter-0/batch-*/candidates.parquet"))) >= 2:
+            if len(list(run.glob("conversations/iter-1/batch-*/candidates.parquet"))) >= 2:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.stdout.read()
@@ -100,7 +100,7 @@ def test_kill_9_with_64_requests_in_flight_then_resume(tmp_path):
         proc = spc_generate(config, run)
         deadline = time.time() + 240
         while time.time() < deadline and proc.poll() is None:
-            if len(list(run.glob("conversations/iter-0/batch-*/candidates.parquet"))) >= 3 and server.app.rec.in_flight:
+            if len(list(run.glob("conversations/iter-1/batch-*/candidates.parquet"))) >= 3 and server.app.rec.in_flight:
                 break
             time.sleep(0.02)
         assert proc.poll() is None, proc.stdout.read()

@@ -30,7 +30,7 @@ def test_stage_outputs_and_contract(tmp_path):
     run = ctx.run
     cands = pq.read_table(run.path / "conversations" / "candidates.parquet").to_pylist()
     assert len(cands) == 6 * 3 and len({c["candidate_id"] for c in cands}) == 18
-    assert {c["iteration"] for c in cands} == {0, 1}
+    assert {c["iteration"] for c in cands} == {1, 2}  # counted from 1, as the paper counts
     wins = [Conversation.from_dict(r) for r in run.read_records("conversations", "conversations")]
     assert len(wins) == 6 and all(w.source == "run:run" for w in wins)
     meta = wins[0].meta
@@ -44,9 +44,10 @@ def test_stage_outputs_and_contract(tmp_path):
     assert set(summary["tokens"]) == {"prompt_tokens", "completion_tokens", "calls", "cache_hits"}
     assert summary["tokens"]["calls"] == summary["llm_calls_this_run"] > 0
     assert (run.path / "prompts" / "generator.txt").exists()
-    # iteration 1's few-shot examples are iteration 0's winners
-    first_winners = {w.id for w in wins if w.iteration == 0}
-    it1 = [c for c in cands if c["iteration"] == 1]
+    # iteration 2's few-shot examples are iteration 1's winners (counted from 1, as the paper counts)
+    first_winners = {w.id for w in wins if w.iteration == 1}
+    it1 = [c for c in cands if c["iteration"] == 2]
+    assert {w.iteration for w in wins} <= {1, 2} and (run.path / "conversations" / "iter-1").is_dir()
     assert it1 and all(set(c["fewshot_ids"]) <= first_winners for c in it1)
     gen_prompts = [p[-1]["content"] for p in llm.prompts if role(p) == "generator"]
     assert any("I just got back from run" in p for p in gen_prompts)  # a winner shown as an example
@@ -129,7 +130,7 @@ def test_endpoint_dies_mid_run_then_resumes(tmp_path):
         original = ctx.llm.inner._generate
 
         def dying(chats, params):  # the endpoint goes away once a batch is saved (batches overlap: by file)
-            if list((tmp_path / "run" / "conversations").glob("iter-0/batch-*/candidates.parquet")):
+            if list((tmp_path / "run" / "conversations").glob("iter-1/batch-*/candidates.parquet")):
                 server.dead = True
             return original(chats, params)
 
