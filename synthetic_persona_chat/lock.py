@@ -11,6 +11,8 @@ visible. Locks are re-entrant within a process (several `RunDir` objects for one
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import fcntl
 import json
 import logging
@@ -50,6 +52,7 @@ class RunLock:
             if self.users > 0:
                 return
             _held.pop(str(self.directory), None)
+            _clear_holder(self)
             os.close(self.fd)
             os.close(self.dir_fd)
 
@@ -76,6 +79,22 @@ def acquire(directory: str | Path, command: str = "") -> RunLock:
         _write_holder(fd, command)
         lock = _held[str(directory)] = RunLock(directory, fd, dir_fd)
         return lock
+
+
+def _clear_holder(lock: RunLock) -> None:
+    """Empty the holder record of a lock let go on purpose: the record is there to name a holder that died
+    (kill -9, power loss), and a clean exit that left it made the next run report a takeover that was none."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(lock.fd, 0)
+
+
+@atexit.register
+def _clear_holders_at_exit() -> None:
+    """At a normal interpreter exit (also after an error), every lock still held is let go cleanly; a killed
+    process runs no exit handlers, so its record stays and the next run rightly says it took over."""
+    with _guard:
+        for lock in _held.values():
+            _clear_holder(lock)
 
 
 def _lock_or_refuse(fd: int, directory: Path) -> int:

@@ -42,3 +42,21 @@ def test_deleting_the_lock_file_during_a_run_does_not_let_a_second_process_in(he
         lock.acquire(held)
     assert not (held / lock.LOCK_NAME).exists()  # the refused process wrote nothing
 
+
+
+EXIT = """
+import os, sys
+from synthetic_persona_chat import lock
+lock.acquire(sys.argv[1], "spc generate")
+if sys.argv[2] == "killed":
+    os._exit(0)  # no exit handlers run, as after kill -9
+"""
+
+
+@pytest.mark.parametrize("how, warned", [("clean", False), ("killed", True)])
+def test_only_a_lock_left_by_a_dead_process_is_reported_as_taken_over(tmp_path, caplog, how, warned):
+    subprocess.run([sys.executable, "-c", EXIT, str(tmp_path), how], check=True, timeout=60)
+    with caplog.at_level("WARNING", logger="synthetic_persona_chat.lock"):
+        mine = lock.acquire(tmp_path)
+        mine.release()
+    assert any("taking over the lock" in r.getMessage() for r in caplog.records) is warned
