@@ -12,12 +12,23 @@ Rows (all on the bundled SmolLM2-135M-Instruct Q4_1 GGUF):
 - the OpenAI-compatible client against llama-cpp-python's server, when installed (concurrency 1 vs N).
 Greedy decoding, so every row decodes the same kind of text. Ratios: `vs_llama_cpp` against llama.cpp
 single-stream, `vs_single` against the same backend's single-stream row.
+
+`levers` (the #24 decode levers, `--backends levers`): the Generator's own workload, long few-shot prompts
+made of packaged SPC sample conversations, m=3 candidates sampled per prompt (top-k 40, temperature 0.7,
+one seed), on ONE loaded model whose settings are switched between rows, so every row sees the same
+load. Rows: the default (dtype auto = float32 on a CPU without native bf16, one prefill shared by a
+prompt's m samples, batch 32, SDPA attention), then one lever changed each: no prefix sharing
+(transformers' num_return_sequences: the prompt is prefilled m times), batch 16 / 64, eager attention,
+static KV cache, 1 intra-op thread, bfloat16 weights (last: the cast is in place). `vs_default` is the
+tok/s ratio to the default row; `same_texts` the share of the candidates identical to the default row's
+(a lever below 1.0 changes the outputs, so it is not a default).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 import tempfile
@@ -124,6 +135,83 @@ def bench_openai(chats, params, concurrency: int, single_prompts: int) -> list[d
         proc.wait()
 
 
+def fewshot_prompts(n: int, examples: int = 3, turns: int = 10) -> list[list[dict[str, str]]]:
+    """Generator-shaped chats: `examples` real SPC sample conversations as few-shot, then the request."""
+    from synthetic_persona_chat.readers import read_spc_csv
+    from synthetic_persona_chat.sample_data import sample_path
+
+    convs, _ = read_spc_csv(sample_path("valid"))
+    chats = []
+    for i in range(n):
+        shown = [convs[(i * examples + k) % len(convs)] for k in range(examples)]
+        text = "\n\n".join("\n".join(f"{t.speaker.title()}: {t.text}" for t in c.turns[:turns]) for c in shown)
+        chats.append([{"role": "system", "content": "You write conversations between two people."},
+                      {"role": "user", "content": f"Example conversations:\n\n{text}\n\nWrite a new conversation "
+                                                  f"between User 1 and User 2, one line per turn."}])
+    return chats
+
+
+LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, threads or None)
+    ("default", {}, None),
+    ("no prefix sharing", {"prefix_sharing": False}, None),
+    ("batch 16", {"batch_size": 16}, None),
+    ("batch 64", {"batch_size": 64}, None),
+    ("eager attention", {"attn": "eager"}, None),
+    ("static KV cache", {"prefix_sharing": False, "generate_options": {"cache_implementation": "static"}}, None),
+    ("1 thread", {}, 1),
+    ("bfloat16 weights", {"dtype": "bfloat16"}, None),
+]
+
+
+def _apply(llm, changes: dict) -> None:
+    import torch
+
+    for key, value in changes.items():
+        if key == "attn":
+            llm._model.set_attn_implementation(value)
+        elif key == "dtype":
+            llm._model.to(getattr(torch, value))
+        else:
+            setattr(llm, key, value)
+
+
+def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None) -> list[dict]:
+    """Each decode lever against the default, in one process on one model (same load for every row)."""
+    import torch
+
+    chats = fewshot_prompts(n_prompts)
+    params = GenerationParams(n=3, max_tokens=max_tokens, temperature=0.7, top_k=40, seed=0)
+    llm = load_llm({"backend": "transformers", "model": "smollm2"})
+    info = llm.describe()
+    llm.generate(chats[:2], params.replace(max_tokens=4))  # warm-up
+    baseline = {k: getattr(llm, k) for k in ("prefix_sharing", "batch_size", "generate_options")}
+    threads, rows, reference = torch.get_num_threads(), [], None
+    prompt_tokens = None
+    for name, changes, n_threads in LEVERS:
+        if names and name not in names and name != "default":
+            continue
+        _apply(llm, {**baseline, **changes})
+        torch.set_num_threads(n_threads or threads)
+        start = time.perf_counter()
+        out = llm.generate(chats, params)
+        seconds = time.perf_counter() - start
+        torch.set_num_threads(threads)
+        if "attn" in changes:
+            llm._model.set_attn_implementation("sdpa")
+        texts = [t for c in out for t in c.texts]
+        reference = reference or texts
+        prompt_tokens = prompt_tokens or sum(c.prompt_tokens for c in out) // params.n
+        tokens = sum(c.completion_tokens for c in out)
+        rows.append({"backend": "transformers", "mode": f"lever: {name}", "prompts": len(chats),
+                     "seconds": round(seconds, 2), "completion_tokens": tokens, "tok_per_s": tokens / seconds,
+                     "same_texts": round(sum(a == b for a, b in zip(texts, reference)) / len(texts), 3)})
+    for row in rows:
+        row["vs_default"] = round(row["tok_per_s"] / rows[0]["tok_per_s"], 2)
+    rows[0]["note"] = (f"{info['dtype']} ({info['dtype_reason']}), prefix sharing, batch {baseline['batch_size']}; "
+                       f"{prompt_tokens // len(chats)} prompt tokens per prompt, m=3 samples, {threads} threads")
+    return rows
+
+
 def add_ratios(rows: list[dict]) -> None:
     llama = next((r for r in rows if r["backend"] == "llama-cpp" and "tok_per_s" in r), None)
     for row in rows:
@@ -142,7 +230,9 @@ def main() -> None:
     ap.add_argument("--single-prompts", type=int, default=8, help="prompts for the (slow) single-stream rows")
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--batches", default="8,32,64")
-    ap.add_argument("--backends", default="transformers,continuous,llama-cpp,openai")
+    ap.add_argument("--backends", default="transformers,continuous,llama-cpp,openai,levers")
+    ap.add_argument("--lever-prompts", type=int, default=16, help="few-shot prompts for the levers rows (x3 samples)")
+    ap.add_argument("--levers", default="", help="comma-separated lever names to run (default: all)")
     args = ap.parse_args()
     chats = prompts(args.prompts)
     params = GenerationParams(max_tokens=args.max_tokens, temperature=0.0, top_k=1, seed=0)
@@ -159,11 +249,14 @@ def main() -> None:
         rows += bench_continuous(chats, params)
     if "openai" in backends and has_llama and importlib.util.find_spec("llama_cpp.server"):
         rows += bench_openai(chats, params, max(batches), args.single_prompts)
+    if "levers" in backends:
+        rows += bench_levers(args.lever_prompts, args.max_tokens, [n for n in args.levers.split(",") if n])
     add_ratios(rows)
     write_results("llm_throughput", rows,
                   ["backend", "mode", "prompts", "seconds", "completion_tokens", "tok_per_s", "vs_single",
-                   "vs_llama_cpp", "note"],
-                  {"prompts": args.prompts, "max_tokens": args.max_tokens, "decoding": "greedy"})
+                   "vs_llama_cpp", "vs_default", "same_texts", "note"],
+                  {"prompts": args.prompts, "max_tokens": args.max_tokens, "decoding": "greedy (levers: sampled)",
+                   "load_average_at_end": list(os.getloadavg())})
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..checker_embeddings import native_bf16
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
 from ..bundled import LLM_ALIASES, resolve_gguf
 
@@ -21,7 +22,8 @@ class TransformersLLM(LLM):
     backend = "transformers"
 
     def __init__(self, model: str = "smollm2", device: str = "auto", dtype: str = "auto",
-                 batch_size: int = 32, gguf_file: str | None = None, **kwargs: Any) -> None:
+                 batch_size: int = 32, gguf_file: str | None = None, prefix_sharing: bool = True,
+                 generate_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -41,6 +43,9 @@ class TransformersLLM(LLM):
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.batch_size = batch_size
         self.location, self.gguf_file = location, gguf_file
+        # one prefill per prompt for its n samples (see _shared_prefill); extra model.generate options
+        # (e.g. cache_implementation="static"): levers that benchmarks/llm_throughput.py measures
+        self.prefix_sharing, self.generate_options = prefix_sharing, dict(generate_options or {})
 
     @staticmethod
     def _locate(model: str, gguf_file: str | None) -> tuple[str, str | None]:
@@ -54,9 +59,18 @@ class TransformersLLM(LLM):
         return model, gguf_file
 
     def _dtype(self, dtype: str, torch: Any) -> Any:
-        if dtype == "auto":
-            return torch.bfloat16 if self.device == "cuda" else torch.float32
-        return getattr(torch, dtype)
+        """`auto`: bfloat16 on a GPU and on a CPU that multiplies bf16 natively (AVX512-BF16/AMX, oneDNN's
+        check, as the contradiction checker's encoder), float32 elsewhere: emulated bf16 changes the text
+        for no reliable gain. The choice and its reason are in describe() (models.json)."""
+        if dtype != "auto":
+            self.dtype_reason = "configured"
+            return getattr(torch, dtype)
+        if self.device == "cuda":
+            self.dtype_reason = "auto: GPU"
+            return torch.bfloat16
+        native = native_bf16()
+        self.dtype_reason = "auto: CPU with native bf16" if native else "auto: CPU without native bf16"
+        return torch.bfloat16 if native else torch.float32
 
     def _length_batches(self, chats: list[Chat], per_batch: int) -> tuple[list[str], list[list[int]]]:
         """The chat-templated prompts, and their indices sorted by token length and cut into batches of
@@ -91,14 +105,16 @@ class TransformersLLM(LLM):
         # Greedy decoding gives every one of the n samples the same text: decode once, repeat it (transformers
         # refuses num_return_sequences > 1 without sampling).
         decoded = params.n if sampling else 1
-        torch.manual_seed(params.seed)
         with torch.inference_mode():
+            share = decoded > 1 and self.prefix_sharing and enc["input_ids"].shape[1] > 1
+            inputs = self._shared_prefill(enc, decoded) if share else \
+                {**enc, "num_return_sequences": decoded}
+            torch.manual_seed(params.seed)
             out = self._model.generate(
-                **enc, max_new_tokens=params.max_tokens, do_sample=sampling,
+                **inputs, max_new_tokens=params.max_tokens, do_sample=sampling,
                 temperature=params.temperature if sampling else None,
                 top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
-                num_return_sequences=decoded, pad_token_id=self.tokenizer.pad_token_id,
-                **self._stopping(params.stop))
+                pad_token_id=self.tokenizer.pad_token_id, **self._stopping(params.stop), **self.generate_options)
         new_tokens = out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         texts = [self._cut(t, params.stop) for t in texts]
@@ -111,6 +127,22 @@ class TransformersLLM(LLM):
                            prompt_tokens=int(prompt_lens[i]) * params.n,
                            completion_tokens=int(sum(lengths[i * params.n:(i + 1) * params.n])))
                 for i in range(len(prompts))]
+
+    def _shared_prefill(self, enc: Any, n: int) -> dict[str, Any]:
+        """generate() inputs for n samples of each prompt that share one prefill.
+
+        transformers' num_return_sequences copies each prompt n times *before* the prefill, so a Generator
+        prompt of ~1,000 tokens with m=3 candidates is encoded three times. Here the prompt minus its last
+        token is encoded once, its KV cache is repeated n times, and generate() continues from it (the
+        last token runs in the first decoding step). Positions follow the left padding as generate()'s own.
+        """
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
+        cache = self._model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
+                            use_cache=True).cache  # transformers 5: `cache` (was `past_key_values`)
+        cache.batch_repeat_interleave(n)
+        return {"input_ids": ids.repeat_interleave(n, 0), "attention_mask": mask.repeat_interleave(n, 0),
+                "cache": cache}
 
     def next_token_logprobs(self, chats: list[Chat], candidates: list[str]) -> "Any":
         """Log-probability of each candidate answer's first token as the reply to each chat.
@@ -156,7 +188,10 @@ class TransformersLLM(LLM):
     def describe(self) -> dict[str, Any]:
         n_params = sum(p.numel() for p in self._model.parameters())
         info = {**super().describe(), "location": self.location, "device": self.device,
-                "parameters_m": round(n_params / 1e6, 1), "dtype": str(self._model.dtype)}
+                "parameters_m": round(n_params / 1e6, 1), "dtype": str(self._model.dtype),
+                "dtype_reason": self.dtype_reason, "prefix_sharing": self.prefix_sharing}
+        if self.generate_options:
+            info["generate_options"] = self.generate_options
         if self.gguf_file:
             info["gguf_file"] = self.gguf_file
             info["size_mb"] = round((Path(self.location) / self.gguf_file).stat().st_size / 2**20, 1)

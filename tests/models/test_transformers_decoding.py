@@ -1,0 +1,57 @@
+"""The transformers backend's CPU decode levers (#24.3): the bf16 switch and one prefill shared by n samples."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from synthetic_persona_chat.models import GenerationParams
+from synthetic_persona_chat.models.checker_embeddings import native_bf16
+from synthetic_persona_chat.models.llm import transformers_llm
+from synthetic_persona_chat.models.llm.transformers_llm import TransformersLLM
+
+
+def _bare(device: str) -> TransformersLLM:
+    llm = TransformersLLM.__new__(TransformersLLM)  # only the dtype decision, no model load
+    llm.device = device
+    return llm
+
+
+@pytest.mark.parametrize("native, expected, reason", [
+    (False, torch.float32, "auto: CPU without native bf16"),
+    (True, torch.bfloat16, "auto: CPU with native bf16"),
+])
+def test_auto_dtype_follows_the_cpu_bf16_detection(monkeypatch, native, expected, reason):
+    """The checker's oneDNN detection decides, both ways; a configured dtype and a GPU are not asked."""
+    monkeypatch.setattr(transformers_llm, "native_bf16", lambda: native)
+    llm = _bare("cpu")
+    assert llm._dtype("auto", torch) is expected and llm.dtype_reason == reason
+    assert llm._dtype("float32", torch) is torch.float32 and llm.dtype_reason == "configured"
+    assert llm._dtype("bfloat16", torch) is torch.bfloat16
+    gpu = _bare("cuda")
+    assert gpu._dtype("auto", torch) is torch.bfloat16 and gpu.dtype_reason == "auto: GPU"
+
+
+def test_the_loaded_model_records_its_dtype_choice(smollm):
+    info = smollm.describe()
+    assert info["dtype"] == ("torch.bfloat16" if native_bf16() else "torch.float32")
+    assert info["dtype_reason"].startswith("auto: CPU") and info["prefix_sharing"] is True
+
+
+def test_shared_prefill_samples_the_same_texts(smollm):
+    """n samples from one prefill (its KV cache repeated) equal transformers' n prefills, left padding included."""
+    chats = [[{"role": "user", "content": "Say hi."}],
+             [{"role": "user", "content": "Tell me about your dog, your garden and your favourite band in one line."}],
+             [{"role": "user", "content": "What do you cook on Sundays?"}]]
+    params = GenerationParams(n=3, temperature=0.7, top_k=40, max_tokens=12, seed=3)
+    old = smollm.prefix_sharing
+    try:
+        smollm.prefix_sharing = True
+        shared = smollm.generate(chats, params)
+        smollm.prefix_sharing = False
+        separate = smollm.generate(chats, params)
+    finally:
+        smollm.prefix_sharing = old
+    assert [c.texts for c in shared] == [c.texts for c in separate]
+    assert [c.completion_tokens for c in shared] == [c.completion_tokens for c in separate]
+    assert all(len(set(c.texts)) > 1 for c in shared)  # really n different samples, not one repeated
