@@ -21,6 +21,7 @@ makes the stage not done (it reruns, from its checkpoints and the LLM cache), an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -38,6 +39,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from . import lock
+from . import config as config_module
 from .config import Config, ConfigError, asked_settings
 from .records import Skip
 from .redact import redact
@@ -350,8 +352,22 @@ def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         return repr(values[key]) if key in values else "(default)"
 
     a, b = flat(old), flat(new)
-    return [f"{key}: {shown(a, key)} -> {shown(b, key)}" for key in sorted(set(a) | set(b))
-            if shown(a, key) != shown(b, key)]
+    # the new side's default is today's code's, so it can be named; the run's was its own code's
+    return [f"{key}: {shown(a, key)} -> {repr(b[key]) if key in b else _default_shown(key)}"
+            for key in sorted(set(a) | set(b)) if shown(a, key) != shown(b, key)]
+
+
+def _default_shown(key: str) -> str:
+    """`3 (the default)` for a setting left at its default: "2 -> (default)" read as if the new value were
+    unknown, when `--set generation.iterations=3` had asked for exactly the default."""
+    section, _, name = key.partition(".")
+    cls = config_module.ModelsConfig if section == "models" else config_module._section_class_or_none(section)
+    field = next((f for f in dataclasses.fields(cls) if f.name == name), None) if cls else None
+    if field is None:
+        return "(default)"
+    value = field.default if field.default is not dataclasses.MISSING else (
+        field.default_factory() if field.default_factory is not dataclasses.MISSING else None)
+    return f"{value!r} (the default)"
 
 
 def _first_line(exc: BaseException) -> str:

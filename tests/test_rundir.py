@@ -208,3 +208,12 @@ def test_second_process_is_refused_and_a_dead_holder_is_taken_over(tmp_path):
     assert json.loads((run_dir / ".lock").read_text())["pid"] == os.getpid()
     RunDir(run_dir).init(load_config())  # re-entrant within one process
     run.lock.release()
+
+
+def test_a_change_to_the_default_value_names_the_value(tmp_path):
+    """`--set generation.iterations=3` on a run made with 2: the refusal says `2 -> 3 (the default)`, not
+    `2 -> (default)`, which read as if the new value were unknown."""
+    RunDir(tmp_path / "r").init(load_config(None, ["generation.iterations=2"]))
+    RunDir(tmp_path / "r").write_records("expand", "attributes", [{"text": "I ski."}])
+    with pytest.raises(RunDirError, match=r"generation\.iterations: 2 -> 3 \(the default\)"):
+        RunDir(tmp_path / "r").init(load_config(None, ["generation.iterations=3"]))
