@@ -91,15 +91,20 @@ class LLM(ABC):
 
         `on_answer(index, completion)` is called for each chat as soon as its answer exists, before the
         call returns: the answer cache stores each one then, so a run killed mid-call has paid only for
-        the requests still in flight, not for the whole call again."""
+        the requests still in flight, not for the whole call again. It runs on the thread that learns the
+        answer (an HTTP backend's event loop), so it must return quickly: queue, don't write."""
         params = params or GenerationParams()
         if not chats:
             return []
+        if on_answer is None:  # nobody waits for single answers: the backend's fastest path
+            results = self._generate(chats, params)
+            for completion in results:
+                self.usage.add(completion)
+            return results
 
         def answered(index: int, completion: Completion) -> None:
             self.usage.add(completion)
-            if on_answer is not None:
-                on_answer(index, completion)
+            on_answer(index, completion)
 
         return self._generate_each(chats, params, answered)
 

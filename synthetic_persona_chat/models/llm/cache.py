@@ -1,7 +1,7 @@
 """A persistent cache of LLM answers: what was paid for once is never generated again.
 
-Every finished prompt is committed to SQLite as soon as the backend has it (one transaction per
-answer, through `LLM.generate`'s `on_answer`), not when the whole call returns: a run killed with
+Every finished prompt is committed to SQLite as soon as the backend has it (through `LLM.generate`'s
+`on_answer` and a group-committing writer, group_commit.py), not when the whole call returns: a run killed with
 -9 in the middle of a 256-prompt call to a paid endpoint and restarted re-pays only the requests
 that were in flight, not the answers it had already received. Keys cover the model identity, the
 full chat and the sampling parameters.
@@ -18,6 +18,7 @@ from typing import Any
 
 from ...kvstore import KeyValueStore
 from .base import LLM, Chat, Completion, GenerationParams
+from .group_commit import GroupCommit
 from .scope import record
 
 
@@ -30,6 +31,7 @@ class CachedLLM(LLM):
         self.usage = inner.usage
         self.hits = 0
         self._store_kv = KeyValueStore(path, "answers")
+        self._commits = GroupCommit(self._store)
         self._pending: dict[str, Future] = {}
         self._pending_lock = threading.Lock()
 
@@ -59,9 +61,12 @@ class CachedLLM(LLM):
                 asked = list(mine)
 
                 def arrived(index: int, completion: Completion) -> None:
-                    self._store({asked[index]: completion})  # committed now: a kill -9 keeps it
+                    self._commits.put(asked[index], completion)  # committed within a disk sync: kill -9 keeps it
 
-                fresh = self.inner.generate([chats[i] for i in mine.values()], params, on_answer=arrived)
+                try:
+                    fresh = self.inner.generate([chats[i] for i in mine.values()], params, on_answer=arrived)
+                finally:
+                    self._commits.flush()  # a failed call keeps the answers it did receive
                 found.update(zip(asked, fresh))
         finally:
             with self._pending_lock:

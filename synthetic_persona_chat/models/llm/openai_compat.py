@@ -123,15 +123,15 @@ class OpenAICompatLLM(LLM):
 
     async def _answer(self, chat: Chat, params: GenerationParams, index: int,
                       answered: AnswerCallback | None) -> Completion:
-        """One chat's `n` samples as a `Completion`, handed to `answered` (in a worker thread: it writes to
-        disk, and the event loop must keep every other request moving) before the call goes on."""
+        """One chat's `n` samples as a `Completion`, handed to `answered` at once (on this event loop: the
+        callback only queues it, see `LLM.generate`)."""
         loop = self._loop_thread()
         group = await asyncio.gather(*(self._sample(loop.client, loop.limit, chat, params, i)
                                        for i in range(params.n)))
         completion = Completion(texts=[g[0] for g in group], prompt_tokens=sum(g[1] for g in group),
                                 completion_tokens=sum(g[2] for g in group))
         if answered is not None:
-            await asyncio.get_running_loop().run_in_executor(None, answered, index, completion)
+            answered(index, completion)
         return completion
 
     async def _sample(self, client: Any, limit: AdaptiveLimit, chat: Chat,
