@@ -12,7 +12,6 @@ rates). The builder turns a `Source` into rows; the card describes it.
 
 from __future__ import annotations
 
-import json
 import os
 from importlib import resources
 from dataclasses import dataclass, field
@@ -21,11 +20,12 @@ from typing import Any, Mapping
 
 import yaml
 
+from synthetic_persona_chat.iterations import one_based
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, conversations_from_rows, read_spc_rows
 from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
 from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir, RunDirError
-from synthetic_persona_chat.sample_data import resolve_path
+from synthetic_persona_chat.sample_data import PREFIX, resolve_path
 from synthetic_persona_chat.errors import InputError
 
 # The paper every SPC-derived dataset cites (card and builder info); a packaged BibTeX file, so the
@@ -45,7 +45,6 @@ def spc_urls(prefix: str = SPC_URL) -> dict[str, str]:
     return {split: prefix.rstrip("/") + "/" + name for split, name in SPC_FILES.items()}
 
 
-SPC_URLS = spc_urls()
 # Persona-Chat's own splits; everything else a run generated is the `synthetic` split.
 PERSONA_CHAT_SPLITS = ("train", "validation", "test")
 
@@ -83,9 +82,15 @@ class Source:
 def load_source(location: str | Path) -> Source:
     """A run directory or an SPC release folder, told apart by their files."""
     path = resolve_path(str(location))
+    split = next((split for split, name in SPC_FILES.items() if name == path.name), None)
+    if path.is_file() and split is not None:  # one release CSV, e.g. the packaged `spc-sample:test`
+        source = read_spc_files({split: str(path)})
+        source.location = str(location) if str(location).startswith(PREFIX) else str(path)
+        return source
     if not path.is_dir():
         raise SourceError(f"{location} is not a directory: pass an SPC release folder (holding "
-                          f"{', '.join(SPC_FILES.values())}) or a run directory")
+                          f"{', '.join(SPC_FILES.values())}), one of those files, `spc-sample:SPLIT` (the packaged "
+                          f"sample) or a run directory")
     if is_run_dir(path):
         return read_run_dir(path)
     files = {split: str(path / name) for split, name in SPC_FILES.items() if (path / name).exists()}
@@ -115,7 +120,7 @@ def read_spc_files(files: Mapping[str, str], location: str = "") -> Source:
 def read_run_dir(path: str | Path) -> Source:
     """A finished run directory; a half-written one is an error naming the missing file."""
     run = RunDir(path)
-    conversations = _by_split(_read_conversations(run))
+    conversations = _by_split(one_based(_read_conversations(run)))  # an old run's 0-based iterations too
     return Source(kind="run", location=str(run.path), conversations=conversations,
                   attributes=_read_attributes(run), skips=run.skips(), config=_read_yaml(run.path / "config.yaml"),
                   models=run.read_json("models.json", default={}), manifest=run.manifest(),
@@ -127,7 +132,7 @@ def _read_candidates(run: RunDir) -> list[dict[str, Any]] | None:
     """`conversations/candidates.parquet` (the Critic's every verdict), or None for a run without it."""
     if not (run.path / "conversations" / "candidates.parquet").exists():
         return None
-    return _read_records(run, "conversations", "candidates")
+    return one_based(_read_records(run, "conversations", "candidates"))
 
 
 def _read_conversations(run: RunDir) -> list[Conversation]:
@@ -220,7 +225,3 @@ def describe(source: Source) -> dict[str, Any]:
             "conversations": {s: len(c) for s, c in source.conversations.items()},
             "attributes": None if source.attributes is None else len(source.attributes),
             "skips": len(source.skips)}
-
-
-def meta_json(meta: dict[str, Any]) -> str:
-    return json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str)

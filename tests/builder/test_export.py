@@ -122,3 +122,11 @@ def test_a_run_too_small_for_nup_builds_without_it(spc_dir, tmp_path):
     assert "nup" in (tmp_path / "out" / "README.md").read_text()  # the card says why it is missing
     loaded = datasets.load_dataset(str(tmp_path / "out"), "conversations")
     assert sum(len(split) for split in loaded.values()) == 2
+
+
+def test_build_accepts_the_packaged_sample_as_eval_and_critic_do(tmp_path):
+    """`spc build spc-sample:test` said "is not a directory", while eval, critic and annotate take it."""
+    result = export("spc-sample:test", tmp_path / "out", configs=("full", "messages"))
+    assert result.rows["full"] == {"test": 150}
+    manifest = json.loads((tmp_path / "out" / "spc_export.json").read_text())
+    assert manifest["source"]["name"] == "spc-sample:test"
