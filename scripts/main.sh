@@ -5,15 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-RUN=${RUN:-runs/tiny}
-OUT=${OUT:-runs/tiny-out}
+RUN=${RUN:-runs/demo}
+OUT=${OUT:-runs/demo-out}
 # The SPC sample shipped inside the package (150 conversations per split, CC BY 4.0): nothing outside this
 # repository is read. Point these at the full release (a folder, a CSV or hub:ID) for real figures.
 SPC_TEST=${SPC_TEST:-spc-sample:test}
 SPC_TRAIN=${SPC_TRAIN:-spc-sample:valid}
 
 spc models check
-spc generate --preset tiny --run-dir "$RUN"                  # resumable: rerun continues
+spc generate --preset demo --run-dir "$RUN"                  # resumable: rerun continues (tiny: the tests' smaller run)
 spc build "$RUN" --out "$OUT/dataset" --overwrite           # Parquet + README configs + card
 python -c "import datasets, sys; d = datasets.load_dataset(sys.argv[1], 'conversations'); print(d)" "$OUT/dataset"
 spc eval quality --out "$OUT/eval" --dataset "spc=$SPC_TEST" --dataset "generated=$RUN" \

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 import traceback
 
-from . import __version__, errors, redact
+from . import __version__, errors, logs, redact
 
 # One module per command group; each exposes register(subparsers).
 COMMAND_MODULES = (
@@ -37,8 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose + 1, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.verbose)  # spc's own INFO lines; other libraries' logs and bars only with -v
     redact.install_log_filter()  # no API key, token or URL password in any log line
     if not getattr(args, "func", None):
         parser.print_help()
