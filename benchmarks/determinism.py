@@ -18,6 +18,12 @@ A run is identical when candidates.parquet and conversations.parquet are byte-id
 the reference's (Parquet bytes; manifest without its build time). `--code DIR` runs `spc generate` from another
 checkout of the package (e.g. an older commit, to count how often the old code differed). Wall times are
 noisy on a shared machine; only the counts matter here.
+
+    python benchmarks/determinism.py --encoder-cost [--texts 2000]
+
+measures instead what the fix costs: MiniLM over real SPC utterances, batches as sentence-transformers makes
+them (sorted, padded to the longest) against same-length batches (`models/stable_batches.py`), interleaved
+rounds, CPU seconds of this process, reported as a ratio.
 """
 
 from __future__ import annotations
@@ -41,8 +47,36 @@ def compare(reference, got) -> list[str]:
     return D.differences(reference, got) + D.export_differences(reference, got)
 
 
+def encoder_cost(texts: int, rounds: int = 3) -> None:
+    """CPU seconds per pass, padded batches vs same-length batches, alternating so load drifts hit both."""
+    from benchmarks._report import SHARED_DATA
+    from synthetic_persona_chat.models import Embedder
+    from synthetic_persona_chat.readers import read_spc_csv
+
+    convs, _ = read_spc_csv(SHARED_DATA / "spc" / "Synthetic-Persona-Chat_valid.csv")
+    sample = list(dict.fromkeys(t.text for c in convs for t in c.turns))[:texts]
+    emb = Embedder("minilm")
+    ways = {"padded (sentence-transformers batches)": lambda: emb._st.encode(sample, batch_size=emb.batch_size,
+                                                                             normalize_embeddings=True),
+            "same-length (stable_batches)": lambda: emb._encode(sample, False)}
+    cpu: dict[str, list[float]] = {k: [] for k in ways}
+    for _ in range(rounds):
+        for name, fn in ways.items():
+            start = time.process_time()
+            fn()
+            cpu[name].append(time.process_time() - start)
+    best = {k: min(v) for k, v in cpu.items()}
+    base = best["padded (sentence-transformers batches)"]
+    rows = [{"batching": k, "texts": len(sample), "best CPU s": round(v, 2), "ratio": round(v / base, 3)}
+            for k, v in best.items()]
+    write_results("determinism_encoder_cost", rows, ["batching", "texts", "best CPU s", "ratio"],
+                  {"rounds": rounds, "all CPU s": cpu})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--encoder-cost", action="store_true", help="measure the fix's encoding cost instead")
+    ap.add_argument("--texts", type=int, default=2000)
     ap.add_argument("--pairs", type=int, default=8)
     ap.add_argument("--loops", type=int, default=10, help="killed-and-resumed runs (concurrency 64)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per other comparison")
@@ -53,6 +87,9 @@ def main() -> None:
     ap.add_argument("--code", help="run spc generate from this checkout (PYTHONPATH) instead of the installed one")
     ap.add_argument("--name", default="determinism")
     args = ap.parse_args()
+    if args.encoder_cost:
+        encoder_cost(args.texts)
+        return
     if args.code:
         os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(args.code).resolve()), os.environ.get("PYTHONPATH", "")])
     rng = random.Random(args.seed)
@@ -70,7 +107,7 @@ def main() -> None:
         ref_folder = root / "reference"
         reference, ref_wall = D.wall(D.run, D.write_config(ref_folder, server.url, args.pairs, 64), ref_folder)
         print(f"reference: {ref_wall:.0f} s")
-        for label, concurrency, mode, count in plan:
+        for label, concurrency, mode, count in [p for p in plan if p[3] > 0]:
             identical, notes, walls = 0, [], []
             for i in range(count):
                 folder = root / f"{label.replace(' ', '-')}-{i}"
