@@ -42,6 +42,8 @@ def register(subparsers) -> None:
     p.add_argument("--repo", required=True, help="NAMESPACE/NAME on the Hub")
     p.add_argument("--revision", help="version tag (default: v + the export's version)")
     p.add_argument("--private", action="store_true", help="create the repo private")
+    p.add_argument("--prune", action="store_true",
+                   help="delete from main the configs the Hub repo has and this export lacks (refused otherwise)")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the card locally and show what would be uploaded; contact nothing")
     p.set_defaults(func=_push)
@@ -66,7 +68,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    result = push(args.folder, args.repo, revision=args.revision, private=args.private, dry_run=args.dry_run)
+    result = push(args.folder, args.repo, revision=args.revision, private=args.private, dry_run=args.dry_run,
+                  prune=args.prune)
     plan = result.plan
     if args.dry_run:
         print("dry run, nothing uploaded:\n" + describe_plan(plan))

@@ -78,7 +78,7 @@ def plan_push(folder: str | Path, repo_id: str, revision: str | None = None, pri
 
 
 def push(folder: str | Path, repo_id: str, revision: str | None = None, private: bool = False,
-         dry_run: bool = False, api: Any = None) -> PublishResult:
+         dry_run: bool = False, api: Any = None, prune: bool = False) -> PublishResult:
     """Validate the card locally, then (unless `dry_run`) publish: every Hub step fails as one PublishError line."""
     plan = plan_push(folder, repo_id, revision, private)
     card_text = fill_repo_id((Path(folder) / "README.md").read_text(encoding="utf-8"), repo_id)
@@ -105,6 +105,7 @@ def push(folder: str | Path, repo_id: str, revision: str | None = None, private:
     head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
     remote = set(hub_call("listing the repo's files", api.list_repo_files, repo_id, repo_type="dataset",
                           revision=head)) if head else set()
+    _refuse_dropping_configs(plan, remote, prune)
     previous = _remote_card(api, repo_id, head) if "README.md" in remote else None
     card_text = with_entry(card_text, previous, plan.revision, _entry_text(folder, plan))
     commit, stale = _commit(api, folder, plan, card_text, remote, head)
@@ -114,6 +115,17 @@ def push(folder: str | Path, repo_id: str, revision: str | None = None, private:
                    f"same command to tag it")
     log.info("published %s@%s (commit %s)", repo_id, plan.revision, commit.oid)
     return PublishResult(plan, commit=commit.oid, url=str(url), deleted=stale, card=report, scan=checked.scan)
+
+
+def _refuse_dropping_configs(plan: PublishPlan, remote: set[str], prune: bool) -> None:
+    """A push replaces main's files of our configs; a config main has and this export lacks (a build of only
+    some configs) would be deleted, so that takes `prune`, never happens unasked."""
+    local = {path.split("/")[0] for path, _ in plan.files}
+    dropped = sorted({p.split("/")[0] for p in remote if p.split("/")[0] in CONFIGS} - local)
+    if dropped and not prune:
+        raise UsageError(f"{plan.repo_id} (main) holds config(s) {', '.join(dropped)} that this export does not: "
+                         f"publishing it would delete them. Build them too (`spc build --configs`), or pass --prune "
+                         f"to delete them from main (older tags keep them); nothing was published")
 
 
 def _commit(api, folder: str | Path, plan: PublishPlan, card_text: str, remote: set[str], head: str | None):

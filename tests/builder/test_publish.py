@@ -94,3 +94,17 @@ def test_failed_commit_publishes_nothing_and_retry_succeeds(exported, run_dir, h
     export(run_dir, other, version="1.0.0", configs=("full",))
     r = spc(["push", str(other), "--repo", "me/retry"], hub, tmp_path)
     assert r.returncode != 0 and "already has tag v1.0.0 with other data" in r.stderr
+
+
+def test_a_build_of_some_configs_does_not_delete_the_others_unasked(exported, run_dir, hub, tmp_path):
+    assert spc(["push", str(exported), "--repo", "me/part"], hub, tmp_path).returncode == 0
+    only_full = tmp_path / "only-full"
+    export(run_dir, only_full, version="1.1.0", configs=("full",))
+    r = spc(["push", str(only_full), "--repo", "me/part"], hub, tmp_path)
+    assert r.returncode == 2 and "holds config(s) nup, personas that this export does not" in r.stderr, r.stderr
+    repo = hub.repos["me/part"]
+    assert "v1.1.0" not in repo.tags and len(repo.commits) == 2  # nothing published
+    r = spc(["push", str(only_full), "--repo", "me/part", "--prune"], hub, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not any(p.startswith(("nup/", "personas/")) for p in repo.commits[repo.tags["v1.1.0"]])
+    assert any(p.startswith("nup/") for p in repo.commits[repo.tags["v1.0.0"]])  # the old tag keeps them
