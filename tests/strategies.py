@@ -5,8 +5,9 @@ ones nobody writes by hand (a BOM, a lone CR, U+2028 inside a JSON string, a 500
 bigger than the csv module's default limit). The strategies below mix such fragments into otherwise
 plausible files and model answers, so a property test reaches them in a few dozen examples.
 
-Profiles: `ci` (the default: few examples, no deadline, so the suite stays bounded on a loaded 2-core
-machine) and `long` (thousands of examples, on demand): `SPC_HYPOTHESIS_PROFILE=long python -m pytest ...`.
+Profiles: `ci` (the default: 25 examples a test, derandomized so CI is repeatable, no deadline and no example
+database, so the suite stays bounded on a loaded 2-core machine) and `long` (2000 random examples a test, failures
+kept in `.hypothesis/` to replay, on demand): `SPC_HYPOTHESIS_PROFILE=long python -m pytest tests/...`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                  HealthCheck.function_scoped_fixture])
 settings.register_profile("long", max_examples=2000, deadline=None,
