@@ -12,7 +12,10 @@ from ..config import Config, ConfigError
 
 DEFAULT_SEEDS = "spc-sample:valid"  # the packaged SPC sample (sample_data.py); any path works
 PAPER_QUALITIES = ["depth", "coherency", "consistency", "diversity", "likability"]
-PAPER_EXPERTS = ["structural", "faithfulness", "toxicity", "expression", "quality"]
+# `expression` (the persona-expression gate) and `leakage` are opt-in: add them to critic.experts before
+# "quality". Measured on the tiny preset (SmolLM2-135M): the structural expert already drops 16 of 18 candidates
+# and the gate dropped the other 2, so the tiny run would have no winners with it; on a capable model turn it on.
+PAPER_EXPERTS = ["structural", "faithfulness", "toxicity", "quality"]
 
 
 @dataclass
@@ -70,6 +73,11 @@ class CriticConfig:
     # 0 turns the gate off), an attribute counting when an own utterance reaches this cosine (eval's coverage)
     min_expressed_share: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
     expression_threshold: float = field(default=0.5, metadata={"range": (-1.0, 1.0)})
+    # leakage (critic/leakage.py): a first-person statement this close (cosine) to a partner's attribute, and closer
+    # by the margin than to any own attribute, claims the partner's persona; more than max_leaks drops the candidate
+    leakage_threshold: float = field(default=0.9, metadata={"range": (-1.0, 1.0)})
+    leakage_margin: float = 0.1
+    max_leaks: int = 0
     qualities: list[str] = field(default_factory=lambda: list(PAPER_QUALITIES))  # one LLM expert each
     quality_questions: dict[str, str] = field(default_factory=dict)  # extra or replaced FED-style questions
     quality_max_tokens: int = 8  # an expert answers with a letter

@@ -7,7 +7,7 @@ rejects an unknown name with the list of known ones. Add an expert with `registe
 from __future__ import annotations
 
 from ...config import ConfigError
-from . import expression, faithfulness, quality, structural, toxicity
+from . import expression, faithfulness, leakage, quality, structural, toxicity
 from .base import Expert, Verdict
 
 EXPERTS: dict[str, Expert] = {}
@@ -19,7 +19,7 @@ def register(expert: Expert) -> None:
     EXPERTS[expert.name] = expert
 
 
-for _mod in (structural, faithfulness, toxicity, expression, quality):
+for _mod in (structural, faithfulness, leakage, toxicity, expression, quality):
     register(Expert(_mod.NAME, _mod.KIND, _mod.judge if _mod.KIND == "filter" else _mod.choose,
                     (_mod.__doc__ or "").strip().splitlines()[0]))
 
