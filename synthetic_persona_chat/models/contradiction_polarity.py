@@ -18,8 +18,7 @@ import numpy as np
 
 from .checker_embeddings import CheckerEmbeddings
 from .embedder import Embedder
-from .nli_batch_features import batch_pair_features
-from .nli_features import FEATURE_NAMES
+from .nli_features import FEATURE_NAMES, pair_features
 
 WEIGHTS_FILE = "contradiction_polarity.json"
 
@@ -71,7 +70,7 @@ class PolarityNLI:
         self.calibration: dict[str, Any] | None = None
 
     def features(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
-        return batch_pair_features(premises, hypotheses, self.vectors.encode)
+        return pair_features(premises, hypotheses, self.vectors.encode)
 
     @property
     def calibration_key(self) -> str:

@@ -8,6 +8,8 @@ from synthetic_persona_chat.models.checker_embeddings import CheckerEmbeddings, 
 from synthetic_persona_chat.models.contradiction import calibration_of, checker_key, shipped_calibration
 from synthetic_persona_chat.generation.critic.faithfulness import threshold
 
+from .test_nli_features import spc_pairs
+
 TEXTS = ["I have two dogs.", "I don't have any pets.", "I have two dogs.", "My dogs wake me up at six."]
 
 
@@ -116,8 +118,6 @@ def test_run_context_checker_caches_under_user_dir_and_records_hits(tmp_path, mo
 
 def test_replicas_share_a_call_and_give_the_same_vectors(minilm):
     """New texts are dealt by length among the encoder copies, which run at once; rows stay aligned."""
-    from tests.models.test_nli_batch_features import spc_pairs
-
     texts = list(dict.fromkeys(h for _, h in spc_pairs(10)))
     assert len(texts) >= 64
     replica = Embedder("minilm")

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from synthetic_persona_chat.models.nli_features import (FEATURE_NAMES, is_negative, negate, numbers,
                                                         pair_features)
 from synthetic_persona_chat.models.nli_training import (fit, make_pairs, speakers_of, swap_antonym,
                                                         swap_number)
 from synthetic_persona_chat.readers.spc_csv import read_spc_csv
-from synthetic_persona_chat.sample_data import sample_path
+from synthetic_persona_chat.sample_data import resolve_path, sample_path
+
+GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "nli_features_golden.json"
+
+
+def spc_pairs(n_conversations: int) -> list[tuple[str, str]]:
+    """Utterance x own-attribute pairs of packaged SPC conversations, as the faithfulness expert makes them."""
+    convs, _ = read_spc_csv(resolve_path("spc-sample:test"))
+    return [(a, t.text) for c in convs[:n_conversations] for t in c.turns
+            for a in (c.user1_persona if t.speaker == "user 1" else c.user2_persona)]
 
 
 def test_polarity_counts_negators_and_negative_words():
@@ -48,6 +60,53 @@ def test_features_separate_a_negation_from_a_restatement(minilm):
     assert f["polarity_mismatch"].tolist() == [1, 0, 0] and f["question"].tolist() == [0, 0, 1]
     assert f["cosine"][1] > f["cosine"][2]
     assert pair_features([], [], minilm.encode).shape == (0, len(FEATURE_NAMES))
+
+
+def test_features_equal_the_hand_computed_golden_file():
+    """Each pair's features as worked out by hand from the rules (the file says why, pair by pair); the
+    toy vectors make every cosine exact, and a text missing from them (a wrong negation) is a KeyError."""
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+    def embed(texts):
+        return np.array([golden["vectors"][t] for t in texts], dtype=np.float32)
+
+    pairs = golden["pairs"]
+    got = pair_features([p["premise"] for p in pairs], [p["hypothesis"] for p in pairs], embed)
+    expected = np.array([[p["features"][name] for name in FEATURE_NAMES] for p in pairs], dtype=np.float32)
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_each_distinct_sentence_and_negation_is_embedded_once():
+    seen: list[list[str]] = []
+
+    def embed(texts):
+        seen.append(list(texts))
+        v = np.stack([np.random.default_rng(list(t.encode())).normal(size=8) for t in texts]).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)  # one fixed vector per text
+
+    premises = ["I have a cat.", "I like jazz."] * 3
+    hypotheses = ["My cat sleeps.", "My cat sleeps.", "Jazz is fun.", "Jazz is fun.", "Hi!", "Hi!"]
+    x = pair_features(premises, hypotheses, embed)
+    assert len(seen) == 1 and len(set(seen[0])) == len(seen[0]) and len(seen[0]) == 2 + 3 + 2  # distinct premises, hypotheses, negated premises
+    assert x.shape == (6, len(FEATURE_NAMES))
+    for k in range(6):  # each row is its own pair's features, as if computed alone
+        np.testing.assert_allclose(x[k], pair_features([premises[k]], [hypotheses[k]], embed)[0], atol=1e-6)
+
+
+def test_real_spc_pairs_keep_their_rows_when_sentences_repeat(minilm):
+    """On real pairs with repeated sentences (as in a batch), each row is the features of its own pair alone."""
+    pairs = spc_pairs(12)
+    premises, hypotheses = [p for p, _ in pairs], [h for _, h in pairs]
+    assert len(set(premises)) < len(premises) and len(set(hypotheses)) < len(hypotheses)
+    batch = pair_features(premises, hypotheses, minilm.encode)
+    for k in (0, len(pairs) // 2, len(pairs) - 1):
+        np.testing.assert_allclose(batch[k], pair_features([premises[k]], [hypotheses[k]], minilm.encode)[0], atol=1e-5)
+
+
+def test_empty_and_mismatched_batches():
+    assert pair_features([], [], lambda t: np.zeros((0, 4))).shape == (0, len(FEATURE_NAMES))
+    with pytest.raises(ValueError, match="2 premises but 1 hypotheses"):
+        pair_features(["a", "b"], ["c"], lambda t: np.zeros((len(t), 4)))
 
 
 def test_training_pairs_from_real_spc_and_fit(minilm):
