@@ -98,7 +98,7 @@ def hub_ids(name: str, source: str, repos: dict[str, str] | None = None) -> list
 
 def hub_id(name: str, source: str, repos: dict[str, str] | None = None) -> str | None:
     """One dataset's Hub id: the user's `--dataset-repo`, a `hub:ID` source, or the SPC release's repo when the
-    source is the release's CSV files (or the packaged sample of them); else None (no id is guessed)."""
+    source is the release's CSV files (never the packaged sample of them); else None (no id is guessed)."""
     repos = repos or {}
     if base_name(name) in repos:
         return repos[base_name(name)]
@@ -111,7 +111,11 @@ def hub_id(name: str, source: str, repos: dict[str, str] | None = None) -> str |
 
 
 def _is_spc_release(source: str) -> bool:
-    if source.startswith("spc-sample:") or source.endswith(SPC_FILE_SUFFIXES):
+    """The release's own files. Not the packaged sample (150 conversations of a split): a result measured
+    on it, linked to google/Synthetic-Persona-Chat in model-index, read as a result on the release."""
+    if source.startswith("spc-sample:"):
+        return False
+    if source.endswith(SPC_FILE_SUFFIXES):
         return True
     path = Path(source)
     return path.is_dir() and any((path / f).exists() for f in SPLIT_FILES.values())
@@ -243,8 +247,10 @@ def render_card(model_name: str, train_name: str, nup_result: dict[str, Any], te
                      cfg.get("license") or DEFAULT_LICENSE, meta)
     body = _with_block(body, render_block(model_name, train_name, nup_result, results, template))
     body = _with_citation(body)
-    if repo_id:
-        body = body.replace(f'"{ST_MODEL_ID_PLACEHOLDER}"', f'"{repo_id}"')
+    # sentence-transformers' usage snippet: the repo once pushed, else the folder the model was saved in
+    local = f"path/to/{model_name}"
+    for placeholder in (ST_MODEL_ID_PLACEHOLDER, local):
+        body = body.replace(f'"{placeholder}"', f'"{repo_id or local}"')
     return f"---\n{data.to_yaml()}\n---\n\n{body.lstrip()}"
 
 

@@ -66,6 +66,8 @@ def test_sentence_transformers_card_is_kept(out):
     assert "- **License:** cc-by-4.0" in text and "- **Language:** en" in text
     assert f"https://huggingface.co/datasets/{SPC_HUB_REPO}" in text
     assert "[sentence-transformers/all-MiniLM-L6-v2](https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2)" in text
+    # the usage snippet of a model not pushed names its folder, not sentence-transformers' placeholder (#26.7)
+    assert C.ST_MODEL_ID_PLACEHOLDER not in text and 'SentenceTransformer("path/to/spc-nup-ranker-spc")' in text
     # ours added once, between its opening paragraph and its Model Details, intervals kept
     assert text.count(C.BEGIN) == 1 and text.index(C.END) < text.index("## Model Details")
     assert text.index("95% confidence intervals") < text.index(C.END)
@@ -135,7 +137,7 @@ def test_bad_options_fail_before_training(tmp_path, capsys):
 
 def test_hub_ids_of_sources(spc_dir):
     assert C.hub_id("SPC test", str(spc_dir / "Synthetic-Persona-Chat_test.csv")) == SPC_HUB_REPO
-    assert C.hub_id("SPC", "spc-sample:valid") == SPC_HUB_REPO
+    assert C.hub_id("SPC", "spc-sample:valid") is None  # the packaged sample is not the release (#26.7)
     assert C.hub_id("Persona-Chat test", "hub:AlekseyKorshuk/persona-chat@validation") == "AlekseyKorshuk/persona-chat"
     assert C.hub_split("hub:AlekseyKorshuk/persona-chat@validation") == "validation"
     assert C.hub_id("Persona-Chat test", "/data/valid_self_original.txt") is None
