@@ -103,6 +103,7 @@ def test_a_token_of_any_encoding_or_type_is_refused_like_a_bad_link(server, toke
 def test_a_malformed_call_leaves_no_token_in_the_server_output(server):
     base, tokens, tmp = server
     token = tokens["annotator-1"]
+    assert urllib.request.urlopen(f"{base}/?token={token}", timeout=60).status == 200  # the invite link itself
     message = call_submit(base, [token])  # one input where the event takes nine
     assert "didn't receive enough input values" in json.dumps(message)
     time.sleep(0.5)
