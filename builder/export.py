@@ -31,6 +31,7 @@ from typing import Any
 import datasets
 
 from synthetic_persona_chat import __version__
+from synthetic_persona_chat.lock import process_alive
 from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir, file_sha256
 from synthetic_persona_chat.sample_data import resolve_path
@@ -181,7 +182,7 @@ def recover_interrupted(out: Path) -> None:
         prefix = _leftover_prefix(out, kind)
         for folder in sorted(out.parent.glob(f"{glob.escape(prefix)}*")):
             pid = folder.name[len(prefix):].split("-", 1)[0]
-            if not pid.isdigit() or _alive(int(pid)) or not folder.is_dir():
+            if not pid.isdigit() or process_alive(int(pid)) or not folder.is_dir():
                 continue
             if kind == "old" and not out.exists():
                 os.replace(folder, out)
@@ -189,16 +190,6 @@ def recover_interrupted(out: Path) -> None:
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             log.info("removed %s, left by an export (PID %s) that no longer runs", folder, pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
 
 
 def check_target(out: Path, version: str, overwrite: bool) -> None:
