@@ -108,3 +108,35 @@ def test_a_build_of_some_configs_does_not_delete_the_others_unasked(exported, ru
     assert r.returncode == 0, r.stderr
     assert not any(p.startswith(("nup/", "personas/")) for p in repo.commits[repo.tags["v1.1.0"]])
     assert any(p.startswith("nup/") for p in repo.commits[repo.tags["v1.0.0"]])  # the old tag keeps them
+
+
+LOAD_ALL = """
+import json, sys, warnings, datasets
+warnings.simplefilter("always")
+with warnings.catch_warnings(record=True) as caught:
+    out = {c: {s: d.num_rows for s, d in datasets.load_dataset(sys.argv[1], c, revision="v1.0.0").items()}
+           for c in sys.argv[2].split(",")}
+json.dump({"rows": out, "warnings": [str(w.message) for w in caught]}, open(sys.argv[3], "w"))
+"""
+
+
+def test_run_to_hub_every_config_loads_with_no_warning(run_dir, hub, tmp_path):
+    """#26's path: build every config of a finished run (preferences included) -> dry-run (every file checked)
+    -> push to the fake Hub -> stock load_dataset of every config: nothing warns that the user did not cause."""
+    from synthetic_persona_chat.builder.export import CONFIGS
+
+    out = tmp_path / "export"
+    result = export(run_dir, out, version="1.0.0")
+    assert set(result.rows) == set(CONFIGS) and not result.skipped_configs
+    dry = spc(["push", str(out), "--repo", "me/all", "--dry-run"], hub, tmp_path)
+    assert dry.returncode == 0 and "no file shows a machine path" in dry.stdout, dry.stderr
+    assert "WARNING" not in dry.stderr and not hub.requests
+    pushed = spc(["push", str(out), "--repo", "me/all"], hub, tmp_path)
+    assert pushed.returncode == 0 and "WARNING" not in pushed.stderr, pushed.stderr
+    env = subprocess_env(HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HOME=str(tmp_path / "hf2"))
+    r = subprocess.run([sys.executable, "-c", LOAD_ALL, "me/all", ",".join(CONFIGS), str(tmp_path / "rows.json")],
+                       env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    loaded = json.loads((tmp_path / "rows.json").read_text())
+    assert loaded["rows"] == result.rows and loaded["warnings"] == []
+    assert "WARNING" not in r.stderr, r.stderr[-2000:]
