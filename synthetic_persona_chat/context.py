@@ -47,7 +47,7 @@ class RunContext:
 
     @cached_property
     def toxicity(self) -> ToxicityScorer:
-        scorer = load_toxicity_scorer(self.config.models.toxicity)
+        scorer = load_toxicity_scorer(self.config.models.toxicity, vector_cache=user_cache_dir() / "embeddings.sqlite")
         self.run.record_model("toxicity", scorer.describe())
         return scorer
 

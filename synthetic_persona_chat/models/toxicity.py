@@ -110,10 +110,16 @@ class TransformersToxicityScorer:
 CALIBRATION_FILE = "toxicity_calibration.json"
 
 
-def load_toxicity_scorer(spec: "str | dict[str, Any] | None" = DEFAULT_TOXICITY) -> ToxicityScorer:
+def load_toxicity_scorer(spec: "str | dict[str, Any] | None" = DEFAULT_TOXICITY,
+                         vector_cache: "str | Path | None" = None) -> ToxicityScorer:
+    """`vector_cache`: minilm-toxicity keeps its MiniLM vectors there (the run's embedding cache file: its
+    keys name the model and backend, so the embedder's own vectors of the same texts are shared)."""
     s = ModelSpec.parse(spec or DEFAULT_TOXICITY)
     if s.backend == "minilm-toxicity":
-        return MiniLMToxicityScorer(head=s.model or s.options.get("head"))
+        from .embedder import Embedder
+
+        return MiniLMToxicityScorer(head=s.model or s.options.get("head"),
+                                    embedder=Embedder("minilm", cache_path=vector_cache))
     if s.backend == "profanity-check":
         return ProfanityCheckScorer()
     if s.backend == "transformers":

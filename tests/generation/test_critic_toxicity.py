@@ -91,6 +91,16 @@ def test_the_expert_uses_the_calibrated_threshold(scorer, sample):
     assert toxicity.threshold(scorer, 0.999) == 0.999  # a configured threshold wins
 
 
+def test_vectors_go_through_the_embedding_cache(scorer, tmp_path):
+    """With the run's cache file the scorer embeds a text once, and scores as the uncached scorer does."""
+    texts = [OFFENSIVE, "I love hiking with my two dogs."]
+    cached = load_toxicity_scorer("minilm-toxicity", vector_cache=tmp_path / "embeddings.sqlite")
+    first = cached.scores(texts)
+    again = cached.scores(texts)
+    assert cached._embedder.encoded == 2 and np.allclose(first, again)
+    assert np.allclose(first, scorer.scores(texts), atol=1e-6)
+
+
 def test_every_scorer_kind_has_a_shipped_calibration():
     assert calibrated_threshold(load_toxicity_scorer("profanity-check"))[1].startswith("calibrated")
     assert toxicity_key(load_toxicity_scorer("profanity-check")) == "profanity-check"

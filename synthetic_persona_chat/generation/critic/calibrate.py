@@ -204,7 +204,8 @@ def register_calibrate(critic_subparsers: argparse._SubParsersAction) -> argpars
     p.add_argument("--max-fpr", type=float, default=0.01,
                    help="toxicity: at most this share of clean calibration conversations rejected")
     p.add_argument("--ship", action="store_true",
-                   help="toxicity: store the result as the scorer's release calibration (models/toxicity_calibration.json)")
+                   help="toxicity: store the result as the scorer's release calibration "
+                        "(models/toxicity_calibration.json)")
     add_config_args(p)
     p.add_argument("--out", help="write the calibration JSON here (default: print only)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the calibration/held-aside split")
