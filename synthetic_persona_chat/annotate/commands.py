@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from .store import STUDY_DB, StudyStore, study_file
 
@@ -47,6 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("study")
     s.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to let others on the network in")
     s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--base-url", help="where annotators reach this server (default http://HOST:PORT); the "
+                                      "invite links are rewritten for it")
     s.set_defaults(func=run_serve)
 
     r = asub.add_parser("results", help="write OUT/human.json for `spc eval report OUT` and print the tables")
@@ -106,17 +109,37 @@ def invite_links(tokens: dict[str, str], base_url: str) -> dict[str, str]:
     return {name: f"{base}/{'admin' if name == 'admin' else ''}?token={tok}" for name, tok in tokens.items()}
 
 
+def write_invites(study: str | Path, links: dict[str, str]) -> Path:
+    """invites.txt, readable by its owner only (mode 0600): it holds the tokens, the study database only
+    their hashes."""
+    path = Path(study) / INVITES
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("".join(f"{name}\t{link}\n" for name, link in links.items()))
+    return path
+
+
+def relinked(study: str | Path, base_url: str) -> dict[str, str]:
+    """The study's invite links for the server at `base_url`: the links written at `create` named the port
+    chosen then, so `serve --port 7861` left every one of them pointing nowhere."""
+    tokens = {}
+    for line in (Path(study) / INVITES).read_text(encoding="utf-8").splitlines():
+        name, _, link = line.partition("\t")
+        token = parse_qs(urlsplit(link).query).get("token", [""])[0]
+        if name and token:
+            tokens[name] = token
+    return invite_links(tokens, base_url)
+
+
 def run_create(args: argparse.Namespace) -> int:
     config = _config(args)
     tokens = create_study(args.study, config)
     links = invite_links(tokens, args.base_url)
-    path = Path(args.study) / INVITES
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("".join(f"{name}\t{link}\n" for name, link in links.items()))
+    path = write_invites(args.study, links)
     print(f"study {config.name}: {config.total_items} items, {config.annotators} annotators x "
           f"{config.items_per_annotator} items, overlap {config.overlap}")
-    print(f"invite links (also in {path}; shown once, only hashes are stored):")
+    print(f"invite links (also in {path}, readable by you only: mode 0600; the study database keeps only their "
+          f"hashes; `spc annotate serve` rewrites them for the port it serves on):")
     for name, link in links.items():
         print(f"  {name}: {link}")
     return 0
@@ -126,7 +149,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from .app import serve
 
     study_file(args.study)
-    print(f"serving {args.study} on http://{args.host}:{args.port} (links in {Path(args.study) / INVITES})")
+    base = args.base_url or f"http://{args.host}:{args.port}"
+    if (Path(args.study) / INVITES).exists():
+        write_invites(args.study, relinked(args.study, base))
+    print(f"serving {args.study} on {base} (invite links for it in {Path(args.study) / INVITES})")
     serve(args.study, args.host, args.port, block=True)
     return 0
 
