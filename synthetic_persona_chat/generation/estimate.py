@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..models.contradiction import needs_llm
+from .critic.llm_judges import MAX_TOKENS as LLM_JUDGE_MAX_TOKENS
 from ..models.spec import ModelSpec
 from .config import critic_config, generation_config
 from .fewshot import load_seed_conversations, pool_entries
@@ -85,6 +86,10 @@ def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None =
     return _totals(lines, config, est, pass_rate, source, len(pairs))
 
 
+# critic/llm_judges.py: prompt tokens besides the conversation (instructions, examples, profiles), answer cap
+LLM_JUDGE_OVERHEAD = {"llm-faithfulness": 260, "llm-toxicity": 40}
+
+
 def _tokens(text: str, est: EstimateConfig) -> int:
     return math.ceil(len(text) / est.chars_per_token)
 
@@ -108,6 +113,10 @@ def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, criti
         checks = min(checks, critic.max_nli_pairs) if critic.max_nli_pairs else checks
         n = len(jobs) * m * pass_rate * checks
         out.append(_line("contradiction judge", n, n, n * JUDGE_PROMPT_TOKENS, n * 2, n * 4))
+    for name, overhead in LLM_JUDGE_OVERHEAD.items():  # conversation-level LLM experts: one call per candidate
+        if name in critic.experts:
+            n = len(jobs) * m * pass_rate
+            out.append(_line(name, n, n, n * (per_candidate + overhead), n * 24, n * LLM_JUDGE_MAX_TOKENS))
     if "quality" in critic.experts and m > 1:
         comparisons = len(critic.qualities) * 2 * len(jobs)
         expected, most = comparisons * math.comb(m, 2) * pass_rate ** 2, comparisons * math.comb(m, 2)

@@ -7,7 +7,7 @@ rejects an unknown name with the list of known ones. Add an expert with `registe
 from __future__ import annotations
 
 from ...config import ConfigError
-from . import expression, faithfulness, leakage, quality, structural, toxicity
+from . import expression, faithfulness, leakage, llm_judges, quality, structural, toxicity
 from .base import Expert, Verdict
 
 EXPERTS: dict[str, Expert] = {}
@@ -22,6 +22,8 @@ def register(expert: Expert) -> None:
 for _mod in (structural, faithfulness, leakage, toxicity, expression, quality):
     register(Expert(_mod.NAME, _mod.KIND, _mod.judge if _mod.KIND == "filter" else _mod.choose,
                     (_mod.__doc__ or "").strip().splitlines()[0]))
+for _expert in llm_judges.EXPERTS:
+    register(_expert)
 
 
 def resolve(names: list[str]) -> tuple[list[Expert], list[Expert]]:
