@@ -131,15 +131,21 @@ def print_estimate(console: Console, est: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"candidates assumed to pass the filters: {est['pass_rate']:.0%} ({est['pass_rate_source']})")
     if "wall_seconds" in est:
-        a = est["wall_assumes"]
-        console.print(f"wall time: ~{est['wall_seconds']:,.0f} s at {a['concurrency']} requests in flight, "
-                      f"{a['seconds_per_request']} s per request (estimate.seconds_per_request)")
+        console.print(f"wall time: ~{est['wall_seconds']:,.0f} s ({est['wall_seconds'] / 3600:,.1f} h) "
+                      f"{_wall_basis(est['wall_assumes'])}")
     if "cost" in est:
         c = est["cost"]
         console.print(f"cost: ~{c['expected']:.2f} {c['currency']} (at most {c['at_most_completion']:.2f} "
                       f"with every completion at max_tokens)")
     else:
         console.print("cost: set estimate.prompt_price_per_million and estimate.completion_price_per_million")
+
+
+def _wall_basis(a: dict[str, Any]) -> str:
+    if "tokens_per_second" in a:
+        return f"at the endpoint's {a['tokens_per_second']:,} completion tokens/s (estimate.tokens_per_second)"
+    return (f"at {a['concurrency']} requests in flight, {a['seconds_per_request']} s per request "
+            f"(estimate.seconds_per_request)")
 
 
 def _add_estimate_rows(table: Table, path: Path) -> None:

@@ -31,6 +31,10 @@ class GenerationConfig:
     max_seed_conversations: int = 500  # read at most this many seeds (the pool only needs a sample)
     pairs_file: str | None = None  # bring your own pairs (Parquet/JSONL rows like pairs/pairs.parquet): skips usergen
     max_pairs: int | None = None  # use at most this many pairs (None: all)
+    # SPC's first part (seed_pairs.py): conversation sources whose own profile pairs are talked about too, beside
+    # the generated users' pairs (e.g. Persona-Chat's ParlAI files); None: only generated pairs
+    seed_pairs: list[str] | None = None
+    max_seed_pairs: int | None = None  # take at most this many seed profile pairs (None: all)
     iterations: int = 3  # I (paper: 3)
     pair_schedule: str = "split"  # "split": each iteration gets its own share of the pairs; "repeat": all, every time
     candidates: int = 3  # m candidate conversations per pair

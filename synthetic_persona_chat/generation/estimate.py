@@ -16,7 +16,8 @@ this run directory's finished batches when there are any, else `estimate.pass_ra
 (25% for the bundled SmolLM2-135M, measured on the tiny preset; 80% for any other model). Tokens are
 characters / `estimate.chars_per_token` (4: the usual rule of thumb for English with BPE tokenizers);
 completions are counted at the configured maximums (`max_tokens`) and as expected lengths. Wall time, for an
-HTTP backend, is requests x seconds per request / `models.max_concurrency`; cost needs the `estimate`
+HTTP backend, is requests x seconds per request / `models.max_concurrency`, or, given the endpoint's stated
+throughput (`estimate.tokens_per_second`), completion tokens / that; cost needs the `estimate`
 section's prices per million tokens.
 """
 
@@ -35,6 +36,7 @@ from ..models.spec import ModelSpec
 from .config import critic_config, generation_config
 from .fewshot import load_seed_conversations, pool_entries
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
+from .seed_pairs import seed_profile_pairs
 from .stages import generator_chat
 from ..usergen.config import ExpandConfig, PairsConfig, ProfilesConfig
 from ..usergen.seeds import LineRules, read_seed_file
@@ -59,6 +61,9 @@ class EstimateConfig:
     chars_per_token: float = 4.0
     seconds_per_request: float | None = None  # None: 0.1 s + expected completion tokens / 50 per second
     pass_rate: float | None = None  # share of candidates surviving the filter experts; None: measured or prior
+    # the endpoint's stated throughput: completion tokens per second over all requests in flight (a batching server
+    # at its best); with it the wall time is completion tokens / this (prefill assumed overlapped), whatever the backend
+    tokens_per_second: float | None = None
 
 
 def estimate_config(config: Any) -> EstimateConfig:
@@ -78,6 +83,7 @@ def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None =
         usergen, n_pairs = _usergen_lines(config, est, seeds_path or gen.seed_personas)
         lines += usergen
         pairs = _stand_in_pairs(gen, n_pairs)
+    pairs = seed_profile_pairs(gen) + pairs  # SPC's first part, as iterate.py puts it first
     pairs = pairs[:gen.max_pairs] if gen.max_pairs else pairs
     pass_rate, source = _pass_rate(config, est, run_path)
     jobs = [j for it, share in enumerate(schedule(pairs, gen.iterations, gen.pair_schedule, config.seed))
@@ -188,7 +194,10 @@ def _totals(lines: list[dict[str, Any]], config: Any, est: EstimateConfig, pass_
     spec = ModelSpec.parse(config.models.llm)
     out: dict[str, Any] = {"pairs": pairs, "lines": lines, "total": total, "pass_rate": round(pass_rate, 3),
                            "pass_rate_source": source, "backend": spec.backend}
-    if spec.backend == "openai" or est.seconds_per_request is not None:
+    if est.tokens_per_second:
+        out["wall_seconds"] = round(total["completion_tokens"] / est.tokens_per_second, 1)
+        out["wall_assumes"] = {"tokens_per_second": est.tokens_per_second}
+    elif spec.backend == "openai" or est.seconds_per_request is not None:
         concurrency = config.models.max_concurrency or int(spec.options.get("concurrency", 8))
         per_request = est.seconds_per_request
         if per_request is None:

@@ -31,6 +31,7 @@ from .engine import STAGES, candidates_table, run_local
 from .fewshot import clean_seeds, load_seed_conversations, pool_entries
 from .modes import generator_config
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
+from .seed_pairs import seed_profile_pairs
 from .retry import Budget, outcome_summary, redraw_job, run_with_retries
 from .stages import (critic_batch, generate_batch, generator_mode, generator_prompt, select_batch,
                      to_conversation)
@@ -72,7 +73,7 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
     if any(s.name == "quality" for s in selectors):
         quality_expert.questions(critic)
     started, usage_start = time.perf_counter(), dict(ctx.usage())
-    pairs = load_pairs(pairs_path(ctx, gen))
+    pairs = seed_profile_pairs(gen) + load_pairs(pairs_path(ctx, gen))  # SPC's two parts (seed_pairs.py)
     pairs, skips = usable_pairs(pairs[:gen.max_pairs] if gen.max_pairs else pairs, str(pairs_path(ctx, gen)))
     stage_dir = run.stage_dir(STAGE)
     run.set_skips(STAGE, skips)  # the same pairs give the same skips: publishing again on a resume is a no-op
