@@ -53,3 +53,19 @@ def minilm():
     from synthetic_persona_chat.models import Embedder
 
     return Embedder("minilm")
+
+
+# The fast lane is `pytest -m "not slow"`. A test is slow when it loads a real model (through these fixtures)
+# or drives the real `spc` in child processes (the fault-injection suite, the browser test): marked here from
+# what the test uses, so a new test is classified without anyone remembering to mark it.
+REAL_MODEL_FIXTURES = frozenset({"smollm", "smollm_llamacpp", "minilm"})
+SLOW_FOLDERS = ("faults",)
+SLOW_FILES = ("test_browser.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if (REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or any(part in SLOW_FOLDERS for part in path.parts) or path.name in SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
