@@ -34,9 +34,13 @@ TARGET = "datasets.packaged_modules"
 LOADER = "datasets.load"
 SAMPLE_KEY = "packaged-sample"
 # The code the built rows depend on: a change to any of them changes the hash, so `datasets` rebuilds its cache.
-HASHED_MODULES = (BUILDER_MODULE, "synthetic_persona_chat.builder.sources", "synthetic_persona_chat.builder.nup",
-                  "synthetic_persona_chat.builder.preferences", "synthetic_persona_chat.readers.spc_csv",
-                  "synthetic_persona_chat.records")
+# Every builder/ and readers/ module the builder imports, and the row types (tests/builder/test_hashed_modules.py
+# fails when one is missing). Listed, not computed, because this runs at every interpreter start.
+HASHED_MODULES = tuple(f"synthetic_persona_chat.{m}" for m in (
+    "builder.spc_builder", "builder.sources", "builder.hub_source", "builder.nup", "builder.preferences",
+    "builder.rows", "builder.features", "builder.messages", "builder.skips",
+    "readers", "readers.spc_csv", "readers.native", "readers.parlai", "readers.sources", "readers.hub_layouts",
+    "readers.textfile", "records", "row_contracts", "rowtypes", "text", "iterations"))
 
 
 def code_hash() -> str:
