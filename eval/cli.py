@@ -104,11 +104,13 @@ def nup_sources(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any
 
 def run_nup(args: argparse.Namespace) -> int:
     from synthetic_persona_chat.config import load_config
-    from synthetic_persona_chat.context import user_cache_dir
+    from synthetic_persona_chat.paths import user_cache_dir
 
     from .card import check_license, model_name_for, parse_dataset_repos, push_model, write_cards
-    from .crosstable import PRESETS, NUPRunConfig, markdown_table, run_cross_table, table_notes
-    from .report import write_json
+    from synthetic_persona_chat.json_output import write_json
+
+    from .crosstable import PRESETS, NUPRunConfig, run_cross_table
+    from .nup_tables import markdown_table, table_notes
 
     config = load_config(args.config, args.overrides, base={"eval_nup": dict(PRESETS[args.preset])})
     nup_cfg = config.section("eval_nup", NUPRunConfig)
@@ -147,7 +149,9 @@ def run_quality(args: argparse.Namespace) -> int:
     from . import data as D
     from .detection import detection_test
     from .quality import QualityConfig, dataset_quality
-    from .report import quality_markdown, write_json
+    from synthetic_persona_chat.json_output import write_json
+
+    from .report import quality_markdown
 
     if not args.dataset:
         raise ValueError("give at least one --dataset NAME=SOURCE")

@@ -9,49 +9,24 @@ diversity by iteration, utterance-length and turn-count distributions.
 from __future__ import annotations
 
 import json
-import logging
 import math
 from pathlib import Path
 from typing import Any
 
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
 from synthetic_persona_chat.generation.critic.report import run_consistency
+from synthetic_persona_chat.json_output import write_json
 
 from . import stats as S
-from .crosstable import markdown_table, table_notes
+from .human_report import report_section as human_section
+from .nup_tables import markdown_table, table_notes
 from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
 from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE
+from .plotting import pyplot, save_figure
 
 NUP_JSON, QUALITY_JSON = "nup.json", "quality.json"
 # Metric names of the NUP results: 1 gold + (NUM_CANDIDATES - 1) distractors per example.
 HITS1, HITS5 = f"hits@1/{NUM_CANDIDATES}", f"hits@5/{NUM_CANDIDATES}"
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    logging.getLogger("matplotlib.category").setLevel(logging.WARNING)  # iteration labels are categories
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def write_json(path: Path, data: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_finite(data), indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    return path
-
-
-def _finite(obj: Any) -> Any:
-    """NaN/inf -> null, so the JSON is standard (other tools reject bare NaN)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def _num(v: Any, digits: int = 3) -> str:
@@ -284,7 +259,7 @@ def _yerr(values: list[float], cis: list[Any]) -> list[list[float]]:
 def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | None:
     """hits@1 per row and test set, with 95% bootstrap intervals as error bars; with `--preset paper` the
     paper's published hits@1 beside our fine-tuned bars as black crosses (other models: see the table notes)."""
-    plt = _plt()
+    plt = pyplot()
     cells = [c for c in nup["baselines"] + nup["cells"] if c.get("metrics")]
     if not cells:
         return None
@@ -316,12 +291,12 @@ def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | Non
     ax.set_ylabel(metric)
     ax.set_title(f"Next-utterance prediction: {metric} (95% CI, bootstrap over conversations)", fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_quality(quality: dict[str, Any], path: Path) -> Path | None:
     """Rates with 95% intervals; diversity only size-matched (mean ± 1.96 sd over draws)."""
-    plt = _plt()
+    plt = pyplot()
     names = [n for n, q in quality.get("datasets", {}).items() if "not_run" not in q]
     if not names:
         return None
@@ -349,11 +324,11 @@ def plot_quality(quality: dict[str, Any], path: Path) -> Path | None:
     ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(keys))], [k for k, _ in keys], fontsize=7)
     ax.set_title("Dataset quality (95% CI; diversity on equal-size samples)", fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_lengths(quality: dict[str, Any], path: Path) -> Path | None:
-    plt = _plt()
+    plt = pyplot()
     names = [n for n, q in quality.get("datasets", {}).items() if "not_run" not in q]
     if not names:
         return None
@@ -368,13 +343,13 @@ def plot_lengths(quality: dict[str, Any], path: Path) -> Path | None:
         ax.set_title(title)
         ax.set_ylabel("share")
         ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
     """Detection losing rate per iteration (Wilson 95% error bars, the paper's human figures) and
     size-matched distinct-2 per iteration (mean ± 1.96 sd over draws)."""
-    plt = _plt()
+    plt = pyplot()
     det = quality.get("detection") or {}
     series = {n: by for n, by in (quality.get("size_matched_by_iteration") or {}).items() if "lexical" in by}
     if not det.get("by_iteration") and not series:
@@ -412,15 +387,7 @@ def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
         axes[0].text(0.5, 0.5, "not measured: no AI-detection test", ha="center", va="center",
                      transform=axes[0].transAxes, fontsize=9)
         axes[0].set_axis_off()
-    return _save(fig, path)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    _plt().close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def render_report(out_dir: str | Path) -> dict[str, Path]:
@@ -428,7 +395,6 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     nup = _load(out_dir / NUP_JSON)
     quality = _load(out_dir / QUALITY_JSON)
-    from synthetic_persona_chat.annotate.results import report_section as human_section
 
     human_md, human_plots = human_section(out_dir, quality)  # OUT/human.json from `spc annotate results`
     if nup is None and quality is None and human_md is None:

@@ -29,9 +29,7 @@ from typing import Any, TypeVar
 import yaml
 
 from . import strict_yaml
-from .models.embedder import DEFAULT_EMBEDDER
-from .models.llm import DEFAULT_LLM
-from .models.toxicity import DEFAULT_TOXICITY
+from .model_defaults import DEFAULT_EMBEDDER, DEFAULT_LLM, DEFAULT_NLI, DEFAULT_TOXICITY
 from .errors import UsageError
 
 T = TypeVar("T")
@@ -48,6 +46,7 @@ SECTIONS = {
     "ray": "synthetic_persona_chat.generation.ray_engine:RayConfig",
     "eval_quality": "synthetic_persona_chat.eval.quality:QualityConfig",
     "eval_nup": "synthetic_persona_chat.eval.crosstable:NUPRunConfig",
+    "estimate": "synthetic_persona_chat.generation.estimate:EstimateConfig",
 }
 
 # Sections renamed since a release, old name -> new: configs and run directories written with the old name
@@ -65,7 +64,7 @@ class ModelsConfig:
 
     llm: Any = DEFAULT_LLM  # generator and LLM judges
     embedder: str = DEFAULT_EMBEDDER  # sentence-transformers id or path; "minilm" = bundled
-    nli: Any = "minilm-polarity"  # offline default; "llm-judge" (uses `llm`) or "cross-encoder:MODEL"
+    nli: Any = DEFAULT_NLI  # offline default; "llm-judge" (uses `llm`) or "cross-encoder:MODEL"
     toxicity: Any = DEFAULT_TOXICITY  # "profanity-check" or "transformers:MODEL"
     # requests in flight to an HTTP LLM (openai:...) across the whole run; None: the spec's `concurrency` (8)
     max_concurrency: int | None = None

@@ -31,6 +31,7 @@ from synthetic_persona_chat.errors import StorageError
 from .config import StudyConfig
 from .items import Item, questions
 
+STUDY_DB = "study.sqlite"
 SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,6 +56,14 @@ class Refused(ValueError):
 class StudyDamagedError(StorageError):
     """The study database is not a readable SQLite file; the message names it and how to recover it."""
 
+
+
+def study_file(study_dir: str | Path) -> Path:
+    """The study's database, or an error saying how to create it (every command but `create` needs one)."""
+    path = Path(study_dir) / STUDY_DB
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: create the study first with `spc annotate create {study_dir} ...`")
+    return path
 
 @dataclass
 class Person:

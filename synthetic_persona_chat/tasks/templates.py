@@ -17,6 +17,8 @@ import jinja2
 import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from ..config import ConfigError
+
 
 PROMPT_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -40,10 +42,7 @@ def template_source(name: str) -> str:
 
 def _config_error(message: str) -> Exception:
     """A template that does not parse, names a variable the task does not give, or reaches for what the
-    sandbox forbids is wrong input (a `ConfigError`, exit 2), not a bug in spc. Imported here: the config
-    module imports the models, which import the tasks, which import this module."""
-    from ..config import ConfigError
-
+    sandbox forbids is wrong input (a `ConfigError`, exit 2), not a bug in spc."""
     return ConfigError(message)
 
 
