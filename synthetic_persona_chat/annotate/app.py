@@ -20,7 +20,7 @@ from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.redact import RedactingStream
 
 from .items import FAITHFULNESS_CHOICES, QUALITY_CHOICES, TURING_CHOICES, Item
-from .store import Current, Refused, StudyStore
+from .store import Current, Refused, StudyStore, study_file
 
 CSS = """
 .spc-conv {border: 1px solid #ccc; border-radius: 8px; padding: 10px; background: #fafafa; color: #111;}
@@ -176,8 +176,6 @@ def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 7860, bloc
         import gradio  # noqa: F401
     except ImportError as exc:
         raise RuntimeError("the annotation app needs gradio: pip install 'synthetic-persona-chat[annotate]'") from exc
-    from .commands import study_file
-
     demo = build_app(StudyStore(study_file(study_dir)))
     demo.queue(default_concurrency_limit=8)
     hide_tokens_in_stderr()

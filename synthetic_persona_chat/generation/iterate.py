@@ -24,6 +24,7 @@ from ..checkpoint import resumable_stage
 from ..models.contradiction import needs_llm
 from ..models.llm import LLMError
 from ..rundir import write_parquet_atomic
+from ..row_contracts import TurnRow
 from .config import critic_config, generation_config
 from .critic import resolve
 from .critic import quality as quality_expert
@@ -212,8 +213,6 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: RunC
 def _empty_schema():
     """The columns of `Conversation.to_dict()` rows, for a run without winners (Arrow cannot infer them)."""
     import pyarrow as pa
-
-    from ..row_contracts import TurnRow
 
     return pa.schema([("user1_persona", pa.list_(pa.string())), ("user2_persona", pa.list_(pa.string())),
                       ("turns", pa.list_(TurnRow.arrow_type())),
