@@ -80,10 +80,14 @@ ROWS = [
             "an LLM-scored P(π|D) option is not done"),
     Row("critic", "faithfulness expert", "LLM judge at conversation level: both profiles, few-shot "
         "faithful/unfaithful examples with reasons", "issue #28", "critic.max_nli_pairs",
-        why="ours checks utterance x attribute pairs with an offline checker; the conversation-level LLM "
-            "expert is not done (issue #28 item 3)"),
+        why="default: utterance x attribute pairs with the offline checker (no server needed); for servers the "
+            "opt-in `llm-faithfulness` expert is the paper's: one call per candidate, both profiles, a faithful "
+            "and an unfaithful example with reasons (not yet calibrated by `spc critic calibrate`)"),
     Row("critic", "toxicity expert", "LLM judge: \"Is this conversation toxic? Why?\"", "issue #28",
-        "critic.toxicity_threshold", why="ours: a classifier per utterance (no LLM option yet)"),
+        "critic.toxicity_threshold", why="default: a classifier per utterance; opt-in `llm-toxicity` asks the "
+                                         "paper's question, one call per candidate"),
+    Row("critic", "persona leakage (a speaker claims the partner's attribute)", "not stated", "issue #28",
+        "critic.leakage_threshold", why="opt-in `leakage` expert; SPC test: 4% flagged at 0.9, real leaks"),
     Row("critic", "contradiction threshold", "not stated", "issue #28", "critic.contradiction_threshold",
         why="None = the checker's calibrated precision >= 0.8 point, measured on labelled pairs"),
 ]
