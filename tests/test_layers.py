@@ -25,7 +25,7 @@ SOURCES = {PKG: ROOT / PKG, f"{PKG}.builder": ROOT / "builder", f"{PKG}.eval": R
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("the package itself", ("",)),
     ("foundation: leaf utilities, records, row types, bundled model names", (
-        "errors", "paths", "json_output", "redact", "model_defaults", "strict_yaml", "records", "text", "rowtypes", "row_contracts", "kvstore",
+        "errors", "paths", "json_output", "redact", "model_defaults", "iterations", "logs", "strict_yaml", "records", "text", "rowtypes", "row_contracts", "kvstore",
         "lock", "sample_data", "data", "prompts", "coverage", "cli_common", "models.bundled", "models.spec",
         "eval.stats", "generation.critic.report")),
     ("configuration", ("config", "usergen.config", "generation.config", "annotate.config")),
@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("dataset builder and Hub", ("builder",)),
     ("evaluation", ("eval",)),
     ("human evaluation", ("annotate",)),
-    ("commands", ("cli", "__main__", "config_reference", "models.check", "usergen.commands", "generation.commands",
+    ("commands", ("cli", "__main__", "config_reference", "paper_table", "models.check", "usergen.commands", "generation.commands",
                   "generation.critic.commands", "generation.critic.judge",
                   "builder.commands", "builder.cli", "eval.cli", "annotate.commands", "annotate.app")),
 ]
