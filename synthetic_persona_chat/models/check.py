@@ -48,12 +48,23 @@ def _embedder_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 def _nli_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The probe pair's score next to the checker's measured AUROC/F1: a score alone says nothing."""
-    from .contradiction import calibration_of, checker_from_config, default_threshold
+    from .contradiction import calibration_of, checker_from_config
 
-    checker = checker_from_config(Config.from_dict(config).models)
+    cfg = Config.from_dict(config)
+    checker = checker_from_config(cfg.models)
     s = checker.scores(["I have never had a pet."], ["I walk my dog every morning."])
-    answer = f"contradiction score={float(s[0]):.2f} (threshold {default_threshold(checker):.2f})"
+    cut, source = critic_threshold(checker, cfg)
+    answer = f"contradiction score={float(s[0]):.2f} (the Critic's threshold {cut:.2f}, {source})"
     return checker.describe(), answer + "; " + calibration_note(calibration_of(checker))
+
+
+def critic_threshold(checker: Any, config: Config) -> tuple[float, str]:
+    """The threshold the Critic's faithfulness expert applies with this config: the probe printed the
+    best-F1 point (0.18) while the Critic's reasons said "score > 0.95" (its strict point)."""
+    from ..generation.config import critic_config  # the command layer: generation is above models
+    from ..generation.critic.faithfulness import threshold
+
+    return threshold(checker, critic_config(config).contradiction_threshold)
 
 
 def calibration_note(cal: dict[str, Any] | None) -> str:

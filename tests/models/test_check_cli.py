@@ -15,3 +15,18 @@ def test_models_check_reports_a_broken_model(capsys):
     assert main(["models", "check", "--json", "--set", "models.toxicity=magic"]) == 1
     rows = {r["role"]: r for r in json.loads(capsys.readouterr().out)}
     assert not rows["toxicity"]["ok"] and "unknown toxicity scorer" in rows["toxicity"]["answer"]
+
+
+def test_the_probe_prints_the_threshold_the_critic_applies():
+    """`spc models check` printed the checker's best-F1 point (0.18) while the Critic's reasons said
+    "score > 0.95" (its strict point): the probe now shows the Critic's own threshold and where it comes from."""
+    from synthetic_persona_chat.config import Config
+    from synthetic_persona_chat.generation.critic.faithfulness import threshold
+    from synthetic_persona_chat.models.check import _nli_probe
+    from synthetic_persona_chat.models.contradiction import checker_from_config
+
+    cut, source = threshold(checker_from_config(Config.from_dict({}).models), None)
+    _, answer = _nli_probe({})
+    assert f"(the Critic's threshold {cut:.2f}, {source})" in answer, answer
+    _, answer = _nli_probe({"critic": {"contradiction_threshold": 0.42}})
+    assert "(the Critic's threshold 0.42, configured)" in answer, answer
