@@ -10,6 +10,7 @@ from synthetic_persona_chat.errors import UsageError
 from .export import CONFIGS, ExportError, export
 from .nup import NUM_CANDIDATES
 from .publish import describe_plan, push
+from .skips import SKIP_FILE
 from .sources import SPC_URL
 from .upload_check import CHECKS
 
@@ -63,7 +64,8 @@ def _build(args: argparse.Namespace) -> int:
     for name, reason in result.skipped_configs.items():
         print(f"  {name}: not built: {reason}")
     if result.skips:
-        print(f"  {len(result.skips)} input record(s) skipped (reasons in the card's 'Skipped records')")
+        print(f"  {len(result.skips)} input record(s) skipped: by reason in the card's 'Skipped records', each one "
+              f"in {result.folder / SKIP_FILE}")
     return 0
 
 
