@@ -1,0 +1,205 @@
+"""Paper scale, rehearsed: the real `spc generate --preset paper` at several sizes against a simulated server.
+
+    python benchmarks/paper_scale.py --sizes 1000,5000,20000 [--latency-ms 200] [--concurrency 256]
+                                     [--nli default|llm-judge] [--corrupt 0.4] [--no-resume]
+
+Each size N is a run of the paper preset scaled to N conversations: half on SPC's own profile pairs
+(`generation.seed_pairs`: the SPC test and valid CSVs, at most their 1,967 pairs) and the rest between new
+synthetic users (user generation on the SPC valid CSV's persona attributes, one user per pair wanted,
+`pairs.max_pairs` the remainder, pairing at 2 shared categories: our categories are not the paper's, and at
+its 3 the small sizes get no pairs). The server (`benchmarks/spc_replay.py`, its own process) answers every request after
+`--latency-ms`, Generator prompts with the pair's real SPC conversation, a seeded `--corrupt` share of them
+corrupted for the Critic to catch. Per size:
+
+- wall_s against ideal_s (requests x latency / concurrency: a server always holding `concurrency` requests)
+  and efficiency = ideal / wall; requests answered; winners;
+- the driver's peak RSS (`os.wait4` of the spc process alone) and its CPU (user + sys), CPU per
+  conversation stage (generate / critic / select, from the run summary);
+- the run directory's size and file count;
+- resume: a second run of the same config killed with SIGKILL once the server has answered half of the
+  first run's requests, then rerun: the rerun's wall time and `extra_requests` = requests of both parts
+  minus the uninterrupted run's (in-flight answers lost at the kill; 0 means no paid call repeated).
+
+With two or more sizes, each figure gets a least-squares line y = a + b*N and its R^2 (`fits`). The load
+average is recorded beside every row: on the shared 2-core machine absolute figures move with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import yaml  # noqa: E402
+
+from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SPC = SHARED_DATA / "spc"
+SEED_CSVS = [str(SPC / "Synthetic-Persona-Chat_test.csv"), str(SPC / "Synthetic-Persona-Chat_valid.csv")]
+SEED_PAIRS_AVAILABLE = 1967  # conversations in the two CSVs above (their profile pairs)
+COLUMNS = ["size", "pairs", "winners", "requests", "wall_s", "ideal_s", "efficiency", "peak_rss_mb", "cpu_s",
+           "cpu_generate_s", "cpu_critic_s", "cpu_select_s", "run_dir_mb", "run_dir_files", "resume_wall_s",
+           "extra_requests", "load_avg"]
+FITTED = ["wall_s", "requests", "peak_rss_mb", "cpu_s", "cpu_critic_s", "run_dir_mb", "run_dir_files",
+          "resume_wall_s"]
+
+
+def scaled_config(size: int, url: str, args: argparse.Namespace) -> dict:
+    """The paper preset's overrides for N conversations on this server."""
+    seed_pairs = min(size // 2, SEED_PAIRS_AVAILABLE)
+    synthetic = size - seed_pairs
+    config = {"models": {"llm": {"backend": "openai", "model": "replay", "base_url": url},
+                         "max_concurrency": args.concurrency},
+              "expand": {"max_seeds": min(4723, 2 * size)},
+              # a user in up to 4 pairs, as the preset; our ~40-550 categories share 3 far more rarely than the
+              # paper's users did, so the rehearsal pairs at 2 shared categories with 1 user per pair wanted
+              "profiles": {"num_users": max(16, synthetic)},
+              "pairs": {"max_pairs": synthetic, "min_shared": 2},
+              "generation": {"seed_pairs": SEED_CSVS, "max_seed_pairs": seed_pairs, "seed_conversations": SEED_CSVS[1],
+                             "seed_personas": SEED_CSVS[1]}}
+    if args.nli != "default":
+        config["models"]["nli"] = args.nli
+    return config
+
+
+class Server:
+    """The replay server as its own process (its CPU is not the driver's)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.spc_replay", "--latency", str(args.latency_ms / 1000),
+             "--replay", ",".join(SEED_CSVS), "--corrupt", str(args.corrupt)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        self.url = self.proc.stdout.readline().strip()
+
+    def call(self, path: str, method: str = "GET") -> dict:
+        req = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read())
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def spc_generate(config_path: Path, run_dir: Path, work: Path, kill_when=None) -> dict:
+    """One `spc generate` process: wall, peak RSS and CPU of that process alone (os.wait4); `kill_when()`
+    polled every 0.2 s sends SIGKILL when it turns true."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "SPC_CACHE_DIR": str(work / "cache")}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "synthetic_persona_chat.cli", "generate", "--preset", "paper",
+                             "--config", str(config_path), "--run-dir", str(run_dir)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(work / "stderr.log", "a"))
+    killed = False
+    while kill_when is not None and proc.poll() is None:
+        if kill_when():
+            os.kill(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.2)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode and not killed:
+        raise RuntimeError(f"spc generate failed ({proc.returncode}); see {work / 'stderr.log'}:\n"
+                           + (work / "stderr.log").read_text()[-3000:])
+    return {"wall_s": round(time.perf_counter() - start, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "killed": killed}
+
+
+def dir_figures(path: Path) -> dict:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return {"run_dir_mb": round(sum(p.stat().st_size for p in files) / 2**20, 2), "run_dir_files": len(files)}
+
+
+def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
+    server = Server(args)
+    try:
+        config_path = work / f"config-{size}.yaml"
+        config_path.write_text(yaml.safe_dump(scaled_config(size, server.url, args)))
+        load = os.getloadavg()[0]
+        full = spc_generate(config_path, work / f"run-{size}", work)
+        requests = server.call("/stats")["requests"]
+        summary = json.loads((work / f"run-{size}" / "conversations" / "_done.json").read_text())
+        summary = summary.get("summary", summary)
+        cpu = summary.get("cpu_seconds_per_stage") or {}
+        ideal = requests * args.latency_ms / 1000 / args.concurrency
+        row = {"size": size, "pairs": summary.get("pairs"), "winners": summary.get("winners"), "requests": requests,
+               **{k: full[k] for k in ("wall_s", "peak_rss_mb", "cpu_s")}, "ideal_s": round(ideal, 1),
+               "efficiency": round(ideal / full["wall_s"], 3), "cpu_generate_s": cpu.get("generate"),
+               "cpu_critic_s": cpu.get("critic"), "cpu_select_s": cpu.get("select"),
+               **dir_figures(work / f"run-{size}"), "pass_rates": summary.get("pass_rates")}
+        if not args.no_resume:
+            row.update(resume(size, requests, config_path, server, work))
+        row["load_avg"] = round((load + os.getloadavg()[0]) / 2, 1)
+        return row
+    finally:
+        server.close()
+
+
+def resume(size: int, full_requests: int, config_path: Path, server: Server, work: Path) -> dict:
+    """Kill -9 a second run at half the requests, rerun it: the rerun's wall and the requests paid twice."""
+    server.call("/reset", "POST")
+    run_dir = work / f"run-{size}-killed"
+    first = spc_generate(config_path, run_dir, work, kill_when=lambda: server.call("/stats")["requests"] >= full_requests / 2)
+    at_kill = server.call("/stats")["requests"]
+    server.call("/reset", "POST")
+    again = spc_generate(config_path, run_dir, work)
+    resumed = server.call("/stats")["requests"]
+    return {"killed_at_requests": at_kill, "killed": first["killed"], "resume_wall_s": again["wall_s"],
+            "resume_requests": resumed, "extra_requests": at_kill + resumed - full_requests}
+
+
+def fit(xs: list[float], ys: list[float]) -> dict:
+    """Least squares y = a + b*x, with R^2 (1.0 for two points: a line through both)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    a = my - b * mx
+    ss = sum((y - my) ** 2 for y in ys)
+    r2 = 1 - sum((y - a - b * x) ** 2 for x, y in zip(xs, ys)) / ss if ss else 1.0
+    return {"intercept": round(a, 4), "per_conversation": round(b, 6), "r2": round(r2, 4)}
+
+
+def fits(rows: list[dict]) -> dict:
+    out = {}
+    for key in FITTED:
+        pts = [(r["size"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
+        if len({x for x, _ in pts}) >= 2:
+            out[key] = fit([x for x, _ in pts], [y for _, y in pts])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,5000,20000", help="comma list of conversation counts")
+    ap.add_argument("--latency-ms", type=float, default=200)
+    ap.add_argument("--concurrency", type=int, default=256)
+    ap.add_argument("--nli", default="default", help="models.nli for the run: default (the CPU checker) or llm-judge")
+    ap.add_argument("--corrupt", type=float, default=0.4, help="share of Generator answers corrupted")
+    ap.add_argument("--no-resume", action="store_true", help="skip the kill -9 / resume run")
+    ap.add_argument("--name", default="paper_scale")
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            work = Path(tmp) / str(size)
+            work.mkdir()
+            rows.append(run_size(size, args, work))
+            print(json.dumps(rows[-1]), flush=True)
+    write_results(args.name, rows, COLUMNS, extra={
+        "fits": fits(rows), "settings": {"latency_ms": args.latency_ms, "concurrency": args.concurrency,
+                                         "nli": args.nli, "corrupt": args.corrupt, "preset": "paper"}})
+
+
+if __name__ == "__main__":
+    main()
