@@ -16,6 +16,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from dataclasses import asdict, dataclass, field
@@ -131,10 +132,20 @@ def _pair_items(task: str, count: int, by_stratum: dict[Stratum, list[Conversati
         if n % 2:
             odd = "right" if odd == "left" else "left"
         for s, r, side in zip(synth, reals, sides):
+            if task == "quality":
+                s, r = same_length(s, r)
             pair = [s, r] if side == "left" else [r, s]
             items.append(Item(task, name, iteration, [c.to_dict() for c in pair], synthetic_side=side,
                               aspects=list(config.aspects) if task == "quality" else []))
     return items
+
+
+def same_length(a: Conversation, b: Conversation) -> tuple[Conversation, Conversation]:
+    """Both conversations cut to the turns they both have: a 31-turn human conversation beside a 4-turn
+    generated one gave the quality answer away by its length alone. (The Turing task keeps whole
+    conversations, as the paper's did.)"""
+    n = min(len(a.turns), len(b.turns))
+    return tuple(dataclasses.replace(c, turns=list(c.turns[:n])) if len(c.turns) > n else c for c in (a, b))
 
 
 def _faithfulness_items(count: int, by_stratum: dict[Stratum, list[Conversation]], real: list[Conversation],

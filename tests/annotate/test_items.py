@@ -1,5 +1,6 @@
 """Item sampling and assignment on real conversations: balanced, recorded, deterministic."""
 
+import dataclasses
 from collections import Counter
 
 import pytest
@@ -69,3 +70,15 @@ def test_config_refuses_designs_that_cannot_run(kw, message):
         return
     with pytest.raises(ConfigError, match=message):
         config(**kw)
+
+
+def test_a_quality_pair_shows_both_conversations_at_the_same_length(data):
+    """#26.11: a 31-turn SPC conversation beside a 4-turn generated one gave the answer away by length."""
+    real, synth = data
+    short = {"run": [dataclasses.replace(c, turns=c.turns[:4]) for c in synth["run"]]}  # the fixture unchanged
+    items = build_items(config(), real, short)
+    quality = [i for i in items if i.task == "quality"]
+    assert quality and all(len(i.conversations[0]["turns"]) == len(i.conversations[1]["turns"]) == 4
+                           for i in quality)
+    turing = [i for i in items if i.task == "turing"]  # the Turing task keeps whole conversations
+    assert any(len(i.conversations[0]["turns"]) != len(i.conversations[1]["turns"]) for i in turing)
