@@ -75,9 +75,10 @@ ROWS = [
                                 "(position bias of small judges)"),
     Row("critic", "faithfulness", "P(π|D) >= P(π): the conversation makes its personas more likely",
         "issue #28", "critic.min_expressed_share",
-        why="ours: each speaker expresses >= this share of their attributes (embedding coverage, the "
-            "eval's measure) and no utterance contradicts its speaker's persona (minilm-polarity); "
-            "an LLM-scored P(π|D) option is not done"),
+        why="opt-in `expression` gate: each speaker expresses >= this share of their attributes, by embedding "
+            "coverage (the eval's measure) or, with `critic.expression_measure: llm`, the paper's lift "
+            "P(yes|D) - P(yes) >= 0 per attribute (transformers backend); plus no utterance contradicts its "
+            "speaker's persona (minilm-polarity). Off by default: the tiny run had no survivor with it"),
     Row("critic", "faithfulness expert", "LLM judge at conversation level: both profiles, few-shot "
         "faithful/unfaithful examples with reasons", "issue #28", "critic.max_nli_pairs",
         why="default: utterance x attribute pairs with the offline checker (no server needed); for servers the "

@@ -77,6 +77,8 @@ class CriticConfig:
     # 0 turns the gate off), an attribute counting when an own utterance reaches this cosine (eval's coverage)
     min_expressed_share: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
     expression_threshold: float = field(default=0.5, metadata={"range": (-1.0, 1.0)})
+    expression_measure: str = "embedding"  # or "llm": the paper's P(π|D) >= P(π) + margin (transformers backend)
+    expression_margin: float = 0.0
     # leakage (critic/leakage.py): a first-person statement this close (cosine) to a partner's attribute, and closer
     # by the margin than to any own attribute, claims the partner's persona; more than max_leaks drops the candidate
     leakage_threshold: float = field(default=0.9, metadata={"range": (-1.0, 1.0)})

@@ -85,3 +85,53 @@ def test_default_gate_keeps_most_real_spc_conversations(minilm):
 
     default, strict = kept(CriticConfig()), kept(CriticConfig(min_expressed_share=0.4))
     assert 0.6 <= default <= 0.9 and strict < default - 0.2
+
+
+class LogprobJudge:
+    """Next-token log-probs like the transformers backend: "yes" likely when the conversation mentions the
+    attribute's last word, a 0.3 prior with no conversation."""
+
+    backend = "fake-logprobs"
+
+    def __init__(self):
+        self.chats = []
+
+    def next_token_logprobs(self, chats, candidates):
+        self.chats += chats
+        rows = []
+        for chat in chats:
+            text = chat[-1]["content"]
+            conv, attr = text.split("\n\nFrom this conversation")[0], text.split('say: "')[1].split('"')[0]
+            word = attr.rstrip(".").split()[-1].lower()
+            p = 0.3 if conv == "(no conversation shown)" else (0.9 if word in conv.lower() else 0.2)
+            rows.append([np.log(p), np.log(1 - p)] * (len(candidates) // 2))
+        return np.array(rows, dtype=np.float32)
+
+
+def test_llm_measure_is_the_papers_lift_over_the_prior():
+    judge = LogprobJudge()
+    cfg = CriticConfig(expression_measure="llm")
+    good, tiny = expression.judge([EXPRESSIVE, TINY_RUN_WINNER], SimpleNamespace(llm=judge), cfg)
+    assert good.passed and "P(yes|D) - P(yes) >= 0.0" in good.reason and "user 1 2/6 (need 2)" in good.reason
+    assert not tiny.passed and "user 1 0/6" in tiny.reason
+    priors = [c for c in judge.chats if c[-1]["content"].startswith("(no conversation shown)")]
+    assert len(priors) == len(USER1) + len(USER2)  # one prior per attribute, shared by both candidates
+
+
+def test_llm_measure_needs_logprobs_and_an_unknown_measure_is_refused():
+    from synthetic_persona_chat.config import ConfigError
+    from tests.fakes import ScriptedLLM
+
+    with pytest.raises(ConfigError, match="next-token log-probabilities"):
+        expression.judge([EXPRESSIVE], SimpleNamespace(llm=ScriptedLLM(lambda c, i: "yes")),
+                         CriticConfig(expression_measure="llm"))
+    with pytest.raises(ConfigError, match="embedding or llm"):
+        expression.judge([EXPRESSIVE], SimpleNamespace(), CriticConfig(expression_measure="vibes"))
+
+
+def test_llm_measure_with_the_bundled_smollm2(smollm):
+    """The real transformers backend gives the log-probs: each verdict counts every attribute of both users."""
+    ctx = SimpleNamespace(llm=smollm)
+    v = expression.judge([EXPRESSIVE], ctx, CriticConfig(expression_measure="llm"))[0]
+    assert "P(yes|D) - P(yes)" in v.reason and "user 1 " in v.reason and "/6 (need 2)" in v.reason
+    assert v.score is not None and 0.0 <= v.score <= 1.0

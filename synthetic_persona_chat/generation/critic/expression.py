@@ -22,8 +22,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from ...config import ConfigError
 from ...coverage import attribute_similarities, speaker_groups
 from .base import Verdict
+from .expression_llm import lifts
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -39,12 +41,18 @@ def required(attributes: int, share: float) -> int:
 
 def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     plans = [speaker_groups(personas(row), row["turns"]) for row in rows]
-    sims = attribute_similarities([g for plan in plans for _, g in plan], ctx.embedder)
+    if cfg.expression_measure == "llm":  # the paper's P(π|D) >= P(π): a lift >= 0 counts (expression_llm.py)
+        sims, cut, what = lifts(rows, plans, ctx, cfg), 0.0, f"P(yes|D) - P(yes) >= {cfg.expression_margin}"
+    elif cfg.expression_measure == "embedding":
+        sims = attribute_similarities([g for plan in plans for _, g in plan], ctx.embedder)
+        cut, what = cfg.expression_threshold, f"cosine >= {cfg.expression_threshold}"
+    else:
+        raise ConfigError(f"critic.expression_measure must be embedding or llm, got {cfg.expression_measure!r}")
     out, pos = [], 0
     for plan in plans:
         mine = sims[pos:pos + len(plan)]
         pos += len(plan)
-        out.append(verdict([(speaker, attrs, s) for (speaker, (attrs, _)), s in zip(plan, mine)], cfg))
+        out.append(verdict([(speaker, attrs, s) for (speaker, (attrs, _)), s in zip(plan, mine)], cfg, cut, what))
     return out
 
 
@@ -52,19 +60,22 @@ def personas(row: dict[str, Any]) -> dict[str, list[str]]:
     return {"user 1": list(row.get("user1_persona") or []), "user 2": list(row.get("user2_persona") or [])}
 
 
-def verdict(speakers: list[tuple[str, list[str], Any]], cfg: CriticConfig) -> Verdict:
-    """Pass when every speaker expresses enough attributes; the reason counts each speaker's."""
+def verdict(speakers: list[tuple[str, list[str], Any]], cfg: CriticConfig, cut: float | None = None,
+            what: str = "") -> Verdict:
+    """Pass when every speaker expresses enough attributes (score >= cut); the reason counts each speaker's."""
+    cut = cfg.expression_threshold if cut is None else cut
+    what = what or f"cosine >= {cut}"
     if not speakers:
         return Verdict(NAME, passed=True, reason="no persona attribute to express")
     parts, short, shares = [], [], []
     for speaker, attrs, sims in speakers:
-        hit = int((sims >= cfg.expression_threshold).sum())
+        hit = int((sims >= cut).sum())
         need = required(len(attrs), cfg.min_expressed_share)
         shares.append(hit / len(attrs))
         parts.append(f"{speaker} {hit}/{len(attrs)} (need {need})")
         if hit < need:
             best = int(sims.argmax())
-            short.append(f"{speaker}'s closest attribute {attrs[best]!r} reaches cosine {float(sims[best]):.2f}")
-    reason = (f"attributes expressed at cosine >= {cfg.expression_threshold}: " + ", ".join(parts)
+            short.append(f"{speaker}'s closest attribute {attrs[best]!r} scores {float(sims[best]):.2f}")
+    reason = (f"attributes expressed at {what}: " + ", ".join(parts)
               + ("; " + "; ".join(short) if short else ""))
     return Verdict(NAME, passed=not short, score=round(min(shares), 4), reason=reason)
