@@ -3,7 +3,8 @@
 Well-formed by construction, whatever the model's size:
 - the loop decides who speaks (User 1 on even turns, User 2 on odd ones), so turns alternate;
 - each candidate's length is drawn (seeded per candidate) in [min_turns, max_turns], so lengths stay in bounds;
-- each turn is one line (stop at the line end, speaker tag forced where the backend allows);
+- each turn is one line (its first non-empty line; decoding stops where the model starts the partner's
+  line; speaker tag forced where the backend allows);
 - a turn that comes back empty, repeats a line of the conversation or leaves a template slot is asked
   again with another seed (`generator.turn_retries`), so loops and slots are repaired where they appear
   instead of rejecting the whole candidate afterwards.
@@ -33,6 +34,9 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.generation.modes import GeneratorConfig
 
 SPEAKERS = ("user 1", "user 2")
+# Decoding stops when the model starts the partner's line. Not at the first newline: after the forced
+# "User 1:" the bundled model often opens with a line break, and stopping there leaves an empty turn.
+TURN_STOP = ("\nUser",)
 RETRY_TEMPERATURE = 0.7  # a greedy turn that must be asked again is sampled, or it would come back the same
 
 
@@ -100,7 +104,7 @@ def turn_problem(text: str, turns: list[dict[str, str]]) -> str | None:
 def turn_params(gen: GenerationConfig, cfg: GeneratorConfig, seed: int, attempt: int) -> GenerationParams:
     temperature = gen.temperature if attempt == 0 else (gen.temperature or RETRY_TEMPERATURE)
     return GenerationParams(n=1, max_tokens=cfg.turn_max_tokens, temperature=temperature, top_k=gen.top_k,
-                            top_p=gen.top_p, seed=seed + attempt, stop=("\n",))
+                            top_p=gen.top_p, seed=seed + attempt, stop=TURN_STOP)
 
 
 def turn_row(d: Draft, cfg: GeneratorConfig) -> dict[str, Any]:
