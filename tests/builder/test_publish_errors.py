@@ -83,7 +83,8 @@ def test_bad_card_is_caught_locally_and_by_the_hub(exported, hub, tmp_path, monk
     bad = tmp_path / "bad"
     shutil.copytree(exported, bad)
     readme = bad / "README.md"
-    text = readme.read_text().replace("size_categories:\n- n<1K", "size_categories:\n- lots")
+    text = readme.read_text().replace("size_categories: [n<1K]", "size_categories: [lots]")  # compact YAML
+    assert "size_categories: [lots]" in text
     text = text.replace("path: messages/", "path: nowhere/")
     readme.write_text(text.replace("## Uses", "## Uses\n\n[More Information Needed]"))
     dry = spc(["push", str(bad), "--repo", "me/bad", "--dry-run"], hub, tmp_path)
