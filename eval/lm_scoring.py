@@ -72,10 +72,11 @@ class LMScorer:
 
     def _full(self, prefix: list[int], cands: list[list[int]]) -> list[np.ndarray]:
         ids, mask = self._padded([prefix + c for c in cands])
-        logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
-        lp = self.torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, 1:, None])[..., 0]
-        start = len(prefix) - 1  # logits at position p predict token p + 1
-        return [lp[i, start:start + len(c)].cpu().numpy().astype(np.float64) for i, c in enumerate(cands)]
+        width = max(len(c) for c in cands)
+        # only the last width + 1 positions' logits: position P - 1 + j predicts candidate token j
+        logits = self.model(input_ids=ids, attention_mask=mask, logits_to_keep=width + 1).logits.float()
+        lp = self.torch.log_softmax(logits[:, :-1], -1).gather(-1, ids[:, len(prefix):, None])[..., 0]
+        return [lp[i, :len(c)].cpu().numpy().astype(np.float64) for i, c in enumerate(cands)]
 
     def greedy_replies(self, prompts: list[str]) -> list[str]:
         """Greedy decoding, left-padded batches sorted by length; stops at the end-of-turn token."""
