@@ -142,6 +142,11 @@ def config_splits(name: str, source: Source) -> list[str]:
             raise SourceError(f"{public_name(source)}: the 'nup' config draws distractors from other "
                               f"conversations of the same split and needs at least 2 per split "
                               f"(found {sizes}); generate more conversations, or skip this config")
+    if not source.conversations:
+        raise SourceError(f"{public_name(source)} has no conversations at all" + (
+            ": the run selected no winner (each pair's outcome is in conversations/pair_outcomes.parquet, each "
+            "candidate's verdicts in conversations/candidates.parquet); generate more, or relax the Critic"
+            if source.kind == "run" else ""))
     if not splits:
         raise SourceError(f"{public_name(source)} has no conversations in the splits of config "
                           f"'{name}' (found {sorted(source.conversations) or 'none'}); "

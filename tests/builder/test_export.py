@@ -130,3 +130,17 @@ def test_build_accepts_the_packaged_sample_as_eval_and_critic_do(tmp_path):
     assert result.rows["full"] == {"test": 150}
     manifest = json.loads((tmp_path / "out" / "spc_export.json").read_text())
     assert manifest["source"]["name"] == "spc-sample:test"
+
+
+def test_a_run_without_winners_says_so(spc_dir, tmp_path):
+    """A run whose Critic kept nothing was told "no conversations in the splits of config 'full'; use config
+    'full'": advice that contradicted itself."""
+    from synthetic_persona_chat.builder.sources import SourceError
+
+    from .conftest import make_run
+
+    run = make_run(tmp_path / "run", spc_dir, n=2, done=False)
+    run.write_records("conversations", "conversations", [])
+    run.mark_done("conversations", {"conversations": 0})
+    with pytest.raises(SourceError, match="run has no conversations at all: the run selected no winner"):
+        export(run.path, tmp_path / "out")
