@@ -6,6 +6,8 @@
         [--license apache-2.0] [--dataset-repo NAMESPACE/RUN-DATASET] [--dataset-repo Persona-Chat=ID]
     spc eval quality --out OUT --dataset spc=../shared/data/spc/Synthetic-Persona-Chat_test.csv \\
         --dataset run=RUN [--dataset persona-chat=valid_self_original.txt --real persona-chat --synthetic run]
+    spc eval sft --out OUT --preset small --spc spc-sample:test [--spc-train spc-sample:valid] \\
+        [--persona-chat-train ...] [--persona-chat-test ...] [--run RUN]
     spc eval report OUT
 
 Full NUP settings (GPU) are the `[eval_nup]` defaults; `--preset small` subsamples and trains
@@ -39,24 +41,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="small: subsampled, 1 epoch, CPU minutes; full: the [eval_nup] defaults (GPU); "
                           "paper: the paper's NUP protocol (persona + whole history, its training sets, all "
                           "conversations) with its published figures as a reference column")
-    nup.add_argument("--spc", help="SPC release data/ folder (train and test split files) or hub:ID")
-    nup.add_argument("--spc-train", help="SPC training source (default: the train split of --spc)")
-    nup.add_argument("--spc-test", help="SPC test source (default: the test split of --spc)")
-    nup.add_argument("--persona-chat-train", help="Persona-Chat training data: ParlAI .txt or hub:ID[@split]")
-    nup.add_argument("--persona-chat-test", help="Persona-Chat test data: ParlAI .txt or hub:ID[@split]")
-    nup.add_argument("--run", help="generated run folder (RUN/conversations/conversations.parquet) to train on")
+    add_data_args(nup)
     nup.add_argument("--push", metavar="NAMESPACE",
                      help="push each fine-tuned ranker to NAMESPACE/spc-nup-ranker-<train set> "
                           "(token from HF_TOKEN or `hf auth login`)")
     nup.add_argument("--public", action="store_true", help="create pushed repos as public (default private)")
-    nup.add_argument("--license", help="the model cards' license, a Hub license id (default: eval_nup.license, "
-                                       "apache-2.0 as the base model)")
-    nup.add_argument("--dataset-repo", action="append", default=[], metavar="[NAME=]ID",
-                     help="Hub dataset id of a cross-table dataset, so the cards link its results (model-index "
-                          "dataset.type): ID alone = the generated run's dataset (`spc push --repo`), or e.g. "
-                          "Persona-Chat=bavard/personachat_truecased; hub:ID sources and the SPC release files "
-                          "are linked without it (repeatable)")
+    add_card_args(nup, "eval_nup")
     nup.set_defaults(func=run_nup)
+
+    from .sft import PRESETS as SFT_PRESETS
+
+    sft = esub.add_parser("sft", help="generative track: fine-tune a causal LM on the `messages` config (TRL), "
+                                      "perplexity / F1 / hits@1 by likelihood / persona consistency cross table")
+    add_config_args(sft)
+    sft.add_argument("--out", required=True, help="output folder (generative.json, generative.md, sft/<set>/)")
+    sft.add_argument("--preset", choices=sorted(SFT_PRESETS), default="full",
+                     help="small: a few conversations and steps, ≤ 10 min on 2 CPU cores; full: the [eval_sft] "
+                          "defaults (a GPU)")
+    add_data_args(sft)
+    add_card_args(sft, "eval_sft")
+    sft.set_defaults(func=run_sft)
 
     q = esub.add_parser("quality", help="faithfulness, coverage, diversity, toxicity, leftovers, AI detection")
     add_config_args(q)
@@ -72,6 +76,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("out", help="the folder `eval nup` / `eval quality` wrote to")
     rep.set_defaults(func=run_report)
     ev.set_defaults(func=lambda _a: ev.print_help() or 2)
+
+
+def add_data_args(p: argparse.ArgumentParser) -> None:
+    """The cross tables' datasets (`eval nup` and `eval sft` read the same ones, through `nup_sources`)."""
+    p.add_argument("--spc", help="SPC release data/ folder (train and test split files) or hub:ID")
+    p.add_argument("--spc-train", help="SPC training source (default: the train split of --spc)")
+    p.add_argument("--spc-test", help="SPC test source (default: the test split of --spc)")
+    p.add_argument("--persona-chat-train", help="Persona-Chat training data: ParlAI .txt or hub:ID[@split]")
+    p.add_argument("--persona-chat-test", help="Persona-Chat test data: ParlAI .txt or hub:ID[@split]")
+    p.add_argument("--run", help="generated run folder (RUN/conversations/conversations.parquet) to train on")
+
+
+def add_card_args(p: argparse.ArgumentParser, section: str) -> None:
+    """The model cards' license and the datasets' Hub ids (model-index links)."""
+    p.add_argument("--license", help=f"the model cards' license, a Hub license id (default: {section}.license, "
+                                     "apache-2.0 as the base model)")
+    p.add_argument("--dataset-repo", action="append", default=[], metavar="[NAME=]ID",
+                   help="Hub dataset id of a cross-table dataset, so the cards link its results (model-index "
+                        "dataset.type): ID alone = the generated run's dataset (`spc push --repo`), or e.g. "
+                        "Persona-Chat=bavard/personachat_truecased; hub:ID sources and the SPC release files "
+                        "are linked without it (repeatable)")
 
 
 def nup_sources(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -102,22 +127,31 @@ def nup_sources(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any
     return train, test
 
 
-def run_nup(args: argparse.Namespace) -> int:
+def table_config(args: argparse.Namespace, section: str, presets: dict[str, Any], cls: type) -> tuple[Any, Any]:
+    """(config, the section's dataclass) of a cross-table command: preset under the user's config, the run seed
+    unless the section sets its own, the cards' license checked before any training, `--dataset-repo` ids."""
     from synthetic_persona_chat.config import load_config
+
+    from .card import check_license, parse_dataset_repos
+
+    config = load_config(args.config, args.overrides, base={section: dict(presets[args.preset])})
+    cfg = config.section(section, cls)
+    if "seed" not in (config.sections.get(section) or {}):
+        cfg.seed = config.seed
+    cfg.license = check_license(args.license or cfg.license)
+    cfg.dataset_repos = {**cfg.dataset_repos, **parse_dataset_repos(args.dataset_repo)}
+    return config, cfg
+
+
+def run_nup(args: argparse.Namespace) -> int:
     from synthetic_persona_chat.paths import user_cache_dir
 
-    from .card import check_license, model_name_for, parse_dataset_repos, push_model, write_cards
-    from synthetic_persona_chat.json_output import write_json
-
+    from .card import model_name_for, push_model, write_cards
     from .crosstable import PRESETS, NUPRunConfig, run_cross_table
     from .nup_tables import markdown_table, table_notes
+    from synthetic_persona_chat.json_output import write_json
 
-    config = load_config(args.config, args.overrides, base={"eval_nup": dict(PRESETS[args.preset])})
-    nup_cfg = config.section("eval_nup", NUPRunConfig)
-    if "seed" not in (config.sections.get("eval_nup") or {}):
-        nup_cfg.seed = config.seed
-    nup_cfg.license = check_license(args.license or nup_cfg.license)  # a bad id fails before any training
-    nup_cfg.dataset_repos = {**nup_cfg.dataset_repos, **parse_dataset_repos(args.dataset_repo)}
+    _, nup_cfg = table_config(args, "eval_nup", PRESETS, NUPRunConfig)
     out = Path(args.out)
     train, test = nup_sources(args)
     result = run_cross_table(train, test, nup_cfg, out, cache_path=user_cache_dir() / "embeddings.sqlite")
@@ -139,6 +173,32 @@ def run_nup(args: argparse.Namespace) -> int:
     print(table)
     require_nup_measured(result)
     return 0
+
+
+def run_sft(args: argparse.Namespace) -> int:
+    """`spc eval sft`: base + fine-tuned rows on every test set; the contradiction checker is the run's ctx.nli."""
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.json_output import write_json
+    from synthetic_persona_chat.rundir import RunDir
+
+    from .generative_table import GENERATIVE_JSON, GENERATIVE_MD, run_generative_table, section
+    from .sft import PRESETS, SFTRunConfig
+
+    config, cfg = table_config(args, "eval_sft", PRESETS, SFTRunConfig)
+    out = Path(args.out)
+    train, test = nup_sources(args)
+    ctx = RunContext(config, RunDir(out).init(config, allow_config_change=True))
+    try:
+        checker = _quality_models(ctx, ("checker",))["checker"]
+        result = run_generative_table(train, test, cfg, out, checker)
+    finally:
+        ctx.close()
+    result["preset"] = args.preset
+    write_json(out / GENERATIVE_JSON, result)
+    md = section(result)
+    (out / GENERATIVE_MD).write_text(md, encoding="utf-8")
+    print(md)
+    return 0 if any("metrics" in c for c in result["cells"]) else 1
 
 
 def run_quality(args: argparse.Namespace) -> int:
@@ -211,10 +271,13 @@ def _size_matched(datasets: dict[str, Any], embedder: Any, qcfg: Any) -> dict[st
     return out
 
 
-def _quality_models(ctx: Any) -> dict[str, Any]:
+MODEL_ATTRS = {"checker": "nli", "embedder": "embedder", "toxicity_scorer": "toxicity"}
+
+
+def _quality_models(ctx: Any, keys: tuple[str, ...] = tuple(MODEL_ATTRS)) -> dict[str, Any]:
     """Each model loaded on its own: one that fails leaves its metric 'not run', the rest still run."""
     models: dict[str, Any] = {}
-    for key, attr in (("checker", "nli"), ("embedder", "embedder"), ("toxicity_scorer", "toxicity")):
+    for key, attr in ((k, MODEL_ATTRS[k]) for k in keys):
         try:
             models[key] = getattr(ctx, attr)
         except Exception as exc:

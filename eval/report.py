@@ -396,8 +396,11 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     nup = _load(out_dir / NUP_JSON)
     quality = _load(out_dir / QUALITY_JSON)
 
+    from .generative_table import GENERATIVE_JSON, section as generative_section
+
+    generative = _load(out_dir / GENERATIVE_JSON)  # `spc eval sft`
     human_md, human_plots = human_section(out_dir, quality)  # OUT/human.json from `spc annotate results`
-    if nup is None and quality is None and human_md is None:
+    if nup is None and quality is None and human_md is None and generative is None:
         raise FileNotFoundError(f"{out_dir} holds neither {NUP_JSON} nor {QUALITY_JSON}: run `spc eval nup` "
                                 f"or `spc eval quality --out {out_dir}` first")
     written: dict[str, Path] = {}
@@ -414,6 +417,8 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
         if p:
             written["nup_plot"] = p
             md.append(f"\n![NUP hits@1](plots/{p.name})\n")
+    if generative is not None:  # beside the ranker table
+        md.append(generative_section(generative))
     if quality is not None:
         md += ["\n## Dataset quality\n", quality_markdown(quality), consistency_markdown(quality)]
         for key, fn, fname in (("quality_plot", plot_quality, "quality_by_dataset.png"),
@@ -429,6 +434,7 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     written["markdown"] = out_dir / "report.md"
     written["markdown"].write_text("\n".join(md), encoding="utf-8")
     written["json"] = write_json(out_dir / "report.json", {"nup": nup, "quality": quality,
+                                                           "generative": generative,
                                                            "derived": derived_intervals(quality)})
     return written
 
