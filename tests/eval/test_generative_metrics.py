@@ -151,7 +151,7 @@ def test_report_renders_the_generative_section(tmp_path):
     assert "AUROC 0.800 [" in md and "SFT (SPC) − base gold NLL per token" in md
 
 
-def test_model_card_model_index_links_hub_datasets(tmp_path):
+def test_model_card_model_index_links_hub_datasets(tmp_path, spc_dir):
     from huggingface_hub import ModelCard
     from huggingface_hub.repocard_data import model_index_to_eval_results
 
@@ -160,8 +160,9 @@ def test_model_card_model_index_links_hub_datasets(tmp_path):
     result = _result_with_cells()
     measured = {"SPC test": result["cells"][2]["metrics"]}
     model = {"path": str(tmp_path), "steps": 2, "train_tokens": 1000, "seconds": 3.0}
-    path = write_card("SPC", {"source": "spc-sample:valid", "conversations": 4, "of": 150}, model, measured,
-                      SFTRunConfig(), {"SPC test": "spc-sample:test"})
+    release = {split: str(spc_dir / f"Synthetic-Persona-Chat_{split}.csv") for split in ("valid", "test")}
+    path = write_card("SPC", {"source": release["valid"], "conversations": 4, "of": 150}, model, measured,
+                      SFTRunConfig(), {"SPC test": release["test"]})
     card = ModelCard.load(path)
     assert card.data.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert card.data.datasets == ["google/Synthetic-Persona-Chat"] and card.data.license == "apache-2.0"
@@ -170,3 +171,7 @@ def test_model_card_model_index_links_hub_datasets(tmp_path):
     assert {r.metric_type for r in results} == {"perplexity", "hits_at_1", "f1", "contradiction_rate"}
     assert all(r.dataset_type == "google/Synthetic-Persona-Chat" and r.dataset_split == "test" for r in results)
     assert "@misc{jandaghi" in card.text
+    # the packaged sample is not the release: no Hub id, so no model-index entry and no `datasets` link
+    sample = write_card("SPC", {"source": "spc-sample:valid"}, model, measured, SFTRunConfig(),
+                        {"SPC test": "spc-sample:test"})
+    assert "model-index" not in ModelCard.load(sample).data.to_dict()

@@ -25,7 +25,7 @@ def sft_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("sft")
     sets = [a for kv in TINY for a in ("--set", f"eval_sft.{kv}")]
     rc = main(["eval", "sft", "--out", str(out), "--preset", "small", "--spc-train", "spc-sample:valid",
-               "--spc-test", "spc-sample:test", *sets])
+               "--spc-test", "spc-sample:test", "--dataset-repo", "SPC=spc-tests/spc-sample", *sets])
     assert rc == 0
     return out, json.loads((out / "generative.json").read_text(encoding="utf-8"))
 
@@ -64,15 +64,15 @@ def test_report_renders_the_generative_table_with_intervals(sft_run):
     assert row.count("[") >= 4  # every metric with its interval
 
 
-def test_card_model_index_links_the_spc_hub_id(sft_run):
+def test_card_model_index_links_the_given_hub_id(sft_run):
     from huggingface_hub import ModelCard
     from huggingface_hub.repocard_data import model_index_to_eval_results
 
     out, _ = sft_run
     card = ModelCard.load(out / "sft" / "spc" / "README.md")
-    assert card.data.datasets == ["google/Synthetic-Persona-Chat"]
+    assert card.data.datasets == ["spc-tests/spc-sample"]  # `--dataset-repo SPC=...` (the sample has no id)
     _, results = model_index_to_eval_results(card.data.to_dict()["model-index"])
-    assert len(results) == 4 and all(r.dataset_type == "google/Synthetic-Persona-Chat" for r in results)
+    assert len(results) == 4 and all(r.dataset_type == "spc-tests/spc-sample" for r in results)
 
 
 def test_training_template_renders_the_same_text_and_masks_only_assistant_replies(trained):
