@@ -42,10 +42,12 @@ SECTIONS = {
     "profiles": "synthetic_persona_chat.usergen.config:ProfilesConfig",
     "pairs": "synthetic_persona_chat.usergen.config:PairsConfig",
     "generation": "synthetic_persona_chat.generation.config:GenerationConfig",
+    "generator": "synthetic_persona_chat.generation.modes:GeneratorConfig",
     "critic": "synthetic_persona_chat.generation.config:CriticConfig",
     "ray": "synthetic_persona_chat.generation.ray_engine:RayConfig",
     "eval_quality": "synthetic_persona_chat.eval.quality:QualityConfig",
     "eval_nup": "synthetic_persona_chat.eval.crosstable:NUPRunConfig",
+    "eval_sft": "synthetic_persona_chat.eval.sft:SFTRunConfig",
     "estimate": "synthetic_persona_chat.generation.estimate:EstimateConfig",
 }
 
@@ -65,7 +67,7 @@ class ModelsConfig:
     llm: Any = DEFAULT_LLM  # generator and LLM judges
     embedder: str = DEFAULT_EMBEDDER  # sentence-transformers id or path; "minilm" = bundled
     nli: Any = DEFAULT_NLI  # offline default; "llm-judge" (uses `llm`) or "cross-encoder:MODEL"
-    toxicity: Any = DEFAULT_TOXICITY  # "profanity-check" or "transformers:MODEL"
+    toxicity: Any = DEFAULT_TOXICITY  # "minilm-toxicity", "profanity-check" or "transformers:MODEL"
     # requests in flight to an HTTP LLM (openai:...) across the whole run; None: the spec's `concurrency` (8)
     max_concurrency: int | None = None
 

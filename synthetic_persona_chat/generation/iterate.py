@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..checkpoint import resumable_stage
 from ..models.contradiction import needs_llm
 from ..models.llm import LLMError
+from ..iterations import first_iteration
 from ..rundir import write_parquet_atomic
 from ..row_contracts import TurnRow
 from .config import critic_config, generation_config
@@ -87,12 +88,13 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
     _load_critic_models(ctx, critic)
     rows, metas, winners_pool, outcomes = [], [], [], []
     budget = Budget(gen.retries, gen.target_winners, gen.fewshot)
-    for it, share in enumerate(shares):
+    first = first_iteration(stage_dir)  # 1, as the paper counts; 0 in a run begun before (iterations.py)
+    for it, share in enumerate(shares, start=first):
         jobs = make_jobs(share, it, winners_pool, seeds, gen.fewshot, ctx.config.seed)
-        if it == 0 and jobs:
+        if it == first and jobs:
             _record_prompts(ctx, gen, jobs[0])
         run_round = partial(_run_round, engine, stage_dir / f"iter-{it}", steps, ctx, gen.batch_size,
-                            f"conversations iter {it + 1}/{gen.iterations}")
+                            f"conversations iter {it - first + 1}/{gen.iterations}")
         got, got_meta, ended = run_with_retries(
             run_round, jobs, budget, partial(redraw_job, pool=list(winners_pool), seeds=seeds, k=gen.fewshot,
                                              seed=ctx.config.seed),

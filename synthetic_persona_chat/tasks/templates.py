@@ -3,7 +3,7 @@
 A template name that is a path to an existing file is the user's own; any other name is looked up
 in the packaged folder, so a config can say "generator.j2" or "~/my_generator.j2" alike. Rendering
 is strict (an undefined variable is an error, not a blank) and sandboxed (a template formats values; it
-cannot call into Python), any template error is a config error naming the file and line, and the result is stripped of
+cannot call into Python); any template error is a config error naming the file and line; the result is stripped of
 surrounding whitespace, which is what every task sends.
 """
 
@@ -57,7 +57,7 @@ def _load(path: Path) -> jinja2.Template:
         return env.get_template(path.name)
     except jinja2.TemplateSyntaxError as exc:
         raise _config_error(f"prompt template {path}, line {exc.lineno}: {exc.message}; fix the "
-                                  f"template (Jinja2 syntax)") from exc
+                            f"template (Jinja2 syntax)") from exc
 
 
 def render(name: str, **values: Any) -> str:
@@ -67,11 +67,11 @@ def render(name: str, **values: Any) -> str:
         return template.render(**values).strip()
     except SecurityError as exc:
         raise _config_error(f"prompt template {template.filename}{_line(exc, template)}: {exc}: a "
-                                  f"template may only format the values it is given") from exc
+                            f"template may only format the values it is given") from exc
     except jinja2.TemplateError as exc:
         given = ", ".join(sorted(values)) or "none"
         raise _config_error(f"prompt template {template.filename}{_line(exc, template)}: {exc}; the "
-                                  f"values this task gives are: {given}") from exc
+                            f"values this task gives are: {given}") from exc
 
 
 def _line(exc: BaseException, template: jinja2.Template) -> str:
