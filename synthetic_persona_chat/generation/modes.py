@@ -33,7 +33,7 @@ class GeneratorConfig:
     turn_template: str = "turn.j2"  # a packaged template name or a path to a Jinja2 file
     turn_system_template: str | None = "turn_system.j2"
     turn_max_tokens: int = 40  # per turn; a line cut mid-sentence is cut back to its last full sentence
-    turn_history: int = 4  # the last lines the speaker is shown (0: none)
+    turn_history: int = 2  # the last lines the speaker is shown (0: none); the bundled model copies longer ones
     turn_fewshot: int = 0  # few-shot blocks in each turn's prompt (0: none; each adds prefill to every turn)
     # a turn that is empty, repeats a line of the conversation or leaves a template slot is asked again
     # (another seed, sampling) this many times; then an empty turn ends the conversation

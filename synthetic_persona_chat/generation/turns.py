@@ -5,7 +5,8 @@ Well-formed by construction, whatever the model's size:
 - each candidate's length is drawn (seeded per candidate) in [min_turns, max_turns], so lengths stay in bounds;
 - each turn is one line (its first non-empty line; decoding stops where the model starts the partner's
   line; speaker tag forced where the backend allows);
-- a turn that comes back empty, repeats a line of the conversation or leaves a template slot is asked
+- a turn that comes back empty, repeats a line of the conversation (or mostly: half its word bigrams were
+  said before) or leaves a template slot is asked
   again with another seed (`generator.turn_retries`), so loops and slots are repaired where they appear
   instead of rejecting the whole candidate afterwards.
 
@@ -37,7 +38,10 @@ SPEAKERS = ("user 1", "user 2")
 # Decoding stops when the model starts the partner's line. Not at the first newline: after the forced
 # "User 1:" the bundled model often opens with a line break, and stopping there leaves an empty turn.
 TURN_STOP = ("\nUser",)
-RETRY_TEMPERATURE = 0.7  # a greedy turn that must be asked again is sampled, or it would come back the same
+RETRY_TEMPERATURE = 0.7
+# A line whose word bigrams were mostly said before is a loop in other words: the Critic rejects a
+# conversation under distinct-2 0.4, and the bundled model drifts into such loops by turn 4 or so.
+NEAR_REPEAT = 0.5  # a greedy turn that must be asked again is sampled, or it would come back the same
 
 
 @dataclass
@@ -98,7 +102,16 @@ def turn_problem(text: str, turns: list[dict[str, str]]) -> str | None:
     line = " ".join(tokens(text))
     if not line or any(line == " ".join(tokens(t["text"])) for t in turns):
         return "repeats an earlier line"
+    grams = _bigrams(text)
+    said = set().union(*(_bigrams(t["text"]) for t in turns))
+    if grams and len(grams & said) / len(grams) >= NEAR_REPEAT:
+        return "mostly repeats earlier lines"
     return None
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    toks = tokens(text)
+    return set(zip(toks, toks[1:]))
 
 
 def turn_params(gen: GenerationConfig, cfg: GeneratorConfig, seed: int, attempt: int) -> GenerationParams:

@@ -70,7 +70,8 @@ def test_a_bad_turn_is_asked_again_with_another_seed(tmp_path):
             return super()._generate(chats, params)
 
     def respond(chat, i):
-        return "Hi, I'm [User 1's name]." if seeds_seen[-1] == 0 else f"I like turn {len(seeds_seen)} best."
+        fresh = " ".join(f"w{len(seeds_seen)}x{k}" for k in range(4))  # words never said before
+        return "Hi, I'm [User 1's name]." if seeds_seen[-1] == 0 else f"I say {fresh}."
 
     ctx = make_ctx(tmp_path, turn_data(tmp_path), SeedAware(respond))
     run_conversations(ctx)
@@ -91,7 +92,7 @@ def test_empty_turns_end_a_conversation_or_reject_it_below_the_minimum(tmp_path)
         return "" if "Conversation so far" in chat[-1]["content"] and chat[-1]["content"].count("\nUser") >= 4 \
             else "I like to read books about trains."
 
-    data = turn_data(tmp_path, turn_retries=1)
+    data = turn_data(tmp_path, turn_retries=1, turn_history=4)
     data["generation"].update(min_turns=3, max_turns=8)
     ctx = make_ctx(tmp_path, data, ScriptedLLM(respond))
     run_conversations(ctx)
@@ -168,3 +169,13 @@ def test_one_call_examples_carry_their_profiles(tmp_path):
     data["generator"] = {"fewshot_profiles": False}
     run_conversations(make_ctx(tmp_path, data, plain, run_name="plain"))
     assert "Profile:" not in next(c for c in plain.prompts if "User 1's persona:" in c[-1]["content"])[-1]["content"]
+
+
+def test_a_line_that_mostly_repeats_earlier_ones_is_a_problem():
+    from synthetic_persona_chat.generation.turns import turn_problem
+
+    said = [{"speaker": "user 1", "text": "I'm so glad he's happy, he's a sweet one. He's a great dog."}]
+    assert turn_problem("I'm so glad he's happy he's a good one. He's a great one.", said) == "mostly repeats earlier lines"
+    assert turn_problem("i'm SO glad he's happy, he's a sweet one! He's a great dog", said) == "repeats an earlier line"
+    assert turn_problem("My favorite sport is ultimate frisbee.", said) is None
+    assert turn_problem("Call me [your name].", []).startswith("template slot")
