@@ -24,8 +24,10 @@ from typing import Any
 
 from . import data as D
 from . import stats as S
+from .checker_calibration import calibration_text
 from .crosstable import _examples, slug
 from .generative_metrics import generative_metrics, hits_key, to_generative
+from .lm_scoring import LMScorer
 from .sft import SFTRunConfig, load_model, train_sft
 from .sft_card import write_card
 
@@ -62,8 +64,6 @@ def evaluation_examples(ds: D.Dataset | D.Unavailable, config: SFTRunConfig) -> 
 def evaluate_model(model_dir: str, tests: dict[str, list[Any]], config: SFTRunConfig, checker: Any
                    ) -> dict[str, dict[str, Any]]:
     """Every test set's metrics for one model (loaded once)."""
-    from .lm_scoring import LMScorer
-
     model, tokenizer = load_model(model_dir)
     scorer = LMScorer(model, tokenizer, config.max_new_tokens, config.generate_batch)
     out = {}
@@ -188,8 +188,6 @@ def markdown_table(result: dict[str, Any]) -> str:
 
 def table_notes(result: dict[str, Any]) -> str:
     """The checker's calibration beside its rate, the training runs, then the paired comparisons."""
-    from .report import calibration_text
-
     lines = []
     checker = result.get("checker")
     if checker:

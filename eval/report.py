@@ -18,9 +18,11 @@ from synthetic_persona_chat.generation.critic.report import run_consistency
 from synthetic_persona_chat.json_output import write_json
 
 from . import stats as S
+from .checker_calibration import calibration_estimate, calibration_text  # noqa: F401 (re-exported for the tests)
 from .human_report import report_section as human_section
 from .nup_tables import markdown_table, table_notes
 from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
+from .generative_table import GENERATIVE_JSON, section as generative_section
 from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE
 from .plotting import pyplot, save_figure
 
@@ -69,59 +71,6 @@ def _estimate(block: dict[str, Any], key: str) -> str:
     if block.get("estimate"):
         return S.fmt(block["estimate"])
     return f"{_num(block.get(key))} (no interval)"
-
-
-AUROC_WARNING = 0.7
-
-
-def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> dict[str, Any] | None:
-    """The checker's AUROC and F1 with 95% intervals, flags and warnings; None when it was never calibrated.
-
-    The calibration is itself an estimate on a few labelled pairs, so it gets intervals (Hanley–McNeil for
-    AUROC from the class counts, a bootstrap of the confusion matrix for F1) and flags; a warning when the
-    AUROC, or its interval, falls below 0.7."""
-    cal = (checker or {}).get("calibration")
-    if not cal or cal.get("auroc") is None:
-        return None
-    n, pos = cal.get("n"), cal.get("n_contradiction")
-    auroc_ci = S.auroc_interval(cal["auroc"], pos, n - pos) if n is not None and pos is not None else None
-    cells = [cal.get(k) for k in ("tp", "fp", "fn", "tn")]
-    f1_ci = S.f1_interval(*cells, seed=seed) if all(isinstance(c, int) for c in cells) else None
-    warnings = []
-    if cal["auroc"] < AUROC_WARNING:
-        warnings.append(f"AUROC < {AUROC_WARNING}: the contradiction rate is not reliable")
-    elif auroc_ci and math.isfinite(auroc_ci[0]) and auroc_ci[0] < AUROC_WARNING:
-        warnings.append(f"the AUROC's interval reaches below {AUROC_WARNING}")
-    return {"auroc": {"value": cal["auroc"], "ci": list(auroc_ci) if auroc_ci else None,
-                      "method": "Hanley-McNeil normal approximation"},
-            "f1": {"value": cal.get("f1"), "ci": list(f1_ci) if f1_ci else None,
-                   "method": "bootstrap of the confusion matrix"},
-            "n": n, "n_contradiction": pos, "flags": S.flags(n, "labelled pairs", auroc_ci) if n is not None else [],
-            "warnings": warnings}
-
-
-def calibration_text(checker: dict[str, Any] | None, seed: int = 0) -> str:
-    """"AUROC 0.756 [0.649, 0.863], F1 0.639 [0.492, 0.761] (n = 99 labelled pairs, 33 contradictions) ⚠ ..."
-    or "checker not calibrated" (`calibration_estimate`)."""
-    est = calibration_estimate(checker, seed)
-    if est is None:
-        return "checker not calibrated"
-    auroc, f1 = est["auroc"], est["f1"]
-    text = f"AUROC {_with_ci(auroc['value'], auroc['ci'])}, F1 {_with_ci(f1['value'], f1['ci'])}"
-    if est["n"] is not None:
-        pos = est["n_contradiction"]
-        text += f" (n = {est['n']} labelled pairs" + (f", {pos} contradictions)" if pos is not None else ")")
-    text += f" ⚠ {'; '.join(est['flags'])}" if est["flags"] else ""
-    return text + "".join(f" ⚠ {w}" for w in est["warnings"])
-
-
-def _with_ci(value: Any, ci: Any) -> str:
-    """"0.756 [0.652, 0.860]", or the value with "[no interval: counts not recorded]"."""
-    if value is None:
-        return "—"
-    if ci and all(math.isfinite(x) for x in ci):
-        return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
-    return f"{value:.3f} [no interval: counts not recorded]"
 
 
 def checker_lines(quality: dict[str, Any]) -> str:
@@ -395,8 +344,6 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     nup = _load(out_dir / NUP_JSON)
     quality = _load(out_dir / QUALITY_JSON)
-
-    from .generative_table import GENERATIVE_JSON, section as generative_section
 
     generative = _load(out_dir / GENERATIVE_JSON)  # `spc eval sft`
     human_md, human_plots = human_section(out_dir, quality)  # OUT/human.json from `spc annotate results`

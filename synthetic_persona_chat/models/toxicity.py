@@ -15,7 +15,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from .bundled import DEFAULT_TOXICITY
+from .embedder import Embedder
 from .spec import ModelSpec
+from .toxicity_head import features, head_scores, load_head
 
 
 class ToxicityScorer(Protocol):
@@ -57,10 +59,7 @@ class MiniLMToxicityScorer:
     kind = "minilm-toxicity"
 
     def __init__(self, head: "str | None" = None, embedder: Any = None) -> None:
-        from profanity_check import predict_prob
-
-        from .embedder import Embedder
-        from .toxicity_head import load_head
+        from profanity_check import predict_prob  # optional heavy: scikit-learn, loaded on use
 
         self.head_file = head
         self._head = load_head(head)
@@ -68,8 +67,6 @@ class MiniLMToxicityScorer:
         self._predict_prob = predict_prob
 
     def scores(self, texts: list[str]) -> np.ndarray:
-        from .toxicity_head import features, head_scores
-
         if not texts:
             return np.zeros(0, dtype=np.float32)
         return head_scores(self._head, features(list(texts), self._embedder, self._predict_prob))
@@ -116,8 +113,6 @@ def load_toxicity_scorer(spec: "str | dict[str, Any] | None" = DEFAULT_TOXICITY,
     keys name the model and backend, so the embedder's own vectors of the same texts are shared)."""
     s = ModelSpec.parse(spec or DEFAULT_TOXICITY)
     if s.backend == "minilm-toxicity":
-        from .embedder import Embedder
-
         return MiniLMToxicityScorer(head=s.model or s.options.get("head"),
                                     embedder=Embedder("minilm", cache_path=vector_cache))
     if s.backend == "profanity-check":

@@ -25,6 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from ..label_split import split_labels
+from ..readers import read_spc_csv
+from ..sample_data import sample_path
+from .embedder import Embedder
+
 HEAD_FILE = "toxicity_head.json"
 LABELS_FILE = "toxicity_labels.txt"
 TOXIC, CLEAN = "toxic", "clean"
@@ -116,10 +121,6 @@ def main() -> None:
     """Retrain the shipped head: the seeded half of the packaged labels + the packaged SPC valid sample."""
     from profanity_check import predict_prob
 
-    from ..generation.critic.calibrate import split_labels
-    from ..readers import read_spc_csv
-    from ..sample_data import sample_path
-    from .embedder import Embedder
 
     train, _unseen = split_labels(load_toxicity_labels(), HEAD_SEED, HEAD_FRACTION, labels=(TOXIC, CLEAN))
     convs, _ = read_spc_csv(sample_path("valid"))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from synthetic_persona_chat.generation.critic.calibrate import (auroc, best_threshold, calibrate_scores,
-                                                                load_labels, prf, register_calibrate,
-                                                                split_labels)
+                                                                load_labels, prf, split_labels)
+from synthetic_persona_chat.generation.critic.commands import register_calibrate
 from tests.conftest import SHARED_DATA
 
 PUBLIC = SHARED_DATA / "faithfulness" / "public.jsonl"

@@ -9,19 +9,16 @@ that threshold), so the published numbers are never the ones the threshold was t
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ...cli_common import add_config_args
+from ...label_split import NLI_LABELS, split_labels  # split_labels: re-exported for the tests and benchmarks
 
-LABELS = ("contradiction", "entailment", "neutral")
+LABELS = NLI_LABELS
 POSITIVE = "contradiction"
 STRICT_PRECISION = 0.8  # the conversation-level operating point (see strict_threshold)
 
@@ -56,27 +53,6 @@ def load_labels(path: str | Path) -> list[LabelledPair]:
     if not items:
         raise ValueError(f"{path}: no labelled pairs")
     return items
-
-
-def split_labels(items: list[Any], seed: int = 0, fraction: float = 0.5, labels: tuple[str, ...] = LABELS
-                 ) -> tuple[list[Any], list[Any]]:
-    """(calibration, held-aside): each label shuffled with `seed` and cut at `fraction`, file order kept.
-
-    Stratified so both parts keep the file's label balance; fraction 1.0 (or a tiny file) calibrates
-    and reports on the same items, which the result then says. Any items with a `.label` in `labels`
-    (the toxicity expert's labelled utterances and SPC conversations use it too).
-    """
-    if not 0 < fraction <= 1:
-        raise ValueError(f"calibration fraction must be in (0, 1], got {fraction}")
-    rng = random.Random(seed)
-    chosen: set[int] = set()
-    for label in labels:
-        idx = [i for i, it in enumerate(items) if it.label == label]
-        rng.shuffle(idx)
-        chosen.update(idx[:math.ceil(len(idx) * fraction)])
-    calibration = [it for i, it in enumerate(items) if i in chosen]
-    held = [it for i, it in enumerate(items) if i not in chosen]
-    return calibration, held
 
 
 def auroc(positive: np.ndarray, scores: np.ndarray) -> float:
@@ -186,76 +162,6 @@ def calibrate_checker(checker: Any, items: list[LabelledPair], seed: int = 0,
     info = checker.describe()
     info.pop("calibration", None)  # the old calibration is not part of what was measured
     return {"checker": info, **result}
-
-
-def register_calibrate(critic_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Adds `calibrate` to the `spc critic` group (the group itself lives in critic/commands.py)."""
-    p = critic_subparsers.add_parser(
-        "calibrate", help="measure the contradiction checker (or the toxicity scorer) on labelled data; pick its "
-                          "threshold")
-    p.add_argument("--expert", choices=("faithfulness", "toxicity"), default="faithfulness",
-                   help="faithfulness: the contradiction checker on --labels; toxicity: the toxicity scorer on clean "
-                        "--conversations and offensive lines (--labels, default: the package's labelled lines)")
-    p.add_argument("--labels",
-                   help='faithfulness: JSONL, one {"persona", "utterance", "label": contradiction|entailment|neutral} '
-                        "a line; toxicity: LABEL<TAB>KIND<TAB>TEXT lines (data/toxicity_labels.txt)")
-    p.add_argument("--conversations", default="spc-sample:test",
-                   help="toxicity: clean SPC conversations (an SPC CSV or spc-sample:test|valid)")
-    p.add_argument("--max-fpr", type=float, default=0.01,
-                   help="toxicity: at most this share of clean calibration conversations rejected")
-    p.add_argument("--ship", action="store_true",
-                   help="toxicity: store the result as the scorer's release calibration "
-                        "(models/toxicity_calibration.json)")
-    add_config_args(p)
-    p.add_argument("--out", help="write the calibration JSON here (default: print only)")
-    p.add_argument("--split-seed", type=int, default=0, help="seed of the calibration/held-aside split")
-    p.add_argument("--calibration-fraction", type=float, default=0.5,
-                   help="share of each label used to choose the threshold; the rest is held aside (1.0: none)")
-    p.set_defaults(func=run_calibrate)
-    return p
-
-
-def run_calibrate(args: argparse.Namespace) -> int:
-    from ...config import load_config
-    from ...models.contradiction import checker_from_config
-
-    if args.expert == "toxicity":
-        result, text = _run_toxicity(args, load_config(args.config, args.overrides).models)
-    elif not args.labels:
-        raise SystemExit("spc critic calibrate: --labels FILE is required for the faithfulness expert")
-    else:
-        items = load_labels(args.labels)
-        checker = checker_from_config(load_config(args.config, args.overrides).models)
-        result = calibrate_checker(checker, items, args.split_seed, args.calibration_fraction)
-        result["labels"] = {"file": str(Path(args.labels).resolve()), "n": len(items)}
-        text = format_result(result)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
-    return 0
-
-
-def _run_toxicity(args: argparse.Namespace, models: Any) -> tuple[dict[str, Any], str]:
-    """The toxicity expert's calibration (critic/toxicity.py) on the configured scorer."""
-    from ...models.toxicity import load_toxicity_scorer, ship_calibration, toxicity_key
-    from ...models.toxicity_head import labels_path, load_toxicity_labels
-    from ...readers import read_spc_csv
-    from ...sample_data import resolve_path
-    from .toxicity import calibrate_toxicity, format_calibration
-
-    conversations, _ = read_spc_csv(resolve_path(args.conversations))
-    labelled = load_toxicity_labels(args.labels)
-    scorer = load_toxicity_scorer(models.toxicity)
-    result = calibrate_toxicity(scorer, conversations, labelled, args.split_seed, args.calibration_fraction,
-                                args.max_fpr)
-    result["data"] = {"conversations": Path(args.conversations).name, "n_conversations": len(conversations),
-                      "labels": str(Path(args.labels or labels_path()).resolve()), "n_labelled": len(labelled)}
-    text = format_calibration(result)
-    if args.ship:
-        text += f"\nshipped as {toxicity_key(scorer)!r} in {ship_calibration(toxicity_key(scorer), result)}"
-    return result, text
 
 
 def format_result(result: dict[str, Any]) -> str:

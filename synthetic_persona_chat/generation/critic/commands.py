@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from ...cli_common import add_config_args
-from .calibrate import register_calibrate
+from .calibrate import calibrate_checker, format_result, load_labels
 from .judge import SUMMARY, VERDICTS, judge_source
 
 
@@ -53,3 +55,73 @@ def print_summary(console: Console, summary: dict[str, Any], out: str) -> None:
         console.print(f"contradiction checker: {faith['checker'].get('kind')}, threshold {faith['threshold']:.3f} "
                       f"({faith['threshold_source']})" + (f"; measured {figures}" if figures else ""))
     console.print(f"verdicts: {out}/{VERDICTS}; summary: {out}/{SUMMARY}")
+
+
+def register_calibrate(critic_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Adds `calibrate` to the `spc critic` group (the group itself lives in critic/commands.py)."""
+    p = critic_subparsers.add_parser(
+        "calibrate", help="measure the contradiction checker (or the toxicity scorer) on labelled data; pick its "
+                          "threshold")
+    p.add_argument("--expert", choices=("faithfulness", "toxicity"), default="faithfulness",
+                   help="faithfulness: the contradiction checker on --labels; toxicity: the toxicity scorer on clean "
+                        "--conversations and offensive lines (--labels, default: the package's labelled lines)")
+    p.add_argument("--labels",
+                   help='faithfulness: JSONL, one {"persona", "utterance", "label": contradiction|entailment|neutral} '
+                        "a line; toxicity: LABEL<TAB>KIND<TAB>TEXT lines (data/toxicity_labels.txt)")
+    p.add_argument("--conversations", default="spc-sample:test",
+                   help="toxicity: clean SPC conversations (an SPC CSV or spc-sample:test|valid)")
+    p.add_argument("--max-fpr", type=float, default=0.01,
+                   help="toxicity: at most this share of clean calibration conversations rejected")
+    p.add_argument("--ship", action="store_true",
+                   help="toxicity: store the result as the scorer's release calibration "
+                        "(models/toxicity_calibration.json)")
+    add_config_args(p)
+    p.add_argument("--out", help="write the calibration JSON here (default: print only)")
+    p.add_argument("--split-seed", type=int, default=0, help="seed of the calibration/held-aside split")
+    p.add_argument("--calibration-fraction", type=float, default=0.5,
+                   help="share of each label used to choose the threshold; the rest is held aside (1.0: none)")
+    p.set_defaults(func=run_calibrate)
+    return p
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from ...config import load_config
+    from ...models.contradiction import checker_from_config
+
+    if args.expert == "toxicity":
+        result, text = _run_toxicity(args, load_config(args.config, args.overrides).models)
+    elif not args.labels:
+        raise SystemExit("spc critic calibrate: --labels FILE is required for the faithfulness expert")
+    else:
+        items = load_labels(args.labels)
+        checker = checker_from_config(load_config(args.config, args.overrides).models)
+        result = calibrate_checker(checker, items, args.split_seed, args.calibration_fraction)
+        result["labels"] = {"file": str(Path(args.labels).resolve()), "n": len(items)}
+        text = format_result(result)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _run_toxicity(args: argparse.Namespace, models: Any) -> tuple[dict[str, Any], str]:
+    """The toxicity expert's calibration (critic/toxicity.py) on the configured scorer."""
+    from ...models.toxicity import load_toxicity_scorer, ship_calibration, toxicity_key
+    from ...models.toxicity_head import labels_path, load_toxicity_labels
+    from ...readers import read_spc_csv
+    from ...sample_data import resolve_path
+    from .toxicity import calibrate_toxicity, format_calibration
+
+    conversations, _ = read_spc_csv(resolve_path(args.conversations))
+    labelled = load_toxicity_labels(args.labels)
+    scorer = load_toxicity_scorer(models.toxicity)
+    result = calibrate_toxicity(scorer, conversations, labelled, args.split_seed, args.calibration_fraction,
+                                args.max_fpr)
+    result["data"] = {"conversations": Path(args.conversations).name, "n_conversations": len(conversations),
+                      "labels": str(Path(args.labels or labels_path()).resolve()), "n_labelled": len(labelled)}
+    text = format_calibration(result)
+    if args.ship:
+        text += f"\nshipped as {toxicity_key(scorer)!r} in {ship_calibration(toxicity_key(scorer), result)}"
+    return result, text

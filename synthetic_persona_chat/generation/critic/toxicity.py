@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...models.toxicity import calibrated_threshold
+from ...label_split import split_labels
+from ...eval.stats import wilson
 from .base import Verdict
+from .calibrate import auroc
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -68,8 +71,6 @@ def fpr_threshold(clean_maxima: np.ndarray, max_fpr: float) -> float:
 
 
 def _rate(hits: int, n: int) -> dict[str, Any]:
-    from synthetic_persona_chat.eval.stats import wilson
-
     low, high = wilson(hits, n)
     return {"rate": round(hits / n, 4) if n else None, "hits": int(hits), "n": int(n),
             "ci95": [round(low, 4), round(high, 4)] if n else None}
@@ -89,8 +90,6 @@ def _inserted_recall(lines: list[LabelledUtterance], line_scores: dict[str, floa
 def calibrate_toxicity(scorer: Any, conversations: list[Conversation], labelled: list[LabelledUtterance],
                        seed: int = 0, fraction: float = 0.5, max_fpr: float = MAX_FPR) -> dict[str, Any]:
     """Threshold on the calibration half of the clean conversations; every figure on the held-aside half."""
-    from .calibrate import auroc, split_labels
-
     texts = sorted({t.text for c in conversations for t in c.turns} | {it.text for it in labelled})
     score_of = dict(zip(texts, (float(s) for s in scorer.scores(texts))))
     maxima = np.array([max((score_of[t.text] for t in c.turns), default=0.0) for c in conversations])
