@@ -132,7 +132,7 @@ def test_verbose_shows_the_traceback(tmp_path, reference):
 def test_dead_endpoint_then_rerun(tmp_path, reference, server):
     config, _ = reference
     run = _copy(reference, tmp_path)
-    shutil.rmtree(run / "conversations" / "iter-1")
+    shutil.rmtree(run / "conversations" / "iter-2")
     (run / "conversations" / "_done.json").unlink()
     (run / "cache" / "llm.sqlite").unlink()  # nothing cached: iteration 2 must reach the server
     server.dead = True
@@ -234,7 +234,7 @@ def test_kill_9_during_generation_then_resume(tmp_path, reference, point):
     run = tmp_path / "run"
     conv = run / "conversations"
     ready = {"first batch": lambda: len(list(conv.glob("iter-1/batch-*/candidates.parquet"))) >= 1,
-             "iteration 1 done": lambda: (conv / "iter-1" / "plan.json").exists(),
+             "iteration 1 done": lambda: (conv / "iter-2" / "plan.json").exists(),
              "candidates written": lambda: (conv / "candidates.parquet").exists()}[point]
     with FakeOpenAI(delay=0.05) as slow:
         slow_config = write_config(tmp_path, slow.url)

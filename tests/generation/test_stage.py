@@ -127,14 +127,14 @@ def test_endpoint_dies_mid_run_then_resumes(tmp_path):
         data["models"]["llm"] = {"backend": "openai", "model": "fake", "base_url": server.url, "concurrency": 2,
                                  "max_retries": 1, "backoff": 0.01, "timeout": 5}
         ctx = make_ctx(tmp_path, data)
-        original = ctx.llm.inner._generate
+        original = ctx.llm.inner._generate_each  # the cache asks answer by answer (committed as they arrive)
 
-        def dying(chats, params):  # the endpoint goes away once a batch is saved (batches overlap: by file)
+        def dying(chats, params, answered):  # the endpoint goes away once a batch is saved (batches overlap: by file)
             if list((tmp_path / "run" / "conversations").glob("iter-1/batch-*/candidates.parquet")):
                 server.dead = True
-            return original(chats, params)
+            return original(chats, params, answered)
 
-        ctx.llm.inner._generate = dying
+        ctx.llm.inner._generate_each = dying
         with pytest.raises(LLMError, match=r"(?s)127\.0\.0\.1.*rerun the same command to resume"):
             run_conversations(ctx)
         ctx.close()
