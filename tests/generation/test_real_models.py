@@ -18,7 +18,7 @@ def test_conversation_stage_with_bundled_smollm2(tmp_path, smollm):
     ctx = make_ctx(tmp_path, data, smollm)
     summary = run_conversations(ctx)
     cands = pq.read_table(ctx.run.path / "conversations" / "candidates.parquet").to_pylist()
-    assert len(cands) == 4 and {c["iteration"] for c in cands} == {0, 1}
+    assert len(cands) == 4 and {c["iteration"] for c in cands} == {1, 2}  # iterations count from 1, as the paper does
     assert all(c["generator"] == "transformers:smollm2" and c["raw_text"] is not None for c in cands)
     for c in cands:  # every candidate carries a reason: a parse error, or the verdicts of the experts it met
         assert c["verdicts"] and all(v["reason"] for v in c["verdicts"])
