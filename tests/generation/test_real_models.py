@@ -13,6 +13,7 @@ def test_conversation_stage_with_bundled_smollm2(tmp_path, smollm):
     pairs = write_pairs(tmp_path / "pairs.parquet", spc_pairs(2, offset=20))
     data = config_dict(pairs, iterations=2, candidates=2, fewshot=1, fewshot_max_turns=4, max_tokens=96,
                        min_turns=4, max_turns=6)
+    data["models"]["toxicity"] = "minilm-toxicity"  # the default scorer (the helpers pick the cheaper one)
     data["critic"].update(max_nli_pairs=2, max_contradictions=1, min_turns=2, max_alternation_errors=2,
                           qualities=["depth", "likability"])
     ctx = make_ctx(tmp_path, data, smollm)
