@@ -15,22 +15,25 @@ the models on `ctx`, returns new rows and never touches the run directory, so th
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from ..models.llm import GenerationParams
+from ..models.llm.shape import ConversationShape
 from ..records import Conversation, stable_id
 from ..row_contracts import Candidate, TurnRow
 from ..tasks import ask, generator as generator_task
-from ..text import render_conversation
+from ..text import render_conversation, speaker_label
 from .critic import Verdict, resolve
 from .critic.quality import majority
 from .modes import generator_config, resolve_mode
-from .turns import Draft, turn_row, turn_task, write_drafts
+from .turns import SPEAKERS, Draft, turn_row, turn_task, write_drafts
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
     from synthetic_persona_chat.generation.config import CriticConfig, GenerationConfig
+    from synthetic_persona_chat.generation.modes import GeneratorConfig
 
 
 def generator_params(gen: GenerationConfig, seed: int) -> GenerationParams:
@@ -43,9 +46,27 @@ def generator_chat(job: dict[str, Any], gen: GenerationConfig) -> list[dict[str,
     return generator_task.Generator.from_config(gen).render(job)
 
 
+def conversation_shape(gen: GenerationConfig, cfg: GeneratorConfig) -> ConversationShape:
+    """The form the constrained mode enforces: the run's turn bounds, the generator section's line settings."""
+    return ConversationShape(speakers=(speaker_label(SPEAKERS[0]), speaker_label(SPEAKERS[1])),
+                             min_turns=gen.min_turns, max_turns=gen.max_turns, soft_line_tokens=cfg.line_tokens,
+                             max_line_tokens=2 * cfg.line_tokens, no_repeat_ngram=cfg.no_repeat_ngram,
+                             persona_headers=tuple(f"{speaker_label(s)}'s persona:" for s in SPEAKERS),
+                             persona_bias=cfg.persona_bias)
+
+
+def constrained_task(gen: GenerationConfig) -> generator_task.Generator:
+    """The paper's Generator prompt, its answer opened with the first speaker's tag."""
+    return dataclasses.replace(generator_task.Generator.from_config(gen), prefix=f"{speaker_label(SPEAKERS[0])}:",
+                               drop_truncated=False)
+
+
 def generator_prompt(job: dict[str, Any], ctx: RunContext, gen: GenerationConfig) -> list[dict[str, str]]:
     """The chat of a job's first Generator call in this run's mode (what RUN/prompts/generator.txt shows)."""
-    if generator_mode(ctx) != "turns":
+    mode = generator_mode(ctx)
+    if mode == "constrained":
+        return constrained_task(gen).render(job)
+    if mode != "turns":
         return generator_chat(job, gen)
     cfg = generator_config(ctx.config)
     return turn_task(ctx, cfg).render(turn_row(Draft(job, 0, gen.max_turns, gen.min_turns), cfg))
@@ -56,11 +77,16 @@ def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationC
     one call per turn over the batch's live conversations."""
     if not jobs:
         return []
-    if generator_mode(ctx) == "turns":
+    mode = generator_mode(ctx)
+    if mode == "turns":
         return [_candidate(d.job, d.index, ctx, render_conversation(d.turns), d.turns, d.error, d.notes,
                            d.prompt_tokens, d.completion_tokens)
                 for d in write_drafts(jobs, ctx, gen, generator_config(ctx.config))]
-    answers = ask(ctx.llm, generator_task.Generator.from_config(gen), jobs, generator_params(gen, ctx.config.seed))
+    task, params = generator_task.Generator.from_config(gen), generator_params(gen, ctx.config.seed)
+    if mode == "constrained":
+        shape = conversation_shape(gen, generator_config(ctx.config))
+        task, params = constrained_task(gen), params.replace(shape=shape, max_tokens=shape.max_new_tokens())
+    answers = ask(ctx.llm, task, jobs, params)
     rows = []
     for job, comp in zip(jobs, answers):
         shares = _split_tokens(comp.completion_tokens, list(comp.texts))

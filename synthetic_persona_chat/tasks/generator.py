@@ -26,6 +26,13 @@ class Generator:
     system_template: str | None = "generator_system.j2"
     min_turns: int = 8
     max_turns: int = 16
+    # the answer's forced opening ("User 1:") in the constrained mode: the chat ends with it as an assistant
+    # message the backend continues, and the parser reads it back in front of the answer; "": none
+    prefix: str = ""
+    # a last line without closing punctuation was cut by the token limit: dropped. Not in the constrained
+    # mode, where the shape ends every line and the conversation (a line there ends mid-sentence only at
+    # the shape's hard line length, and it is still the speaker's whole turn)
+    drop_truncated: bool = True
     name: str = "generator"
     inputs: tuple[str, ...] = ("fewshot_texts", "user1_persona", "user2_persona")
 
@@ -42,7 +49,9 @@ class Generator:
 
     def render(self, row: Mapping[str, Any]) -> list[dict[str, str]]:
         system = [{"role": "system", "content": render(self.system_template)}] if self.system_template else []
-        return system + [{"role": "user", "content": self.prompt(row)}]
+        opening = [{"role": "assistant", "content": self.prefix}] if self.prefix else []
+        return system + [{"role": "user", "content": self.prompt(row)}] + opening
 
     def parse(self, text: str, row: Mapping[str, Any]) -> ParseResult:
-        return parse_conversation(text)
+        opened = not self.prefix or text.lstrip().startswith(self.prefix)  # a server's guided answer holds it
+        return parse_conversation(text if opened else f"{self.prefix} {text}", drop_truncated=self.drop_truncated)

@@ -134,9 +134,9 @@ def test_turn_prompts_hold_the_speakers_persona_focus_and_recent_history(tmp_pat
     assert (tmp_path / "run" / "prompts" / "generator.txt").read_text().count("persona:") == 1
 
 
-def test_auto_mode_is_turns_on_local_backends_and_one_call_on_servers():
+def test_auto_mode_is_well_formed_on_local_backends_and_one_call_on_servers():
     cfg = GeneratorConfig()
-    assert resolve_mode(cfg, "transformers") == "turns" and resolve_mode(cfg, "llama-cpp") == "turns"
+    assert resolve_mode(cfg, "transformers") == "constrained" and resolve_mode(cfg, "llama-cpp") == "turns"
     assert resolve_mode(cfg, "openai") == "one-call"
     assert resolve_mode(GeneratorConfig(mode="turns"), "openai") == "turns"
     with pytest.raises(ConfigError, match="generator.mode"):

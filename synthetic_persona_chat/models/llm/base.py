@@ -8,12 +8,14 @@ transformers or any OpenAI-compatible server.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from .scope import record
+from .shape import ConversationShape
 from ...errors import ModelError
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
@@ -35,12 +37,19 @@ class GenerationParams:
     n: int = 1
     seed: int = 0
     stop: tuple[str, ...] = ()
+    # a whole-conversation answer's form, enforced while decoding (`shape.py`); None: free text
+    shape: ConversationShape | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as the answer cache keys them: `shape` only when set, so every key written before
+        shapes existed stays the same."""
+        data = asdict(self)
+        if self.shape is None:
+            del data["shape"]
+        return data
 
     def replace(self, **changes: Any) -> "GenerationParams":
-        return GenerationParams(**{**asdict(self), **changes})
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass

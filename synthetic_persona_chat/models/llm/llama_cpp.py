@@ -74,6 +74,9 @@ class LlamaCppLLM(LLM):
                                       verbose=False, **kwargs)
 
     def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
+        if params.shape is not None:
+            raise LLMError("llama.cpp: generator.mode constrained is not supported on this backend (its grammar "
+                           "cannot block repeats); use generator.mode turns or one-call, or the transformers backend")
         return [self._one(chat, params) for chat in chats]
 
     def _one(self, chat: Chat, params: GenerationParams) -> Completion:

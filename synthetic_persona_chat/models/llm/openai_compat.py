@@ -33,8 +33,12 @@ from .http_client import (DEFAULT_MAX_RESPONSE_BYTES, APIConnectionError, APIRes
 from ...redact import REDACTED, redact_url, remember
 from .limiter import AdaptiveLimit
 from .seeding import sample_seed
+from .shape import ConversationShape
 
 log = logging.getLogger(__name__)
+
+
+GUIDED_KEYS = ("guided_regex", "regex")  # vLLM's and SGLang's names for a regex-guided answer
 
 
 class OpenAICompatLLM(LLM):
@@ -44,7 +48,8 @@ class OpenAICompatLLM(LLM):
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8, max_retries: int = 4,
                  timeout: float = 120.0, backoff: float = 0.5, send_top_k: bool = True, client: str = "lean",
-                 max_retry_after: float = 60.0, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+                 max_retry_after: float = 60.0, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 guided: str | None = None) -> None:
         super().__init__(model)
         if client not in ("lean", "sdk"):
             raise LLMError(f"openai backend: client must be 'lean' or 'sdk', got {client!r}")
@@ -66,6 +71,9 @@ class OpenAICompatLLM(LLM):
         self.timeout, self.backoff, self.send_top_k = timeout, backoff, send_top_k
         # a server's Retry-After is obeyed up to this many seconds: one that asks for an hour is not waited on
         self.max_retry_after, self.max_response_bytes = float(max_retry_after), int(max_response_bytes)
+        if guided not in (None, "regex"):
+            raise LLMError(f"openai backend: guided must be 'regex' (vLLM, SGLang) or unset, got {guided!r}")
+        self.guided = guided  # how a ConversationShape reaches the server (constrained Generator mode)
         self._lock = threading.Lock()
         self._loop: _LoopThread | None = None
 
@@ -104,7 +112,7 @@ class OpenAICompatLLM(LLM):
             usage = resp.get("usage") or {}
             return ((resp["choices"][0].get("message") or {}).get("content") or "",
                     int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-        extra = {k: request.pop(k) for k in ("top_k",) if k in request}
+        extra = {k: request.pop(k) for k in ("top_k", *GUIDED_KEYS) if k in request}
         resp = await client.chat.completions.create(**request, extra_body=extra or None)
         usage = resp.usage
         return (resp.choices[0].message.content or "", usage.prompt_tokens if usage else 0,
@@ -143,6 +151,8 @@ class OpenAICompatLLM(LLM):
             request["stop"] = list(params.stop)
         if self.send_top_k:
             request["top_k"] = params.top_k
+        if params.shape is not None:
+            request.update(self._guided_request(chat, params.shape))
         for attempt in range(self.max_retries + 1):
             await limit.acquire()
             throttled, pause = False, 0.0
@@ -168,6 +178,17 @@ class OpenAICompatLLM(LLM):
                 limit.release(throttled=throttled, pause=pause)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _guided_request(self, chat: Chat, shape: ConversationShape) -> dict[str, Any]:
+        """A shaped answer from a server: its guided decoding follows `shape.regex()`, which holds the first
+        speaker's tag, so the chat goes without the forced opening a local model would continue."""
+        if self.guided != "regex":
+            raise LLMError(f"{self.shown_url}: generator.mode constrained needs guided decoding; set `guided: "
+                           f"regex` in the model spec for a vLLM or SGLang server, or use generator.mode "
+                           f"one-call or turns")
+        messages = chat[:-1] if chat and chat[-1]["role"] == "assistant" else chat
+        pattern = shape.regex()
+        return {"messages": messages, "guided_regex": pattern, "regex": pattern}
 
     def stats(self) -> dict[str, Any]:
         """The limiter's state and the CPU seconds the client's event loop has used (for profiles)."""

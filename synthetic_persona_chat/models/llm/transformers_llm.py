@@ -46,6 +46,7 @@ class TransformersLLM(LLM):
         # one prefill per prompt for its n samples (see _shared_prefill); extra model.generate options
         # (e.g. cache_implementation="static"): levers that benchmarks/llm_throughput.py measures
         self.prefix_sharing, self.generate_options = prefix_sharing, dict(generate_options or {})
+        self._vocabularies: dict[Any, Any] = {}  # ConversationShape -> shaped_decoding.Vocabulary
 
     @staticmethod
     def _locate(model: str, gguf_file: str | None) -> tuple[str, str | None]:
@@ -114,7 +115,8 @@ class TransformersLLM(LLM):
                 **inputs, max_new_tokens=params.max_tokens, do_sample=sampling,
                 temperature=params.temperature if sampling else None,
                 top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
-                pad_token_id=self.tokenizer.pad_token_id, **self._stopping(params.stop), **self.generate_options)
+                pad_token_id=self.tokenizer.pad_token_id, **self._stopping(params.stop), **self._shaping(params),
+                **self.generate_options)
         new_tokens = out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         texts = [self._cut(t, params.stop) for t in texts]
@@ -177,6 +179,20 @@ class TransformersLLM(LLM):
         to `max_tokens` and cutting afterwards: the batch finishes when its last sequence does."""
         stop = [s for s in stop if s]
         return {"stop_strings": stop, "tokenizer": self.tokenizer} if stop else {}
+
+    def _shaping(self, params: GenerationParams) -> dict[str, Any]:
+        """A `ConversationShape` becomes a logits processor (`shaped_decoding.py`), fresh per call since it
+        tracks each sequence; the tokenizer's vocabulary classes are computed once per shape."""
+        if params.shape is None:
+            return {}
+        from transformers import LogitsProcessorList
+
+        from .shaped_decoding import ShapeProcessor, Vocabulary
+
+        vocab = self._vocabularies.get(params.shape)
+        if vocab is None:
+            vocab = self._vocabularies[params.shape] = Vocabulary.build(self.tokenizer, params.shape)
+        return {"logits_processor": LogitsProcessorList([ShapeProcessor(params.shape, vocab, self.tokenizer)])}
 
     @staticmethod
     def _cut(text: str, stop: tuple[str, ...]) -> str:
