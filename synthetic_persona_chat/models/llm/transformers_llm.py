@@ -13,6 +13,7 @@ from typing import Any
 
 from ..checker_embeddings import native_bf16
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
+from .shaped_decoding import ShapeProcessor, Vocabulary
 from ..bundled import LLM_ALIASES, resolve_gguf
 
 
@@ -185,9 +186,7 @@ class TransformersLLM(LLM):
         tracks each sequence; the tokenizer's vocabulary classes are computed once per shape."""
         if params.shape is None:
             return {}
-        from transformers import LogitsProcessorList
-
-        from .shaped_decoding import ShapeProcessor, Vocabulary
+        from transformers import LogitsProcessorList  # heavy library, loaded with the backend
 
         vocab = self._vocabularies.get(params.shape)
         if vocab is None:
