@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from synthetic_persona_chat.builder.sources import CITATION, SPC_HUB_REPO
 from synthetic_persona_chat.models.bundled import EMBEDDER_ALIASES, embedder_hub_id
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
 
+from .nup_result import NUPCell, NUPResult
 from .nup_tables import interval_note, slug
 
 log = logging.getLogger(__name__)
@@ -147,24 +149,33 @@ def training_card_data(train_name: str, source: str, config: dict[str, Any]) -> 
     return data
 
 
-def eval_results(model_name: str, results: list[dict[str, Any]]) -> list[Any]:
+@dataclass(kw_only=True)
+class CardResult(NUPCell):
+    """A fine-tuned model's cell as its card shows it: with the Hub dataset id and split it was measured on
+    (None: no id known, so it stays out of `model-index`)."""
+
+    dataset_id: str | None = None
+    split: str = "test"
+
+
+def eval_results(model_name: str, results: list[CardResult]) -> list[Any]:
     """model-index entries: one per metric of each result that ran and has a Hub dataset id."""
     from huggingface_hub.repocard_data import EvalResult
 
     out = []
     for r in results:
-        if not r.get("metrics") or not r.get("dataset_id"):
+        if not r.metrics or not r.dataset_id:
             continue  # a cell that did not run has no result; one with no Hub id is not linked to a name
         for key, mtype in ((f"hits@1/{NUM_CANDIDATES}", "hits_at_1"), (f"hits@5/{NUM_CANDIDATES}", "hits_at_5"),
                            ("mrr", "mrr")):
             out.append(EvalResult(task_type="text-ranking", task_name=TASK_NAME,
-                                  dataset_type=r["dataset_id"], dataset_name=r["test"],
-                                  dataset_split=r["split"], metric_type=mtype, metric_name=key,
-                                  metric_value=round(float(r["metrics"][key]), 4)))
+                                  dataset_type=r.dataset_id, dataset_name=r.test,
+                                  dataset_split=r.split, metric_type=mtype, metric_name=key,
+                                  metric_value=round(float(r.metrics[key]), 4)))
     return out
 
 
-def card_data(model_name: str, base_model: str, results: list[dict[str, Any]], datasets: list[str],
+def card_data(model_name: str, base_model: str, results: list[CardResult], datasets: list[str],
               license: str = DEFAULT_LICENSE, existing: dict[str, Any] | None = None) -> Any:
     """The YAML header: sentence-transformers' keys (`existing`) kept, ours added; license and model-index ours."""
     from huggingface_hub import ModelCardData
@@ -189,56 +200,57 @@ def card_data(model_name: str, base_model: str, results: list[dict[str, Any]], d
     return ModelCardData(**meta, model_name=model_name, eval_results=(keep + ours) or None)
 
 
-def card_results(nup_result: dict[str, Any], train_name: str) -> list[dict[str, Any]]:
+def card_results(nup_result: NUPResult, train_name: str) -> list[CardResult]:
     """The fine-tuned model's cells, each with the Hub dataset id and split it was measured on (or None)."""
-    repos = nup_result["config"].get("dataset_repos") or {}
+    repos = nup_result.config.get("dataset_repos") or {}
     out = []
-    for c in nup_result["cells"]:
-        if c["ranker"] != "fine-tuned" or c["train"] != train_name:
+    for c in nup_result.cells:
+        if c.ranker != "fine-tuned" or c.train != train_name:
             continue
-        source = (nup_result["test_sets"].get(c["test"]) or {}).get("source", "")
-        out.append({"test": c["test"], "metrics": c.get("metrics"), "not_run": c.get("not_run"),
-                    "intervals": c.get("intervals"), "dataset_id": hub_id(c["test"], source, repos),
-                    "split": hub_split(source)})
+        info = nup_result.test_sets.get(c.test)
+        source = (info.source if info else None) or ""
+        out.append(CardResult(ranker=c.ranker, train=c.train, test=c.test, metrics=c.metrics, not_run=c.not_run,
+                              intervals=c.intervals, dataset_id=hub_id(c.test, source, repos),
+                              split=hub_split(source)))
     return out
 
 
-def render_block(model_name: str, train_name: str, nup_result: dict[str, Any], results: list[dict[str, Any]],
+def render_block(model_name: str, train_name: str, nup_result: NUPResult, results: list[CardResult],
                  template: str | None = None) -> str:
     """Our part of the body (between BEGIN and END), from `model_cards/ranker_card.md.j2`."""
     from jinja2 import Environment, StrictUndefined
 
-    cfg = nup_result["config"]
-    model = nup_result["models"][train_name]
-    train_info = nup_result["train_sets"][train_name]
+    cfg = nup_result.config
+    model = nup_result.models[train_name]
+    train_info = nup_result.train_sets[train_name]
     hyper = {k: cfg[k] for k in ("base_model", "epochs", "batch_size", "learning_rate", "warmup_ratio",
                                  "max_seq_length", "scale", "seed", "max_history", "max_train_conversations")}
-    train_ids = hub_ids(train_name, train_info.get("source", ""), cfg.get("dataset_repos"))
+    train_ids = hub_ids(train_name, train_info.source or "", cfg.get("dataset_repos"))
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
     return env.from_string(template or template_text()).render(
         model_name=model_name, base_model=base_model_id(hyper["base_model"]) or hyper["base_model"],
-        hyperparameters=hyper, results=results, seconds=model["seconds"],
-        examples_per_second=model["examples_per_second"],
-        interval_note=interval_note(results, train_name if nup_result.get("preset") == "paper" else None),
-        train_loss=f"{model['train_loss']:.4f}" if model.get("train_loss") is not None else "n/a",
-        training_data=[{"name": train_name, "hub_ids": train_ids,
-                        "conversations": train_info.get("conversations"), "of": train_info.get("of"),
-                        "examples": train_info.get("examples")}]).strip() + "\n"
+        hyperparameters=hyper, results=results, seconds=model.seconds,
+        examples_per_second=model.examples_per_second,
+        interval_note=interval_note(results, train_name if nup_result.preset == "paper" else None),
+        train_loss=f"{model.train_loss:.4f}" if model.train_loss is not None else "n/a",
+        training_data=[{"name": train_name, "hub_ids": train_ids, "conversations": train_info.conversations,
+                        "of": train_info.of, "examples": train_info.examples}]).strip() + "\n"
 
 
-def render_card(model_name: str, train_name: str, nup_result: dict[str, Any], template: str | None = None,
+def render_card(model_name: str, train_name: str, nup_result: NUPResult | dict, template: str | None = None,
                 existing: str | None = None, repo_id: str | None = None) -> str:
-    """Card text for the ranker fine-tuned on `train_name` in a cross-table result (`crosstable.run_cross_table`),
-    extending `existing` (the README sentence-transformers wrote) when given."""
+    """Card text for the ranker fine-tuned on `train_name` in a cross-table result (`crosstable.cross_table`,
+    or the `nup.json` object), extending `existing` (the README sentence-transformers wrote) when given."""
     from huggingface_hub import ModelCard
 
-    cfg = nup_result["config"]
+    nup_result = NUPResult.from_json(nup_result)
+    cfg = nup_result.config
     results = card_results(nup_result, train_name)
     for r in results:
-        if r.get("metrics") and not r["dataset_id"]:
+        if r.metrics and not r.dataset_id:
             log.warning("%s: result on %r is not in model-index: no Hub dataset id (pass --dataset-repo "
-                        "'%s=<namespace/name>')", model_name, r["test"], base_name(r["test"]))
-    train_source = nup_result["train_sets"][train_name].get("source", "")
+                        "'%s=<namespace/name>')", model_name, r.test, base_name(r.test))
+    train_source = nup_result.train_sets[train_name].source or ""
     card = ModelCard(existing) if existing and existing.startswith("---") else None
     meta = card.data.to_dict() if card is not None else {}
     body = card.text if card is not None else (existing or f"# {model_name}\n")
@@ -286,12 +298,13 @@ def _with_citation(body: str) -> str:
     return body.rstrip() + "\n\n## Citation\n\n" + entry + "\n"
 
 
-def write_cards(nup_result: dict[str, Any], name_prefix: str = NAME_PREFIX,
+def write_cards(nup_result: NUPResult | dict, name_prefix: str = NAME_PREFIX,
                 repo_ids: dict[str, str] | None = None) -> dict[str, Path]:
     """Extend the README.md in every fine-tuned model's folder; returns train set -> card path."""
+    nup_result = NUPResult.from_json(nup_result)
     out = {}
-    for train_name, model in nup_result["models"].items():
-        path = Path(model["path"]) / "README.md"
+    for train_name, model in nup_result.models.items():
+        path = Path(model.path) / "README.md"
         existing = path.read_text(encoding="utf-8") if path.exists() else None
         if existing is None:
             log.warning("%s has no README from sentence-transformers; the card holds our sections only", path)

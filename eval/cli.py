@@ -147,27 +147,26 @@ def run_nup(args: argparse.Namespace) -> int:
     from synthetic_persona_chat.paths import user_cache_dir
 
     from .card import model_name_for, push_model, write_cards
-    from .crosstable import PRESETS, NUPRunConfig, run_cross_table
+    from .crosstable import PRESETS, NUPRunConfig, cross_table
     from .nup_tables import markdown_table, table_notes
     from synthetic_persona_chat.json_output import write_json
 
     _, nup_cfg = table_config(args, "eval_nup", PRESETS, NUPRunConfig)
     out = Path(args.out)
     train, test = nup_sources(args)
-    result = run_cross_table(train, test, nup_cfg, out, cache_path=user_cache_dir() / "embeddings.sqlite")
-    result["preset"] = args.preset
+    result = cross_table(train, test, nup_cfg, out, cache_path=user_cache_dir() / "embeddings.sqlite")
+    result.preset = args.preset
     if args.preset == "paper":  # the published figures travel with the results (report.json, plots)
         from .paper_nup import as_json as paper_reference
 
-        result["paper_reference"] = paper_reference()
-    repos = {t: f"{args.push}/{model_name_for(t)}" for t in result["models"]} if args.push else {}
-    cards = write_cards(result, repo_ids=repos)
-    result["cards"] = {k: str(v) for k, v in cards.items()}
+        result.paper_reference = paper_reference()
+    repos = {t: f"{args.push}/{model_name_for(t)}" for t in result.models} if args.push else {}
+    cards = write_cards(result.to_json(), repo_ids=repos)
+    result.cards = {k: str(v) for k, v in cards.items()}
     if args.push:
-        result["pushed"] = {}
-        for train_name, model in result["models"].items():
-            result["pushed"][train_name] = push_model(model["path"], repos[train_name], private=not args.public)
-    write_json(out / "nup.json", result)
+        result.pushed = {train_name: push_model(model.path, repos[train_name], private=not args.public)
+                         for train_name, model in result.models.items()}
+    write_json(out / "nup.json", result.to_json())
     table = markdown_table(result) + "\n" + table_notes(result)
     (out / "nup.md").write_text(table, encoding="utf-8")
     print(table)

@@ -31,9 +31,11 @@ import numpy as np
 
 from . import data as D
 from .card import training_card_data
+from .figures import Comparison, Estimate
 from .finetune import FineTuneConfig, finetune, load_finetuned
 from . import stats as S
 from .metrics import gold_ranks, ranking_metrics
+from .nup_result import DataSetInfo, FineTunedModel, NUPCell, NUPResult
 from .nup_tables import slug
 from .rankers import BiEncoderRanker, RandomRanker, Ranker, TfidfRanker
 
@@ -111,7 +113,7 @@ def _scores(ranker: Ranker, rows: list[dict[str, Any]], max_history: int) -> tup
     return np.asarray(ranker.scores(contexts, [r["candidates"] for r in rows])), [r["label"] for r in rows]
 
 
-def intervals(ranks: np.ndarray, rows: list[dict[str, Any]], seed: int) -> dict[str, dict[str, Any]]:
+def intervals(ranks: np.ndarray, rows: list[dict[str, Any]], seed: int) -> dict[str, Estimate]:
     """95% bootstrap-over-conversations interval and flags for hits@1, hits@5 and MRR of one cell."""
     n = len(rows[0]["candidates"]) if rows else 0
     groups = [r["conversation_id"] for r in rows]
@@ -120,67 +122,72 @@ def intervals(ranks: np.ndarray, rows: list[dict[str, Any]], seed: int) -> dict[
     for key, values in per_example.items():
         est = S.estimate(values.astype(np.float64), groups, "examples", seed=seed)
         est.pop("per_conversation")  # paired tests use the ranks directly; keeps nup.json small
-        out[key] = est
+        out[key] = Estimate.from_json(est)
     return out
 
 
 def run_cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.Dataset | D.Unavailable],
                     config: NUPRunConfig, out_dir: str | Path, cache_path: str | Path | None = None
                     ) -> dict[str, Any]:
-    """Train/evaluate every cell; returns the JSON-able result (also what `report` and cards read)."""
+    """`cross_table` as the `nup.json` object (what tests and scripts that want plain JSON read)."""
+    return cross_table(train, test, config, out_dir, cache_path).to_json()
+
+
+def cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.Dataset | D.Unavailable],
+                config: NUPRunConfig, out_dir: str | Path, cache_path: str | Path | None = None) -> NUPResult:
+    """Train/evaluate every cell; the typed result that `nup.json`, the report and the cards are made from."""
     out_dir = Path(out_dir)
     nup_cfg = config.nup_config()
-    result: dict[str, Any] = {"config": asdict(config), "train_sets": {}, "test_sets": {}, "cells": [],
-                              "baselines": [], "models": {}}
+    result = NUPResult(config=asdict(config))
     tests: dict[str, list[dict[str, Any]]] = {}
     ranks: dict[tuple[str, str], np.ndarray] = {}  # (row label, test set) -> gold ranks, for paired tests
     for name, ds in test.items():
-        rows, info = _prepare(ds, config.max_test_conversations, config.seed, nup_cfg)
-        result["test_sets"][name] = info
+        rows, result.test_sets[name] = _prepare(ds, config.max_test_conversations, config.seed, nup_cfg)
         if rows is not None:
             tests[name] = rows
     for ranker_name in config.baselines:
         ranker = _baseline(ranker_name, config, cache_path)
         for name in test:
-            result["baselines"].append(_cell(ranker, ranker_name, None, name, tests, result, config, ranks))
+            result.baselines.append(_cell(ranker, ranker_name, None, name, tests, result, config, ranks))
     for train_name, ds in train.items():
         if config.train_sets is not None and train_name not in config.train_sets:
             continue
         rows, info = _prepare(ds, config.max_train_conversations, config.seed, nup_cfg)
-        result["train_sets"][train_name] = info
-        ranker = None
-        if rows is not None:
-            try:
-                model_dir = out_dir / "models" / slug(train_name)
-                fit = finetune([D.context_text(r, config.max_history) for r in rows],
-                               [r["candidates"][r["label"]] for r in rows], model_dir, config.finetune_config(),
-                               card=training_card_data(train_name, info.get("source", ""), asdict(config)))
-                result["models"][train_name] = {"path": str(model_dir), "train_examples": fit.examples,
-                                                "seconds": round(fit.seconds, 2), "train_loss": fit.train_loss,
-                                                "examples_per_second": round(fit.examples_per_second, 2)}
-                ranker = load_finetuned(model_dir, name=f"fine-tuned on {train_name}",
-                                        max_seq_length=config.max_seq_length, backend=config.embedder_backend)
-            except Exception as exc:  # keep the cell, say why
-                log.exception("fine-tuning on %s failed", train_name)
-                info["not_run"] = f"fine-tuning failed: {type(exc).__name__}: {exc}"
+        result.train_sets[train_name] = info
+        ranker = _fine_tuned(train_name, rows, info, result, config, out_dir) if rows is not None else None
         for test_name in test:
             if ranker is None:
-                why = info.get("not_run") or "no model"
-                result["cells"].append({"ranker": "fine-tuned", "train": train_name, "test": test_name,
-                                        "not_run": f"training data: {why}"})
+                why = info.not_run or "no model"
+                result.cells.append(NUPCell(ranker="fine-tuned", train=train_name, test=test_name,
+                                            not_run=f"training data: {why}"))
             else:
-                result["cells"].append(_cell(ranker, "fine-tuned", train_name, test_name, tests, result, config,
-                                             ranks))
-    result["comparisons"] = compare_rankers(ranks, tests, config.seed)
+                result.cells.append(_cell(ranker, "fine-tuned", train_name, test_name, tests, result, config,
+                                          ranks))
+    result.comparisons = compare_rankers(ranks, tests, config.seed)
     return result
 
 
-def row_label(ranker: str, train: str | None) -> str:
-    return f"{ranker} ({train})" if train else ranker
+def _fine_tuned(train_name: str, rows: list[dict[str, Any]], info: DataSetInfo, result: NUPResult,
+                config: NUPRunConfig, out_dir: Path) -> Ranker | None:
+    """Fine-tune on `rows` and load the ranker; a failure is kept in `info.not_run` (the cells say why)."""
+    try:
+        model_dir = out_dir / "models" / slug(train_name)
+        fit = finetune([D.context_text(r, config.max_history) for r in rows],
+                       [r["candidates"][r["label"]] for r in rows], model_dir, config.finetune_config(),
+                       card=training_card_data(train_name, info.source or "", asdict(config)))
+        result.models[train_name] = FineTunedModel(
+            path=str(model_dir), train_examples=fit.examples, seconds=round(fit.seconds, 2),
+            train_loss=fit.train_loss, examples_per_second=round(fit.examples_per_second, 2))
+        return load_finetuned(model_dir, name=f"fine-tuned on {train_name}",
+                              max_seq_length=config.max_seq_length, backend=config.embedder_backend)
+    except Exception as exc:  # keep the cell, say why
+        log.exception("fine-tuning on %s failed", train_name)
+        info.not_run = f"fine-tuning failed: {type(exc).__name__}: {exc}"
+        return None
 
 
 def compare_rankers(ranks: dict[tuple[str, str], np.ndarray], tests: dict[str, list[dict[str, Any]]],
-                    seed: int, metric: str = "hits@1") -> list[dict[str, Any]]:
+                    seed: int, metric: str = "hits@1") -> list[Comparison]:
     """Paired hits@1 tests on each test set: every fine-tuned row against zero-shot, and fine-tuned rows
     against each other (same examples, so the comparison is paired)."""
     out = []
@@ -192,22 +199,22 @@ def compare_rankers(ranks: dict[tuple[str, str], np.ndarray], tests: dict[str, l
         groups = [r["conversation_id"] for r in rows]
         for a, b in pairs:
             res = S.paired_test(ranks[(a, test_name)] <= 1, ranks[(b, test_name)] <= 1, groups, seed=seed)
-            out.append({"test": test_name, "a": a, "b": b, "metric": f"{metric}/{len(rows[0]['candidates'])}",
-                        **res})
+            out.append(Comparison.from_json({"test": test_name, "a": a, "b": b,
+                                             "metric": f"{metric}/{len(rows[0]['candidates'])}", **res}))
     return out
 
 
 def _prepare(ds: D.Dataset | D.Unavailable, limit: int | None, seed: int, cfg: D.NUPConfig
-             ) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
+             ) -> tuple[list[dict[str, Any]] | None, DataSetInfo]:
     if isinstance(ds, D.Unavailable):
-        return None, {"not_run": ds.reason}
+        return None, DataSetInfo(not_run=ds.reason)
     sample = D.subsample(ds, limit, seed)
     try:
         rows = _examples(sample, cfg)
     except ValueError as exc:
-        return None, {"source": ds.source, "not_run": f"cannot build NUP examples: {exc}"}
-    return rows, {"source": ds.source, "conversations": len(sample), "of": len(ds), "examples": len(rows),
-                  "skipped_records": len(ds.skips)}
+        return None, DataSetInfo(source=ds.source, not_run=f"cannot build NUP examples: {exc}")
+    return rows, DataSetInfo(source=ds.source, conversations=len(sample), of=len(ds), examples=len(rows),
+                             skipped_records=len(ds.skips))
 
 
 def _baseline(name: str, config: NUPRunConfig, cache_path: str | Path | None) -> Ranker:
@@ -222,27 +229,27 @@ def _baseline(name: str, config: NUPRunConfig, cache_path: str | Path | None) ->
 
 
 def _cell(ranker: Ranker, kind: str, train: str | None, test_name: str, tests: dict[str, list[dict[str, Any]]],
-          result: dict[str, Any], config: NUPRunConfig, ranks: dict[tuple[str, str], np.ndarray] | None = None
-          ) -> dict[str, Any]:
-    cell: dict[str, Any] = {"ranker": kind, "train": train, "test": test_name}
+          result: NUPResult, config: NUPRunConfig, ranks: dict[tuple[str, str], np.ndarray] | None = None
+          ) -> NUPCell:
+    cell = NUPCell(ranker=kind, train=train, test=test_name)
     if test_name not in tests:
-        cell["not_run"] = f"test data: {result['test_sets'][test_name].get('not_run', 'unavailable')}"
+        cell.not_run = f"test data: {result.test_sets[test_name].not_run or 'unavailable'}"
         return cell
     try:
         scores, labels = _scores(ranker, tests[test_name], config.max_history)
-        cell["metrics"] = ranking_metrics(scores, labels)
-        cell.update(_embedder_used(ranker))
+        cell.metrics = ranking_metrics(scores, labels)
+        cell.embedder_backend, cell.fallback = _embedder_used(ranker)
         cell_ranks = gold_ranks(scores, labels)
-        cell["intervals"] = intervals(cell_ranks, tests[test_name], config.seed)
+        cell.intervals = intervals(cell_ranks, tests[test_name], config.seed)
         if ranks is not None:
-            ranks[(row_label(kind, train), test_name)] = cell_ranks
+            ranks[(cell.label(), test_name)] = cell_ranks
     except Exception as exc:
         log.exception("evaluating %s on %s failed", kind, test_name)
-        cell["not_run"] = f"evaluation failed: {type(exc).__name__}: {exc}"
+        cell.not_run = f"evaluation failed: {type(exc).__name__}: {exc}"
     return cell
 
 
-def _embedder_used(ranker: Ranker) -> dict[str, Any]:
+def _embedder_used(ranker: Ranker) -> tuple[str | None, str | None]:
     """The backend a bi-encoder really embedded with (an onnx request may have fallen back to torch, with why)."""
     info = ranker.describe() if hasattr(ranker, "describe") else {}
-    return {k: info[k] for k in ("embedder_backend", "fallback") if k in info}
+    return info.get("embedder_backend"), info.get("fallback")

@@ -12,6 +12,8 @@ from typing import Any
 
 from synthetic_persona_chat.errors import NothingMeasuredError
 
+from .nup_result import NUPResult
+
 
 def require_quality_measured(result: dict[str, Any]) -> None:
     """At least one dataset measured (`spc eval quality`)."""
@@ -21,10 +23,10 @@ def require_quality_measured(result: dict[str, Any]) -> None:
         raise NothingMeasuredError(f"no dataset could be measured ({reasons}); fix the --dataset sources")
 
 
-def require_nup_measured(result: dict[str, Any]) -> None:
+def require_nup_measured(result: NUPResult) -> None:
     """At least one cell of the NUP table (a baseline or a fine-tuned ranker) measured (`spc eval nup`)."""
-    cells = list(result.get("baselines") or []) + list(result.get("cells") or [])
-    if all("not_run" in c for c in cells):
-        reasons = sorted({str(c["not_run"]) for c in cells}) or ["no test set"]
+    cells = result.all_cells()
+    if all(c.not_run is not None for c in cells):
+        reasons = sorted({c.not_run for c in cells}) or ["no test set"]
         raise NothingMeasuredError(f"every NUP cell is 'not run' ({'; '.join(reasons[:3])}); fix the "
                                    f"--spc/--persona-chat-*/--run sources")

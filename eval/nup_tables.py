@@ -2,17 +2,16 @@
 that names a training set's ranker.
 
 Apart from `crosstable` (which computes the result) because the report and the model cards render a
-result without running anything; each reads the plain `nup.json` dict.
+result without running anything; each renders the typed `NUPResult` (`nup_result.py`), read from `nup.json`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 
-from . import stats as S
+from .nup_result import NUPCell, NUPResult
 from .paper_nup import COLUMN_LABEL, PROTOCOL_NOTE, reference_cell
 
 # Checked anchors on ConvAI2 (Persona-Chat, hits@1/20, self-original), other models than ours:
@@ -26,20 +25,20 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def markdown_table(result: dict[str, Any], metric: str = "hits@1/20") -> str:
+def markdown_table(result: NUPResult | dict, metric: str = "hits@1/20") -> str:
     """Rows = ranker (and training set), columns = test sets: value [95% interval] ⚠ flags, or
     "not run: <why>". With `--preset paper` the paper's published hits@1 follow each test set's column,
-    labelled as other models' figures (what differs: `table_notes`)."""
-    test_names = list(result["test_sets"])
-    ref = result.get("preset") == "paper" and metric.startswith("hits@1")
+    labelled as other models' figures (what differs: `table_notes`). `result` may be the `nup.json` object."""
+    result = NUPResult.from_json(result)
+    test_names = list(result.test_sets)
+    ref = result.preset == "paper" and metric.startswith("hits@1")
     head = []
     for t in test_names:
         head += [f"{t} {metric} [95% CI]"] + ([f"{COLUMN_LABEL}: {t} hits@1"] if ref else [])
     lines = ["| ranker | trained on | " + " | ".join(head) + " |", "|---|---|" + "---|" * len(head)]
     rows: dict[tuple[str, str], dict[str, str]] = {}
-    for cell in result["baselines"] + result["cells"]:
-        key = (cell["ranker"], cell["train"] or "—")
-        rows.setdefault(key, {})[cell["test"]] = _fmt(cell, metric)
+    for cell in result.all_cells():
+        rows.setdefault(cell.row, {})[cell.test] = _fmt(cell, metric)
     for (ranker, train), vals in rows.items():
         cols = []
         for t in test_names:
@@ -48,32 +47,34 @@ def markdown_table(result: dict[str, Any], metric: str = "hits@1/20") -> str:
     return "\n".join(lines) + "\n"
 
 
-def table_notes(result: dict[str, Any]) -> str:
+def table_notes(result: NUPResult | dict) -> str:
     """The cross table's notes: paired comparisons with p-values, then the reference figures' provenance."""
+    result = NUPResult.from_json(result)
     lines = []
-    for c in result.get("comparisons", []):
-        flags = f" ⚠ {'; '.join(c['flags'])}" if c.get("flags") else ""
-        lines.append(f"- {c['test']}: {c['a']} − {c['b']} {c['metric']} = {S.fmt(c, with_flags=False)}, "
-                     f"p = {c['p_value']:.4f} ({c['n']} examples, {c['clusters']} conversations; paired permutation "
+    for c in result.comparisons:
+        flags = f" ⚠ {'; '.join(c.flags)}" if c.flags else ""
+        lines.append(f"- {c.test}: {c.a} − {c.b} {c.metric} = {c.text()}, "
+                     f"p = {c.p_value:.4f} ({c.n} examples, {c.clusters} conversations; paired permutation "
                      f"test over conversations){flags}")
-    if result.get("preset") == "paper":
+    if result.preset == "paper":
         lines.append(f"- {PROTOCOL_NOTE}.")
     lines.append(f"- {CONVAI2_ANCHORS}.")
     return "\n".join(lines) + "\n"
 
 
-def interval_note(results: list[dict[str, Any]], paper_train: str | None = None) -> str:
+def interval_note(results: list[NUPCell | dict], paper_train: str | None = None) -> str:
     """Markdown note for a model card: each model-index value with its 95% interval and flags.
 
     Model-index metadata holds plain numbers only; this note sits beside them in the card body.
-    `results` are cross-table cells (`test`, `metrics`, `intervals`). With `paper_train` (a `--preset paper`
-    model's training set) each hits@1 line also quotes the paper's published figure, labelled as another model's."""
+    `results` are cross-table cells (`test`, `metrics`, `intervals`; the card's cell objects carry more keys,
+    kept as extras). With `paper_train` (a `--preset paper` model's training set) each hits@1 line also quotes
+    the paper's published figure, labelled as another model's."""
     lines = []
-    for r in results:
-        for key, est in (r.get("intervals") or {}).items():
-            line = f"- {r['test']} {key}: {S.fmt(est)} ({est['n']} examples, {est['clusters']} conversations)"
+    for r in (_card_cell(r) for r in results):
+        for key, est in (r.intervals or {}).items():
+            line = f"- {r.test} {key}: {est.text()} ({est.n} examples, {est.clusters} conversations)"
             if paper_train and key.startswith("hits@1"):
-                line += f"; {COLUMN_LABEL}: {reference_cell('fine-tuned', paper_train, r['test'])}"
+                line += f"; {COLUMN_LABEL}: {reference_cell('fine-tuned', paper_train, r.test)}"
             lines.append(line)
     if not lines:
         return ""
@@ -82,11 +83,18 @@ def interval_note(results: list[dict[str, Any]], paper_train: str | None = None)
             "are the point estimates):\n\n" + "\n".join(lines) + "\n" + source)
 
 
-def _fmt(cell: dict[str, Any], metric: str) -> str:
-    if "not_run" in cell:
-        return "not run: " + str(cell["not_run"]).replace("|", "\\|").replace("\n", " ")
-    est = (cell.get("intervals") or {}).get(metric)
+def _card_cell(cell: NUPCell | dict) -> NUPCell:
+    """A card's result row as a cell: it names no ranker or training set (the card is about one model)."""
+    if isinstance(cell, NUPCell):
+        return cell
+    return NUPCell.from_json({"ranker": "fine-tuned", "train": None, **cell})
+
+
+def _fmt(cell: NUPCell, metric: str) -> str:
+    if cell.not_run is not None:
+        return "not run: " + str(cell.not_run).replace("|", "\\|").replace("\n", " ")
+    est = (cell.intervals or {}).get(metric)
     if est is not None:
-        return S.fmt(est).replace("|", "\\|")
-    value = cell["metrics"].get(metric)
+        return est.text().replace("|", "\\|")
+    value = (cell.metrics or {}).get(metric)
     return "—" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.3f}"

@@ -20,6 +20,7 @@ from synthetic_persona_chat.json_output import write_json
 from . import stats as S
 from .checker_calibration import calibration_estimate, calibration_text  # noqa: F401 (re-exported for the tests)
 from .human_report import report_section as human_section
+from .nup_result import NUPCell, NUPResult
 from .nup_tables import markdown_table, table_notes
 from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
 from .generative_table import GENERATIVE_JSON, section as generative_section
@@ -205,17 +206,18 @@ def _yerr(values: list[float], cis: list[Any]) -> list[list[float]]:
     return [lo, hi]
 
 
-def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | None:
+def plot_nup(nup: NUPResult | dict, path: Path, metric: str = HITS1) -> Path | None:
     """hits@1 per row and test set, with 95% bootstrap intervals as error bars; with `--preset paper` the
     paper's published hits@1 beside our fine-tuned bars as black crosses (other models: see the table notes)."""
     plt = pyplot()
-    cells = [c for c in nup["baselines"] + nup["cells"] if c.get("metrics")]
+    nup = NUPResult.from_json(nup)
+    cells = [c for c in nup.all_cells() if c.metrics]
     if not cells:
         return None
-    tests = [t for t in nup["test_sets"] if any(c["test"] == t for c in cells)]  # a test set never run: no bars
+    tests = [t for t in nup.test_sets if any(c.test == t for c in cells)]  # a test set never run: no bars
 
-    def label(c: dict[str, Any]) -> str:
-        return c["ranker"] if not c["train"] else f"{c['ranker']}\n({c['train']})"
+    def label(c: NUPCell) -> str:
+        return c.ranker if not c.train else f"{c.ranker}\n({c.train})"
 
     labels = list(dict.fromkeys(label(c) for c in cells))
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(labels)), 4))
@@ -224,12 +226,12 @@ def plot_nup(nup: dict[str, Any], path: Path, metric: str = HITS1) -> Path | Non
     for j, t in enumerate(tests):
         vals, cis = [], []
         for i, lab in enumerate(labels):
-            match = [c for c in cells if c["test"] == t and label(c) == lab]
-            vals.append(match[0]["metrics"][metric] if match else math.nan)  # not run: no bar, not a 0
-            cis.append(((match[0].get("intervals") or {}).get(metric) or {}).get("ci") if match else None)
-            ref = PAPER_NUP_REFERENCE.get((match[0]["train"], t)) if match and match[0]["ranker"] == "fine-tuned" \
-                else None
-            if nup.get("preset") == "paper" and ref is not None:
+            match = next((c for c in cells if c.test == t and label(c) == lab), None)
+            vals.append(match.metrics[metric] if match else math.nan)  # not run: no bar, not a 0
+            est = (match.intervals or {}).get(metric) if match else None
+            cis.append(est.ci if est else None)
+            ref = PAPER_NUP_REFERENCE.get((match.train, t)) if match and match.ranker == "fine-tuned" else None
+            if nup.preset == "paper" and ref is not None:
                 ref_x.append(i + j * width)
                 ref_y.append(ref)
         ax.bar([i + j * width for i in range(len(labels))], vals, width, label=t, yerr=_yerr(vals, cis), capsize=3)
@@ -339,6 +341,23 @@ def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
     return save_figure(fig, path)
 
 
+def nup_section(nup: NUPResult, out_dir: Path, written: dict[str, Path]) -> list[str]:
+    """The report's NUP part: the three metric tables, the paired notes, the test sets used and the plot
+    (added to `written`)."""
+    md = [f"## Next-utterance prediction ({HITS1})\n", markdown_table(nup, HITS1),
+          "\nNotes (paired hits@1 comparisons on the same test examples):\n\n" + table_notes(nup),
+          "\n### MRR\n", markdown_table(nup, "mrr"), f"\n### {HITS5}\n", markdown_table(nup, HITS5)]
+    for name, info in nup.test_sets.items():
+        md.append(f"- test set **{name}**: " + (f"not run: {info.not_run}" if info.not_run is not None else
+                  f"{info.examples} examples from {info.conversations} of {info.of} conversations "
+                  f"(`{info.source}`)") + "\n")
+    p = plot_nup(nup, out_dir / "plots" / "nup_hits1.png")
+    if p:
+        written["nup_plot"] = p
+        md.append(f"\n![NUP hits@1](plots/{p.name})\n")
+    return md
+
+
 def render_report(out_dir: str | Path) -> dict[str, Path]:
     """report.md, report.json and plots from whatever results OUT holds; an error if it holds none."""
     out_dir = Path(out_dir)
@@ -353,17 +372,7 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     written: dict[str, Path] = {}
     md = ["# Evaluation report\n"]
     if nup is not None:
-        md += [f"## Next-utterance prediction ({HITS1})\n", markdown_table(nup, HITS1),
-               "\nNotes (paired hits@1 comparisons on the same test examples):\n\n" + table_notes(nup),
-               "\n### MRR\n", markdown_table(nup, "mrr"), f"\n### {HITS5}\n", markdown_table(nup, HITS5)]
-        for name, info in nup["test_sets"].items():
-            md.append(f"- test set **{name}**: " + (f"not run: {info['not_run']}" if "not_run" in info else
-                      f"{info['examples']} examples from {info['conversations']} of {info['of']} conversations "
-                      f"(`{info['source']}`)") + "\n")
-        p = plot_nup(nup, out_dir / "plots" / "nup_hits1.png")
-        if p:
-            written["nup_plot"] = p
-            md.append(f"\n![NUP hits@1](plots/{p.name})\n")
+        md += nup_section(NUPResult.from_json(nup), out_dir, written)
     if generative is not None:  # beside the ranker table
         md.append(generative_section(generative))
     if quality is not None:

@@ -1,0 +1,85 @@
+"""The typed NUP cross-table result: what `crosstable` computes, `nup.json` stores, and the report, the
+plots and the model cards render.
+
+One class per JSON object of `nup.json` (`JsonRow`: the file format is unchanged, key order included):
+a data set's description, a fine-tuned model, a cell (one ranker on one test set) and the whole result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from synthetic_persona_chat.jsonrow import JsonRow, optional
+
+from .figures import Comparison, Estimate
+
+
+@dataclass(kw_only=True)
+class DataSetInfo(JsonRow):
+    """A training or test set as used: where it came from and how much of it, or why it was not used."""
+
+    source: str | None = optional()
+    conversations: int | None = optional()
+    of: int | None = optional()
+    examples: int | None = optional()
+    skipped_records: int | None = optional()
+    not_run: str | None = optional()
+
+
+@dataclass(kw_only=True)
+class FineTunedModel(JsonRow):
+    """A bi-encoder fine-tuned on one training set: its folder and what the training cost."""
+
+    path: str
+    train_examples: int | None = optional()
+    seconds: float | None = optional()
+    train_loss: float | None = optional()
+    examples_per_second: float | None = optional()
+
+
+@dataclass(kw_only=True)
+class NUPCell(JsonRow):
+    """One ranker (a baseline, or fine-tuned on `train`) on one test set: point metrics and their 95%
+    intervals, or `not_run` with the reason. `train` is null for the baselines."""
+
+    ranker: str
+    train: str | None
+    test: str
+    metrics: dict[str, float] | None = optional()
+    embedder_backend: str | None = optional()
+    fallback: str | None = optional()
+    intervals: dict[str, Estimate] | None = optional()
+    not_run: str | None = optional()
+
+    @property
+    def row(self) -> tuple[str, str]:
+        """The table row this cell sits in: (ranker, training set or "—")."""
+        return self.ranker, self.train or "—"
+
+    def label(self) -> str:
+        """"fine-tuned (SPC)", or the baseline's name: how comparisons and plots name the row."""
+        return f"{self.ranker} ({self.train})" if self.train else self.ranker
+
+
+@dataclass(kw_only=True)
+class NUPResult(JsonRow):
+    """`nup.json`: the configuration, the data sets, the cells (fine-tuned then baselines), the models and
+    the paired comparisons; `eval nup` adds the preset, the paper's reference figures, the cards written and
+    what was pushed."""
+
+    config: dict[str, Any] = field(default_factory=dict)  # asdict(NUPRunConfig): the settings as run
+    train_sets: dict[str, DataSetInfo] = field(default_factory=dict)
+    test_sets: dict[str, DataSetInfo] = field(default_factory=dict)
+    cells: list[NUPCell] = field(default_factory=list)
+    baselines: list[NUPCell] = field(default_factory=list)
+    models: dict[str, FineTunedModel] = field(default_factory=dict)
+    comparisons: list[Comparison] = field(default_factory=list)
+    preset: str | None = optional()
+    paper_reference: Any = optional()  # paper_nup.as_json(): the published table, carried verbatim
+    cards: dict[str, str] | None = optional()
+    pushed: dict[str, Any] | None = optional()  # train set -> the Hub's answer to the push, verbatim
+
+    def all_cells(self) -> list[NUPCell]:
+        """Baselines first, then the fine-tuned cells: the table's row order."""
+        return self.baselines + self.cells
