@@ -180,7 +180,7 @@ def run_sft(args: argparse.Namespace) -> int:
     from synthetic_persona_chat.json_output import write_json
     from synthetic_persona_chat.rundir import RunDir
 
-    from .generative_table import GENERATIVE_JSON, GENERATIVE_MD, run_generative_table, section
+    from .generative_table import GENERATIVE_JSON, GENERATIVE_MD, generative_table, section
     from .sft import PRESETS, SFTRunConfig
 
     config, cfg = table_config(args, "eval_sft", PRESETS, SFTRunConfig)
@@ -189,15 +189,15 @@ def run_sft(args: argparse.Namespace) -> int:
     ctx = RunContext(config, RunDir(out).init(config, allow_config_change=True))
     try:
         checker = _quality_models(ctx, ("checker",))["checker"]
-        result = run_generative_table(train, test, cfg, out, checker)
+        result = generative_table(train, test, cfg, out, checker)
     finally:
         ctx.close()
-    result["preset"] = args.preset
-    write_json(out / GENERATIVE_JSON, result)
+    result.preset = args.preset
+    write_json(out / GENERATIVE_JSON, result.to_json())
     md = section(result)
     (out / GENERATIVE_MD).write_text(md, encoding="utf-8")
     print(md)
-    return 0 if any("metrics" in c for c in result["cells"]) else 1
+    return 0 if any(c.metrics is not None for c in result.cells) else 1
 
 
 def run_quality(args: argparse.Namespace) -> int:

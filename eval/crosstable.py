@@ -31,11 +31,11 @@ import numpy as np
 
 from . import data as D
 from .card import training_card_data
-from .figures import Comparison, Estimate
+from .figures import Comparison, DataSetInfo, Estimate
 from .finetune import FineTuneConfig, finetune, load_finetuned
 from . import stats as S
 from .metrics import gold_ranks, ranking_metrics
-from .nup_result import DataSetInfo, FineTunedModel, NUPCell, NUPResult
+from .nup_result import FineTunedModel, NUPCell, NUPResult
 from .nup_tables import slug
 from .rankers import BiEncoderRanker, RandomRanker, Ranker, TfidfRanker
 

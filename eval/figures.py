@@ -1,6 +1,7 @@
-"""Typed figures of the eval result files: an estimate with its 95% interval, and a paired comparison.
+"""Typed pieces every eval result file shares: an estimate with its 95% interval, a paired comparison, and
+the description of a data set as used.
 
-Why: `nup.json`, `generative.json` and `quality.json` all carry these two shapes (`stats.estimate` /
+Why: `nup.json`, `generative.json` and `quality.json` carry these shapes (`stats.estimate` /
 `stats.proportion` and `stats.paired_test` write them); the renderers read them through these classes
 instead of each looking up `"ci"` and `"flags"` itself. `stats` keeps producing plain dicts (its callers
 compute with them); the result builders wrap them here.
@@ -55,3 +56,25 @@ class Comparison(JsonRow):
 
     def text(self, digits: int = 3) -> str:
         return S.fmt(self.to_json(), digits, with_flags=False)
+
+    def note(self) -> str:
+        """The table-notes line: the difference, its p-value, what it rests on and its flags."""
+        flags = f" ⚠ {'; '.join(self.flags)}" if self.flags else ""
+        return (f"- {self.test}: {self.a} − {self.b} {self.metric} = {self.text()}, p = {self.p_value:.4f} "
+                f"({self.n} examples, {self.clusters} conversations; paired permutation test over conversations)"
+                f"{flags}")
+
+
+@dataclass(kw_only=True)
+class DataSetInfo(JsonRow):
+    """A training or test set as a table used it: where it came from and how much of it (records skipped
+    while reading it, examples skipped while building prompts), or why it was not used."""
+
+    source: str | None = optional()
+    conversations: int | None = optional()
+    of: int | None = optional()
+    examples: int | None = optional()
+    skipped_records: int | None = optional()
+    skipped_examples: int | None = optional()
+    skip_reasons: list[str] | None = optional()
+    not_run: str | None = optional()

@@ -2,7 +2,7 @@
 plots and the model cards render.
 
 One class per JSON object of `nup.json` (`JsonRow`: the file format is unchanged, key order included):
-a data set's description, a fine-tuned model, a cell (one ranker on one test set) and the whole result.
+a fine-tuned model, a cell (one ranker on one test set) and the whole result.
 """
 
 from __future__ import annotations
@@ -12,19 +12,7 @@ from typing import Any
 
 from synthetic_persona_chat.jsonrow import JsonRow, optional
 
-from .figures import Comparison, Estimate
-
-
-@dataclass(kw_only=True)
-class DataSetInfo(JsonRow):
-    """A training or test set as used: where it came from and how much of it, or why it was not used."""
-
-    source: str | None = optional()
-    conversations: int | None = optional()
-    of: int | None = optional()
-    examples: int | None = optional()
-    skipped_records: int | None = optional()
-    not_run: str | None = optional()
+from .figures import Comparison, DataSetInfo, Estimate
 
 
 @dataclass(kw_only=True)

@@ -50,12 +50,7 @@ def markdown_table(result: NUPResult | dict, metric: str = "hits@1/20") -> str:
 def table_notes(result: NUPResult | dict) -> str:
     """The cross table's notes: paired comparisons with p-values, then the reference figures' provenance."""
     result = NUPResult.from_json(result)
-    lines = []
-    for c in result.comparisons:
-        flags = f" ⚠ {'; '.join(c.flags)}" if c.flags else ""
-        lines.append(f"- {c.test}: {c.a} − {c.b} {c.metric} = {c.text()}, "
-                     f"p = {c.p_value:.4f} ({c.n} examples, {c.clusters} conversations; paired permutation "
-                     f"test over conversations){flags}")
+    lines = [c.note() for c in result.comparisons]
     if result.preset == "paper":
         lines.append(f"- {PROTOCOL_NOTE}.")
     lines.append(f"- {CONVAI2_ANCHORS}.")

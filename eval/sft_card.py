@@ -14,9 +14,9 @@ from typing import Any
 
 from synthetic_persona_chat.builder.sources import CITATION
 
-from . import stats as S
-from .generative_metrics import hits_key
 from .card import check_license, hub_id, hub_ids, hub_split, model_name_for
+from .figures import DataSetInfo, Estimate
+from .generative_result import GenerativeCell, SFTModel
 from .sft import SFTRunConfig, base_hub_id
 
 NAME_PREFIX = "spc-persona-chatbot"
@@ -28,10 +28,12 @@ METRICS = (("perplexity", "perplexity", "perplexity of the gold reply"),
            ("contradiction", "contradiction_rate", "persona contradiction rate"))
 
 
-def _block(metrics: dict[str, Any], key: str) -> dict[str, Any] | None:
-    if key == "contradiction":
-        return metrics["persona_consistency"].get("estimate")
-    return metrics.get(hits_key(metrics) if key == "hits@1" else key)
+def _block(train: str, test: str, metrics: dict[str, Any], key: str) -> Estimate | None:
+    return GenerativeCell(train=train, test=test, metrics=metrics).estimate(key)
+
+
+def _text(est: Estimate | None) -> str:
+    return est.text() if est is not None else "—"
 
 
 def eval_results(model_name: str, measured: dict[str, dict[str, Any]], test_sources: dict[str, str],
@@ -45,34 +47,34 @@ def eval_results(model_name: str, measured: dict[str, dict[str, Any]], test_sour
         if not dataset_id:
             continue
         for key, mtype, name in METRICS:
-            block = _block(metrics, key)
-            if block and block.get("value") is not None:
+            block = _block(model_name, test, metrics, key)
+            if block and block.value is not None:
                 out.append(EvalResult(task_type="text-generation", task_name=TASK_NAME, dataset_type=dataset_id,
                                       dataset_name=test, dataset_split=hub_split(test_sources.get(test, "")),
-                                      metric_type=mtype, metric_name=name, metric_value=round(float(block["value"]), 4)))
+                                      metric_type=mtype, metric_name=name, metric_value=round(float(block.value), 4)))
     return out
 
 
-def render_card(train_name: str, train_info: dict[str, Any], model: dict[str, Any],
+def render_card(train_name: str, train_info: DataSetInfo, model: SFTModel,
                 measured: dict[str, dict[str, Any]], config: SFTRunConfig, test_sources: dict[str, str]) -> str:
     """README.md text: YAML header (with model-index) and a body with the intervals behind each figure."""
     from huggingface_hub import ModelCardData
 
     name = model_name_for(train_name, NAME_PREFIX)
-    train_ids = hub_ids(train_name, train_info.get("source", ""), config.dataset_repos)
+    train_ids = hub_ids(train_name, train_info.source or "", config.dataset_repos)
     test_ids = [hub_id(t, test_sources.get(t, ""), config.dataset_repos) for t in measured]
     data = ModelCardData(language=["en"], license=check_license(config.license), library_name="transformers",
                          pipeline_tag="text-generation", base_model=base_hub_id(config.base_model),
                          datasets=list(dict.fromkeys(train_ids + [t for t in test_ids if t])) or None, tags=TAGS,
                          model_name=name, eval_results=eval_results(name, measured, test_sources,
                                                                      config.dataset_repos) or None)
-    rows = [f"| {t} | " + " | ".join(S.fmt(_block(m, k)) for k, _, _ in METRICS) + f" | {m['examples']} |"
+    rows = [f"| {t} | " + " | ".join(_text(_block(train_name, t, m, k)) for k, _, _ in METRICS) + f" | {m['examples']} |"
             for t, m in measured.items()]
     body = (f"# {name}\n\n{base_hub_id(config.base_model) or config.base_model} fine-tuned with TRL's `SFTTrainer` "
             f"on the `messages` rows of **{train_name}** ({', '.join(train_ids) or 'no Hub id known'}; "
-            f"{train_info.get('conversations')} of {train_info.get('of')} conversations): the system message holds "
-            f"the speaker's persona, the loss covers the assistant turns only. {model['steps']} steps, "
-            f"{model['train_tokens']:,} tokens, {model['seconds']:.0f} s, seed {config.seed}, "
+            f"{train_info.conversations} of {train_info.of} conversations): the system message holds "
+            f"the speaker's persona, the loss covers the assistant turns only. {model.steps} steps, "
+            f"{model.train_tokens:,} tokens, {model.seconds:.0f} s, seed {config.seed}, "
             f"{'LoRA r=%d' % config.lora_r if config.lora else 'all weights'}, learning rate {config.learning_rate}.\n\n"
             "## Evaluation (ConvAI2's generative metrics, 95% intervals: bootstrap over conversations)\n\n"
             "| test set | " + " | ".join(n for _, _, n in METRICS) + " | examples |\n|---|" + "---|" * (len(METRICS) + 1)
@@ -80,8 +82,10 @@ def render_card(train_name: str, train_info: dict[str, Any], model: dict[str, An
     return f"---\n{data.to_yaml()}\n---\n\n{body}"
 
 
-def write_card(train_name: str, train_info: dict[str, Any], model: dict[str, Any],
+def write_card(train_name: str, train_info: DataSetInfo | dict, model: SFTModel | dict,
                measured: dict[str, dict[str, Any]], config: SFTRunConfig, test_sources: dict[str, str]) -> Path:
-    path = Path(model["path"]) / "README.md"
+    """README.md in the model's folder; `train_info` and `model` may be their `generative.json` objects."""
+    train_info, model = DataSetInfo.from_json(train_info), SFTModel.from_json(model)
+    path = Path(model.path) / "README.md"
     path.write_text(render_card(train_name, train_info, model, measured, config, test_sources), encoding="utf-8")
     return path

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from synthetic_persona_chat.eval.generative_result import GenerativeResult, SFTModel
+from synthetic_persona_chat.eval.generative_table import markdown_table as generative_table_md
 from synthetic_persona_chat.eval.nup_result import NUPCell, NUPResult
 from synthetic_persona_chat.eval.nup_tables import markdown_table
 from synthetic_persona_chat.json_output import write_json
@@ -42,6 +44,19 @@ def test_the_table_reads_the_same_from_the_file_and_from_the_types():
     assert table == markdown_table(NUPResult.from_json(data))
     assert "| fine-tuned | SPC | 0.295 [0.196, 0.419]" in table
     assert "not run: training data: no data given (--persona-chat-train)" in table
+
+
+def test_generative_json_round_trips_byte_for_byte(tmp_path):
+    path = REPORTS / "generative.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    result = GenerativeResult.from_json(data)
+    assert isinstance(result.models["SPC"], SFTModel) and result.models["SPC"].steps == 2
+    assert result.test_sets["SPC test"].skip_reasons == [] and result.comparisons[0].better == 1
+    spc = result.cells[0]
+    assert spc.estimate("hits@1").n == 3 and spc.estimate("contradiction").item == "replies"
+    assert spc.estimate("perplexity").extra == {"mean_nll": spc.metrics["perplexity"]["mean_nll"]}
+    assert generative_table_md(data) == generative_table_md(result)
+    _same_file(path, result, tmp_path)
 
 
 @dataclass(kw_only=True)
