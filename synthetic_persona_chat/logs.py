@@ -6,6 +6,8 @@ buries the lines that say what spc is doing. So by default the root logger (ever
 and only spc's own loggers at INFO; the progress bars of `datasets`, huggingface_hub and transformers
 (which follows huggingface_hub's switch) are off, while spc's own bars stay. `-v` shows the libraries'
 INFO lines and bars, `-vv` everything at DEBUG. A user's explicit HF_*_DISABLE_PROGRESS_BARS is respected.
+transformers' GGUF loader draws its de-quantisation bar with plain tqdm, past transformers' own switch:
+`gguf_bar_follows_switch` routes it through that switch, so it too shows only with -v.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ LIBRARIES = ("datasets", "transformers", "huggingface_hub", "sentence_transforme
              "urllib3", "filelock", "fsspec")
 BAR_SWITCHES = {"HF_HUB_DISABLE_PROGRESS_BARS": ("huggingface_hub.utils", "disable_progress_bars"),
                 "HF_DATASETS_DISABLE_PROGRESS_BARS": ("datasets", "disable_progress_bars")}
+GGUF_LOADER = "transformers.modeling_gguf_pytorch_utils"  # its module-level `tqdm` is plain tqdm.auto
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -45,3 +48,14 @@ def quiet_bars() -> None:
     transformers_logging = sys.modules.get("transformers.utils.logging")
     if transformers_logging is not None and os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1":
         transformers_logging.disable_progress_bar()
+
+
+def gguf_bar_follows_switch() -> None:
+    """Make transformers' GGUF de-quantisation bar obey transformers' progress-bar switch (set by
+    `quiet_bars`). Called where a GGUF model is about to load: importing the loader earlier would cost every
+    command the transformers import."""
+    import importlib
+
+    loader = importlib.import_module(GGUF_LOADER)
+    from transformers.utils import logging as transformers_logging
+    loader.tqdm = transformers_logging.tqdm  # off when huggingface_hub's bars are off (quiet_bars)

@@ -41,3 +41,19 @@ def test_levels_ours_at_info_libraries_at_warning_unless_verbose():
         assert logging.getLogger("synthetic_persona_chat").getEffectiveLevel() == logging.DEBUG
     finally:
         logging.getLogger().setLevel(logging.WARNING)
+
+
+def _load_bundled_llm(verbose: int) -> str:
+    """stderr of a real load of the bundled GGUF model after `logs.configure(verbose)`, as `spc` does."""
+    code = ("from synthetic_persona_chat import logs; logs.configure(%d)\n"
+            "from synthetic_persona_chat.models.llm import load_llm; load_llm('transformers:smollm2')" % verbose)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=subprocess_env(HF_HUB_OFFLINE="1"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stderr
+
+
+def test_gguf_dequantisation_bar_only_with_v():
+    """transformers draws this bar with plain tqdm, past its own switch; a default load prints nothing."""
+    assert _load_bundled_llm(0).strip() == ""
+    assert "de-quantizing GGUF" in _load_bundled_llm(1)

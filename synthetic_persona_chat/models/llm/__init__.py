@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import logs
 from ..bundled import DEFAULT_LLM
 from ..spec import ModelSpec
 from .base import LLM, Chat, Completion, GenerationParams, LLMError, Message, TokenUsage
@@ -31,6 +32,7 @@ def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM, max_concurr
         from .llama_cpp import LlamaCppLLM  # optional extra [llama-cpp]
         return LlamaCppLLM(s.model or "smollm2", **s.options)
     if s.backend in ("transformers", "hf"):
+        logs.gguf_bar_follows_switch()  # the de-quantisation bar only with -v
         return TransformersLLM(s.model or "smollm2", **s.options)
     if s.backend == "openai":
         if not s.model:
