@@ -9,7 +9,7 @@ from synthetic_persona_chat.errors import UsageError
 
 from .export import CONFIGS, ExportError, export
 from .nup import NUM_CANDIDATES
-from .publish import describe_plan, push
+from .publish import describe_plan, push, push_status
 from .skips import SKIP_FILE
 from .sources import SPC_URL
 from .upload_check import CHECKS
@@ -47,6 +47,9 @@ def register(subparsers) -> None:
                    help="delete from main the configs the Hub repo has and this export lacks (refused otherwise)")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the card locally and show what would be uploaded; contact nothing")
+    p.add_argument("--status", action="store_true",
+                   help="show what the Hub repo holds (versions, a pending one an interrupted push left, whether "
+                        "this export is published); change nothing")
     p.set_defaults(func=_push)
 
 
@@ -70,6 +73,9 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
+    if args.status:
+        print(push_status(args.folder, args.repo))
+        return 0
     result = push(args.folder, args.repo, revision=args.revision, private=args.private, dry_run=args.dry_run,
                   prune=args.prune)
     plan = result.plan
@@ -82,7 +88,9 @@ def _push(args: argparse.Namespace) -> int:
             return 0
         print("NOT publishable:\n" + "\n".join(f"  {line}" for line in result.problems()), file=sys.stderr)
         return ExportError.exit_code
-    elif result.already_published:
+    if result.settled:
+        print(result.settled)
+    if result.already_published:
         print(f"{plan.repo_id}@{plan.revision} already holds this export (commit {result.commit}); nothing to do")
     else:
         print(f"published {plan.repo_id}@{plan.revision}: {len(plan.files)} files in commit {result.commit}")

@@ -1,10 +1,11 @@
 """Publish an export folder to the Hugging Face Hub as one commit, tagged with its version.
 
 A version is published when its tag exists. The steps are ordered so that a failure leaves no tag:
-create the repo (if needed) -> upload every file and remove stale ones in ONE commit -> tag that commit.
-If the commit fails, nothing changed on the Hub; if the tag fails, rerunning the same command finds the
-files unchanged (the client skips an empty commit) and only creates the tag. A tag that already points
-at other data is never moved.
+create the repo (if needed) -> settle a version an earlier push left untagged (`hub_versions`) -> upload every
+file and remove stale ones in ONE commit (the card's changelog entry included) -> tag that commit.
+If the commit fails, nothing changed on the Hub; if the tag fails, main is rolled back to its parent's files;
+if the process dies between the two, the next push completes (or rolls back) that version first. A tag
+that already points at other data is never moved, and a second push of the same data changes nothing.
 
 The token comes from huggingface_hub itself (HF_TOKEN or `hf auth login`); this module never reads,
 prints or stores it.
@@ -21,11 +22,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from synthetic_persona_chat.errors import UsageError
+from synthetic_persona_chat.pause_points import pause_at
 
 from .card_check import CardReport, check_card, fill_repo_id
 from .changelog import with_entry
 from .export import CONFIGS, MANIFEST, ExportError, read_manifest
 from .hub_calls import PublishError, cause_and_fix, hub_call
+from .hub_versions import (commit_description, commit_title, describe, manifest_fingerprint, read_versions,
+                           roll_back, settle)
 from .upload_check import ScanReport, scan
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,7 @@ class PublishResult:
     commit: str | None = None
     url: str | None = None
     already_published: bool = False
+    settled: str | None = None  # what was done to a version an earlier push left untagged
     deleted: list[str] = field(default_factory=list)
     card: CardReport | None = None
     scan: ScanReport | None = None  # every uploaded file, checked for machine paths (and any plugged-in check)
@@ -90,31 +95,63 @@ def push(folder: str | Path, repo_id: str, revision: str | None = None, private:
         raise ExportError(f"{folder} is not publishable: {'; '.join(checked.problems())}; fix it (or rebuild with "
                           f"`spc build`) and rerun; nothing was contacted")
     report = checked.card
-    from huggingface_hub import HfApi, get_token
-
-    if api is None:
-        if get_token() is None:
-            raise PublishError("no Hugging Face token: set HF_TOKEN in the environment or run `hf auth login`; "
-                               "nothing was published")
-        api = HfApi()
+    api = api or hub_api()
     url = hub_call("creating the repo", api.create_repo, repo_id, repo_type="dataset", private=private, exist_ok=True)
-    refs = hub_call("reading the repo's tags", api.list_repo_refs, repo_id, repo_type="dataset")
-    tags = {t.name: t.target_commit for t in refs.tags}
+    state = read_versions(api, repo_id)
+    settled = settle(api, state.pending) if state.pending else None
+    if settled:
+        log.warning("%s", settled)
+        state = read_versions(api, repo_id)
+    tags, head = state.tags, state.main
     if plan.revision in tags:
-        return _already_tagged(api, plan, tags[plan.revision], str(url))
-    head = next((b.target_commit for b in refs.branches if b.name == "main"), None)
+        done = _already_tagged(api, plan, tags[plan.revision], str(url))
+        done.settled = settled
+        return done
     remote = set(hub_call("listing the repo's files", api.list_repo_files, repo_id, repo_type="dataset",
                           revision=head)) if head else set()
     _refuse_dropping_configs(plan, remote, prune)
     previous = _remote_card(api, repo_id, head) if "README.md" in remote else None
     card_text = with_entry(card_text, previous, plan.revision, _entry_text(folder, plan))
     commit, stale = _commit(api, folder, plan, card_text, remote, head)
-    hub_call(f"tagging {plan.revision}", api.create_tag, repo_id, repo_type="dataset", tag=plan.revision,
-             revision=commit.oid, tag_message=f"{plan.repo_id} {plan.version}",
-             state=f"commit {commit.oid} holds the files but tag {plan.revision} does not exist yet; rerun the "
-                   f"same command to tag it")
+    pause_at("push:after-commit")
+    _tag_or_roll_back(api, plan, commit.oid, head)
     log.info("published %s@%s (commit %s)", repo_id, plan.revision, commit.oid)
-    return PublishResult(plan, commit=commit.oid, url=str(url), deleted=stale, card=report, scan=checked.scan)
+    return PublishResult(plan, commit=commit.oid, url=str(url), deleted=stale, card=report, scan=checked.scan,
+                         settled=settled)
+
+
+def push_status(folder: str | Path, repo_id: str, api: Any = None) -> str:
+    """`spc push --status`: reads the Hub, writes nothing (a private repo needs the token, a public one not)."""
+    from huggingface_hub import HfApi
+
+    if not _REPO_ID.match(repo_id):
+        raise UsageError(f"--repo {repo_id!r} is not NAMESPACE/NAME")
+    manifest = read_manifest(folder)
+    state = read_versions(api or HfApi(), repo_id, with_fingerprints=True)
+    return describe(state, str(manifest["version"]), str(manifest.get("fingerprint", "")))
+
+
+def hub_api() -> Any:
+    """The client, refused before any request when no token is set (every write needs one)."""
+    from huggingface_hub import HfApi, get_token
+
+    if get_token() is None:
+        raise PublishError("no Hugging Face token: set HF_TOKEN in the environment or run `hf auth login`; "
+                           "nothing was published")
+    return HfApi()
+
+
+def _tag_or_roll_back(api, plan: PublishPlan, commit: str, head: str | None) -> None:
+    """Tag the version's commit; when the Hub refuses, take the commit back off main so no untagged version
+    stays there (and if that fails too, the error says the next push settles it)."""
+    try:
+        hub_call(f"tagging {plan.revision}", api.create_tag, plan.repo_id, repo_type="dataset", tag=plan.revision,
+                 revision=commit, tag_message=f"{plan.repo_id} {plan.version}",
+                 state=f"commit {commit} holds the files but tag {plan.revision} does not exist")
+    except PublishError as exc:
+        undo = roll_back(api, plan.repo_id, commit, head, plan.revision)
+        raise PublishError(f"{exc}; main was rolled back to the files before this push (commit {undo}), so "
+                           f"{plan.revision} is not published: rerun the same command") from exc
 
 
 def _refuse_dropping_configs(plan: PublishPlan, remote: set[str], prune: bool) -> None:
@@ -140,8 +177,8 @@ def _commit(api, folder: str | Path, plan: PublishPlan, card_text: str, remote: 
     operations += [CommitOperationDelete(path_in_repo=p) for p in stale]
     try:
         commit = hub_call(f"uploading to {plan.repo_id}", api.create_commit, plan.repo_id, repo_type="dataset",
-                          operations=operations, parent_commit=head, commit_message=f"Publish {plan.revision}",
-                          commit_description=f"version {plan.version}, data fingerprint {plan.fingerprint}",
+                          operations=operations, parent_commit=head, commit_message=commit_title(plan.revision),
+                          commit_description=commit_description(plan.version, plan.fingerprint),
                           state=f"nothing was published and no tag {plan.revision} exists; rerun the same command")
     except PublishError as exc:
         landed = _landed_commit(api, plan, head)
@@ -191,18 +228,7 @@ def _entry_text(folder: str | Path, plan: PublishPlan) -> str:
 
 def _already_tagged(api, plan: PublishPlan, target: str, url: str) -> PublishResult:
     """Same data under the tag: nothing to do. Other data: refuse, a published version never changes."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError
-
-    try:
-        path = hf_hub_download(plan.repo_id, MANIFEST, repo_type="dataset", revision=target,
-                               endpoint=getattr(api, "endpoint", None))
-        remote = json.loads(Path(path).read_text(encoding="utf-8")).get("fingerprint")
-    except EntryNotFoundError:  # no manifest there means it is not this export
-        remote = None
-    except Exception as exc:  # noqa: BLE001 - any other failure is the Hub's, said as such
-        raise PublishError(f"reading {MANIFEST} of tag {plan.revision} failed: {cause_and_fix(exc)}; nothing "
-                           f"was published") from exc
+    remote = manifest_fingerprint(api, plan.repo_id, target)  # None: no manifest there, so not this export
     if remote and remote == plan.fingerprint:
         return PublishResult(plan, commit=target, url=url, already_published=True)
     raise PublishError(f"{plan.repo_id} already has tag {plan.revision} with other data: a published version never "

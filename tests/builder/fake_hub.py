@@ -9,6 +9,7 @@ after s seconds (a Hub that hangs).
 `hub.fail["create_repo"] = [429, 429]` makes the next requests of that route answer those statuses (any route,
 by handler name); a 429 carries `Retry-After: 0`.
 `/api/validate-yaml` checks the card header as the Hub does: a 400 with `errors` for bad metadata.
+`GET /commits/{revision}` lists a commit's history (title = summary, message = description), as the Hub does.
 `hub.requests` records (method, path, authorization) of every request, to check the token is sent.
 """
 
@@ -59,6 +60,15 @@ class Repo:
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)  # oid -> parent oid (the history is linear)
+
+    def history(self, oid: str) -> list[str]:
+        """`oid` and its ancestors, newest first (what /commits/{revision} lists)."""
+        out = [oid]
+        while out[-1] in self.parents:
+            out.append(self.parents[out[-1]])
+        return out
 
     def resolve(self, revision: str) -> str | None:
         revision = unquote(revision)
@@ -101,6 +111,7 @@ class FakeHub:
             if lfs:
                 self.lfs[hashlib.sha256(content).hexdigest()] = content
         oid = hashlib.sha1(f"seed {repo_id} {sorted(files)}".encode()).hexdigest()
+        repo.parents[oid] = repo.branches["main"]
         repo.commits[oid], repo.branches["main"], repo.messages[oid] = snap, oid, "seed"
         return repo
 
@@ -246,6 +257,7 @@ def _handler(hub: FakeHub):
                         snap.pop(p)
             oid = hashlib.sha1(f"{parent}{time.time_ns()}{sorted(snap)}".encode()).hexdigest()
             repo.commits[oid], repo.branches[branch], repo.messages[oid] = snap, oid, header.get("summary", "")
+            repo.parents[oid], repo.descriptions[oid] = parent, header.get("description", "")
             if hub.lost_acks > 0:
                 hub.lost_acks -= 1
                 return self._error(500, "fake hub: commit applied, answer lost (simulated)")
@@ -270,6 +282,15 @@ def _handler(hub: FakeHub):
             self._json(400 if errors else 200, {"errors": [{"message": e} for e in errors], "warnings": []})
 
         # -- read routes ------------------------------------------------------------------------
+        def commits(self, query, repo_id, revision) -> None:
+            repo = self._repo(repo_id)
+            if repo:
+                oid, _ = self._snapshot(repo, revision)
+                if oid:
+                    self._json(200, [{"id": c, "title": repo.messages.get(c, ""), "message":
+                                      repo.descriptions.get(c, ""), "authors": [{"user": "me"}],
+                                      "date": "2024-01-01T00:00:00.000Z"} for c in repo.history(oid)])
+
         def refs(self, query, repo_id) -> None:
             repo = self._repo(repo_id)
             if repo:
@@ -366,6 +387,7 @@ def _handler(hub: FakeHub):
         ("POST", rf"/api/datasets/{repo}/commit/(.+)", Handler.commit),
         ("POST", rf"/api/datasets/{repo}/tag/(.+)", Handler.tag),
         ("GET", rf"/api/datasets/{repo}/refs", Handler.refs),
+        ("GET", rf"/api/datasets/{repo}/commits/(.+)", Handler.commits),
         ("GET", rf"/api/datasets/{repo}/revision/(.+)", Handler.info),
         ("GET", rf"/api/datasets/{repo}", Handler.info),
         ("GET", rf"/api/datasets/{repo}/tree/([^/]+)(?:/(.*))?", Handler.tree),
