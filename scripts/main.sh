@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default models (CPU, no network), end to end:
-# check the models, generate a small dataset, build it into a datasets export, evaluate it.
+# generate a small dataset (`--preset demo`), build it into a datasets export, evaluate it against SPC.
+# About 5 minutes on 2 CPU cores (docs/performance.md, "Main job"). `spc models check` shows each model first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
@@ -12,13 +13,14 @@ OUT=${OUT:-runs/demo-out}
 SPC_TEST=${SPC_TEST:-spc-sample:test}
 SPC_TRAIN=${SPC_TRAIN:-spc-sample:valid}
 
-spc models check
 spc generate --preset demo --run-dir "$RUN"                  # resumable: rerun continues (tiny: the tests' smaller run)
 spc build "$RUN" --out "$OUT/dataset" --overwrite           # Parquet + README configs + card
 python -c "import datasets, sys; d = datasets.load_dataset(sys.argv[1], 'conversations'); print(d)" "$OUT/dataset"
 spc eval quality --out "$OUT/eval" --dataset "spc=$SPC_TEST" --dataset "generated=$RUN" \
-    --real spc --synthetic generated --set eval_quality.faithfulness_sample=20
+    --real spc --synthetic generated --set eval_quality.faithfulness_sample=100
+# one fine-tuned ranker, on the generated data, against the zero-shot, tf-idf and random baselines
+# (drop the --set to also fine-tune on SPC: one more fine-tune, a few minutes on 2 cores)
 spc eval nup --out "$OUT/eval" --preset small --spc-test "$SPC_TEST" --spc-train "$SPC_TRAIN" \
-    --run "$RUN"
+    --run "$RUN" --set "eval_nup.train_sets=[generated]"
 spc eval report "$OUT/eval"
 echo "done: run $RUN, dataset $OUT/dataset, evaluation $OUT/eval/report.md"

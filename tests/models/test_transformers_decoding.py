@@ -38,8 +38,20 @@ def test_the_loaded_model_records_its_dtype_choice(smollm):
     assert info["dtype_reason"].startswith("auto: CPU") and info["prefix_sharing"] is True
 
 
-def test_shared_prefill_samples_the_same_texts(smollm):
+@pytest.fixture(scope="module")
+def smollm_fp32():
+    """The bundled model without int8: dynamic int8 scales each batch's activations together, so there a
+    text also depends on its batch's other rows, and two batchings of one prompt cannot be compared."""
+    from synthetic_persona_chat.models import load_llm
+
+    llm = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "none"})
+    yield llm
+    llm.close()
+
+
+def test_shared_prefill_samples_the_same_texts(smollm_fp32):
     """n samples from one prefill (its KV cache repeated) equal transformers' n prefills, left padding included."""
+    smollm = smollm_fp32
     chats = [[{"role": "user", "content": "Say hi."}],
              [{"role": "user", "content": "Tell me about your dog, your garden and your favourite band in one line."}],
              [{"role": "user", "content": "What do you cook on Sundays?"}]]
@@ -55,3 +67,25 @@ def test_shared_prefill_samples_the_same_texts(smollm):
     assert [c.texts for c in shared] == [c.texts for c in separate]
     assert [c.completion_tokens for c in shared] == [c.completion_tokens for c in separate]
     assert all(len(set(c.texts)) > 1 for c in shared)  # really n different samples, not one repeated
+
+
+def test_int8_is_taken_only_for_float32_on_a_cpu():
+    from synthetic_persona_chat.models.llm.int8 import resolve_quantize
+
+    assert resolve_quantize("auto", "cpu", torch.float32) == ("int8", "auto: CPU in float32")
+    assert resolve_quantize("auto", "cpu", torch.bfloat16)[0] == "none"
+    assert resolve_quantize("auto", "cuda", torch.float32) == ("none", "auto: not on a CPU")
+    assert resolve_quantize("none", "cpu", torch.float32) == ("none", "configured")
+    with pytest.raises(ValueError, match="quantize"):
+        resolve_quantize("int4", "cpu", torch.float32)
+
+
+def test_the_loaded_model_records_its_quantisation(smollm):
+    """On this CPU (float32) the bundled model runs int8 Linear layers; the parameter count is the model's."""
+    info = smollm.describe()
+    expected = "none" if native_bf16() else "int8"
+    assert info["quantize"] == expected and info["quantize_reason"].startswith("auto:")
+    assert 100 < info["parameters_m"] < 200  # counted before int8 packs the Linear weights away
+    if expected == "int8":
+        layer = smollm._model.model.layers[0].mlp.up_proj
+        assert "quantized" in type(layer).__module__

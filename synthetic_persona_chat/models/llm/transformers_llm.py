@@ -13,6 +13,7 @@ from typing import Any
 
 from ..checker_embeddings import native_bf16
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
+from .int8 import quantize_int8, resolve_quantize
 from .shaped_decoding import ShapeProcessor, Vocabulary
 from ..bundled import LLM_ALIASES, resolve_gguf
 
@@ -24,7 +25,7 @@ class TransformersLLM(LLM):
 
     def __init__(self, model: str = "smollm2", device: str = "auto", dtype: str = "auto",
                  batch_size: int = 32, gguf_file: str | None = None, prefix_sharing: bool = True,
-                 generate_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 generate_options: dict[str, Any] | None = None, quantize: str = "auto", **kwargs: Any) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -39,6 +40,10 @@ class TransformersLLM(LLM):
         except OSError as exc:
             raise LLMError(f"cannot load transformers model {model!r}: {exc}") from exc
         self._model.eval()
+        self.parameters_m = round(sum(p.numel() for p in self._model.parameters()) / 1e6, 1)  # before int8 packs them
+        self.quantize, self.quantize_reason = resolve_quantize(quantize, self.device, self._model.dtype)
+        if self.quantize == "int8":
+            self._model = quantize_int8(self._model)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -201,10 +206,10 @@ class TransformersLLM(LLM):
         return text.strip()
 
     def describe(self) -> dict[str, Any]:
-        n_params = sum(p.numel() for p in self._model.parameters())
         info = {**super().describe(), "location": self.location, "device": self.device,
-                "parameters_m": round(n_params / 1e6, 1), "dtype": str(self._model.dtype),
-                "dtype_reason": self.dtype_reason, "prefix_sharing": self.prefix_sharing}
+                "parameters_m": self.parameters_m, "dtype": str(self._model.dtype),
+                "dtype_reason": self.dtype_reason, "quantize": self.quantize,
+                "quantize_reason": self.quantize_reason, "prefix_sharing": self.prefix_sharing}
         if self.generate_options:
             info["generate_options"] = self.generate_options
         if self.gguf_file:
