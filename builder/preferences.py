@@ -5,8 +5,14 @@ orders, and a comparison counts only when both orders name the same candidate (`
 recorded, position-consistent comparisons are preference labels: one row is the pair's winner against a
 candidate it beat, with the experts that preferred it and the margin (experts for the winner minus experts
 for the other candidate). A pair of candidates no consistent comparison separated gives no row: a guess is
-not a preference. Candidates that a filter dropped (structure, faithfulness, toxicity) were never compared
-and give no row either.
+not a preference.
+
+The Critic's filters (structure, faithfulness, toxicity) are votes too: a candidate a filter dropped was
+never compared, but the winner passed the very check it failed. One row is the winner against each dropped
+candidate that has turns, with the filters that dropped it as `experts` and the same margin (each filter
+votes for the candidate it passed; one that passed both is a tie). A small model's pairwise judge is rarely
+position-consistent, so on such runs these are most of the rows. A candidate the parser could not read
+(no turns) gives no row: there is no conversation to reject.
 
 The prompt is the task the Generator was given, in a form any chat model reads: both personas and the
 instruction in one user message (no system message, which some chat templates refuse). `chosen` and
@@ -24,6 +30,7 @@ from synthetic_persona_chat.text import render_conversation
 INSTRUCTION = ("Write a conversation between User 1 and User 2 that stays faithful to their personas, one "
                "'User 1: ...' or 'User 2: ...' line per turn, the two users taking turns.")
 SPLIT = "train"
+FILTERS = ("structural", "faithfulness", "toxicity")  # the Critic's filter experts (`generation/config.py`)
 
 
 def prompt_messages(user1_persona: list[str], user2_persona: list[str]) -> list[dict[str, str]]:
@@ -58,10 +65,19 @@ def preference_rows(candidates: list[dict[str, Any]]) -> Iterator[dict[str, Any]
             continue
         by_index = {int(r["candidate_index"]): r for r in rows}
         index = int(winner["candidate_index"])
-        for other, (pro, contra) in sorted(beaten(winner["verdicts"] or [], index).items()):
-            if len(pro) <= len(contra) or other not in by_index:
-                continue
-            yield preference_row(winner, by_index[other], sorted(pro), len(pro) - len(contra))
+        compared = beaten(winner["verdicts"] or [], index)
+        for other, row in sorted(by_index.items()):
+            pro, contra = compared.get(other, (sorted(filtered_by(row)), []))
+            if other != index and len(pro) > len(contra):
+                yield preference_row(winner, row, sorted(pro), len(pro) - len(contra))
+
+
+def filtered_by(candidate: dict[str, Any]) -> set[str]:
+    """The filter experts that dropped `candidate` (empty for a kept one, or one with no turns to show)."""
+    if not candidate.get("turns"):
+        return set()
+    return {v.expert for v in map(Verdict.from_row, candidate.get("verdicts") or [])
+            if v.expert in FILTERS and v.passed is False}
 
 
 def preference_row(winner: dict[str, Any], loser: dict[str, Any], experts: list[str], margin: int

@@ -120,9 +120,9 @@ def preference_split(source: Source) -> str:
         raise SourceError(f"{public_name(source)} holds no Critic votes (a run's conversations/candidates.parquet): "
                           f"the 'preferences' config is built from a generated run only")
     if next(iter(preference_rows(source.candidates)), None) is None:
-        raise SourceError(f"{public_name(source)}: no Critic comparison separated a winner from another candidate "
-                          f"(each pair had one survivor, or no position-consistent vote), so there is no "
-                          f"preference pair; generate with critic.qualities and candidates >= 2")
+        raise SourceError(f"{public_name(source)}: no Critic vote separated a winner from another candidate "
+                          f"(no filter dropped a readable candidate and no pairwise vote was position-"
+                          f"consistent), so there is no preference pair; generate with candidates >= 2")
     return SPLIT
 
 

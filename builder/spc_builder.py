@@ -10,7 +10,7 @@ Configs:
 - `messages`: chat format for supervised fine-tuning, one row per speaker perspective (`messages.py`).
 - `personas`: persona attributes with their category (cluster), its query, origin and round.
 - `nup`: next-utterance prediction rows (persona, history, 20 candidates, label), from `nup.nup_examples`.
-- `preferences`: DPO pairs (TRL's prompt / chosen / rejected) from the Critic's pairwise votes (`preferences.py`).
+- `preferences`: DPO pairs (TRL's prompt / chosen / rejected) from the Critic's pairwise votes and filters (`preferences.py`).
 
     load_dataset("synthetic_persona_chat")                                          # the release (see hub_source)
     load_dataset("synthetic_persona_chat", "nup", data_dir="path/to/spc/data")    # see datasets_hook.py
@@ -82,7 +82,7 @@ class SyntheticPersonaChat(datasets.GeneratorBasedBuilder):
         _config("messages", "Chat format (system persona, user/assistant turns), one row per speaker."),
         _config("personas", "Persona attributes with category, query, origin and round."),
         _config("nup", "Next-utterance prediction: persona, history, candidates, label."),
-        _config("preferences", "DPO pairs (prompt, chosen, rejected) from the Critic's pairwise votes."),
+        _config("preferences", "DPO pairs (prompt, chosen, rejected) from the Critic's pairwise votes and filters."),
     ]
     DEFAULT_CONFIG_NAME = "full"
 

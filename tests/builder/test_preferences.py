@@ -54,6 +54,18 @@ def test_a_job_without_a_winner_or_with_one_survivor_gives_no_row(spc_convs):
     assert not list(preference_rows(candidates("b", spc_convs[:2], only, winner=0, passed=[True, False])))
 
 
+def test_a_winner_against_candidates_a_filter_dropped_when_no_vote_is_consistent(spc_convs):
+    """A 135M judge is never position-consistent: the filters' votes still make honest rows."""
+    votes = [comparison("depth", 0, 2, None, consistent=False)]
+    rows = candidates("f", spc_convs[:4], votes, winner=0, passed=[True, False, True, False])
+    rows[1]["verdicts"] += [Verdict("faithfulness", passed=False, score=0.97, reason="contradiction").to_row(),
+                            Verdict("toxicity", passed=False, score=0.9, reason="toxic").to_row()]
+    rows[3]["verdicts"] += [Verdict("parser", passed=False, reason="no lines").to_row()]
+    rows[3]["turns"] = []  # the parser read nothing: no conversation to reject
+    out = list(preference_rows(rows))
+    assert [(r["id"], r["experts"], r["margin"]) for r in out] == [("f-c0>f-c1", ["faithfulness", "toxicity"], 2)]
+
+
 def test_stock_load_then_trl_preprocessing_and_dpo_collator(spc_dir, tmp_path, spc_convs):
     trl = pytest.importorskip("trl", reason="TRL is in the dev extra")
     from transformers import AutoTokenizer
