@@ -55,10 +55,11 @@ def markdown(human: dict[str, Any], quality: dict[str, Any] | None = None) -> st
                 f"{_fmt(r['fooled_rate'])} | {_fmt(r['unsure_rate'])} | {_detector(quality, r['iteration'])} |"
                 for r in human["turing"]]
     if human["quality"]:
-        out += ["\n### Pairwise quality (synthetic vs real)\n", "| aspect | judgements | synthetic wins | tie | real wins |",
-                "|---|---|---|---|---|"]
+        out += ["\n### Pairwise quality (synthetic vs real)\n",
+                "| aspect | judgements | synthetic wins | tie | real wins | cannot tell |", "|---|---|---|---|---|---|"]
         out += [f"| {r['aspect']} | {r['judgements']} | {_fmt(r['win_rate'])} | {_fmt(r['tie_rate'])} | "
-                f"{_fmt(r['lose_rate'])} |" for r in human["quality"]]
+                f"{_fmt(r['lose_rate'])} | {_fmt(r.get('unsure_rate'))} |"  # human.json before "unsure": none
+                for r in human["quality"]]
     if human["faithfulness"]:
         out += ["\n### Persona faithfulness\n", "| dataset | iteration | judgements | contradiction rate |",
                 "|---|---|---|---|"]

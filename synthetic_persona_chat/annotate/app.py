@@ -34,7 +34,7 @@ MAX_UPLOAD_BYTES = 1
 TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])")
 TURING_LABELS = {"left": "Left (A) is machine-written", "right": "Right (B) is machine-written",
                  "unsure": "Cannot tell"}
-QUALITY_LABELS = {"left": "Left (A)", "right": "Right (B)", "tie": "About the same"}
+QUALITY_LABELS = {"left": "Left (A)", "right": "Right (B)", "tie": "About the same", "unsure": "Cannot tell"}
 FAITH_LABELS = {"yes": "Yes, it contradicts the persona", "no": "No contradiction"}
 
 
@@ -57,6 +57,17 @@ def conversation_html(conv: Conversation, title: str, show: tuple[str, ...], jud
         cls = " class='spc-judged'" if t.speaker == judged else ""
         parts.append(f"<p{cls}><b>{t.speaker.title()}:</b> {e(t.text)}</p>")
     return "\n".join(parts) + "</div>"
+
+
+def guidelines(config: Any) -> str:
+    """The quality aspects' definitions, once at the top of the page (each is repeated under its question),
+    and what "Cannot tell" means, so annotators answer the same questions."""
+    if "quality" not in config.tasks:
+        return ""
+    lines = [f"- **{html.escape(a.title())}**: {html.escape(config.definition(a))}" for a in config.aspects]
+    return ("\n\n**Quality aspects** (compare the two conversations on each):\n" + "\n".join(lines)
+            + "\n\nChoose *About the same* when both are equally good or bad, and *Cannot tell* when you "
+              "cannot judge that aspect from these conversations.")
 
 
 def question_text(item: Item) -> str:
@@ -124,7 +135,7 @@ def build_app(store: StudyStore) -> Any:
 
     with gr.Blocks(title=f"Study: {config.name}") as demo:
         gr.Markdown(f"# {html.escape(config.name)}\nRead the conversations, answer, and press **Submit**. "
-                    "You can close the page and come back with the same link at any time.")
+                    "You can close the page and come back with the same link at any time." + guidelines(config))
         status = gr.Markdown(elem_id="spc-status")
         with gr.Row(visible=False) as convs:
             left = gr.HTML(elem_id="spc-left")
@@ -137,7 +148,8 @@ def build_app(store: StudyStore) -> Any:
                                visible=False, elem_id="spc-contradicts")
         with gr.Column(visible=False) as aspect_col:
             aspect_radios = [gr.Radio([(QUALITY_LABELS[c], c) for c in QUALITY_CHOICES], label=a.title(),
-                                      visible=False, elem_id=f"spc-aspect-{a}") for a in aspects]
+                                      info=config.definition(a), visible=False, elem_id=f"spc-aspect-{a}")
+                             for a in aspects]
         submit_btn = gr.Button("Submit", variant="primary", visible=False, elem_id="spc-submit")
         item_id = gr.Textbox(visible="hidden", elem_id="spc-item-id")
         token = gr.Textbox(visible="hidden", elem_id="spc-token")

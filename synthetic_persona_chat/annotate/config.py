@@ -22,6 +22,18 @@ from synthetic_persona_chat.config import ConfigError, check_section
 TASKS = ("turing", "quality", "faithfulness")
 # The paper's human quality criteria (pairwise, FED-style).
 PAPER_ASPECTS = ("depth", "coherency", "consistency", "diversity", "likability")
+# What each paper aspect asks, shown to the annotator beside its question: without them "depth" or
+# "diversity" meant whatever each annotator guessed, and their answers did not measure one thing.
+ASPECT_DEFINITIONS = {
+    "depth": "Does the conversation go into its topics (details, reasons, follow-up questions) rather than "
+             "skimming from one to the next?",
+    "coherency": "Does each turn follow sensibly from the one before it, so the whole reads as one "
+                 "conversation?",
+    "consistency": "Does each speaker stay consistent with what they said earlier and with their own persona?",
+    "diversity": "Do the speakers vary what they say and how they say it, rather than repeating words, "
+                 "phrases or questions?",
+    "likability": "Would you enjoy talking with these speakers: are they engaging, friendly and natural?",
+}
 # What an annotator may be shown besides the dialogue. The dialogue itself is always shown; the
 # faithfulness task always shows the judged speaker's persona (that is its question).
 SHOWABLE = ("personas", "source", "iteration", "conversation_id")
@@ -44,12 +56,18 @@ class StudyConfig:
     seed: int = 0
     show: tuple[str, ...] = ()  # subset of SHOWABLE; hidden by default so nothing hints at the answer
     max_turns: int = 0  # 0 = whole conversation
+    aspect_definitions: dict[str, str] = field(default_factory=dict)  # your own aspects' questions (or new wording)
 
     def __post_init__(self) -> None:
         self.tasks = tuple(self.tasks)
         self.aspects = tuple(self.aspects)
         self.show = tuple(self.show)
         self.synthetic = dict(self.synthetic)
+        self.aspect_definitions = dict(self.aspect_definitions)
+
+    def definition(self, aspect: str) -> str:
+        """The question an aspect asks the annotator: the study's own wording, else the paper aspect's."""
+        return self.aspect_definitions.get(aspect) or ASPECT_DEFINITIONS.get(aspect, "")
 
     @property
     def total_items(self) -> int:
@@ -65,6 +83,10 @@ class StudyConfig:
             raise ConfigError(f"show {bad_show}: unknown metadata; choose from {list(SHOWABLE)}")
         if "quality" in self.tasks and not self.aspects:
             raise ConfigError("aspects is empty but the quality task is on: name at least one aspect")
+        undefined = [a for a in self.aspects if "quality" in self.tasks and not self.definition(a)]
+        if undefined:
+            raise ConfigError(f"aspects {undefined} have no definition for the annotators: add them to "
+                              f"aspect_definitions ({{aspect: question}}) in the study YAML")
         if not self.synthetic:
             raise ConfigError("synthetic is empty: give at least one NAME=SOURCE of generated conversations")
         if "real" in self.synthetic:

@@ -174,7 +174,7 @@ def assign(items: list[Item], config: StudyConfig) -> dict[int, list[str]]:
 
 
 TURING_CHOICES = ("left", "right", "unsure")
-QUALITY_CHOICES = ("left", "right", "tie")
+QUALITY_CHOICES = ("left", "right", "tie", "unsure")  # unsure: cannot judge (not "equally good")
 FAITHFULNESS_CHOICES = ("yes", "no")
 
 

@@ -5,8 +5,8 @@ Definitions (also written into human.json, so a reader of the numbers need not r
 - *losing rate* (the paper's): share of Turing judgements that name the synthetic conversation as the
   machine-written one; the synthetic dataset "loses" the pair. 0 = never caught. The other answers are
   *fooled* (the human conversation named) and *unsure*.
-- *quality win rate* per aspect: share of judgements preferring the synthetic conversation; ties and
-  losses are reported beside it.
+- *quality win rate* per aspect: share of judgements preferring the synthetic conversation; ties, losses
+  and "cannot tell" (unsure) are reported beside it.
 - *contradiction rate*: share of faithfulness judgements saying the speaker contradicts their persona,
   per dataset (the human-written one included, as a baseline).
 - Intervals are 95% Wilson score intervals over judgements (eval/stats.py). Judgements of one item by
@@ -85,7 +85,8 @@ def compute(store: StudyStore) -> dict[str, Any]:
                     "fooled_rate": _rate(rs, "real"), "unsure_rate": _rate(rs, "unsure")}
                    for (d, it), rs in _by(task["turing"], "dataset", "iteration").items()],
         "quality": [{"aspect": a, "judgements": len(rs), "win_rate": _rate(rs, "synthetic"),
-                     "tie_rate": _rate(rs, "tie"), "lose_rate": _rate(rs, "real")}
+                     "tie_rate": _rate(rs, "tie"), "lose_rate": _rate(rs, "real"),
+                     "unsure_rate": _rate(rs, "unsure")}
                     for (a,), rs in _by(task["quality"], "question").items()],
         "faithfulness": [{"dataset": d, "iteration": it, "judgements": len(rs),
                           "contradiction_rate": _rate(rs, "yes")}

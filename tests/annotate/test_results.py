@@ -14,13 +14,14 @@ from synthetic_persona_chat.annotate.store import StudyStore
 
 def scripted(item, who):
     """annotator-1 always spots the synthetic conversation, annotator-2 names the real one, annotator-3 is unsure
-    on the Turing task; quality favours the synthetic side for 1, the other side for 2, tie for 3;
-    faithfulness 'yes' only from annotator-1."""
+    on the Turing task; quality favours the synthetic side for 1, the other side for 2, tie for 3 (but "cannot
+    tell" on coherency); faithfulness 'yes' only from annotator-1."""
     other = {"left": "right", "right": "left"}
     if item.task == "turing":
         return {"machine": {1: item.synthetic_side, 2: other[item.synthetic_side], 3: "unsure"}[who]}
     if item.task == "quality":
-        return {a: {1: item.synthetic_side, 2: other[item.synthetic_side], 3: "tie"}[who] for a in item.aspects}
+        return {a: {1: item.synthetic_side, 2: other[item.synthetic_side],
+                    3: "unsure" if a == "coherency" else "tie"}[who] for a in item.aspects}
     return {"contradicts": "yes" if who == 1 else "no"}
 
 
@@ -49,9 +50,11 @@ def test_figures_match_the_scripted_answers(answered):
     for r in res["turing"]:
         lo, hi = r["losing_rate"]["ci"]
         assert lo <= r["losing_rate"]["value"] <= hi
-    # each quality item has two of the three annotators: wins + ties + losses = 1 per aspect
+    # each quality item has two of the three annotators: wins + ties + losses + unsure = 1 per aspect
     for r in res["quality"]:
-        assert r["win_rate"]["value"] + r["tie_rate"]["value"] + r["lose_rate"]["value"] == pytest.approx(1)
+        shares = [r[k]["value"] for k in ("win_rate", "tie_rate", "lose_rate", "unsure_rate")]
+        assert sum(shares) == pytest.approx(1)
+        assert (r["unsure_rate"]["value"] > 0) == (r["aspect"] == "coherency") and r["unsure_rate"]["value"] < 1
     assert sum(r["judgements"] for r in res["faithfulness"]) == 6
     # annotators never agree on the Turing task by construction: alpha well below zero
     assert res["agreement"]["turing"]["krippendorff_alpha"] < 0

@@ -27,3 +27,24 @@ def test_duplicate_keys_and_aliases_are_refused(tmp_path, text, words):
     path.write_text(text)
     with pytest.raises(ConfigError, match=f"study.yaml.*{words}"):
         StudyConfig.from_file(path)
+
+
+def test_every_quality_aspect_has_a_definition_for_the_annotators():
+    paper = StudyConfig(synthetic={"run": "somewhere"}).validate()
+    assert all(len(paper.definition(a)) > 20 for a in paper.aspects)
+    with pytest.raises(ConfigError, match=r"\['fun'\] have no definition.*aspect_definitions"):
+        StudyConfig(synthetic={"run": "x"}, aspects=("depth", "fun")).validate()
+    own = StudyConfig(synthetic={"run": "x"}, aspects=("depth", "fun"),
+                      aspect_definitions={"fun": "Which one would you rather read?"}).validate()
+    assert own.definition("fun") == "Which one would you rather read?"
+    assert StudyConfig(synthetic={"run": "x"}, tasks=("turing",), aspects=("fun",)).validate()  # not asked
+
+
+def test_the_page_guidelines_define_each_aspect_and_the_unsure_choice():
+    from synthetic_persona_chat.annotate.app import QUALITY_LABELS, guidelines
+    from synthetic_persona_chat.annotate.items import QUALITY_CHOICES
+
+    config = StudyConfig(synthetic={"run": "x"}, aspects=("depth", "likability")).validate()
+    text = guidelines(config)
+    assert "**Depth**: " + config.definition("depth") in text and "**Likability**" in text
+    assert "unsure" in QUALITY_CHOICES and QUALITY_LABELS["unsure"] in text
