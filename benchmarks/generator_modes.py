@@ -42,6 +42,11 @@ from synthetic_persona_chat.rundir import RunDir  # noqa: E402
 
 # name -> (generation overrides, generator overrides)
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "constrained": ({}, {"mode": "constrained"}),
+    "constrained, no persona bias": ({}, {"mode": "constrained", "persona_bias": 0.0}),
+    "constrained, persona bias 2": ({}, {"mode": "constrained", "persona_bias": 2.0}),
+    "constrained, greedy": ({"temperature": 0.0}, {"mode": "constrained"}),
+    "constrained, examples without profiles": ({}, {"mode": "constrained", "fewshot_profiles": False}),
     "one-call": ({}, {"mode": "one-call"}),
     "one-call, examples without profiles": ({}, {"mode": "one-call", "fewshot_profiles": False}),
     "turns": ({}, {"mode": "turns"}),
