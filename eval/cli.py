@@ -208,6 +208,7 @@ def run_quality(args: argparse.Namespace) -> int:
     from . import data as D
     from .detection import detection_test
     from .quality import QualityConfig, dataset_quality
+    from .quality_result import DatasetQuality, QualityResult
     from synthetic_persona_chat.json_output import write_json
 
     from .report import quality_markdown
@@ -225,21 +226,23 @@ def run_quality(args: argparse.Namespace) -> int:
             if not sep or not name.strip() or not source.strip():
                 raise ValueError(f"--dataset {item!r} must look like NAME=SOURCE")
             datasets[name.strip()] = D.load_dataset(source.strip(), args.split, name.strip(), min_conversations=1)
-        result: dict[str, Any] = {"config": qcfg.to_dict(), "datasets": {}}
+        result = QualityResult(config=qcfg.to_dict())
         models = _quality_models(ctx)
         for name, ds in datasets.items():
             if isinstance(ds, D.Unavailable):
-                result["datasets"][name] = {"not_run": ds.reason}
+                result.datasets[name] = DatasetQuality(not_run=ds.reason)
                 continue
-            q = dataset_quality(ds.conversations, config=qcfg, **models)
-            q["source"], q["skipped_records"] = ds.source, len(ds.skips)
-            q["skip_reasons"] = [s.to_dict() for s in ds.skips[:20]]  # e.g. an overlong utterance truncated
-            result["datasets"][name] = q
-        result.update(_size_matched(datasets, models.get("embedder"), qcfg))
+            q = DatasetQuality.from_json(dataset_quality(ds.conversations, config=qcfg, **models))
+            q.source, q.skipped_records = ds.source, len(ds.skips)
+            q.skip_reasons = [s.to_dict() for s in ds.skips[:20]]  # e.g. an overlong utterance truncated
+            result.datasets[name] = q
+        sized = _size_matched(datasets, models.get("embedder"), qcfg)
+        result.size_matched_diversity = sized["size_matched_diversity"]
+        result.size_matched_by_iteration = sized.get("size_matched_by_iteration")
         if args.real or args.synthetic:
-            result["detection"] = _detection(datasets, args, qcfg, ctx, detection_test)
-        result["models"] = ctx.run.read_json("models.json", default={})
-        write_json(out / "quality.json", result)
+            result.detection = _detection(datasets, args, qcfg, ctx, detection_test)
+        result.models = ctx.run.read_json("models.json", default={})
+        write_json(out / "quality.json", result.to_json())
         md = quality_markdown(result)
         (out / "quality.md").write_text(md, encoding="utf-8")
         print(md)

@@ -8,18 +8,17 @@ code (README, "Exit codes").
 
 from __future__ import annotations
 
-from typing import Any
-
 from synthetic_persona_chat.errors import NothingMeasuredError
 
 from .nup_result import NUPResult
+from .quality_result import QualityResult
 
 
-def require_quality_measured(result: dict[str, Any]) -> None:
+def require_quality_measured(result: QualityResult) -> None:
     """At least one dataset measured (`spc eval quality`)."""
-    datasets = result.get("datasets") or {}
-    if datasets and all("not_run" in d for d in datasets.values()):
-        reasons = "; ".join(f"{name}: {d['not_run']}" for name, d in datasets.items())
+    datasets = result.datasets
+    if datasets and all(d.not_run is not None for d in datasets.values()):
+        reasons = "; ".join(f"{name}: {d.not_run}" for name, d in datasets.items())
         raise NothingMeasuredError(f"no dataset could be measured ({reasons}); fix the --dataset sources")
 
 

@@ -20,7 +20,9 @@ from synthetic_persona_chat.json_output import write_json
 from . import stats as S
 from .checker_calibration import calibration_estimate, calibration_text  # noqa: F401 (re-exported for the tests)
 from .human_report import report_section as human_section
+from .figures import Estimate
 from .nup_result import NUPCell, NUPResult
+from .quality_result import DatasetQuality, Faithfulness, PersonaCoverage, QualityResult, Toxicity
 from .nup_tables import markdown_table, table_notes
 from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
 from .generative_table import GENERATIVE_JSON, section as generative_section
@@ -38,54 +40,50 @@ def _num(v: Any, digits: int = 3) -> str:
     return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
 
-def quality_markdown(quality: dict[str, Any]) -> str:
+def quality_markdown(quality: QualityResult | dict) -> str:
     """Quality tables: every rate with its 95% interval and flags, size-matched diversity, differences
-    between datasets, the contradiction checker's calibration, and the AI-detection test."""
+    between datasets, the contradiction checker's calibration, and the AI-detection test. `quality` may be
+    the `quality.json` object."""
+    quality = QualityResult.from_json(quality)
     cols = ["conversations", "utterances", "mean words/utt [95% CI]", "mean turns [95% CI]",
             "contradiction rate [95% CI] (checker's calibration below)", "persona coverage [95% CI]",
             "toxicity rate [95% CI]", "template leftovers (conversations with one [95% CI])"]
     lines = ["| dataset | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
-    for name, q in quality.get("datasets", {}).items():
-        if "not_run" in q:
-            lines.append(f"| {name} | not run: {q['not_run']} |" + " |" * (len(cols) - 1))
+    for name, q in quality.datasets.items():
+        if q.not_run is not None:
+            lines.append(f"| {name} | not run: {q.not_run} |" + " |" * (len(cols) - 1))
             continue
-        d, ln = q["diversity"], q["lengths"]
-        est, tl = ln.get("estimates") or {}, q["template_leftovers"]
-        vals = [d["conversations"], d["utterances"],
-                S.fmt(est["words_per_utterance"], 1) if est else ln["utterance_words"].get("mean"),
-                S.fmt(est["turns"], 1) if est else ln["turns"].get("mean"),
-                _estimate(q["faithfulness"], "contradiction_rate"), _estimate(q["persona_coverage"], "coverage"),
-                _estimate(q["toxicity"], "rate"),
-                f"{tl['count']} ({S.fmt(tl['conversation_rate'])})" if tl.get("conversation_rate") else tl["count"]]
+        d, ln, tl = q.diversity, q.lengths, q.template_leftovers
+        est = ln.estimates or {}
+        vals = [d.conversations, d.utterances,
+                est["words_per_utterance"].text(1) if est else ln.utterance_words.get("mean"),
+                est["turns"].text(1) if est else ln.turns.get("mean"),
+                _rate(q.faithfulness), _rate(q.persona_coverage), _rate(q.toxicity),
+                f"{tl.count} ({tl.conversation_rate.text()})" if tl.conversation_rate else tl.count]
         lines.append(f"| {name} | " + " | ".join(v if isinstance(v, str) else _num(v) for v in vals) + " |")
     out = "\n".join(lines) + "\n"
     out += checker_lines(quality)
-    out += size_matched_markdown(quality.get("size_matched_diversity"), quality.get("datasets"))
+    out += size_matched_markdown(quality.size_matched_diversity, quality.datasets)
     out += differences_markdown(quality)
-    out += detection_markdown(quality.get("detection"))
+    out += detection_markdown(quality.detection)
     return out
 
 
-def _estimate(block: dict[str, Any], key: str) -> str:
-    if "not_run" in block:
-        return f"not run: {block['not_run']}"
-    if block.get("estimate"):
-        return S.fmt(block["estimate"])
-    return f"{_num(block.get(key))} (no interval)"
+def _rate(rate: Faithfulness | PersonaCoverage | Toxicity | None) -> str:
+    return rate.text() if rate is not None else "— (no interval)"
 
 
-def checker_lines(quality: dict[str, Any]) -> str:
+def checker_lines(quality: QualityResult) -> str:
     rows = []
-    seed = int((quality.get("config") or {}).get("seed", 0))
-    for name, q in quality.get("datasets", {}).items():
-        f = q.get("faithfulness") or {}
-        if "not_run" in q or "not_run" in f:
+    for name, q in quality.datasets.items():
+        f = q.faithfulness
+        if q.not_run is not None or f is None or f.not_run is not None:
             continue
-        c = f.get("checker") or {}
+        c = f.checker or {}
         who = c.get("kind", "?") + (f" ({c['model']})" if c.get("model") else "")
-        rows.append(f"- contradiction rate of **{name}** ({_estimate(f, 'contradiction_rate')}): checker {who}, "
-                    f"{calibration_text(c, seed)}; {f.get('checked')} of {f.get('of')} utterances checked"
-                    + (f", {f['undecided']} undecided" if f.get("undecided") else ""))
+        rows.append(f"- contradiction rate of **{name}** ({f.text()}): checker {who}, "
+                    f"{calibration_text(c, quality.seed())}; {f.checked} of {f.of} utterances checked"
+                    + (f", {f.undecided} undecided" if f.undecided else ""))
     return ("\n" + "\n".join(rows) + "\n") if rows else ""
 
 
@@ -95,7 +93,7 @@ def _spread(block: dict[str, Any] | None, digits: int = 3) -> str:
     return f"{block['mean']:.{digits}f} ± {block['sd']:.{digits}f}"
 
 
-def size_matched_markdown(sm: dict[str, Any] | None, datasets: dict[str, Any] | None = None) -> str:
+def size_matched_markdown(sm: dict[str, Any] | None, datasets: dict[str, DatasetQuality] | None = None) -> str:
     """The diversity table: size-matched figures (mean ± sd over draws), then the whole-corpus raw distinct-n
     and vocabulary, kept only as labelled context beside the corpus size (they fall with corpus size, so they
     are not compared across datasets and not plotted)."""
@@ -118,50 +116,55 @@ def size_matched_markdown(sm: dict[str, Any] | None, datasets: dict[str, Any] | 
         e = (emb.get("datasets") or {}).get(name) or {}
         e_txt = f"not run: {e['not_run']}" if "not_run" in e else _spread(e.get("embedding_diversity"))
         e_txt += "".join(f" ⚠ {f}" for f in e.get("flags", []))
-        raw = ((datasets or {}).get(name) or {}).get("diversity") or {}
-        raw_txt = " / ".join(_num(raw.get(k)) for k in ("distinct-1", "distinct-2", "vocabulary")) if raw else "—"
+        raw = (datasets or {}).get(name)
+        raw = raw.diversity if raw is not None else None
+        raw_txt = " / ".join(_num(v) for v in (raw.distinct_1, raw.distinct_2, raw.vocabulary)) if raw else "—"
         out += (f"| {name} | {d['corpus_tokens']} | {_spread(d['distinct-1'])} | {_spread(d['distinct-2'])} | "
                 f"{_spread(d['vocabulary'], 1)} | {_spread(d['mattr'])} | {e_txt} | {raw_txt} |\n")
     return out
 
 
-def differences_markdown(quality: dict[str, Any]) -> str:
+def differences_markdown(quality: QualityResult) -> str:
     """Each dataset's rates minus the first dataset's, with a 95% interval (independent bootstraps)."""
-    ok = {n: q for n, q in quality.get("datasets", {}).items() if "not_run" not in q}
+    ok = {n: q for n, q in quality.datasets.items() if q.not_run is None}
     if len(ok) < 2:
         return ""
     ref_name, ref = next(iter(ok.items()))
-    seed = int((quality.get("config") or {}).get("seed", 0))
-    keys = (("contradiction rate", "faithfulness"), ("persona coverage", "persona_coverage"), ("toxicity rate", "toxicity"))
+    keys = list(ref.rates())
     out = (f"\n### Differences from `{ref_name}` (95% CI: bootstrap over conversations ∪ MOVER from the two intervals)\n\n| dataset | "
-           + " | ".join(f"Δ {k}" for k, _ in keys) + " |\n|---|" + "---|" * len(keys) + "\n")
+           + " | ".join(f"Δ {k}" for k in keys) + " |\n|---|" + "---|" * len(keys) + "\n")
     for name, q in ok.items():
         if name == ref_name:
             continue
         cells = []
-        for _, key in keys:
-            a, b = (q.get(key) or {}).get("estimate"), (ref.get(key) or {}).get("estimate")
-            if not a or not b:
+        for key in keys:
+            a, b = _estimate_of(q.rates()[key]), _estimate_of(ref.rates()[key])
+            if a is None or b is None:
                 cells.append("—")
                 continue
-            d = S.difference(a, b, seed=seed)
+            d = S.difference(a.to_json(), b.to_json(), seed=quality.seed())
             d["flags"] = sorted({f"{who}: {f}" for who, est in ((name, a), (ref_name, b))
-                                 for f in est.get("flags", []) if not f.startswith("wide")})
+                                 for f in est.flags or [] if not f.startswith("wide")})
             cells.append(S.fmt(d) + (" (excludes 0)" if d.get("excludes_zero") else " (includes 0)"))
         out += f"| {name} | " + " | ".join(cells) + " |\n"
     return out
 
 
-def expert_consistency(quality: dict[str, Any]) -> list[dict[str, Any]]:
+def _estimate_of(rate: Faithfulness | PersonaCoverage | Toxicity | None) -> Estimate | None:
+    return rate.estimate if rate is not None else None
+
+
+def expert_consistency(quality: QualityResult | dict) -> list[dict[str, Any]]:
     """The Critic's quality experts' position consistency for every dataset that is a run (the counts the
     conversation stage stored), each a proportion of comparisons with its Wilson 95% interval and flags."""
+    quality = QualityResult.from_json(quality)
     return [{"dataset": name, "expert": expert, "consistent": r["consistent"], "comparisons": r["comparisons"],
              **S.proportion(r["consistent"], r["comparisons"], "comparisons")}
-            for name, q in (quality.get("datasets") or {}).items()
-            for expert, r in (run_consistency(q.get("source")) or {}).items()]
+            for name, q in quality.datasets.items()
+            for expert, r in (run_consistency(q.source) or {}).items()]
 
 
-def consistency_markdown(quality: dict[str, Any]) -> str:
+def consistency_markdown(quality: QualityResult | dict) -> str:
     """`expert_consistency` as a table; "" when no dataset is a run with stored rates."""
     rows = [f"| {b['dataset']} | {b['expert']} | {S.fmt(b)} | {b['consistent']}/{b['comparisons']} |"
             for b in expert_consistency(quality)]
@@ -245,28 +248,29 @@ def plot_nup(nup: NUPResult | dict, path: Path, metric: str = HITS1) -> Path | N
     return save_figure(fig, path)
 
 
-def plot_quality(quality: dict[str, Any], path: Path) -> Path | None:
+def plot_quality(quality: QualityResult | dict, path: Path) -> Path | None:
     """Rates with 95% intervals; diversity only size-matched (mean ± 1.96 sd over draws)."""
     plt = pyplot()
-    names = [n for n, q in quality.get("datasets", {}).items() if "not_run" not in q]
+    quality = QualityResult.from_json(quality)
+    names = [n for n, q in quality.datasets.items() if q.not_run is None]
     if not names:
         return None
-    lex = ((quality.get("size_matched_diversity") or {}).get("lexical") or {}).get("datasets") or {}
+    lex = ((quality.size_matched_diversity or {}).get("lexical") or {}).get("datasets") or {}
 
     def rate(key: str) -> Any:
-        return lambda n, q: (q.get(key) or {}).get("estimate") or {}
+        return lambda n, q: {"value": None} if (est := _estimate_of(q.rates()[key])) is None else est.to_json()
 
     def matched(key: str) -> Any:
         return lambda n, q: {"value": (lex.get(n) or {}).get(key, {}).get("mean"),
                              "ci": (lex.get(n) or {}).get(key, {}).get("ci")}
 
     keys = [("distinct-1\n(size-matched)", matched("distinct-1")), ("distinct-2\n(size-matched)", matched("distinct-2")),
-            ("MATTR\n(size-matched)", matched("mattr")), ("contradiction", rate("faithfulness")),
-            ("coverage", rate("persona_coverage")), ("toxicity", rate("toxicity"))]
+            ("MATTR\n(size-matched)", matched("mattr")), ("contradiction", rate("contradiction rate")),
+            ("coverage", rate("persona coverage")), ("toxicity", rate("toxicity rate"))]
     fig, ax = plt.subplots(figsize=(9, 4))
     width = 0.8 / len(names)
     for j, n in enumerate(names):
-        q = quality["datasets"][n]
+        q = quality.datasets[n]
         blocks = [f(n, q) for _, f in keys]
         vals = [b.get("value") for b in blocks]
         vals = [0.0 if v is None or v != v else v for v in vals]
@@ -278,16 +282,17 @@ def plot_quality(quality: dict[str, Any], path: Path) -> Path | None:
     return save_figure(fig, path)
 
 
-def plot_lengths(quality: dict[str, Any], path: Path) -> Path | None:
+def plot_lengths(quality: QualityResult | dict, path: Path) -> Path | None:
     plt = pyplot()
-    names = [n for n, q in quality.get("datasets", {}).items() if "not_run" not in q]
+    quality = QualityResult.from_json(quality)
+    names = [n for n, q in quality.datasets.items() if q.not_run is None]
     if not names:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax, title in (("utterance_words_histogram", axes[0], "words per utterance"),
                            ("turns_histogram", axes[1], "turns per conversation")):
         for n in names:
-            h = quality["datasets"][n]["lengths"][key]
+            h = getattr(quality.datasets[n].lengths, key)
             total = sum(h["counts"]) or 1
             ax.step(range(len(h["counts"])), [c / total for c in h["counts"]], where="mid", label=n)
             ax.set_xticks(range(len(h["counts"])), [str(b) for b in h["bins"][:-1]], fontsize=7)
@@ -395,13 +400,14 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     return written
 
 
-def derived_intervals(quality: dict[str, Any] | None) -> dict[str, Any]:
+def derived_intervals(quality: QualityResult | dict | None) -> dict[str, Any]:
     """Intervals the report computes from stored counts (not in quality.json itself), for report.json."""
     if not quality:
         return {}
-    seed = int((quality.get("config") or {}).get("seed", 0))
-    return {"checker_calibration": {n: calibration_estimate((q.get("faithfulness") or {}).get("checker"), seed)
-                                    for n, q in (quality.get("datasets") or {}).items() if "not_run" not in q},
+    quality = QualityResult.from_json(quality)
+    return {"checker_calibration": {n: calibration_estimate(q.faithfulness.checker if q.faithfulness else None,
+                                                            quality.seed())
+                                    for n, q in quality.datasets.items() if q.not_run is None},
             "expert_consistency": expert_consistency(quality)}
 
 

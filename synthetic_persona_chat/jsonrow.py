@@ -8,6 +8,7 @@ once and each reader sees named fields. The file format must not change, so `fro
 - fields are written in declaration order (declare them in the order the producer writes them);
 - a field made with `optional()` is left out while it is None (a key the producer adds only sometimes,
   e.g. a cell's `not_run`); any other field is always written, None included (NaN is stored as null);
+- a key that is not a Python name ("distinct-1") is declared with `keyed(...)` or `optional(key=...)`;
 - keys the class does not declare are kept in `extra` and written after the declared ones, so a newer
   writer's additions survive an older reader's round trip.
 
@@ -23,12 +24,22 @@ import typing
 from typing import Any, TypeVar
 
 T = TypeVar("T", bound="JsonRow")
-_OMIT = "omit_if_none"
+_OMIT, _KEY = "omit_if_none", "json_key"
 
 
-def optional(default: Any = None) -> Any:
-    """A field left out of the JSON object while it is None (present only when the producer set it)."""
-    return dataclasses.field(default=default, metadata={_OMIT: True})
+def optional(default: Any = None, key: str | None = None) -> Any:
+    """A field left out of the JSON object while it is None (present only when the producer set it);
+    `key`: the JSON key where it is not a Python name ("distinct-1")."""
+    return dataclasses.field(default=default, metadata={_OMIT: True, _KEY: key})
+
+
+def keyed(key: str) -> Any:
+    """A required field whose JSON key is not a Python name ("distinct-1")."""
+    return dataclasses.field(metadata={_KEY: key})
+
+
+def _key(f: dataclasses.Field) -> str:
+    return f.metadata.get(_KEY) or f.name
 
 
 @dataclasses.dataclass
@@ -46,7 +57,7 @@ class JsonRow:
             value = getattr(self, f.name)
             if value is None and f.metadata.get(_OMIT):
                 continue
-            out[f.name] = _dump(value)
+            out[_key(f)] = _dump(value)
         return {**out, **_dump(self.extra)}
 
     @classmethod
@@ -59,11 +70,11 @@ class JsonRow:
             raise ValueError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
         hints = typing.get_type_hints(cls)
         declared = [f for f in dataclasses.fields(cls) if f.name != "extra"]
-        missing = [f.name for f in declared if f.name not in data and _required(f)]
+        missing = [_key(f) for f in declared if _key(f) not in data and _required(f)]
         if missing:
             raise ValueError(f"{cls.__name__}: the JSON object lacks {', '.join(missing)} (has {', '.join(data)})")
-        values = {f.name: _load(hints[f.name], data[f.name]) for f in declared if f.name in data}
-        names = {f.name for f in declared}
+        values = {f.name: _load(hints[f.name], data[_key(f)]) for f in declared if _key(f) in data}
+        names = {_key(f) for f in declared}
         return cls(**values, extra={k: v for k, v in data.items() if k not in names})
 
 

@@ -17,6 +17,8 @@ from synthetic_persona_chat.eval.generative_result import GenerativeResult, SFTM
 from synthetic_persona_chat.eval.generative_table import markdown_table as generative_table_md
 from synthetic_persona_chat.eval.nup_result import NUPCell, NUPResult
 from synthetic_persona_chat.eval.nup_tables import markdown_table
+from synthetic_persona_chat.eval.quality_result import DatasetQuality, QualityResult
+from synthetic_persona_chat.eval.report import quality_markdown
 from synthetic_persona_chat.json_output import write_json
 from synthetic_persona_chat.jsonrow import JsonRow, optional
 
@@ -56,6 +58,18 @@ def test_generative_json_round_trips_byte_for_byte(tmp_path):
     assert spc.estimate("hits@1").n == 3 and spc.estimate("contradiction").item == "replies"
     assert spc.estimate("perplexity").extra == {"mean_nll": spc.metrics["perplexity"]["mean_nll"]}
     assert generative_table_md(data) == generative_table_md(result)
+    _same_file(path, result, tmp_path)
+
+
+def test_quality_json_round_trips_byte_for_byte(tmp_path):
+    path = REPORTS / "quality.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    result = QualityResult.from_json(data)
+    gen = result.datasets["generated"]
+    assert isinstance(gen, DatasetQuality) and gen.diversity.distinct_1 == data["datasets"]["generated"]["diversity"]["distinct-1"]
+    assert gen.faithfulness.estimate.item == "utterances" and gen.by_iteration["1"].template_leftovers == 2
+    assert result.datasets["spc"].not_run.endswith("does not exist") and result.datasets["spc"].diversity is None
+    assert quality_markdown(data) == quality_markdown(result)
     _same_file(path, result, tmp_path)
 
 
