@@ -22,8 +22,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from synthetic_persona_chat import errors
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES, nup_examples
 from synthetic_persona_chat.readers.sources import open_source
 from synthetic_persona_chat.records import Conversation, Skip
@@ -44,12 +45,30 @@ class Dataset:
         return len(self.conversations)
 
 
+class MissingDatasetError(errors.InputError, FileNotFoundError):
+    """The file or folder a command must read is not there (bad input, exit 3; still a FileNotFoundError)."""
+
+
 @dataclass
 class Unavailable:
     """A dataset that is not there; `reason` is shown to the user instead of a number."""
 
     name: str
     reason: str
+    error: Exception | None = field(default=None, compare=False, repr=False)  # what the reader raised, if any
+
+    def fail(self, doing: str) -> NoReturn:
+        """Raise for a command that cannot go on without the dataset (an eval table shows `reason` instead).
+
+        The reader's own failure keeps its class where that says more than "bad input" (the Hub was
+        unreachable: exit 7; the disk failed: exit 8); anything else, a missing file included, is bad
+        input (exit 3), with the reason naming the file."""
+        if self.error is not None and errors.classify(self.error)[0].code not in (
+                errors.GENERIC.code, errors.UNEXPECTED.code, errors.InputError.exit_code):
+            raise self.error
+        missing = isinstance(self.error, FileNotFoundError)
+        raise (MissingDatasetError if missing else errors.InputError)(f"{doing} {self.name}: {self.reason}") \
+            from self.error
 
 
 def load_dataset(source: str | Path | None, split: str = "test", name: str | None = None,
@@ -65,9 +84,9 @@ def load_dataset(source: str | Path | None, split: str = "test", name: str | Non
     try:
         convs, skips = open_source(text, split)
     except FileNotFoundError as exc:
-        return Unavailable(name, str(exc))
+        return Unavailable(name, str(exc), exc)
     except Exception as exc:  # a reader or the Hub failed: say why, do not invent the cell
-        return Unavailable(name, f"cannot read {text}: {type(exc).__name__}: {exc}")
+        return Unavailable(name, f"cannot read {text}: {type(exc).__name__}: {exc}", exc)
     if len(convs) < min_conversations:
         need = "NUP needs at least 2" if min_conversations == 2 else f"need at least {min_conversations}"
         return Unavailable(name, f"{text} holds {len(convs)} usable conversation(s); {need}")

@@ -55,3 +55,19 @@ def test_judge_bad_input_and_unknown_expert_are_clear_errors(tmp_path):
         judge_source(str(tmp_path / "missing.csv"), tmp_path / "o", load_config(None))
     with pytest.raises(ValueError, match="unknown expert"):
         judge_source("spc-sample:test", tmp_path / "o", load_config(None, ["critic.experts=[structural,wit]"]))
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("bad.csv", "a,b\n1,2\n", "bad.csv lacks column(s)"),
+    ("bad.xyz", "hello\n", "unknown dataset format '.xyz'"),
+    ("missing.csv", None, "missing.csv does not exist"),
+])
+def test_judge_cli_on_bad_input_exits_3_with_one_clear_line(tmp_path, capsys, name, content, says):
+    """Regression (#25.6): the reader's error was wrapped in a plain FileNotFoundError: exit 1, 'spc: error: ...'."""
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert main(["critic", "judge", str(path), "--out", str(tmp_path / "o"), *CHEAP]) == 3
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("spc: ")]
+    assert len(lines) == 1 and lines[0].startswith(f"spc: input error: cannot judge {path}: "), lines
+    assert says in lines[0]

@@ -89,9 +89,9 @@ def checker_summary(checker: Any, critic: CriticConfig) -> dict[str, Any]:
 
 def read_conversations(source: str, split: str = "test") -> tuple[list[Conversation], list[Skip]]:
     """Anything the readers take (`readers.sources.open_source`), with overlong utterances clipped as the eval does."""
-    ds = load_dataset(source, split, min_conversations=1)
+    ds = load_dataset(source, split, name=source, min_conversations=1)
     if isinstance(ds, Unavailable):
-        raise FileNotFoundError(f"cannot judge {source}: {ds.reason}")
+        ds.fail("cannot judge")
     return ds.conversations, ds.skips
 
 
