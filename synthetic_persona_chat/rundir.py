@@ -302,6 +302,22 @@ def write_parquet_atomic(path: Path, table: pa.Table) -> None:
     _replace_from_temporary(path, lambda tmp: pq.write_table(table, tmp))
 
 
+def write_parquet_stream_atomic(path: Path, schema: pa.Schema, tables: Iterable[pa.Table]) -> int:
+    """`tables` appended one row group each, atomically: a file far larger than memory is never held whole
+    (the conversation stage's candidates at paper scale). Returns the rows written."""
+    rows = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal rows
+        with pq.ParquetWriter(tmp, schema) as out:
+            for table in tables:
+                out.write_table(table)
+                rows += table.num_rows
+
+    _replace_from_temporary(path, write)
+    return rows
+
+
 def _replace_from_temporary(path: Path, write: Any) -> None:
     """`write(tmp)` then rename it over `path`. A write that fails (a full disk) removes its temporary file,
     and a successful one removes those that processes killed mid-write left beside `path`: a half-written

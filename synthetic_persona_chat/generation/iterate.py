@@ -24,12 +24,11 @@ from ..checkpoint import resumable_stage
 from ..models.contradiction import needs_llm
 from ..models.llm import LLMError
 from ..iterations import first_iteration
-from ..rundir import write_parquet_atomic
 from ..row_contracts import TurnRow
 from .config import critic_config, generation_config
 from .critic import resolve
 from .critic import quality as quality_expert
-from .engine import STAGES, candidates_table, run_local
+from .engine import STAGES, chunks, run_local, write_candidates
 from .fewshot import clean_seeds, load_seed_conversations, pool_entries
 from .modes import generator_config
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
@@ -86,7 +85,7 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
     shares = schedule(pairs, gen.iterations, gen.pair_schedule, ctx.config.seed)
     steps = stage_steps(ctx, gen, critic)
     _load_critic_models(ctx, critic)
-    rows, metas, winners_pool, outcomes = [], [], [], []
+    rows, metas, winners_pool, outcomes, winners, rounds = [], [], [], [], [], []
     budget = Budget(gen.retries, gen.target_winners, gen.fewshot)
     first = first_iteration(stage_dir)  # 1, as the paper counts; 0 in a run begun before (iterations.py)
     for it, share in enumerate(shares, start=first):
@@ -94,28 +93,43 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
         if it == first and jobs:
             _record_prompts(ctx, gen, jobs[0])
         run_round = partial(_run_round, engine, stage_dir / f"iter-{it}", steps, ctx, gen.batch_size,
-                            f"conversations iter {it - first + 1}/{gen.iterations}")
+                            f"conversations iter {it - first + 1}/{gen.iterations}", rounds)
         got, got_meta, ended = run_with_retries(
             run_round, jobs, budget, partial(redraw_job, pool=list(winners_pool), seeds=seeds, k=gen.fewshot,
                                              seed=ctx.config.seed),
-            winners_before=sum(1 for r in rows if r["selected"]))
-        rows.extend(got)
+            winners_before=len(winners))
+        won = [to_conversation(r, run.path.name) for r in got if r["selected"]]
+        rows.extend(map(_slim, got))  # the texts stay on disk (batch units) until _finish streams them
         metas.extend(got_meta)
         outcomes.extend(ended)
-        winners_pool += pool_entries([to_conversation(r, run.path.name) for r in got if r["selected"]],
-                                     gen.fewshot_max_turns, profiles)
+        winners += [c.to_dict() for c in won]
+        winners_pool += pool_entries(won, gen.fewshot_max_turns, profiles)
     return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start, outcomes,
-                   {"generator_mode": generator_mode(ctx), "seed_pool": seed_pool})
+                   {"generator_mode": generator_mode(ctx), "seed_pool": seed_pool}, winners, rounds)
 
 
 def _run_round(engine: Callable, directory: Path, steps: list, ctx: RunContext, batch_size: int, desc: str,
-               jobs: list[dict[str, Any]], suffix: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One engine run over `jobs` in its own plan directory (`iter-N` + suffix, e.g. `-retry-1`)."""
+               rounds: list[tuple[Path, int]], jobs: list[dict[str, Any]],
+               suffix: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One engine run over `jobs` in its own plan directory (`iter-N` + suffix, e.g. `-retry-1`); `rounds` gets
+    (that directory, its batches), in run order: where `_finish` reads the candidates back from."""
+    folder = directory.with_name(directory.name + suffix)
     try:
-        return engine(jobs, directory.with_name(directory.name + suffix), batch_size, steps, ctx, desc=desc + suffix)
+        got = engine(jobs, folder, batch_size, steps, ctx, desc=desc + suffix)
     except LLMError as exc:
         raise LLMError(f"{exc}\nfinished batches are saved under {directory.parent}: "
                        f"rerun the same command to resume") from exc
+    rounds.append((folder, len(chunks(jobs, batch_size))))
+    return got
+
+
+# What a candidate row keeps in memory after its round: the counts, verdicts and ids that the summary and the
+# retry outcomes read. The texts (turns, raw answer, personas, few-shot ids) are ~10 KB a row in Python objects.
+_ON_DISK_ONLY = frozenset({"raw_text", "turns", "user1_persona", "user2_persona", "fewshot_ids", "parse_notes"})
+
+
+def _slim(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in _ON_DISK_ONLY}
 
 
 def _call(fn: Callable, rows: list[dict[str, Any]], ctx: RunContext, cfg: Any) -> list[dict[str, Any]]:
@@ -147,16 +161,18 @@ def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: dict[str, Any])
 
 def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
             skips: list[Any], seconds: float, usage_start: dict[str, int],
-            outcomes: list[dict[str, Any]] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+            outcomes: list[dict[str, Any]], extra: dict[str, Any], winners: list[dict[str, Any]],
+            rounds: list[tuple[Path, int]]) -> dict[str, Any]:
+    """Write the stage's tables and summary. `rows` are slim (`_slim`): candidates.parquet is streamed from the
+    batch units of `rounds`, and `winners` are the winning conversations' rows, already built."""
     run = ctx.run
-    write_parquet_atomic(run.stage_dir(STAGE) / "candidates.parquet", candidates_table(rows))
+    write_candidates(rounds, run.stage_dir(STAGE) / "candidates.parquet")
     if outcomes:  # why each pair ended (retry.py): a pair without a winner is a recorded outcome, not a silent drop
         run.write_records(STAGE, "pair_outcomes", outcomes)
-    winners = [to_conversation(r, run.path.name).to_dict() for r in rows if r["selected"]]
     run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
     summary = summarize(rows, metas, ctx, usage_start)
-    summary["pair_outcomes"] = outcome_summary(outcomes or [])
-    summary.update(extra or {})  # the Generator's mode, the seeds the few-shot pool kept and dropped (why)
+    summary["pair_outcomes"] = outcome_summary(outcomes)
+    summary.update(extra)  # the Generator's mode, the seeds the few-shot pool kept and dropped (why)
     summary.update(pairs=len({r["pair_id"] for r in rows}), pairs_available=len(pairs), skipped_pairs=len(skips),
                    wall_seconds_this_run=round(seconds, 2))
     client = getattr(getattr(ctx.llm, "inner", None), "stats", None) if "llm" in vars(ctx) else None

@@ -41,7 +41,8 @@ def run_with_retries(run_round: RunRound, jobs: Rows, budget: Budget, redraw: Ca
     """Every round's candidate rows and metas, and one outcome row per pair of `jobs`."""
     rows, metas = run_round(jobs, "")
     attempts = {j["pair_id"]: 1 for j in jobs}
-    pending = [j for j in jobs if not _won(rows, j["job_id"])]
+    won = _won(rows)
+    pending = [j for j in jobs if j["job_id"] not in won]
     stop = ""
     for attempt in range(1, budget.retries + 1):
         stop = _stop_reason(budget, winners_before + _winners(rows), pending)
@@ -52,7 +53,8 @@ def run_with_retries(run_round: RunRound, jobs: Rows, budget: Budget, redraw: Ca
         rows, metas = rows + got, metas + got_metas
         for j in again:
             attempts[j["pair_id"]] = attempt + 1
-        pending = [j for j in again if not _won(got, j["job_id"])]
+        won = _won(got)
+        pending = [j for j in again if j["job_id"] not in won]
     else:
         stop = f"retry budget of {budget.retries} spent" if budget.retries else "retries off (generation.retries 0)"
     return rows, metas, outcome_rows(rows, jobs, attempts, stop)
@@ -95,8 +97,9 @@ def _stop_reason(budget: Budget, winners: int, pending: Rows) -> str:
     return ""
 
 
-def _won(rows: Rows, job_id: str) -> bool:
-    return any(r["selected"] for r in rows if r["job_id"] == job_id)
+def _won(rows: Rows) -> set[str]:
+    """The jobs with a winner: a set, so finding the pending jobs is linear (a scan per job was 7k x 22k at 20k pairs)."""
+    return {r["job_id"] for r in rows if r["selected"]}
 
 
 def _winners(rows: Rows) -> int:

@@ -1,0 +1,58 @@
+"""candidates.parquet is streamed from the batch units on disk, a batch at a time (#23 item 4).
+
+The stage used to hold every candidate row of every iteration in the driver until the end (~10 KB of Python
+objects a row: +655 MiB at 20k pairs) and write the file from them in one piece. Now each round's rows are
+slimmed to their ids and verdicts, and the file is rebuilt from the units: one row group per batch, the same
+rows in the same order (iteration by iteration, first round then retries, batches in plan order).
+"""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from synthetic_persona_chat.generation.engine import CANDIDATE_SCHEMA, write_candidates
+from synthetic_persona_chat.generation.iterate import _slim, run_conversations
+
+from .helpers import config_dict, make_ctx, scripted, spc_pairs, write_pairs
+from .test_stage import varied
+
+
+def _units_in_order(stage):
+    """Every batch unit's rows, iteration by iteration, the plan's batches in order (what the file must hold)."""
+    rows = []
+    for it in sorted((p for p in stage.glob("iter-*") if p.is_dir()), key=lambda p: p.name):
+        for b in range(len(json.loads((it / "plan.json").read_text()))):
+            rows += pq.read_table(it / f"batch-{b:05d}" / "candidates.parquet").to_pylist()
+    return rows
+
+
+def test_candidates_file_is_the_units_streamed_one_row_group_per_batch(tmp_path):
+    pairs = write_pairs(tmp_path / "pairs.parquet", spc_pairs(6))
+    ctx = make_ctx(tmp_path, config_dict(pairs, batch_size=2), scripted(generator=varied))
+    summary = run_conversations(ctx)
+    stage = ctx.run.path / "conversations"
+    path = stage / "candidates.parquet"
+    plans = [json.loads(p.read_text()) for p in stage.glob("iter-*/plan.json")]
+    assert pq.ParquetFile(path).metadata.num_row_groups == sum(len(p) for p in plans) > 1  # was 1: built in memory
+    stored = pq.read_table(path)
+    assert stored.schema.equals(CANDIDATE_SCHEMA)
+    assert stored.to_pylist() == _units_in_order(stage)
+    assert summary["candidates"] == stored.num_rows == 18 and summary["winners"] == 6
+
+
+def test_write_candidates_with_no_batches_is_an_empty_table(tmp_path):
+    path = tmp_path / "candidates.parquet"
+    assert write_candidates([(tmp_path / "iter-1", 0)], path) == 0
+    table = pq.read_table(path)
+    assert table.num_rows == 0 and table.schema.equals(CANDIDATE_SCHEMA)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_slim_rows_keep_what_the_summary_reads_and_drop_the_texts():
+    row = {f.name: None for f in CANDIDATE_SCHEMA}
+    slim = _slim(row)
+    assert {"raw_text", "turns", "user1_persona", "user2_persona", "fewshot_ids", "parse_notes"}.isdisjoint(slim)
+    assert {"verdicts", "selected", "job_id", "pair_id", "candidate_id", "candidate_index", "iteration",
+            "parse_error"} <= set(slim)
+    assert isinstance(CANDIDATE_SCHEMA, pa.Schema)
