@@ -19,7 +19,7 @@ from synthetic_persona_chat.json_output import write_json
 
 from . import stats as S
 from .checker_calibration import calibration_estimate, calibration_text  # noqa: F401 (re-exported for the tests)
-from .human_report import report_section as human_section
+from .human_report import HUMAN_JSON, report_section as human_section
 from .figures import Estimate
 from .nup_result import NUPCell, NUPResult
 from .quality_result import DatasetQuality, Faithfulness, PersonaCoverage, QualityResult, Toxicity
@@ -27,7 +27,8 @@ from .nup_tables import markdown_table, table_notes
 from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
 from .generative_table import GENERATIVE_JSON, section as generative_section
 from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE
-from .plotting import pyplot, save_figure
+from .plotting import bar_labels, histogram_steps, pyplot, save_figure
+from .report_header import header_markdown
 
 NUP_JSON, QUALITY_JSON = "nup.json", "quality.json"
 # Metric names of the NUP results: 1 gold + (NUM_CANDIDATES - 1) distractors per example.
@@ -273,9 +274,11 @@ def plot_quality(quality: QualityResult | dict, path: Path) -> Path | None:
         q = quality.datasets[n]
         blocks = [f(n, q) for _, f in keys]
         vals = [b.get("value") for b in blocks]
+        labels = bar_labels(vals)  # a zero bar has no height: its "0" says it was measured
         vals = [0.0 if v is None or v != v else v for v in vals]
-        ax.bar([i + j * width for i in range(len(keys))], vals, width, label=n,
-               yerr=_yerr(vals, [b.get("ci") for b in blocks]), capsize=3)
+        bars = ax.bar([i + j * width for i in range(len(keys))], vals, width, label=n,
+                      yerr=_yerr(vals, [b.get("ci") for b in blocks]), capsize=3)
+        ax.bar_label(bars, labels=labels, fontsize=6, padding=2)
     ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(keys))], [k for k, _ in keys], fontsize=7)
     ax.set_title("Dataset quality (95% CI; diversity on equal-size samples)", fontsize=9)
     ax.legend(fontsize=7)
@@ -293,11 +296,10 @@ def plot_lengths(quality: QualityResult | dict, path: Path) -> Path | None:
                            ("turns_histogram", axes[1], "turns per conversation")):
         for n in names:
             h = getattr(quality.datasets[n].lengths, key)
-            total = sum(h["counts"]) or 1
-            ax.step(range(len(h["counts"])), [c / total for c in h["counts"]], where="mid", label=n)
-            ax.set_xticks(range(len(h["counts"])), [str(b) for b in h["bins"][:-1]], fontsize=7)
+            edges, density, beyond = histogram_steps(h["bins"], h["counts"])  # unequal bins on a real axis
+            ax.stairs(density, edges, label=f"{n} (≥{h['bins'][-2]}: {beyond:.1%})")
         ax.set_title(title)
-        ax.set_ylabel("share")
+        ax.set_ylabel("share per unit")
         ax.legend(fontsize=7)
     return save_figure(fig, path)
 
@@ -375,7 +377,8 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
         raise FileNotFoundError(f"{out_dir} holds neither {NUP_JSON} nor {QUALITY_JSON}: run `spc eval nup` "
                                 f"or `spc eval quality --out {out_dir}` first")
     written: dict[str, Path] = {}
-    md = ["# Evaluation report\n"]
+    md = ["# Evaluation report\n",
+          header_markdown(out_dir, [NUP_JSON, QUALITY_JSON, GENERATIVE_JSON, HUMAN_JSON], nup, quality)]
     if nup is not None:
         md += nup_section(NUPResult.from_json(nup), out_dir, written)
     if generative is not None:  # beside the ranker table
