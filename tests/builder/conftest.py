@@ -51,7 +51,8 @@ def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDi
     run.mark_done("expand", {"attributes": len(attrs)})
     run.set_skips("conversations", [Skip("generator", "pair p99", "no 'User 2:' line in candidate")])
     if done:
-        run.mark_done("conversations", {"conversations": n, "pass_rates": {"faithfulness": 0.75, "toxicity": 1.0},
+        run.mark_done("conversations", {"conversations": n, "generator_mode": "constrained",
+                                        "pass_rates": {"faithfulness": 0.75, "toxicity": 1.0},
                                                "evaluated": {"faithfulness": 4, "toxicity": 3}})
     return run
 

@@ -37,6 +37,7 @@ def test_round_trip_run_dir_through_stock_load_dataset(run_dir, tmp_path):
     assert {s["name"]: s["num_examples"] for s in info["messages"]["splits"]} == result.rows["messages"]
     assert str(run_dir.parent) not in card and str(tmp_path) not in card  # no path of this machine
     for needle in ("smollm2", "| faithfulness | 3/4 | 0.750 [0.301, 0.954] ⚠", "iterations: 3", "no 'User 2:' line in candidate",
+                   "Generator mode: `constrained`",
                    "2312.10007", "CC BY 4.0", "| synthetic | 40 |", "| 0.3.0 |", "## Bias, risks and limitations",
                    "## Personal and sensitive information", "https://arxiv.org/abs/2312.10007"):
         assert needle in card, needle
