@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from synthetic_persona_chat.models.calibration_record import Calibration
+
 from . import stats as S
 
 AUROC_WARNING = 0.7
@@ -20,21 +22,22 @@ def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> dict[
     The calibration is itself an estimate on a few labelled pairs, so it gets intervals (Hanley–McNeil for
     AUROC from the class counts, a bootstrap of the confusion matrix for F1) and flags; a warning when the
     AUROC, or its interval, falls below 0.7."""
-    cal = (checker or {}).get("calibration")
-    if not cal or cal.get("auroc") is None:
+    record = (checker or {}).get("calibration")
+    cal = Calibration.from_json(record) if record else None
+    if cal is None or cal.auroc is None:
         return None
-    n, pos = cal.get("n"), cal.get("n_contradiction")
-    auroc_ci = S.auroc_interval(cal["auroc"], pos, n - pos) if n is not None and pos is not None else None
-    cells = [cal.get(k) for k in ("tp", "fp", "fn", "tn")]
-    f1_ci = S.f1_interval(*cells, seed=seed) if all(isinstance(c, int) for c in cells) else None
+    n, pos = cal.n, cal.n_contradiction
+    auroc_ci = S.auroc_interval(cal.auroc, pos, n - pos) if n is not None and pos is not None else None
+    cells = cal.confusion()
+    f1_ci = S.f1_interval(*cells, seed=seed) if cells else None
     warnings = []
-    if cal["auroc"] < AUROC_WARNING:
+    if cal.auroc < AUROC_WARNING:
         warnings.append(f"AUROC < {AUROC_WARNING}: the contradiction rate is not reliable")
     elif auroc_ci and math.isfinite(auroc_ci[0]) and auroc_ci[0] < AUROC_WARNING:
         warnings.append(f"the AUROC's interval reaches below {AUROC_WARNING}")
-    return {"auroc": {"value": cal["auroc"], "ci": list(auroc_ci) if auroc_ci else None,
+    return {"auroc": {"value": cal.auroc, "ci": list(auroc_ci) if auroc_ci else None,
                       "method": "Hanley-McNeil normal approximation"},
-            "f1": {"value": cal.get("f1"), "ci": list(f1_ci) if f1_ci else None,
+            "f1": {"value": cal.f1, "ci": list(f1_ci) if f1_ci else None,
                    "method": "bootstrap of the confusion matrix"},
             "n": n, "n_contradiction": pos, "flags": S.flags(n, "labelled pairs", auroc_ci) if n is not None else [],
             "warnings": warnings}

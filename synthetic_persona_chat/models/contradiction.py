@@ -26,6 +26,7 @@ from ..tasks import ask, render_all
 from ..tasks.contradiction_judge import FEWSHOT_TEMPLATE, ContradictionJudge
 from .llm import LLM, GenerationParams, load_llm
 from .bundled import DEFAULT_NLI
+from .calibration_record import Calibration
 from .contradiction_polarity import PolarityNLI
 from .spec import ModelSpec
 
@@ -203,11 +204,15 @@ def shipped_calibration(key: str) -> dict[str, Any] | None:
 def read_calibration(path: str | Path) -> dict[str, Any]:
     """A `spc critic calibrate --out` file, checked for the fields a threshold needs."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    missing = [k for k in ("threshold", "auroc", "f1") if k not in data]
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a calibration file (not a JSON object); "
+                         "write one with `spc critic calibrate --labels FILE --out PATH`")
+    cal = Calibration.from_json(data)
+    missing = [k for k in ("threshold", "auroc", "f1") if getattr(cal, k) is None]
     if missing:
         raise ValueError(f"{path} is not a calibration file (missing {', '.join(missing)}); "
                          "write one with `spc critic calibrate --labels FILE --out PATH`")
-    return {k: v for k, v in data.items() if k != "checker"}
+    return {k: v for k, v in data.items() if k != "checker"}  # as written; who measured it is not the loader's
 
 
 def calibration_of(checker: Any) -> dict[str, Any] | None:
@@ -218,5 +223,6 @@ def calibration_of(checker: Any) -> dict[str, Any] | None:
 def default_threshold(checker: Any) -> float:
     """The calibrated threshold when one was measured, else 0.5 (an uncalibrated guess)."""
     cal = calibration_of(checker)
-    return float(cal["threshold"]) if cal and "threshold" in cal else 0.5
+    threshold = Calibration.from_json(cal).threshold if cal else None
+    return float(threshold) if threshold is not None else 0.5
 

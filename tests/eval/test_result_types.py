@@ -20,7 +20,11 @@ from synthetic_persona_chat.eval.nup_tables import markdown_table
 from synthetic_persona_chat.eval.quality_result import DatasetQuality, QualityResult
 from synthetic_persona_chat.eval.report import quality_markdown
 from synthetic_persona_chat.json_output import write_json
+from synthetic_persona_chat.generation.critic.calibrate import format_result
+from synthetic_persona_chat.eval.checker_calibration import calibration_text
 from synthetic_persona_chat.jsonrow import JsonRow, optional
+from synthetic_persona_chat.models.calibration_record import Calibration
+from synthetic_persona_chat.models.contradiction import shipped_calibrations
 
 REPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
 
@@ -71,6 +75,24 @@ def test_quality_json_round_trips_byte_for_byte(tmp_path):
     assert result.datasets["spc"].not_run.endswith("does not exist") and result.datasets["spc"].diversity is None
     assert quality_markdown(data) == quality_markdown(result)
     _same_file(path, result, tmp_path)
+
+
+def test_calibration_records_round_trip(tmp_path):
+    """`spc critic calibrate --out` as written today (bytes), and every shipped record (objects: that file's
+    keys are sorted, the type writes calibrate's order)."""
+    path = REPORTS / "calibration.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    cal = Calibration.from_json(data)
+    assert cal.strict.min_precision == data["strict"]["min_precision"] and cal.calibration_part.threshold is None
+    assert cal.confusion() == (data["tp"], data["fp"], data["fn"], data["tn"])
+    assert (tmp_path / "c.json").write_text(json.dumps(cal.to_json(), indent=2) + "\n") and \
+        (tmp_path / "c.json").read_bytes() == path.read_bytes()
+    assert format_result(data) == format_result(cal) and "AUROC" in format_result(cal)
+    for record in shipped_calibrations().values():
+        assert Calibration.from_json(record).to_json() == record
+    quality = json.loads((REPORTS / "quality.json").read_text(encoding="utf-8"))
+    checker = quality["datasets"]["generated"]["faithfulness"]["checker"]
+    assert calibration_text(checker).startswith("AUROC 0.759 [") and "n = 99 labelled pairs" in calibration_text(checker)
 
 
 @dataclass(kw_only=True)

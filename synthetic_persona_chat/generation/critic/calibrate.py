@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...label_split import NLI_LABELS, split_labels  # split_labels: re-exported for the tests and benchmarks
+from ...models.calibration_record import Calibration
 
 LABELS = NLI_LABELS
 POSITIVE = "contradiction"
@@ -164,14 +165,16 @@ def calibrate_checker(checker: Any, items: list[LabelledPair], seed: int = 0,
     return {"checker": info, **result}
 
 
-def format_result(result: dict[str, Any]) -> str:
-    """One readable line per figure, with a warning when the checker is close to chance."""
-    c = result["checker"]
+def format_result(result: Calibration | dict) -> str:
+    """One readable line per figure, with a warning when the checker is close to chance. `result` may be
+    the record as `calibrate_checker` returns it (the `--out` JSON object)."""
+    r = Calibration.from_json(result)
+    c = r.checker or {}
     name = c.get("kind", "?") + (f":{c['model']}" if c.get("model") else "")
-    lines = [f"checker {name}: threshold {result['threshold']:.4f} (chosen on {result['split']['calibration_n']} "
-             f"calibration pairs), measured on {result['n']} {result['evaluated_on']} pairs",
-             f"  AUROC {result['auroc']:.3f}  F1 {result['f1']:.3f}  precision {result['precision']:.3f}  "
-             f"recall {result['recall']:.3f}  ({result['n_contradiction']} contradictions)"]
-    if not result["auroc"] >= 0.7:
+    lines = [f"checker {name}: threshold {r.threshold:.4f} (chosen on {r.split['calibration_n']} "
+             f"calibration pairs), measured on {r.n} {r.evaluated_on} pairs",
+             f"  AUROC {r.auroc:.3f}  F1 {r.f1:.3f}  precision {r.precision:.3f}  "
+             f"recall {r.recall:.3f}  ({r.n_contradiction} contradictions)"]
+    if not r.auroc >= 0.7:
         lines.append("  WARNING: AUROC below 0.7: this checker's contradiction verdicts are close to noise")
     return "\n".join(lines)
