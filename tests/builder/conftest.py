@@ -25,7 +25,7 @@ def spc_test_only(spc_dir, tmp_path_factory) -> Path:
 
 def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDir:
     convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_test.csv", split="test")
-    run = RunDir(path).init(Config.from_dict({"seed": 3, "conversations": {"iterations": 3, "candidates": 2}}))
+    run = RunDir(path).init(Config.from_dict({"seed": 3, "generation": {"iterations": 3, "candidates": 2}}))
     run.record_model("llm", {"backend": "llama-cpp", "model": "smollm2", "device": "cpu"})
     run.record_model("embedder", {"backend": "sentence-transformers", "model": "all-MiniLM-L6-v2"})
     rows = []
@@ -59,7 +59,9 @@ def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDi
 
 def candidate_rows(conversations: list[dict]) -> list[dict]:
     """`conversations/candidates.parquet` as the Critic writes it: each generated conversation won its pair
-    against one other candidate (the next conversation's turns) in two position-consistent quality votes."""
+    against one other candidate (the next conversation's turns) in two position-consistent quality votes;
+    every fourth pair also had a third candidate (the previous conversation's turns) that the faithfulness
+    filter dropped."""
     generated = [c for c in conversations if not c["split"]]
     rows = []
     for i, conv in enumerate(generated):
@@ -71,6 +73,11 @@ def candidate_rows(conversations: list[dict]) -> list[dict]:
                          "candidate_index": index, "user1_persona": conv["user1_persona"],
                          "user2_persona": conv["user2_persona"], "turns": turns, "passed": True,
                          "selected": index == 0, "votes": 2 - 2 * index, "verdicts": votes})
+        if i % 4 == 0:
+            dropped = Verdict("faithfulness", passed=False, score=0.97, reason="contradicts 'i have a dog'")
+            rows.append({**rows[-1], "candidate_id": f"{job}-2", "candidate_index": 2, "passed": False,
+                         "selected": False, "votes": None, "turns": generated[i - 1]["turns"],
+                         "verdicts": [dropped.to_row()]})
     return rows
 
 

@@ -37,7 +37,7 @@ def hub():
 def spc(args, hub, tmp_path):
     env = subprocess_env(HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_TOKEN=TOKEN, HF_HOME=str(tmp_path / "hf"))
     return subprocess.run([sys.executable, "-m", "synthetic_persona_chat.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=300)
 
 
 def test_push_then_stock_load_dataset(exported, hub, tmp_path):
@@ -121,15 +121,23 @@ json.dump({"rows": out, "warnings": [str(w.message) for w in caught]}, open(sys.
 
 
 def test_run_to_hub_every_config_loads_with_no_warning(run_dir, hub, tmp_path):
-    """#26's path: build every config of a finished run (preferences included) -> dry-run (every file checked)
-    -> push to the fake Hub -> stock load_dataset of every config: nothing warns that the user did not cause."""
+    """#26's path as a user walks it: `spc build` of a finished run (every config, preferences included) ->
+    `spc push --dry-run` (every file it would upload checked) -> push to the fake Hub -> stock load_dataset
+    of every config: nothing warns that the user did not cause, and the card stays short."""
     from synthetic_persona_chat.builder.export import CONFIGS
 
     out = tmp_path / "export"
-    result = export(run_dir, out, version="1.0.0")
-    assert set(result.rows) == set(CONFIGS) and not result.skipped_configs
+    built = spc(["build", str(run_dir), "--out", str(out), "--version", "1.0.0"], hub, tmp_path)
+    assert built.returncode == 0 and "WARNING" not in built.stderr, built.stderr[-2000:]
+    manifest = json.loads((out / "spc_export.json").read_text())
+    assert set(manifest["rows"]) == set(CONFIGS) and not manifest["skipped_configs"]
+    assert manifest["rows"]["preferences"]["train"] == 50  # 40 quality-vote pairs + 10 against a filtered candidate
+    assert len((out / "README.md").read_text().splitlines()) <= 300
     dry = spc(["push", str(out), "--repo", "me/all", "--dry-run"], hub, tmp_path)
     assert dry.returncode == 0 and "no file shows a machine path" in dry.stdout, dry.stderr
+    uploaded = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    checked = next(line for line in dry.stdout.splitlines() if line.startswith("checked "))
+    assert checked.startswith(f"checked {len(uploaded)} files") and all(f in checked for f in uploaded), checked
     assert "WARNING" not in dry.stderr and not hub.requests
     pushed = spc(["push", str(out), "--repo", "me/all"], hub, tmp_path)
     assert pushed.returncode == 0 and "WARNING" not in pushed.stderr, pushed.stderr
@@ -138,5 +146,5 @@ def test_run_to_hub_every_config_loads_with_no_warning(run_dir, hub, tmp_path):
                        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     loaded = json.loads((tmp_path / "rows.json").read_text())
-    assert loaded["rows"] == result.rows and loaded["warnings"] == []
+    assert loaded["rows"] == manifest["rows"] and loaded["warnings"] == []
     assert "WARNING" not in r.stderr, r.stderr[-2000:]
