@@ -12,7 +12,8 @@ from rich.table import Table
 
 from ...cli_common import add_config_args
 from .calibrate import calibrate_checker, format_result, load_labels
-from .judge import SUMMARY, VERDICTS, judge_source
+from .judge import SUMMARY, VERDICTS, judge
+from .summary import JudgeSummary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,27 +34,26 @@ def run_judge(args: argparse.Namespace) -> int:
     from ...config import load_config
 
     config = load_config(args.config, args.overrides)
-    summary = judge_source(args.input, args.out, config, split=args.split, limit=args.limit)
+    summary = judge(args.input, args.out, config, split=args.split, limit=args.limit)
     print_summary(Console(), summary, args.out)
     return 0
 
 
-def print_summary(console: Console, summary: dict[str, Any], out: str) -> None:
-    table = Table(title=f"spc critic judge: {summary['input']} ({summary['conversations']} conversations)")
+def print_summary(console: Console, summary: JudgeSummary, out: str) -> None:
+    table = Table(title=f"spc critic judge: {summary.input} ({summary.conversations} conversations)")
     table.add_column("expert")
     table.add_column("pass rate", justify="right")
-    for expert, rate in summary["pass_rates"].items():
+    for expert, rate in summary.pass_rates.items():
         table.add_row(expert, f"{rate:.1%}")
-    for expert, why in summary["not_run"].items():
+    for expert, why in summary.not_run.items():
         table.add_row(expert, f"not run: {why}")
-    table.add_row("[bold]all filters[/]", "—" if summary["pass_rate"] is None else f"{summary['pass_rate']:.1%}")
+    table.add_row("[bold]all filters[/]", "—" if summary.pass_rate is None else f"{summary.pass_rate:.1%}")
     console.print(table)
-    faith = summary.get("faithfulness")
+    faith = summary.faithfulness
     if faith:
-        cal = faith.get("calibration") or {}
-        figures = ", ".join(f"{k} {cal[k]:.2f}" for k in ("auroc", "f1") if isinstance(cal.get(k), (int, float)))
-        console.print(f"contradiction checker: {faith['checker'].get('kind')}, threshold {faith['threshold']:.3f} "
-                      f"({faith['threshold_source']})" + (f"; measured {figures}" if figures else ""))
+        figures = faith.figures()
+        console.print(f"contradiction checker: {faith.checker.get('kind')}, threshold {faith.threshold:.3f} "
+                      f"({faith.threshold_source})" + (f"; measured {figures}" if figures else ""))
     console.print(f"verdicts: {out}/{VERDICTS}; summary: {out}/{SUMMARY}")
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ...config import Config
 from ...context import RunContext
 from ...eval.data import Unavailable, load_dataset
+from ...models.calibration_record import Calibration
 from ...models.contradiction import calibration_of
 from ...records import Conversation, Skip
 from ...rundir import RunDir, write_text_atomic
@@ -30,6 +31,7 @@ from ..config import CriticConfig, critic_config
 from ..stages import critic_batch
 from . import faithfulness
 from .base import Verdict
+from .summary import CheckerSummary, JudgeSummary
 from . import resolve
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
@@ -58,7 +60,8 @@ def judge_conversations(convs: list[Conversation], ctx: RunContext, critic: Crit
     return records
 
 
-def summarize(records: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig) -> dict[str, Any]:
+def summarize(records: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig, source: str | None = None,
+              split: str | None = None) -> JudgeSummary:
     """Pass rates (overall and per expert) and what judged: experts, checker, threshold, calibration."""
     filters, selectors = resolve(critic.experts)
     evaluated, passed = Counter(), Counter()
@@ -66,25 +69,26 @@ def summarize(records: list[dict[str, Any]], ctx: RunContext, critic: CriticConf
         for v in map(Verdict.from_row, rec["verdicts"]):
             evaluated[v.expert] += 1
             passed[v.expert] += bool(v.passed)
-    out: dict[str, Any] = {
-        "conversations": len(records), "passed": sum(r["passed"] for r in records),
-        "pass_rate": round(sum(r["passed"] for r in records) / len(records), 4) if records else None,
-        "pass_rates": {e: round(passed[e] / evaluated[e], 4) for e in evaluated},
-        "experts": [e.name for e in filters],
-        "not_run": {e.name: "a selector compares candidates of one pair; judged conversations have none"
-                    for e in selectors},
-    }
+    out = JudgeSummary(
+        input=source, split=split, conversations=len(records), passed=sum(r["passed"] for r in records),
+        pass_rate=round(sum(r["passed"] for r in records) / len(records), 4) if records else None,
+        pass_rates={e: round(passed[e] / evaluated[e], 4) for e in evaluated},
+        experts=[e.name for e in filters],
+        not_run={e.name: "a selector compares candidates of one pair; judged conversations have none"
+                 for e in selectors})
     if any(e.name == faithfulness.NAME for e in filters) and records:
-        out["faithfulness"] = checker_summary(ctx.nli, critic)
+        out.faithfulness = checker_summary(ctx.nli, critic)
     return out
 
 
-def checker_summary(checker: Any, critic: CriticConfig) -> dict[str, Any]:
+def checker_summary(checker: Any, critic: CriticConfig) -> CheckerSummary:
     """The contradiction checker, the threshold used and where it came from (calibration or config)."""
     cut, source = faithfulness.threshold(checker, critic.contradiction_threshold)
-    return {"checker": checker.describe(), "threshold": cut, "threshold_source": source,
-            "calibration": calibration_of(checker), "max_contradictions": critic.max_contradictions,
-            "max_nli_pairs": critic.max_nli_pairs or "all"}
+    cal = calibration_of(checker)
+    return CheckerSummary(checker=checker.describe(), threshold=cut, threshold_source=source,
+                          calibration=Calibration.from_json(cal) if cal else None,
+                          max_contradictions=critic.max_contradictions,
+                          max_nli_pairs=critic.max_nli_pairs or "all")
 
 
 def read_conversations(source: str, split: str = "test") -> tuple[list[Conversation], list[Skip]]:
@@ -97,6 +101,12 @@ def read_conversations(source: str, split: str = "test") -> tuple[list[Conversat
 
 def judge_source(source: str, out_dir: str | Path, config: Config, split: str = "test",
                  limit: int | None = None) -> dict[str, Any]:
+    """`judge` with its summary as the summary.json object."""
+    return judge(source, out_dir, config, split, limit).to_json()
+
+
+def judge(source: str, out_dir: str | Path, config: Config, split: str = "test",
+          limit: int | None = None) -> JudgeSummary:
     """`spc critic judge` as a function: read, judge, write verdicts.jsonl and summary.json; the summary."""
     critic = critic_config(config)
     resolve(critic.experts)  # an unknown expert fails before anything is read or loaded
@@ -106,10 +116,11 @@ def judge_source(source: str, out_dir: str | Path, config: Config, split: str = 
     ctx = RunContext(config, run)
     try:
         records = judge_conversations(convs, ctx, critic)
-        summary = {"input": source, "split": split, **summarize(records, ctx, critic),
-                   "skipped_records": len(skips)}
+        summary = summarize(records, ctx, critic, source, split)
+        summary.skipped_records = len(skips)
     finally:
         ctx.close()
     write_text_atomic(run.path / VERDICTS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    write_text_atomic(run.path / SUMMARY, json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_text_atomic(run.path / SUMMARY, json.dumps(summary.to_json(), indent=2, ensure_ascii=False, default=str)
+                      + "\n")
     return summary
