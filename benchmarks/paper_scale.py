@@ -15,7 +15,8 @@ corrupted for the Critic to catch. Per size:
   and efficiency = ideal / wall; requests answered; winners;
 - the driver's peak RSS (`os.wait4` of the spc process alone) and its CPU (user + sys), CPU per
   conversation stage (generate / critic / select, from the run summary);
-- the run directory's size and file count;
+- the run directory's size and file count; the KB of Python objects the driver holds per candidate until
+  the stage ends, now (slim rows; the texts stay in the batch units on disk) and as before #23's fix (whole rows);
 - resume: a second run of the same config killed with SIGKILL once the server has answered half of the
   first run's requests, then rerun: the rerun's wall time and `extra_requests` = requests of both parts
   minus the uninterrupted run's (in-flight answers lost at the kill; 0 means no paid call repeated).
@@ -47,7 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SPC = SHARED_DATA / "spc"
 SEED_CSVS = [str(SPC / "Synthetic-Persona-Chat_test.csv"), str(SPC / "Synthetic-Persona-Chat_valid.csv")]
 SEED_PAIRS_AVAILABLE = 1967  # conversations in the two CSVs above (their profile pairs)
-COLUMNS = ["size", "pairs", "winners", "requests", "wall_s", "ideal_s", "efficiency", "peak_rss_mb", "cpu_s",
+COLUMNS = ["size", "pairs", "winners", "requests", "wall_s", "ideal_s", "efficiency", "peak_rss_mb",
+           "held_kb_per_candidate", "held_kb_per_candidate_before", "cpu_s",
            "cpu_generate_s", "cpu_critic_s", "cpu_select_s", "run_dir_mb", "run_dir_files", "resume_wall_s",
            "extra_requests", "load_avg"]
 FITTED = ["wall_s", "requests", "peak_rss_mb", "cpu_s", "cpu_critic_s", "run_dir_mb", "run_dir_files",
@@ -115,6 +117,29 @@ def spc_generate(config_path: Path, run_dir: Path, work: Path, kill_when=None) -
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "killed": killed}
 
 
+def held_per_candidate(run_dir: Path, sample: int = 3000) -> dict:
+    """What the driver holds per candidate until the stage ends, in KB of Python objects (tracemalloc over up to
+    `sample` of the run's candidates): the slim row it keeps now (`iterate._slim`) and the whole row it kept
+    before #23's fix. Peak RSS alone hides it under the ~0.8 GB the models take at these sizes."""
+    import tracemalloc
+
+    import pyarrow.parquet as pq
+
+    from synthetic_persona_chat.generation.iterate import _slim
+
+    table = pq.read_table(run_dir / "conversations" / "candidates.parquet")
+    table = table.slice(0, min(sample, table.num_rows))
+    figures = {}
+    for key, shape in (("held_kb_per_candidate_before", lambda r: r), ("held_kb_per_candidate", _slim)):
+        tracemalloc.start()
+        rows = [shape(r) for r in table.to_pylist()]
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        figures[key] = round(held / max(len(rows), 1) / 1024, 2)
+        del rows
+    return figures
+
+
 def dir_figures(path: Path) -> dict:
     files = [p for p in path.rglob("*") if p.is_file()]
     return {"run_dir_mb": round(sum(p.stat().st_size for p in files) / 2**20, 2), "run_dir_files": len(files)}
@@ -136,7 +161,8 @@ def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
                **{k: full[k] for k in ("wall_s", "peak_rss_mb", "cpu_s")}, "ideal_s": round(ideal, 1),
                "efficiency": round(ideal / full["wall_s"], 3), "cpu_generate_s": cpu.get("generate"),
                "cpu_critic_s": cpu.get("critic"), "cpu_select_s": cpu.get("select"),
-               **dir_figures(work / f"run-{size}"), "pass_rates": summary.get("pass_rates")}
+               **dir_figures(work / f"run-{size}"), **held_per_candidate(work / f"run-{size}"),
+               "pass_rates": summary.get("pass_rates")}
         if not args.no_resume:
             row.update(resume(size, requests, config_path, server, work))
         row["load_avg"] = round((load + os.getloadavg()[0]) / 2, 1)

@@ -2,6 +2,7 @@
 (20 candidates with one shared prefix vs 20 full sequences; float32 vs bf16), reported as ratios.
 
     python benchmarks/sft_throughput.py [--conversations 8] [--steps 4] [--examples 6] [--rounds 2]
+        [--batch-size 4] [--max-length 512] [--skip-training | --skip-scoring]
 
 Every configuration runs `--rounds` times, interleaved (A B A B ...), on the same data in one process, so
 the ratios compare like with like even on a shared machine; absolute figures move with the load.
@@ -36,12 +37,13 @@ def native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def train_rows(conversations: int, steps: int, rounds: int) -> list[dict]:
+def train_rows(conversations: int, steps: int, rounds: int, batch_size: int = 4, max_length: int = 512) -> list[dict]:
     convs = D.load_dataset("spc-sample:valid", "valid", "SPC").conversations[:conversations]
     rows = []
     for r in range(rounds):
         for dtype in ("float32", "bfloat16"):
-            cfg = SFTRunConfig(max_steps=steps, batch_size=4, max_length=512, save_steps=0, dtype=dtype)
+            cfg = SFTRunConfig(max_steps=steps, batch_size=batch_size, max_length=max_length, save_steps=0,
+                               dtype=dtype)
             with tempfile.TemporaryDirectory() as tmp:
                 fit = train_sft(convs, tmp, cfg)
             rows.append({"part": "training", "config": dtype, "round": r, "tokens": fit.train_tokens,
@@ -90,15 +92,20 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--examples", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=4, help="training rows per step")
+    ap.add_argument("--max-length", type=int, default=512, help="tokens per training row")
     ap.add_argument("--skip-training", action="store_true")
+    ap.add_argument("--skip-scoring", action="store_true",
+                    help="training only; writes results/sft_throughput_training.* so the scoring run's file stays")
     args = ap.parse_args()
-    rows = score_rows(args.examples, args.rounds)
+    rows = [] if args.skip_scoring else score_rows(args.examples, args.rounds)
     if not args.skip_training:
-        rows += train_rows(args.conversations, args.steps, args.rounds)
+        rows += train_rows(args.conversations, args.steps, args.rounds, args.batch_size, args.max_length)
     extra = {"native_bf16": native_bf16(), "command": " ".join(sys.argv),
-             "scoring_ratios": ratios(rows, "scoring", "float32 full sequences"),
-             "training_ratios": ratios(rows, "training", "float32") if not args.skip_training else None}
-    write_results("sft_throughput", rows, ["part", "config", "round", "tokens", "seconds", "tokens_per_s"], extra)
+             "scoring_ratios": None if args.skip_scoring else ratios(rows, "scoring", "float32 full sequences"),
+             "training_ratios": None if args.skip_training else ratios(rows, "training", "float32")}
+    name = "sft_throughput_training" if args.skip_scoring else "sft_throughput"
+    write_results(name, rows, ["part", "config", "round", "tokens", "seconds", "tokens_per_s"], extra)
 
 
 if __name__ == "__main__":
