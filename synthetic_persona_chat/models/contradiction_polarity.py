@@ -12,7 +12,11 @@ longer contradicts "I am allergic to shellfish." Measured (benchmarks/contradict
 held-aside half): AUROC 0.7557 -> 0.7594 (calibration half 0.8385 -> 0.824). On the packaged SPC sample the
 default Critic still rejects ~10% of conversations for faithfulness (test 16/150, valid 14/150; whole
 utterances: 18 and 9): what remains are idioms and paraphrases the parity rules misread ("I can't wait to
-see my mom", "I'm not close to my family" vs "I have zero family that I am close to").
+see my mom", "I'm not close to my family" vs "I have zero family that I am close to"). Since #28 the
+Critic checks only what a speaker says of themselves (`clauses.self_statements`: no questions, no remarks
+to the partner) and "can't wait" / "single mom" no longer read as negative: on the first 200 SPC test
+conversations (shared data) 11.0% -> 7.5% rejected at the strict threshold, every inserted denial still
+caught (/tmp measurement, see the #28 report); the labelled pairs contain neither idiom (calibration unchanged).
 """
 
 from __future__ import annotations

@@ -37,7 +37,10 @@ NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seven
 _PHRASES = [(re.compile(p), r) for p, r in (
     (r"\bcan'?t stand\b", "hate"), (r"\bcannot stand\b", "hate"), (r"\bnot a fan\b", "dislike"),
     (r"\bdon'?t care (about|for)\b", "dislike"), (r"\bno longer\b", "not"), (r"\bgave up\b", "quit"),
-    (r"\bnever miss(es|ed)?\b", "always"))]
+    (r"\bnever miss(es|ed)?\b", "always"),
+    # Idioms whose negator or "negative" word says nothing negative (#28: on SPC test they were most of the
+    # faithfulness false alarms left): "I can't wait to start as a nurse" is eager, a single mom has kids.
+    (r"\bcan(?:'?t|not) wait\b", "eager"), (r"\bsingle (mom|mother|dad|father|parent)(s?)\b", r"\1\2"))]
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
 
 

@@ -77,7 +77,9 @@ def test_faithfulness_drops_a_contradicting_utterance_in_one_batched_call():
     v = faithfulness.judge(rows, ctx, cfg)
     assert v[0].passed and not v[1].passed
     assert "never run" in v[1].reason and "I like running" in v[1].reason
-    assert batches == [16]  # (4 + 4 turns) × 1 attribute each, × 2 candidates: one call for the batch
+    # (4 + 4 turns) less the opening question ("Hi! How are you doing today?" asserts nothing) × 1 attribute
+    # each, × 2 candidates: one call for the batch
+    assert batches == [14]
 
 
 def test_faithfulness_cap_is_recorded():
@@ -85,9 +87,23 @@ def test_faithfulness_cap_is_recorded():
     r = row(p1=("I like running.", "I have a cat.", "I live in Ohio."), p2=("I teach history.", "I am tall."))
     pairs, total = faithfulness.candidate_pairs(r, 5)
     assert total == 4 * 3 + 4 * 2 and len(pairs) == 5
-    assert ("I like running.", "Nice, I love running too. Do you run often?") in pairs  # most overlapping first
+    assert ("I like running.", "Nice, I love running too.") in pairs  # most overlapping first, its question cut off
     v = faithfulness.judge([r], ctx, CriticConfig(max_nli_pairs=5))[0]
     assert v.passed and "5 of 20" in v.reason
+
+
+def test_faithfulness_skips_questions_and_remarks_to_the_partner():
+    """SPC's false alarms: "Oh, you're not vegan?" was read as the vegan speaker denying it."""
+    text = ("User 1: Oh, you're not vegan?\nUser 2: No, I eat meat.\nUser 1: You don't have to be vegan to "
+            "eat well.\nUser 2: True.\nUser 1: I'm not vegan at all, I love steak.\nUser 2: Nice.\n")
+    r = row(text, p1=("I am vegan.",), p2=("I like steak.",))
+    pairs, total = faithfulness.candidate_pairs(r, 0)
+    assert total == 6 and [h for _, h in pairs if _ == "I am vegan."] == ["I'm not vegan at all, I love steak."]
+    seen = []
+    ctx = Ctx(nli=LLMJudgeNLI(ScriptedLLM(lambda c, i: seen.append(c[-1]["content"]) or "yes")))
+    v = faithfulness.judge([r], ctx, CriticConfig())[0]
+    assert not any("you're not vegan" in s or "have to be vegan" in s for s in seen)
+    assert "4 of 6" in v.reason and "questions and remarks to the partner" in v.reason
 
 
 def test_toxicity_with_the_real_scorer():

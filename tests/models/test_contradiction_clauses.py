@@ -2,7 +2,7 @@
 
 import pytest
 
-from synthetic_persona_chat.models.clauses import split_clauses
+from synthetic_persona_chat.models.clauses import self_statements, split_clauses
 from synthetic_persona_chat.models.contradiction_polarity import PolarityNLI
 
 
@@ -53,3 +53,20 @@ def test_contradictions_still_score_high_and_order_is_kept(checkers):
 def test_whole_utterance_scoring_has_its_own_calibration_key(checkers):
     clauses, whole = checkers
     assert clauses.calibration_key == "minilm-polarity" and whole.calibration_key == "minilm-polarity/whole"
+
+
+@pytest.mark.parametrize("text, statements", [
+    ("Oh, you're not vegan?", ""),
+    ("Do you have any siblings?", ""),
+    ("I agree. Do you have many friends?", "I agree."),
+    ("You don't have to be a designer to be involved in fashion. You could be a stylist!", ""),
+    ("Unlike you, I have never had a dog.", "Unlike you, I have never had a dog."),
+    ("I'm allergic to shellfish, so I can't eat seafood.", "I'm allergic to shellfish; I can't eat seafood."),
+    ("Not really.", "Not really.")])
+def test_self_statements_keep_what_the_speaker_says_of_themselves(text, statements):
+    assert self_statements(text) == statements
+
+
+def test_self_statements_split_back_where_they_were_cut():
+    text = "I'm allergic to shellfish, so I can't eat seafood. What about you?"
+    assert [c.rstrip(";") for c in split_clauses(self_statements(text))] == split_clauses(text)[:2]

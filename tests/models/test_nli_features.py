@@ -121,3 +121,12 @@ def test_training_pairs_from_real_spc_and_fit(minilm):
     assert weights["features"] == list(FEATURE_NAMES) and weights["training"]["pairs"] == len(pairs)
     coef = dict(zip(FEATURE_NAMES, weights["coef"]))
     assert coef["mismatch_x_cosine"] > 0 and weights["training"]["train_accuracy"] > 0.8
+
+
+@pytest.mark.parametrize("text, negative", [
+    ("I cannot wait to get my first full time job as a nurse.", False),  # eager, not a denial (SPC false alarm)
+    ("I can't wait to see my mom!", False),
+    ("I am a single mom of two boys.", False),  # a parent, not "single" as in alone
+    ("I am single.", True), ("I cannot swim.", True)])
+def test_idioms_that_only_look_negative(text, negative):
+    assert is_negative(text) is negative

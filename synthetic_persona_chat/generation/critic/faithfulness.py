@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...models.clauses import self_statements
 from ...models.contradiction import calibration_of, default_threshold
 from ...text import tokens
 from .base import Verdict
@@ -57,19 +58,26 @@ def threshold(checker: Any, configured: float | None) -> tuple[float, str]:
 
 
 def candidate_pairs(row: dict[str, Any], cap: int) -> tuple[list[tuple[str, str]], int]:
-    """(attribute, utterance) pairs of the same speaker, most word-overlapping first, capped; and the total."""
+    """(attribute, statement) pairs of the same speaker, most word-overlapping first, capped; and the total.
+
+    The statement is the utterance less its questions and remarks to the partner (`self_statements`): only
+    what the speaker says of themselves can contradict their persona. An utterance with nothing of the
+    kind ("Do you have any siblings?") has no pair; the total still counts it, so the reason says so.
+    """
     personas = {"user 1": row.get("user1_persona") or [], "user 2": row.get("user2_persona") or []}
-    pairs = [(attr, t["text"]) for t in row["turns"] for attr in personas.get(t["speaker"], [])]
-    total = len(pairs)
-    if cap and total > cap:
-        ranked = sorted(range(total), key=lambda i: (-_overlap(*pairs[i]), i))
+    total = sum(len(personas.get(t["speaker"], [])) for t in row["turns"])
+    pairs = [(attr, said) for t in row["turns"] if (said := self_statements(t["text"]))
+             for attr in personas.get(t["speaker"], [])]
+    if cap and len(pairs) > cap:
+        ranked = sorted(range(len(pairs)), key=lambda i: (-_overlap(*pairs[i]), i))
         pairs = [pairs[i] for i in sorted(ranked[:cap])]
     return pairs, total
 
 
 def _verdict(pairs: list[tuple[str, str]], scores: list[float], total: int, cut: float,
              tolerated: int) -> Verdict:
-    checked = f"{len(pairs)} of {total} utterance×attribute pairs checked" if len(pairs) < total \
+    checked = f"{len(pairs)} of {total} utterance×attribute pairs checked (questions and remarks to the " \
+              "partner assert nothing; critic.max_nli_pairs caps the rest)" if len(pairs) < total \
         else f"{total} utterance×attribute pairs checked"
     if not pairs:
         return Verdict(NAME, passed=True, reason="no persona attribute to check against")
