@@ -17,10 +17,10 @@ single-stream, `vs_single` against the same backend's single-stream row.
 made of packaged SPC sample conversations, m=3 candidates sampled per prompt (top-k 40, temperature 0.7,
 one seed), on ONE loaded model whose settings are switched between rows, so every row sees the same
 load. Rows: the default (dtype auto = float32 on a CPU without native bf16, one prefill shared by a
-prompt's m samples, int8 dynamic quantisation on a CPU in float32, batch 32, SDPA attention), then one lever changed each: no prefix sharing
+prompt's m samples, batch 32, SDPA attention), then one lever changed each: no prefix sharing
 (transformers' num_return_sequences: the prompt is prefilled m times), batch 16 / 64, eager attention,
-static KV cache, 1 intra-op thread, float32 weights (`quantize: none`: a second, unquantised copy of the
-model) and bfloat16 weights (that copy cast in place, last). `vs_default` is the
+static KV cache, 1 intra-op thread, int8 weights (`quantize: int8`: a second, quantised copy of the model)
+and bfloat16 weights (the model cast in place, last). `vs_default` is the
 tok/s ratio to the default row; `same_texts` the share of the candidates identical to the default row's
 (a lever below 1.0 changes the outputs, so it is not a default).
 """
@@ -160,8 +160,8 @@ LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, thread
     ("eager attention", {"attn": "eager"}, None),
     ("static KV cache", {"prefix_sharing": False, "generate_options": {"cache_implementation": "static"}}, None),
     ("1 thread", {}, 1),
-    ("float32 weights (quantize: none)", {"model": "float32"}, None),
-    ("bfloat16 weights", {"model": "float32", "dtype": "bfloat16"}, None),
+    ("int8 weights (quantize: int8)", {"model": "int8"}, None),
+    ("bfloat16 weights", {"dtype": "bfloat16"}, None),
 ]
 
 
@@ -189,9 +189,8 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
     params = GenerationParams(n=3, max_tokens=max_tokens, temperature=0.7, top_k=40, seed=0)
     llm = load_llm({"backend": "transformers", "model": "smollm2"})
     models = {"default": llm._model}
-    if not names or any("weights" in n for n in names):  # the unquantised copy, for the precision rows
-        models["float32"] = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "none",
-                                      "dtype": "float32"})._model
+    if not names or any("int8" in n for n in names):  # a quantised copy (int8 cannot be undone in place)
+        models["int8"] = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8"})._model
     info = llm.describe()
     llm.generate(chats[:2], params.replace(max_tokens=4))  # warm-up
     baseline = {k: getattr(llm, k) for k in ("prefix_sharing", "batch_size", "generate_options")}

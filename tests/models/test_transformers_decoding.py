@@ -38,20 +38,9 @@ def test_the_loaded_model_records_its_dtype_choice(smollm):
     assert info["dtype_reason"].startswith("auto: CPU") and info["prefix_sharing"] is True
 
 
-@pytest.fixture(scope="module")
-def smollm_fp32():
-    """The bundled model without int8: dynamic int8 scales each batch's activations together, so there a
-    text also depends on its batch's other rows, and two batchings of one prompt cannot be compared."""
-    from synthetic_persona_chat.models import load_llm
-
-    llm = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "none"})
-    yield llm
-    llm.close()
-
-
-def test_shared_prefill_samples_the_same_texts(smollm_fp32):
-    """n samples from one prefill (its KV cache repeated) equal transformers' n prefills, left padding included."""
-    smollm = smollm_fp32
+def test_shared_prefill_samples_the_same_texts(smollm):
+    """n samples from one prefill (its KV cache repeated) equal transformers' n prefills, left padding included
+    (float32, the default: under int8 a text also depends on its batch's other rows, see models/llm/int8.py)."""
     chats = [[{"role": "user", "content": "Say hi."}],
              [{"role": "user", "content": "Tell me about your dog, your garden and your favourite band in one line."}],
              [{"role": "user", "content": "What do you cook on Sundays?"}]]
@@ -80,12 +69,21 @@ def test_int8_is_taken_only_for_float32_on_a_cpu():
         resolve_quantize("int4", "cpu", torch.float32)
 
 
-def test_the_loaded_model_records_its_quantisation(smollm):
-    """On this CPU (float32) the bundled model runs int8 Linear layers; the parameter count is the model's."""
-    info = smollm.describe()
-    expected = "none" if native_bf16() else "int8"
-    assert info["quantize"] == expected and info["quantize_reason"].startswith("auto:")
-    assert 100 < info["parameters_m"] < 200  # counted before int8 packs the Linear weights away
-    if expected == "int8":
-        layer = smollm._model.model.layers[0].mlp.up_proj
-        assert "quantized" in type(layer).__module__
+def test_the_default_keeps_float32_and_int8_is_recorded_when_asked(smollm):
+    """quantize: none by default (batch-invariant enough for the cross-engine guarantee); int8 on request, with
+    the parameter count of the model, not of what int8 leaves as parameters."""
+    from synthetic_persona_chat.models import load_llm
+
+    assert smollm.describe()["quantize"] == "none" and "quantized" not in type(
+        smollm._model.model.layers[0].mlp.up_proj).__module__
+    int8 = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8"})
+    try:
+        info = int8.describe()
+        assert info["quantize"] == "int8" and info["quantize_reason"] == "configured"
+        assert 100 < info["parameters_m"] < 200  # counted before int8 packs the Linear weights away
+        assert "quantized" in type(int8._model.model.layers[0].mlp.up_proj).__module__
+        text = int8.generate([[{"role": "user", "content": "Say hi."}]],
+                             GenerationParams(max_tokens=8, temperature=0.0))[0].texts[0]
+        assert text.strip()
+    finally:
+        int8.close()

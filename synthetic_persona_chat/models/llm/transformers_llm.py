@@ -25,7 +25,7 @@ class TransformersLLM(LLM):
 
     def __init__(self, model: str = "smollm2", device: str = "auto", dtype: str = "auto",
                  batch_size: int = 32, gguf_file: str | None = None, prefix_sharing: bool = True,
-                 generate_options: dict[str, Any] | None = None, quantize: str = "auto", **kwargs: Any) -> None:
+                 generate_options: dict[str, Any] | None = None, quantize: str = "none", **kwargs: Any) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
