@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .models.llm.scope import usage_scope
+from .pause_points import pause_at
 from .records import Skip
 from .rundir import RunDirError, read_rows
 
@@ -113,6 +114,7 @@ class Checkpoints:
             for table, rows in unit.tables.items():
                 data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=self.schemas.get(table))
                 pq.write_table(data, tmp / f"{table}.parquet")
+                pause_at("checkpoint:table-written")  # a kill -9 test's moment: a unit half-written
             record = {"tables": list(unit.tables), "values": unit.values,
                       "skips": [s.to_dict() for s in unit.skips], "meta": unit.meta}
             (tmp / UNIT_FILE).write_text(json.dumps(record, ensure_ascii=False, default=str), encoding="utf-8")

@@ -23,6 +23,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
+from synthetic_persona_chat.pause_points import ENV as PAUSE_ENV
+from tests.generation.determinism import differences
 from tests.generation.fake_openai import FakeOpenAI, Handler
 from tests.generation.helpers import config_dict, spc_pairs, write_pairs
 
@@ -36,9 +38,30 @@ def spc(args: list[str], cwd: Path, timeout: int = 180, fsize: int | None = None
                           preexec_fn=(lambda: _limit_file_size(fsize)) if fsize else None)
 
 
-def start(args: list[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "synthetic_persona_chat.cli", *args], cwd=cwd, env=ENV,
+def start(args: list[str], cwd: Path, **env: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "synthetic_persona_chat.cli", *args], cwd=cwd, env={**ENV, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def kill_at_pause(args: list[str], cwd: Path, point: str, timeout: float = 240) -> str:
+    """Run `spc ARGS` held at the named point (`NAME@N`: its N-th pass, synthetic_persona_chat/pause_points.py)
+    and kill it there with -9; returns what it printed. Fails if it ends without reaching the point."""
+    proc = start(args, cwd, **{PAUSE_ENV: point})
+    seen: list[str] = []
+    timer = threading.Timer(timeout, proc.kill)  # a run that never gets there must not hang the suite
+    timer.start()
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if f"spc: paused at {point} " in line:  # after a progress bar's \r, maybe
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+    finally:
+        timer.cancel()
+        proc.wait()
+        proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL and "spc: paused at" in seen[-1], "".join(seen)[-3000:]
+    return "".join(seen)
 
 
 def _limit_file_size(limit: int) -> None:
@@ -183,12 +206,16 @@ def outputs(run: Path) -> tuple[list[dict], list[dict]]:
 
 
 def same_outputs(run: Path, reference: Path) -> None:
-    """Identical records to an undisturbed run: none lost, none twice."""
-    cands, wins = outputs(run)
-    ref_cands, ref_wins = outputs(reference)
-    ids = [c["candidate_id"] for c in cands]
-    assert len(ids) == len(set(ids)) and sorted(ids) == sorted(c["candidate_id"] for c in ref_cands)
-    assert sorted(w["id"] for w in wins) == sorted(w["id"] for w in ref_wins) and wins
+    """The bytes of an undisturbed run's candidates.parquet and conversations.parquet (both runs are folders
+    named `run`: a winner's `source` names it); a failure lists the rows and fields that differ."""
+    assert differences(reference, run) == []
+    assert outputs(run)[1], "no conversation was kept: the comparison would prove nothing"
+
+
+def unit_tables(run: Path, stage_glob: str) -> int:
+    """How many checkpoint tables an undisturbed run wrote under `stage_glob`: the passes of the pause point
+    `checkpoint:table-written` a kill can be drawn among."""
+    return len(list(run.glob(f"{stage_glob}/*.parquet")))
 
 
 def llm_calls(run: Path) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import sqlite3
 import stat
@@ -16,9 +17,9 @@ import pytest
 
 from tests.generation.helpers import spc_pairs
 
-from .helpers import (FakeOpenAI, PersonaServer, StormServer, can_mount, expand, failure_line, generate, kill_when,
-                      llm_calls, outputs, profiles, read_only, rows, same_outputs, same_usergen, skip_records, spc,
-                      start, usergen_files, write_config)
+from .helpers import (FakeOpenAI, PersonaServer, StormServer, can_mount, expand, failure_line, generate,
+                      kill_at_pause, kill_when, llm_calls, outputs, profiles, read_only, rows, same_outputs,
+                      same_usergen, skip_records, spc, start, unit_tables, usergen_files, write_config)
 
 
 @pytest.fixture(scope="module")
@@ -228,20 +229,31 @@ def test_export_respects_umask_and_refuses_a_read_only_export(tmp_path, referenc
 
 # -- kill -9 at several points ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("point", ["first batch", "iteration 1 done", "candidates written"])
+FAULT_SEED = int(os.environ.get("SPC_FAULT_SEED") or random.SystemRandom().randrange(10**6))  # in failures
+
+
+@pytest.mark.parametrize("point", ["first batch", "iteration 1 done", "candidates written", "units half-written"])
 def test_kill_9_during_generation_then_resume(tmp_path, reference, point):
+    """Killed at a named moment, or twice inside a checkpoint unit's write (a random one of the run's units,
+    then the resumed process's first), resumed: the bytes of the uninterrupted run."""
     config, _ = reference
     run = tmp_path / "run"
     conv = run / "conversations"
     ready = {"first batch": lambda: len(list(conv.glob("iter-1/batch-*/candidates.parquet"))) >= 1,
              "iteration 1 done": lambda: (conv / "iter-2" / "plan.json").exists(),
-             "candidates written": lambda: (conv / "candidates.parquet").exists()}[point]
+             "candidates written": lambda: (conv / "candidates.parquet").exists()}.get(point)
+    drawn = random.Random(FAULT_SEED).randint(1, unit_tables(reference[1], "conversations/iter-*/batch-*"))
     with FakeOpenAI(delay=0.05) as slow:
         slow_config = write_config(tmp_path, slow.url)
-        kill_when(start(["generate", "--config", str(slow_config), "--run-dir", str(run)], tmp_path), ready)
+        args = ["generate", "--config", str(slow_config), "--run-dir", str(run)]
+        if ready:
+            kill_when(start(args, tmp_path), ready)
+        else:
+            for nth in (drawn, 1):
+                kill_at_pause(args, tmp_path, f"checkpoint:table-written@{nth}")
         r = generate(slow_config, run, tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
-    same_outputs(run, reference[1])
+    same_outputs(run, reference[1])  # SPC_FAULT_SEED={FAULT_SEED} reproduces the draw
 
 
 def test_kill_9_during_build_export(tmp_path, reference):
@@ -273,18 +285,23 @@ def usergen_reference(tmp_path_factory):
 
 
 def test_kill_9_during_expansion_rounds_and_profile_chunks_then_resume(tmp_path, usergen_reference):
+    """Killed inside the write of a random expansion round, then of a random profile chunk, each resumed:
+    the pool, the profiles and the skips of the undisturbed run (SPC_FAULT_SEED reproduces the draws)."""
     seeds, reference = usergen_reference
+    rng = random.Random(FAULT_SEED)
     run = tmp_path / "run"
     with PersonaServer(delay=0.02) as slow:
         config, seed_file = usergen_files(tmp_path, slow.url, seeds)
         args = ["personas", "expand", "--config", str(config), "--run-dir", str(run), "--seeds", str(seed_file)]
-        kill_when(start(args, tmp_path), lambda: (run / "expand" / "rounds" / "round_001").exists())
-        assert not (run / "expand" / "_done.json").exists()  # killed in round 2 or 3
+        # inside the write of a random round's table after round 0 (whose skips are recorded by then)
+        rounds = unit_tables(reference, "expand/rounds/round_*")
+        kill_at_pause(args, tmp_path, f"checkpoint:table-written@{rng.randint(3, rounds)}")
+        assert not (run / "expand" / "_done.json").exists()
         r = expand(config, run, tmp_path, seed_file)
         assert r.returncode == 0, r.stderr[-3000:]
-        chunks = run / "profiles" / "chunks"
-        kill_when(start(["profiles", "--config", str(config), "--run-dir", str(run)], tmp_path),
-                  lambda: (chunks / "chunk_00001").exists())
+        chunks = unit_tables(reference, "profiles/chunks/chunk_*")
+        kill_at_pause(["profiles", "--config", str(config), "--run-dir", str(run)], tmp_path,
+                      f"checkpoint:table-written@{rng.randint(1, chunks)}")
         assert not (run / "profiles" / "_done.json").exists()
         r = profiles(config, run, tmp_path)
         assert r.returncode == 0, r.stderr[-3000:]
