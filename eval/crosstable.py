@@ -126,13 +126,6 @@ def intervals(ranks: np.ndarray, rows: list[dict[str, Any]], seed: int) -> dict[
     return out
 
 
-def run_cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.Dataset | D.Unavailable],
-                    config: NUPRunConfig, out_dir: str | Path, cache_path: str | Path | None = None
-                    ) -> dict[str, Any]:
-    """`cross_table` as the `nup.json` object (what tests and scripts that want plain JSON read)."""
-    return cross_table(train, test, config, out_dir, cache_path).to_json()
-
-
 def cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.Dataset | D.Unavailable],
                 config: NUPRunConfig, out_dir: str | Path, cache_path: str | Path | None = None) -> NUPResult:
     """Train/evaluate every cell; the typed result that `nup.json`, the report and the cards are made from."""

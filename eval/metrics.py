@@ -34,18 +34,6 @@ def gold_ranks(scores: np.ndarray, labels: Sequence[int]) -> np.ndarray:
     return (scores >= gold).sum(axis=1)
 
 
-def hits_at_k(scores: np.ndarray, labels: Sequence[int], k: int) -> float:
-    """Share of rows whose gold candidate ranks in the top k."""
-    ranks = gold_ranks(scores, labels)
-    return float((ranks <= k).mean()) if ranks.size else float("nan")
-
-
-def mrr(scores: np.ndarray, labels: Sequence[int]) -> float:
-    """Mean reciprocal rank of the gold candidate."""
-    ranks = gold_ranks(scores, labels)
-    return float((1.0 / ranks).mean()) if ranks.size else float("nan")
-
-
 def ranking_metrics(scores: np.ndarray, labels: Sequence[int]) -> dict[str, float]:
     """hits@1/N, hits@5/N and MRR, N = number of candidates per row (20 for Persona-Chat).
 

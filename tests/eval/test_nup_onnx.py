@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("onnxruntime", reason="the onnx backends are the optional [onnx] extra")
 
 from synthetic_persona_chat.eval import data as D  # noqa: E402
-from synthetic_persona_chat.eval.crosstable import NUPRunConfig, run_cross_table  # noqa: E402
+from synthetic_persona_chat.eval.crosstable import NUPRunConfig, cross_table  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_zero_shot_export_ranks_like_torch(datasets, tmp_path, backend, toleranc
     if backend == "openvino":
         pytest.importorskip("openvino", reason="the openvino backend is the optional [openvino] extra")
     _, test = datasets
-    res = {b: run_cross_table({}, {"SPC test": test}, _config(b), tmp_path / b)["baselines"][0]
+    res = {b: cross_table({}, {"SPC test": test}, _config(b), tmp_path / b).to_json()["baselines"][0]
            for b in ("torch", backend)}
     assert res[backend]["embedder_backend"] == backend and res["torch"]["embedder_backend"] == "torch"
     assert res[backend]["intervals"]["hits@1/20"]["n"] > 100
@@ -43,7 +43,7 @@ def test_zero_shot_export_ranks_like_torch(datasets, tmp_path, backend, toleranc
 def test_finetuned_cell_runs_on_int8_export(datasets, tmp_path):
     train, test = datasets
     cfg = _config("onnx-int8", epochs=1.0, batch_size=16, learning_rate=1e-4, train_sets=("SPC",))
-    res = run_cross_table({"SPC": train}, {"SPC test": test}, cfg, tmp_path)
+    res = cross_table({"SPC": train}, {"SPC test": test}, cfg, tmp_path).to_json()
     cell = res["cells"][0]
     assert "not_run" not in cell, cell
     assert cell["embedder_backend"] == "onnx-int8" and "fallback" not in cell

@@ -137,13 +137,13 @@ def test_paper_card_note_quotes_the_published_figure():
 def test_paper_preset_keeps_only_the_papers_training_sets(tmp_path, spc_test):
     """The paper's rows only (no generated row); baselines on real SPC rows get intervals and paired tests."""
     from synthetic_persona_chat.eval import data as D
-    from synthetic_persona_chat.eval.crosstable import NUPRunConfig, run_cross_table
+    from synthetic_persona_chat.eval.crosstable import NUPRunConfig, cross_table
 
     train = {name: D.Unavailable(name, "no data given") for name in ("SPC", "Persona-Chat", "SPC+Persona-Chat",
                                                                      "generated")}
     test = {"SPC test": D.Dataset("SPC test", spc_test[:12], "spc")}
     cfg = NUPRunConfig(baselines=("tf-idf", "random"), **{k: v for k, v in PRESETS["paper"].items()})
-    res = run_cross_table(train, test, cfg, tmp_path)
+    res = cross_table(train, test, cfg, tmp_path).to_json()
     assert {c["train"] for c in res["cells"]} == {"SPC", "Persona-Chat"}
     for c in res["baselines"]:
         est = c["intervals"]["hits@1/20"]
