@@ -28,7 +28,8 @@ from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SUITE = "tests/faults/test_faults.py"
+SUITE = "tests/faults/test_faults.py"  # a test named without a file is one of SUITE's
+HUB_VERSIONS = "tests/builder/test_hub_versions.py"
 # builder/, eval/ and model_cards/ install as sub-packages: the copy gets them where imports look
 SUBPACKAGES = {"builder": "builder", "eval": "eval", "model_cards": "model_cards"}
 
@@ -103,7 +104,8 @@ REVERTS = (
              "            pass  # REVERTED\n")),
            ("test_kill_9_during_generation_then_resume[first batch]",
             "test_kill_9_during_generation_then_resume[iteration 1 done]",
-            "test_kill_9_during_generation_then_resume[candidates written]")),
+            "test_kill_9_during_generation_then_resume[candidates written]",
+            "test_kill_9_during_generation_then_resume[units half-written]")),
     Revert("export-recovery", "an export killed mid-way leaves no staging folder after the next build",
            (("builder/export.py", '    for kind in ("staging", "old"):\n        prefix = _leftover_prefix(out, kind)\n',
              '    for kind in ():  # REVERTED: nothing recovered\n        prefix = _leftover_prefix(out, kind)\n'),),
@@ -158,6 +160,15 @@ REVERTS = (
            (("synthetic_persona_chat/lock.py", "    except (OSError, ValueError):\n        return {}\n",
              f"    {NEVER}:  # REVERTED\n        return {{}}\n"),),
            ("test_corrupted_checkpoint[.lock-repaired]",)),
+    Revert("tag-rollback", "a tag the Hub refuses rolls main back to the files before the push",
+           (("builder/publish.py", "        undo = roll_back(api, plan.repo_id, commit, head, plan.revision)\n",
+             "        raise  # REVERTED: main keeps the untagged version\n"),),
+           (f"{HUB_VERSIONS}::test_a_refused_tag_rolls_main_back_at_once[forbidden]",)),
+    Revert("pending-settled", "a version left untagged by a killed push is completed or rolled back next push",
+           (("builder/publish.py", "    settled = settle(api, state.pending) if state.pending else None\n",
+             "    settled = None  # REVERTED: the pending version is left as it is\n"),),
+           (f"{HUB_VERSIONS}::test_a_push_killed_between_commit_and_tag_is_completed_by_the_next",
+            f"{HUB_VERSIONS}::test_an_untagged_commit_that_is_not_whole_is_rolled_back")),
 )
 
 
@@ -198,7 +209,7 @@ def run_tests(dest: Path, tests: tuple[str, ...], timeout: float) -> dict[str, s
     env = {**os.environ, "PYTHONPATH": str(dest), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false",
            "SPC_SHARED_DATA": os.environ.get("SPC_SHARED_DATA", str(REPO.parent / "shared" / "data"))}
-    nodes = [f"{SUITE}::{t}" for t in tests]
+    nodes = [t if "::" in t else f"{SUITE}::{t}" for t in tests]
     try:
         subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
                         *nodes], cwd=dest, env=env, capture_output=True, text=True, timeout=timeout)
@@ -217,7 +228,7 @@ def run_tests(dest: Path, tests: tuple[str, ...], timeout: float) -> dict[str, s
             elif child.tag == "skipped":
                 status = f"skipped ({(child.get('message') or '')[:60]})"
         out[name] = status
-    return {t: out.get(t, "not collected") for t in tests}
+    return {t: out.get(t.rpartition("::")[2], "not collected") for t in tests}
 
 
 def prove(revert: Revert, timeout: float, tree: str = "head") -> list[dict[str, str]]:
