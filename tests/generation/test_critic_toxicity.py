@@ -64,6 +64,19 @@ def test_the_shipped_head_separates_offensive_from_everyday_lines(scorer):
     assert (s[:3] <= cut).all() and (s[3:] > cut).all(), (s, cut)
 
 
+def test_odd_generated_lines_pass_and_veiled_threats_are_caught(scorer):
+    """#24 item 5: a demo run's garbled but clean lines scored 0.68 and 0.69 over the old 0.635 cut, and threats
+    without an offensive word slipped under it. None of these lines is in the labels file: the head never saw them."""
+    generated = ["I'm here 20 minutes later than you. 20 years has been too old.",
+                 "You are training is a part of your life. You have blood in your blood."]
+    threats = ["I hope you fall down the stairs and never get up.", "I would smile if you got hurt."]
+    # still missed, as docs/performance.md says: veiled threats ("You had better not walk alone after dark." 0.66)
+    assert not {t for t in generated + threats} & {it.text for it in load_toxicity_labels()}
+    s = scorer.scores(generated + threats)
+    cut = calibrated_threshold(scorer)[0]
+    assert (s[:2] <= cut).all() and (s[2:] > cut).all(), (s, cut)
+
+
 def test_calibration_on_real_conversations(scorer, sample):
     labelled = load_toxicity_labels()
     result = calibrate_toxicity(scorer, sample, labelled, seed=0, fraction=0.5, max_fpr=0.05)
