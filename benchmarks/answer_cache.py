@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._report import write_results  # noqa: E402
 from synthetic_persona_chat.models.llm import CachedLLM, GenerationParams, load_llm  # noqa: E402
-from tests.latency_server import LatencyServer  # noqa: E402
+from benchmarks.latency_server import LatencyServer  # noqa: E402
 
 
 class PerCallCache(CachedLLM):

@@ -87,7 +87,7 @@ def canned_candidates(n_pairs: int, m: int = 3) -> list[dict]:
     """Candidate rows as `generate_batch` makes them from the latency server's answers (same parser)."""
     from benchmarks.saturation import spc_pairs
     from synthetic_persona_chat.generation.parser import parse_conversation
-    from tests.latency_server import conversation
+    from benchmarks.latency_server import conversation
 
     rows = []
     for p in spc_pairs(n_pairs):
