@@ -16,6 +16,7 @@ the models on `ctx`, returns new rows and never touches the run directory, so th
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,9 @@ from .critic import Verdict, resolve
 from .critic.quality import majority
 from .modes import generator_config, resolve_mode
 from .turns import SPEAKERS, Draft, turn_row, turn_task, write_drafts
+
+log = logging.getLogger(__name__)
+_warned: dict[str, bool] = {}
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -86,6 +90,7 @@ def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationC
     if mode == "constrained":
         shape = conversation_shape(gen, generator_config(ctx.config))
         task, params = constrained_task(gen), params.replace(shape=shape, max_tokens=shape.max_new_tokens())
+        _check_persona_headers(task.prompt(jobs[0]), shape)
     answers = ask(ctx.llm, task, jobs, params)
     rows = []
     for job, comp in zip(jobs, answers):
@@ -94,6 +99,17 @@ def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationC
             rows.append(_candidate(job, i, ctx, text, parsed.turns, parsed.error, parsed.notes,
                                    comp.prompt_tokens // max(len(comp.texts), 1), shares[i]))
     return rows
+
+
+def _check_persona_headers(prompt: str, shape: ConversationShape) -> None:
+    """The persona bias finds each speaker's words under its header in the prompt; a custom template without
+    the headers would silently get no bias, so say so (once per process)."""
+    missing = [h for h in shape.persona_headers if h not in prompt]
+    if shape.persona_bias and missing and not _warned.get("headers"):
+        _warned["headers"] = True
+        log.warning("generator.persona_bias is set but the Generator prompt has no %s line(s): no persona words "
+                    "are raised; keep the packaged generator.j2's \"User N's persona:\" lists or set "
+                    "generator.persona_bias: 0", " / ".join(repr(h) for h in missing))
 
 
 def generator_mode(ctx: RunContext) -> str:

@@ -102,3 +102,16 @@ def test_a_server_without_guided_decoding_is_a_clear_error(tmp_path, guided_serv
     with pytest.raises(LLMError, match="guided"):
         run_conversations(ctx)
     assert not guided_server.bodies  # refused before any request is paid for
+
+
+def test_a_template_without_persona_lists_is_told_it_gets_no_bias(caplog):
+    from synthetic_persona_chat.generation import stages
+    from synthetic_persona_chat.models.llm.shape import ConversationShape
+
+    shape = ConversationShape(persona_headers=("User 1's persona:", "User 2's persona:"), persona_bias=4.0)
+    stages._warned.clear()
+    with caplog.at_level("WARNING"):
+        stages._check_persona_headers("User 1's persona:\n- I knit.\n\nUser 2's persona:\n- I row.", shape)
+        assert not caplog.records
+        stages._check_persona_headers("Profiles: I knit / I row", shape)
+    assert "no persona words are raised" in caplog.text and "User 2's persona:" in caplog.text
