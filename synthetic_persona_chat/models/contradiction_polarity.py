@@ -14,9 +14,9 @@ default Critic still rejects ~10% of conversations for faithfulness (test 16/150
 utterances: 18 and 9): what remains are idioms and paraphrases the parity rules misread ("I can't wait to
 see my mom", "I'm not close to my family" vs "I have zero family that I am close to"). Since #28 the
 Critic checks only what a speaker says of themselves (`clauses.self_statements`: no questions, no remarks
-to the partner) and "can't wait" / "single mom" no longer read as negative: on the first 200 SPC test
-conversations (shared data) 11.0% -> 7.5% rejected at the strict threshold, every inserted denial still
-caught (/tmp measurement, see the #28 report); the labelled pairs contain neither idiom (calibration unchanged).
+to the partner), and "can't wait", "single mom" and an answering "No," no longer read as negative: on the
+first 200 SPC test conversations (shared data) 11.0% -> 6.5% rejected at the strict threshold, every
+inserted denial still caught; the labelled pairs contain none of these idioms (calibration unchanged).
 """
 
 from __future__ import annotations

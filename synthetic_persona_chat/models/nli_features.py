@@ -40,7 +40,9 @@ _PHRASES = [(re.compile(p), r) for p, r in (
     (r"\bnever miss(es|ed)?\b", "always"),
     # Idioms whose negator or "negative" word says nothing negative (#28: on SPC test they were most of the
     # faithfulness false alarms left): "I can't wait to start as a nurse" is eager, a single mom has kids.
-    (r"\bcan(?:'?t|not) wait\b", "eager"), (r"\bsingle (mom|mother|dad|father|parent)(s?)\b", r"\1\2"))]
+    (r"\bcan(?:'?t|not) wait\b", "eager"), (r"\bsingle (mom|mother|dad|father|parent)(s?)\b", r"\1\2"),
+    # A leading "No," answers the partner's question; counted, it flipped "No, I don't like animals." to positive.
+    (r"(^|[.!?]\s+)\s*(?:no|nope|nah)\s*[,.!]+\s*", r"\1"))]
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
 
 

@@ -127,6 +127,8 @@ def test_training_pairs_from_real_spc_and_fit(minilm):
     ("I cannot wait to get my first full time job as a nurse.", False),  # eager, not a denial (SPC false alarm)
     ("I can't wait to see my mom!", False),
     ("I am a single mom of two boys.", False),  # a parent, not "single" as in alone
-    ("I am single.", True), ("I cannot swim.", True)])
+    ("I am single.", True), ("I cannot swim.", True),
+    ("No, I don't like animals.", True), ("No, I'm from South Carolina.", False),  # "No," answers a question
+    ("Oh. No, I have no pets.", True), ("I have no pets.", True)])
 def test_idioms_that_only_look_negative(text, negative):
     assert is_negative(text) is negative
