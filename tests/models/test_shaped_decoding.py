@@ -42,7 +42,7 @@ def _drive(tokenizer, shape, prompt: str, prefer: list[int], seed: int, rows: in
 def test_adversarial_logits_still_give_the_shape(tokenizer):
     shape = ConversationShape(min_turns=4, max_turns=7, soft_line_tokens=8, max_line_tokens=16)
     hostile = [tokenizer.encode(s, add_special_tokens=False)[0] for s in
-               (" [", "\n", "\n\n", " User", " #", "*", " (", " 😀", " I", " love", " dogs")]
+               (" [", "\n", "\n\n", " User", " user", " #", "*", " (", " 😀", " I", " love", " dogs")]
     hostile.append(tokenizer.eos_token_id)
     for seed in range(4):
         for text in _drive(tokenizer, shape, "Conversation:\nUser 1:", hostile, seed):
@@ -53,6 +53,7 @@ def test_adversarial_logits_still_give_the_shape(tokenizer):
             assert speakers == [("user 1", "user 2")[i % 2] for i in range(len(speakers))], answer
             assert 4 <= len(speakers) <= 7, answer
             assert not re.search(r"[\[\]#*()]", answer) and answer.isascii(), answer
+            assert not [t for t in parsed.turns if "user" in t["text"].lower()], answer  # no tag word inside a line
             lines = [tokenizer.encode(t["text"], add_special_tokens=False) for t in parsed.turns]
             grams = [tuple(line[i:i + 4]) for line in lines for i in range(len(line) - 3)]
             assert len(grams) == len(set(grams)), answer  # no 4-gram said twice (retokenised: an upper bound)

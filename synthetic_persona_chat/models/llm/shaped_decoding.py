@@ -44,9 +44,10 @@ class Vocabulary:
         texts = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
         decoded = [tokenizer.convert_tokens_to_string([t]) if t is not None else "" for t in texts]
         special = set(tokenizer.all_special_ids)
-        tag_words = {tokenizer.decode(tag[:1]).strip() for tag in tags}
+        # the tag's first word in any case ("User", " user"): the parser reads "user 2:" inside a line as a turn
+        tag_words = {tokenizer.decode(tag[:1]).strip().lower() for tag in tags}
         banned = [i for i, text in enumerate(decoded)
-                  if i in special or _is_banned(text, shape) or text.strip() in tag_words]
+                  if i in special or _is_banned(text, shape) or text.strip().lower() in tag_words]
         return cls(newline=newline[0], eos=tokenizer.eos_token_id, tags=tags, banned=banned,
                    sentence_end={i for i, t in enumerate(decoded) if t.rstrip().endswith(SENTENCE_END)})
 
