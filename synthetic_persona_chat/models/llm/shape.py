@@ -75,10 +75,9 @@ class ConversationShape:
         """The same shape as a regular expression over the answer *with* its first tag, for servers with
         guided decoding (loops are not expressible: the Critic's structural expert still checks them)."""
         allowed = "".join(sorted(set(" ,.!?;:'\"-&+0123456789") - set(self.banned)))
-        line = f"[A-Za-z{re.escape(allowed)}]{{2,{line_chars}}}"
-        lines = [f" {line}" for _ in range(self.max_turns)]
+        line = f" [A-Za-z{re.escape(allowed)}]{{2,{line_chars}}}"
         pattern = ""
         for turn in range(self.max_turns - 1, -1, -1):  # built from the end: each optional line wraps the rest
-            step = f"{'' if turn == 0 else chr(10)}{re.escape(self.tag(turn))}{lines[turn]}"
+            step = f"{'' if turn == 0 else chr(10)}{re.escape(self.tag(turn))}{line}"
             pattern = step + (f"(?:{pattern})?" if pattern and turn + 1 >= self.min_turns else pattern)
         return pattern

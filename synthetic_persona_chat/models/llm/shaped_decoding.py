@@ -9,8 +9,8 @@ the end), the token is forced; elsewhere the model chooses among the allowed tok
 
 Each sequence is a small state machine over its own new tokens: writing a line (`TEXT`), at a line start
 (`START`: the next speaker's tag or, once `min_turns` lines exist, the end), inside a forced tag (`TAG`),
-or finished (`DONE`). The processor is built per `generate()` call: it learns its sequences' prompt length
-on the first step.
+or finished (`DONE`). The processor is built per `generate()` call: its first step sees the prompts (the
+persona bias reads them) and starts one state per sequence.
 """
 
 from __future__ import annotations
@@ -116,19 +116,22 @@ class ShapeProcessor:
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         if self.states is None:
-            self.states = [self._start(row) for row in input_ids.tolist()]
+            starts: dict[tuple[int, ...], list[set[int]]] = {}  # a prompt's n samples share its persona tokens
+            self.states = [self._start(tuple(row), starts) for row in input_ids.tolist()]
         else:
             for state, token in zip(self.states, input_ids[:, -1].tolist()):
                 self._advance(state, token)
         self._mask(scores)
         return scores
 
-    def _start(self, prompt_ids: list[int]) -> SequenceState:
+    def _start(self, prompt_ids: tuple[int, ...], starts: dict[tuple[int, ...], list[set[int]]]) -> SequenceState:
         """A sequence's state before its first token; with a persona bias, its speakers' persona tokens."""
         state = SequenceState()
         if self.shape.persona_bias and self.shape.persona_headers and self.tokenizer is not None:
-            prompt = self.tokenizer.decode(prompt_ids, skip_special_tokens=True)
-            state.boost = [persona_tokens(prompt, h, self.tokenizer) for h in self.shape.persona_headers]
+            if prompt_ids not in starts:
+                prompt = self.tokenizer.decode(prompt_ids, skip_special_tokens=True)
+                starts[prompt_ids] = [persona_tokens(prompt, h, self.tokenizer) for h in self.shape.persona_headers]
+            state.boost = starts[prompt_ids]
         return state
 
     def _advance(self, s: SequenceState, token: int) -> None:
@@ -145,8 +148,12 @@ class ShapeProcessor:
             s.tag_pos += 1
             self._tag_done(s)
 
+    def _tag(self, s: SequenceState) -> list[int]:
+        """The token ids of the tag that opens the sequence's next line."""
+        return self.vocab.tags[s.turns % len(self.vocab.tags)]
+
     def _tag_done(self, s: SequenceState) -> None:
-        if s.phase == TAG and s.tag_pos >= len(self.vocab.tags[s.turns % len(self.vocab.tags)]):
+        if s.phase == TAG and s.tag_pos >= len(self._tag(s)):
             s.phase = TEXT
 
     def _mask(self, scores: Any) -> None:
@@ -161,7 +168,7 @@ class ShapeProcessor:
                 scores[row, :] = neg
                 scores[row, forced] = 0.0
             elif s.phase == START:  # the next speaker's tag or the end: nothing else
-                allowed = [v.tags[s.turns % len(v.tags)][0], v.eos]
+                allowed = [self._tag(s)[0], v.eos]
                 keep = scores[row, allowed].clone()
                 scores[row, :] = neg
                 scores[row, allowed] = keep
@@ -187,10 +194,10 @@ class ShapeProcessor:
         if s.phase == DONE:
             return v.eos
         if s.phase == TAG:
-            return v.tags[s.turns % len(v.tags)][s.tag_pos]
+            return self._tag(s)[s.tag_pos]
         if s.phase == START:
             return v.eos if s.turns >= shape.max_turns else (None if s.turns >= shape.min_turns else
-                                                                v.tags[s.turns % len(v.tags)][0])
+                                                                self._tag(s)[0])
         if len(s.line) >= shape.max_line_tokens or (
                 len(s.line) >= shape.soft_line_tokens and s.line[-1] in v.sentence_end):
             return v.newline
