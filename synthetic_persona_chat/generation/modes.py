@@ -9,7 +9,7 @@
 - `constrained`: the paper's one-call prompt, its answer decoded inside a `ConversationShape`
   (`models/llm/shape.py`): alternating speaker tags, [min_turns, max_turns] lines, no template slots or
   markup, no repeated 4-grams, all enforced token by token (transformers: a logits processor; servers:
-  guided decoding by regex where `models.generator_guided` is set). One prefill per pair instead of one per
+  guided decoding by regex where the openai model spec sets `guided: regex`). One prefill per pair instead of one per
   turn, so it is the cheapest well-formed mode on a CPU.
 - `auto` (default): the well-formed modes on local backends (the small models a laptop runs):
   `constrained` on transformers, `turns` on llama.cpp (which cannot enforce the shape here); `one-call`
@@ -28,8 +28,8 @@ from ..config import Config, ConfigError
 
 MODES = ("auto", "turns", "one-call", "constrained")
 LOCAL_BACKENDS = ("transformers", "llama-cpp", "llama_cpp", "llamacpp")
-PREFIX_BACKENDS = ("transformers",)
-SHAPE_BACKENDS = ("transformers",)  # enforce a ConversationShape while decoding (servers only with `guided`)  # continue a trailing assistant message (the forced "User N:" tag)
+PREFIX_BACKENDS = ("transformers",)  # continue a trailing assistant message (the forced "User N:" tag)
+SHAPE_BACKENDS = ("transformers",)  # enforce a ConversationShape while decoding (servers only with `guided`)
 
 
 @dataclass
