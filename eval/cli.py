@@ -148,7 +148,7 @@ def run_nup(args: argparse.Namespace) -> int:
 
     from .card import model_name_for, push_model, write_cards
     from .crosstable import PRESETS, NUPRunConfig, cross_table
-    from .nup_tables import markdown_table, table_notes
+    from .nup_tables import markdown_table, persona_table, table_notes
     from synthetic_persona_chat.json_output import write_json
 
     _, nup_cfg = table_config(args, "eval_nup", PRESETS, NUPRunConfig)
@@ -167,7 +167,7 @@ def run_nup(args: argparse.Namespace) -> int:
         result.pushed = {train_name: push_model(model.path, repos[train_name], private=not args.public)
                          for train_name, model in result.models.items()}
     write_json(out / "nup.json", result.to_json())
-    table = markdown_table(result) + "\n" + table_notes(result)
+    table = markdown_table(result) + "\n" + table_notes(result) + persona_table(result)
     (out / "nup.md").write_text(table, encoding="utf-8")
     print(table)
     require_nup_measured(result)

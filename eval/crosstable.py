@@ -35,7 +35,8 @@ from .figures import Comparison, DataSetInfo, Estimate
 from .finetune import FineTuneConfig, finetune, load_finetuned
 from . import stats as S
 from .metrics import gold_ranks, ranking_metrics
-from .nup_result import FineTunedModel, NUPCell, NUPResult
+from .nup_persona import persona_effect, without_persona
+from .nup_result import FineTunedModel, NoPersonaCondition, NUPCell, NUPResult
 from .nup_tables import slug
 from .rankers import BiEncoderRanker, RandomRanker, Ranker, TfidfRanker
 
@@ -54,6 +55,8 @@ class NUPRunConfig:
     baselines: rankers with no training: "zero-shot", "tf-idf", "random".
     train_sets: which of TRAIN_SETS get a fine-tuned row (None = all).
     base_model ... scale: fine-tuning hyper-parameters (`finetune.FineTuneConfig`).
+    no_persona: also run every row in the paper's "None" condition (the persona removed from training and
+        test contexts: one more fine-tune per training set) and report the persona's Δ% (`nup_persona.py`).
     embedder_backend: how the bi-encoders (zero-shot and fine-tuned) embed at evaluation: "torch",
         "onnx", "onnx-int8" (CPU, onnxruntime) or "openvino" (see `models/onnx_encoder.py` and
         docs/performance.md for speed and hits@1 against torch).
@@ -73,6 +76,7 @@ class NUPRunConfig:
     warmup_ratio: float = 0.1
     max_seq_length: int = 256
     scale: float = 20.0
+    no_persona: bool = False
     embedder_backend: str = "torch"
     license: str = "apache-2.0"
     dataset_repos: dict[str, str] = field(default_factory=dict)
@@ -92,7 +96,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "full": {},
     # the paper's protocol (module docstring): all conversations, persona + whole history, its Table 2's
     # training sets (Persona-Chat, SPC; it trains on nothing else)
-    "paper": {"max_history": 1000, "train_sets": ("Persona-Chat", "SPC")},
+    "paper": {"max_history": 1000, "train_sets": ("Persona-Chat", "SPC"), "no_persona": True},
 }
 
 
@@ -147,7 +151,7 @@ def cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.D
             continue
         rows, info = _prepare(ds, config.max_train_conversations, config.seed, nup_cfg)
         result.train_sets[train_name] = info
-        ranker = _fine_tuned(train_name, rows, info, result, config, out_dir) if rows is not None else None
+        ranker = _fine_tuned(train_name, rows, info, result.models, config, out_dir) if rows is not None else None
         for test_name in test:
             if ranker is None:
                 why = info.not_run or "no model"
@@ -157,18 +161,50 @@ def cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.D
                 result.cells.append(_cell(ranker, "fine-tuned", train_name, test_name, tests, result, config,
                                           ranks))
     result.comparisons = compare_rankers(ranks, tests, config.seed)
+    if config.no_persona:
+        result.no_persona = no_persona_condition(train, test, tests, ranks, result, config, out_dir, cache_path)
     return result
 
 
-def _fine_tuned(train_name: str, rows: list[dict[str, Any]], info: DataSetInfo, result: NUPResult,
-                config: NUPRunConfig, out_dir: Path) -> Ranker | None:
-    """Fine-tune on `rows` and load the ranker; a failure is kept in `info.not_run` (the cells say why)."""
+def no_persona_condition(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, Any],
+                         tests: dict[str, list[dict[str, Any]]], ranks: dict[tuple[str, str], np.ndarray],
+                         result: NUPResult, config: NUPRunConfig, out_dir: Path,
+                         cache_path: str | Path | None) -> NoPersonaCondition:
+    """Every row again without the persona (the paper's "None" column): baselines on persona-less test
+    contexts, rankers fine-tuned on persona-less training contexts; then each row's paired persona effect."""
+    cond, bare = NoPersonaCondition(), {name: without_persona(rows) for name, rows in tests.items()}
+    bare_ranks: dict[tuple[str, str], np.ndarray] = {}
+    for ranker_name in config.baselines:
+        ranker = _baseline(ranker_name, config, cache_path)
+        cond.cells += [_cell(ranker, ranker_name, None, name, bare, result, config, bare_ranks) for name in test]
+    for train_name, ds in train.items():
+        if config.train_sets is not None and train_name not in config.train_sets:
+            continue
+        rows, info = _prepare(ds, config.max_train_conversations, config.seed, config.nup_config())
+        ranker = None if rows is None else _fine_tuned(train_name, without_persona(rows), info, cond.models, config,
+                                                       out_dir, suffix="no-persona")
+        for test_name in test:
+            if ranker is None:
+                cond.cells.append(NUPCell(ranker="fine-tuned", train=train_name, test=test_name,
+                                          not_run=f"training data: {info.not_run or 'no model'}"))
+            else:
+                cond.cells.append(_cell(ranker, "fine-tuned", train_name, test_name, bare, result, config, bare_ranks))
+    by_label = {(c.label(), c.test): c for c in result.all_cells()}
+    cond.effects = [persona_effect(by_label[key], none, ranks[key], bare_ranks[key], tests[none.test], config.seed)
+                    for none in cond.cells for key in [(none.label(), none.test)] if key in ranks and key in bare_ranks]
+    return cond
+
+
+def _fine_tuned(train_name: str, rows: list[dict[str, Any]], info: DataSetInfo, models: dict[str, FineTunedModel],
+                config: NUPRunConfig, out_dir: Path, suffix: str = "") -> Ranker | None:
+    """Fine-tune on `rows` and load the ranker, recorded in `models` (the persona-less condition's in its own
+    folder, `<set>-no-persona`); a failure is kept in `info.not_run` (the cells say why)."""
     try:
-        model_dir = out_dir / "models" / slug(train_name)
+        model_dir = out_dir / "models" / slug(" ".join([train_name, suffix]))
         fit = finetune([D.context_text(r, config.max_history) for r in rows],
                        [r["candidates"][r["label"]] for r in rows], model_dir, config.finetune_config(),
                        card=training_card_data(train_name, info.source or "", asdict(config)))
-        result.models[train_name] = FineTunedModel(
+        models[train_name] = FineTunedModel(
             path=str(model_dir), train_examples=fit.examples, seconds=round(fit.seconds, 2),
             train_loss=fit.train_loss, examples_per_second=round(fit.examples_per_second, 2))
         return load_finetuned(model_dir, name=f"fine-tuned on {train_name}",

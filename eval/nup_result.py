@@ -51,6 +51,32 @@ class NUPCell(JsonRow):
 
 
 @dataclass(kw_only=True)
+class PersonaEffect(JsonRow):
+    """What the persona adds to one row on one test set (the paper's Table 2 "None" vs "Persona" and its Δ%):
+    `delta_pct` = 100 x (hits@1 with persona / hits@1 without − 1), `difference` = with − without; both paired
+    over the same test examples, intervals from a bootstrap over conversations."""
+
+    ranker: str
+    train: str | None
+    test: str
+    metric: str
+    none: float | None
+    persona: float | None
+    delta_pct: Estimate
+    difference: Comparison | None = optional()
+
+
+@dataclass(kw_only=True)
+class NoPersonaCondition(JsonRow):
+    """The paper's "None" condition: every row again with the persona removed from training and test contexts
+    (baselines first, then rankers fine-tuned without it), and each row's persona effect."""
+
+    cells: list[NUPCell] = field(default_factory=list)
+    models: dict[str, FineTunedModel] = field(default_factory=dict)
+    effects: list[PersonaEffect] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
 class NUPResult(JsonRow):
     """`nup.json`: the configuration, the data sets, the cells (fine-tuned then baselines), the models and
     the paired comparisons; `eval nup` adds the preset, the paper's reference figures, the cards written and
@@ -67,6 +93,7 @@ class NUPResult(JsonRow):
     paper_reference: Any = optional()  # paper_nup.as_json(): the published table, carried verbatim
     cards: dict[str, str] | None = optional()
     pushed: dict[str, Any] | None = optional()  # train set -> the Hub's answer to the push, verbatim
+    no_persona: NoPersonaCondition | None = optional()  # `eval_nup.no_persona`: the paper's "None" condition
 
     def all_cells(self) -> list[NUPCell]:
         """Baselines first, then the fine-tuned cells: the table's row order."""

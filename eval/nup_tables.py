@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from .nup_persona import paper_delta_pct
 from .nup_result import NUPCell, NUPResult
 from .paper_nup import COLUMN_LABEL, PROTOCOL_NOTE, reference_cell
 
@@ -55,6 +56,36 @@ def table_notes(result: NUPResult | dict) -> str:
         lines.append(f"- {PROTOCOL_NOTE}.")
     lines.append(f"- {CONVAI2_ANCHORS}.")
     return "\n".join(lines) + "\n"
+
+
+def persona_table(result: NUPResult | dict) -> str:
+    """The paper's "None" vs "Persona" comparison, one line per row and test set: hits@1 in each condition,
+    the Δ% and the absolute difference with their paired 95% intervals and p-value; "" when not run
+    (`eval_nup.no_persona`). With `--preset paper` the paper's own Δ% (its Transformer Ranker) is quoted."""
+    result = NUPResult.from_json(result)
+    cond = result.no_persona
+    if cond is None:
+        return ""
+    ref = result.preset == "paper"
+    head = "| ranker | trained on | test | none | persona | Δ% [95% CI] | persona − none [95% CI], p |"
+    lines = [head + (f" {COLUMN_LABEL}: Δ% |" if ref else ""), "|---" * (7 + ref) + "|"]
+    for e in cond.effects:
+        diff = (f"{e.difference.text()}, p = {e.difference.p_value:.4f}" if e.difference and e.difference.p_value
+                is not None else "—")
+        row = (f"| {e.ranker} | {e.train or '—'} | {e.test} | {e.none:.3f} | {e.persona:.3f} | "
+               f"{e.delta_pct.text(digits=1)} | {diff} |")
+        if ref:
+            paper = paper_delta_pct(e.ranker, e.train, e.test)
+            row += f" {'not in paper' if paper is None else f'{paper:+.1f}'} |"
+        lines.append(row)
+    for c in cond.cells:
+        if c.not_run is not None:
+            blank = " | | |" + (" |" if ref else "")
+            lines.append(f"| {c.ranker} | {c.train or '—'} | {c.test} | {_fmt(c, '')} |{blank}")
+    return ("\n### The persona's effect (the paper's \"None\" vs \"Persona\", hits@1)\n\n"
+            "Each row trained and tested again with no persona in the context; Δ% = 100 × (persona / none − 1). "
+            "Intervals: paired bootstrap over test conversations; p: paired sign-flip permutation test.\n\n"
+            + "\n".join(lines) + "\n")
 
 
 def interval_note(results: list[NUPCell | dict], paper_train: str | None = None) -> str:

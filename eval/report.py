@@ -23,7 +23,7 @@ from .human_report import HUMAN_JSON, report_section as human_section
 from .figures import Estimate
 from .nup_result import NUPCell, NUPResult
 from .quality_result import DatasetQuality, Faithfulness, PersonaCoverage, QualityResult, Toxicity
-from .nup_tables import markdown_table, table_notes
+from .nup_tables import markdown_table, persona_table, table_notes
 from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
 from .generative_table import GENERATIVE_JSON, section as generative_section
 from .paper_nup import COLUMN_LABEL, PAPER_NUP_REFERENCE
@@ -353,6 +353,7 @@ def nup_section(nup: NUPResult, out_dir: Path, written: dict[str, Path]) -> list
     (added to `written`)."""
     md = [f"## Next-utterance prediction ({HITS1})\n", markdown_table(nup, HITS1),
           "\nNotes (paired hits@1 comparisons on the same test examples):\n\n" + table_notes(nup),
+          persona_table(nup),
           "\n### MRR\n", markdown_table(nup, "mrr"), f"\n### {HITS5}\n", markdown_table(nup, HITS5)]
     for name, info in nup.test_sets.items():
         md.append(f"- test set **{name}**: " + (f"not run: {info.not_run}" if info.not_run is not None else
