@@ -11,6 +11,12 @@ Judges:
   the conversation with the higher P(synthetic).
 - `LLMJudge`: the LLM is shown both (order randomised with the seed) and answers "A" or "B";
   an answer with neither counts as half a loss (a coin flip) and is reported as `undecided`.
+
+Pairs: each synthetic conversation is shown beside the real conversation of the *same two users* where the real
+data has one (the paper's design; `same_users.py`), else beside a seeded random one, and the result counts how
+each pair was made and why (`pairing`). Under a pair limit, synthetic conversations with a same-users partner
+are drawn first. The classifier judge is fitted on halves that keep a same-users group together, so a matched
+pair is never half in the fitting data.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from synthetic_persona_chat.tasks import run_task
 from synthetic_persona_chat.tasks.detection_judge import DetectionJudge
 from synthetic_persona_chat.text import render_conversation
 
+from .same_users import SAME_USERS, RealIndex, pair_key, pairing_summary
 from .stats import wilson
 
 # The paper's human Turing test (arXiv:2312.10007v1 Table 3, "Lose" column): 200 pairs per iteration, each judged
@@ -54,6 +61,7 @@ def conversation_text(conv: Conversation) -> str:
 class Pair:
     real: Conversation
     synthetic: Conversation
+    reason: str = ""  # same_users.SAME_USERS, or "random: <why>"
 
 
 def split_half(convs: list[Conversation], seed: int, tag: str) -> tuple[list[Conversation], list[Conversation]]:
@@ -63,17 +71,46 @@ def split_half(convs: list[Conversation], seed: int, tag: str) -> tuple[list[Con
     return ordered[:half], ordered[half:]
 
 
+Halves = tuple[list[Conversation], list[Conversation]]
+
+
+def paired_halves(real: list[Conversation], synthetic: list[Conversation], seed: int) -> tuple[Halves, Halves]:
+    """((real fit, real test), (synthetic fit, synthetic test)): user pairs present on both sides are split
+    once, as groups, so a same-users match stays on one side; the rest is halved as before (`split_half`).
+    Where the groups cannot be split so that every half holds a conversation (one pair behind everything),
+    the plain halves are used; matches are then made within the test halves."""
+    shared = {pair_key(c) for c in real} & {pair_key(c) for c in synthetic} - {None}
+    order = sorted(shared, key=lambda k: sorted(sorted(p) for p in k))
+    random.Random(f"detect:{seed}:shared").shuffle(order)
+    fit_keys = set(order[: len(order) // 2])
+
+    def halves(convs: list[Conversation], tag: str) -> Halves:
+        fit, test = split_half([c for c in convs if pair_key(c) not in shared], seed, tag)
+        grouped = [c for c in convs if pair_key(c) in shared]
+        return (fit + [c for c in grouped if pair_key(c) in fit_keys],
+                test + [c for c in grouped if pair_key(c) not in fit_keys])
+
+    grouped = halves(real, "real"), halves(synthetic, "synthetic")
+    if all(half for side in grouped for half in side):
+        return grouped
+    return split_half(real, seed, "real"), split_half(synthetic, seed, "synthetic")
+
+
 def make_pairs(real: list[Conversation], synthetic: list[Conversation], seed: int,
                limit: int | None = None) -> list[Pair]:
-    """Each synthetic conversation with a seeded random real one (real ones reused when fewer)."""
+    """Each synthetic conversation with the same users' real one, else a seeded random one (real ones reused
+    when fewer); under `limit`, synthetic conversations with a same-users partner first."""
     if not real or not synthetic:
         raise ValueError("the detection test needs real and synthetic conversations")
     rng = random.Random(f"pairs:{seed}")
+    index = RealIndex(real)
     synth = sorted(synthetic, key=lambda c: c.id)
     if limit is not None and len(synth) > limit:
-        synth = rng.sample(synth, limit)
-    reals = sorted(real, key=lambda c: c.id)
-    return [Pair(reals[rng.randrange(len(reals))], s) for s in synth]
+        matched = [s for s in synth if index.has_pair(s)]
+        rest = [s for s in synth if not index.has_pair(s)]
+        synth = (rng.sample(matched, limit) if len(matched) >= limit
+                 else matched + rng.sample(rest, limit - len(matched)))
+    return [Pair(m.real, m.synthetic, m.reason) for m in (index.match(s, rng) for s in synth)]
 
 
 class ClassifierJudge:
@@ -141,8 +178,7 @@ def detection_test(real: list[Conversation], synthetic: list[Conversation], judg
     """Losing rate overall and per iteration of the synthetic conversation (`iteration`, or "none")."""
     if judge == "classifier" or isinstance(judge, ClassifierJudge):
         j = judge if isinstance(judge, ClassifierJudge) else ClassifierJudge(seed)
-        real_fit, real_test = split_half(real, seed, "real")
-        syn_fit, syn_test = split_half(synthetic, seed, "synthetic")
+        (real_fit, real_test), (syn_fit, syn_test) = paired_halves(real, synthetic, seed)
         if not real_fit or not syn_fit:
             raise ValueError("the classifier judge needs at least 2 real and 2 synthetic conversations")
         j.fit(real_fit, syn_fit)
@@ -151,12 +187,14 @@ def detection_test(real: list[Conversation], synthetic: list[Conversation], judg
         j = judge
         pairs = make_pairs(real, synthetic, seed, pairs_limit)
     losses = np.asarray(j.judge(pairs), dtype=np.float64)
-    per_iter: dict[str, list[float]] = {}
-    for p, loss in zip(pairs, losses):
-        key = str(p.synthetic.iteration) if p.synthetic.iteration is not None else "none"
-        per_iter.setdefault(key, []).append(float(loss))
+    per_iter: dict[str, list[Pair]] = {}
+    loss_of = {id(p): float(loss) for p, loss in zip(pairs, losses)}
+    for p in pairs:
+        per_iter.setdefault(str(p.synthetic.iteration) if p.synthetic.iteration is not None else "none", []).append(p)
     return {"judge": j.describe(), "pairs": len(pairs), "losing_rate": float(losses.mean()) if losses.size else None,
-            "by_iteration": {k: {"pairs": len(v), "losing_rate": float(np.mean(v))}
+            "by_iteration": {k: {"pairs": len(v), "losing_rate": float(np.mean([loss_of[id(p)] for p in v])),
+                                 "same_users": sum(p.reason == SAME_USERS for p in v)}
                              for k, v in sorted(per_iter.items())},
+            "pairing": pairing_summary(pairs),
             "undecided": getattr(j, "undecided", 0),
             "reference": paper_reference()}

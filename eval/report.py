@@ -197,7 +197,14 @@ def detection_markdown(det: dict[str, Any] | None) -> str:
     for it, v in det["by_iteration"].items():
         out += f"| {it} | {v['pairs']} | {S.fmt(detection_block(v['pairs'], v['losing_rate']))} |\n"
     out += f"| all | {det['pairs']} | {S.fmt(detection_block(det['pairs'], det['losing_rate']))} |\n"
-    return out
+    return out + pairing_line(det.get("pairing"))
+
+
+def pairing_line(pairing: dict[str, int] | None) -> str:
+    """How the pairs were made: beside the same users' real conversation, or at random and why."""
+    if not pairing:
+        return ""
+    return "\nPairs: " + "; ".join(f"{n} {reason}" for reason, n in pairing.items()) + ".\n"
 
 
 def _yerr(values: list[float], cis: list[Any]) -> list[list[float]]:
