@@ -19,6 +19,7 @@ from typing import Any
 from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.redact import RedactingStream
 
+from . import attributes
 from .items import FAITHFULNESS_CHOICES, QUALITY_CHOICES, TURING_CHOICES, Item
 from .store import Current, Refused, StudyStore, study_file
 
@@ -39,9 +40,10 @@ FAITH_LABELS = {"yes": "Yes, it contradicts the persona", "no": "No contradictio
 
 
 def conversation_html(conv: Conversation, title: str, show: tuple[str, ...], judged: str | None = None,
-                      max_turns: int = 0) -> str:
+                      max_turns: int = 0, personas: bool = True) -> str:
     """One conversation as escaped HTML; personas and provenance only where the study shows them
-    (the judged speaker's persona always, for the faithfulness question)."""
+    (the judged speaker's persona always, for the faithfulness question; no persona at all with
+    `personas=False`: the attributes question asks which of them the conversation shows)."""
     e = html.escape
     parts = [f"<div class='spc-conv'><h3>{e(title)}</h3>"]
     meta = [f"{k}: {e(str(v))}" for k, v in (("source", conv.source), ("iteration", conv.iteration),
@@ -49,7 +51,7 @@ def conversation_html(conv: Conversation, title: str, show: tuple[str, ...], jud
     if meta:
         parts.append(f"<div class='spc-persona'>{' · '.join(meta)}</div>")
     for speaker in ("user 1", "user 2"):
-        if ("personas" in show or speaker == judged) and conv.persona_of(speaker):
+        if personas and ("personas" in show or speaker == judged) and conv.persona_of(speaker):
             parts.append(f"<div class='spc-persona'><b>{speaker.title()}'s persona:</b> "
                          + " ".join(e(a) for a in conv.persona_of(speaker)) + "</div>")
     turns = conv.turns[:max_turns] if max_turns else conv.turns
@@ -75,6 +77,8 @@ def question_text(item: Item) -> str:
         return "**One of these conversations was written by a machine. Which one?**"
     if item.task == "quality":
         return "**Which conversation is better on each quality?**"
+    if item.task == "attributes":
+        return "**" + attributes.QUESTION.format(speaker=f"{item.speaker.title()} (highlighted)") + "**"
     return (f"**Does {item.speaker.title()} (highlighted) say anything that contradicts their persona?**")
 
 
@@ -91,12 +95,13 @@ def build_app(store: StudyStore) -> Any:
         if cur is None or cur.item is None:
             status = error or (f"**All done, thank you!** You answered {cur.done} of {cur.total} items."
                                if cur else "")
-            return [status, "", "", hide, hide, "", hide, hide, hide] + [hide] * len(aspects) + [
+            return [status, "", "", hide, hide, "", hide, hide, hide, hide] + [hide] * len(aspects) + [
                 gr.update(visible=False), cur.item.id if cur and cur.item else ""]
         item = cur.item
         head = f"Item {cur.done + 1} of {cur.total}" + (f"\n\n⚠ {error}" if error else "")
-        if item.task == "faithfulness":
-            left = conversation_html(item.conversation(0), "Conversation", config.show, item.speaker, config.max_turns)
+        if item.task in ("faithfulness", "attributes"):
+            left = conversation_html(item.conversation(0), "Conversation", config.show, item.speaker, config.max_turns,
+                                     personas=item.task == "faithfulness")
             right = ""
         else:
             left = conversation_html(item.conversation(0), "A (left)", config.show, None, config.max_turns)
@@ -104,7 +109,10 @@ def build_app(store: StudyStore) -> Any:
         shown = set(item.aspects) if item.task == "quality" else set()
         return [head, left, right, gr.update(visible=True), gr.update(visible=bool(right)), question_text(item),
                 gr.update(visible=item.task == "turing", value=None),
-                gr.update(visible=item.task == "faithfulness", value=None), gr.update(visible=bool(shown))] + [
+                gr.update(visible=item.task == "faithfulness", value=None),
+                gr.update(visible=item.task == "attributes", value=[],
+                          choices=[(t, attributes.option_key(i)) for i, t in enumerate(item.options)]),
+                gr.update(visible=bool(shown))] + [
                 gr.update(visible=a in shown, value=None) for a in aspects] + [gr.update(visible=True), item.id]
 
     def load(request: gr.Request) -> list[Any]:
@@ -114,14 +122,16 @@ def build_app(store: StudyStore) -> Any:
         except Refused as exc:
             return view(None, f"**{exc}**") + [""]
 
-    def submit(token: str, item_id: str, machine: str | None, contradicts: str | None, *aspect_values: str | None
-               ) -> list[Any]:
+    def submit(token: str, item_id: str, machine: str | None, contradicts: str | None, picked: Any,
+               *aspect_values: str | None) -> list[Any]:
         item = store.item(item_id)
         answer: dict[str, Any] = {}
         if item is not None and item.task == "turing":
             answer = {"machine": machine}
         elif item is not None and item.task == "faithfulness":
             answer = {"contradicts": contradicts}
+        elif item is not None and item.task == "attributes":
+            answer = picks(item, picked)
         elif item is not None:
             answer = {a: v for a, v in zip(aspects, aspect_values) if a in item.aspects}
         try:
@@ -146,6 +156,8 @@ def build_app(store: StudyStore) -> Any:
                            visible=False, elem_id="spc-machine")
         contradicts = gr.Radio([(FAITH_LABELS[c], c) for c in FAITHFULNESS_CHOICES], label="Contradiction",
                                visible=False, elem_id="spc-contradicts")
+        picked = gr.CheckboxGroup([], label="What the conversation tells about the speaker (none, some or all)",
+                                  visible=False, elem_id="spc-attributes")
         with gr.Column(visible=False) as aspect_col:
             aspect_radios = [gr.Radio([(QUALITY_LABELS[c], c) for c in QUALITY_CHOICES], label=a.title(),
                                       info=config.definition(a), visible=False, elem_id=f"spc-aspect-{a}")
@@ -153,10 +165,10 @@ def build_app(store: StudyStore) -> Any:
         submit_btn = gr.Button("Submit", variant="primary", visible=False, elem_id="spc-submit")
         item_id = gr.Textbox(visible="hidden", elem_id="spc-item-id")
         token = gr.Textbox(visible="hidden", elem_id="spc-token")
-        outputs = [status, left, right, convs, right_col, question, machine, contradicts, aspect_col,
+        outputs = [status, left, right, convs, right_col, question, machine, contradicts, picked, aspect_col,
                    *aspect_radios, submit_btn, item_id, token]
         demo.load(load, inputs=None, outputs=outputs, api_visibility="private")
-        submit_btn.click(submit, inputs=[token, item_id, machine, contradicts, *aspect_radios], outputs=outputs,
+        submit_btn.click(submit, inputs=[token, item_id, machine, contradicts, picked, *aspect_radios], outputs=outputs,
                          api_visibility="private", concurrency_limit=None)
 
     with demo.route("Admin", "/admin", show_in_navbar=False):
@@ -179,6 +191,15 @@ def build_app(store: StudyStore) -> Any:
         demo.load(progress, inputs=None, outputs=[admin_status, table, admin_token], api_visibility="private")
         refresh.click(progress, inputs=None, outputs=[admin_status, table, admin_token], api_visibility="private")
     return demo
+
+
+def picks(item: Item, picked: Any) -> dict[str, str]:
+    """The ticked options as one yes/no answer per option (what the store validates); anything the page sends
+    that is not a list of this item's option keys is passed on as is, for the store to refuse."""
+    keys = [attributes.option_key(i) for i in range(len(item.options))]
+    if not isinstance(picked, (list, tuple)) or not all(isinstance(p, str) and p in keys for p in picked):
+        return {"picked": picked}
+    return {k: "yes" if k in picked else "no" for k in keys}
 
 
 def serve(study_dir: str | Path, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> Any:

@@ -19,7 +19,10 @@ import yaml
 from synthetic_persona_chat import strict_yaml
 from synthetic_persona_chat.config import ConfigError, check_section
 
-TASKS = ("turing", "quality", "faithfulness")
+# "attributes": the paper's eight-option faithfulness question (annotate/attributes.py); opt-in, beside the
+# yes/no contradiction question "faithfulness"
+TASKS = ("turing", "quality", "faithfulness", "attributes")
+DEFAULT_TASKS = ("turing", "quality", "faithfulness")
 # The paper's human quality criteria (pairwise, FED-style).
 PAPER_ASPECTS = ("depth", "coherency", "consistency", "diversity", "likability")
 # What each paper aspect asks, shown to the annotator beside its question: without them "depth" or
@@ -48,7 +51,7 @@ class StudyConfig:
     real: str = "spc-sample:test"
     synthetic: dict[str, str] = field(default_factory=dict)
     split: str = "test"  # split read from folder/Hub sources
-    tasks: tuple[str, ...] = TASKS
+    tasks: tuple[str, ...] = DEFAULT_TASKS
     aspects: tuple[str, ...] = PAPER_ASPECTS
     annotators: int = 3
     items_per_annotator: int = 12

@@ -7,8 +7,12 @@ Why it is built this way:
 - Left/right is randomised but balanced per stratum (half the synthetic conversations on each side),
   then recorded in the item: a judge who always clicks "left" cannot move the losing rate, and the
   answer can be turned back into "named the synthetic one" without trusting the page.
-- Faithfulness items are spread over the real dataset and every stratum, so the human contradiction rate
-  of generated conversations has a human-written baseline beside it.
+- Faithfulness items (the yes/no contradiction question, and the paper's eight-option attributes question,
+  `attributes.py`) are spread over the real dataset and every stratum, so the human figures of generated
+  conversations have a human-written baseline beside them.
+- A Turing pair shows the synthetic conversation beside the real conversation of the same two users where the
+  real data has one (the paper's design; `eval/same_users.py`), and such synthetic conversations are drawn
+  first; otherwise a random real one, and the item records which (`pairing`: "same users" or "random: <why>").
 - Every item gets exactly `overlap` judges and every annotator exactly `items_per_annotator` items,
   handed out round-robin over a seeded shuffle; each annotator's queue order is shuffled too, so no two
   annotators see the same sequence.
@@ -23,8 +27,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from synthetic_persona_chat.config import ConfigError
+from synthetic_persona_chat.eval.same_users import RealIndex
 from synthetic_persona_chat.records import Conversation, stable_id
 
+from . import attributes
 from .config import StudyConfig
 
 log = logging.getLogger(__name__)
@@ -42,9 +48,12 @@ class Item:
     iteration: int | None
     conversations: list[dict[str, Any]]  # Conversation.to_dict() rows, left first
     synthetic_side: str | None = None  # "left" | "right" for pair tasks
-    speaker: str | None = None  # faithfulness: "user 1" | "user 2"
+    speaker: str | None = None  # faithfulness, attributes: "user 1" | "user 2"
     aspects: list[str] = field(default_factory=list)
     id: str = ""
+    pairing: str | None = None  # turing: "same users" or "random: <why>" (eval/same_users.py)
+    options: list[str] = field(default_factory=list)  # attributes: the eight attributes shown, in page order
+    option_kinds: list[str] = field(default_factory=list)  # attributes: "persona" | "negated" | "other user"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +118,8 @@ def build_items(config: StudyConfig, real: list[Conversation], synthetic: dict[s
         rng = random.Random(f"study:{config.seed}:{task}")
         if task in PAIR_TASKS:
             items += _pair_items(task, count, by_stratum, real_sorted, config, rng)
+        elif task == "attributes":
+            items += _attribute_items(count, by_stratum, real_sorted, rng)
         else:
             items += _faithfulness_items(count, by_stratum, real_sorted, rng)
     for i, item in enumerate(items):
@@ -125,19 +136,36 @@ def _pair_items(task: str, count: int, by_stratum: dict[Stratum, list[Conversati
     if count < len(by_stratum):
         log.warning("%s: %d item(s) for %d strata (dataset x iteration): some strata get none; raise "
                     "items_per_annotator or annotators", task, count, len(by_stratum))
+    index = RealIndex(real) if task == "turing" else None
+    match_rng = random.Random(f"study:{config.seed}:same-users")  # the draws and sides stay those of before
     for (name, iteration), n in zip(by_stratum, split_evenly(count, len(by_stratum))):
-        synth = _draw(by_stratum[(name, iteration)], n, rng)
+        synth = _draw_synthetic(by_stratum[(name, iteration)], n, rng, index)
         reals = _draw(real, n, rng)
         sides = balanced_sides(n, rng, odd)
         if n % 2:
             odd = "right" if odd == "left" else "left"
         for s, r, side in zip(synth, reals, sides):
+            pairing = None
+            if index is not None:
+                match = index.match(s, match_rng)
+                r, pairing = (match.real if match.same_users else r), match.reason
             if task == "quality":
                 s, r = same_length(s, r)
             pair = [s, r] if side == "left" else [r, s]
             items.append(Item(task, name, iteration, [c.to_dict() for c in pair], synthetic_side=side,
-                              aspects=list(config.aspects) if task == "quality" else []))
+                              aspects=list(config.aspects) if task == "quality" else [], pairing=pairing))
     return items
+
+
+def _draw_synthetic(pool: list[Conversation], n: int, rng: random.Random, index: RealIndex | None
+                    ) -> list[Conversation]:
+    """n synthetic conversations of a stratum; for the Turing task those with a same-users real partner first."""
+    if index is None:
+        return _draw(pool, n, rng)
+    matched = [c for c in pool if index.has_pair(c)]
+    if len(matched) >= n:
+        return _draw(matched, n, rng)
+    return matched + _draw([c for c in pool if not index.has_pair(c)] or pool, n - len(matched), rng)
 
 
 def same_length(a: Conversation, b: Conversation) -> tuple[Conversation, Conversation]:
@@ -156,6 +184,26 @@ def _faithfulness_items(count: int, by_stratum: dict[Stratum, list[Conversation]
         for conv in _draw(pool, n, rng):
             speakers = [s for s in ("user 1", "user 2") if conv.persona_of(s)] or ["user 1"]
             items.append(Item("faithfulness", name, iteration, [conv.to_dict()], speaker=rng.choice(speakers)))
+    return items
+
+
+def _attribute_items(count: int, by_stratum: dict[Stratum, list[Conversation]], real: list[Conversation],
+                     rng: random.Random) -> list[Item]:
+    """The paper's eight-option question, spread like the faithfulness items; distractors of the "other user"
+    kind come from the same data set's other conversations."""
+    groups: list[tuple[Stratum, list[Conversation]]] = [((REAL, None), real), *by_stratum.items()]
+    items = []
+    for ((name, iteration), pool), n in zip(groups, split_evenly(count, len(groups))):
+        for conv in _draw(pool, n, rng):
+            speakers = [s for s in ("user 1", "user 2") if conv.persona_of(s)]
+            if not speakers:
+                raise ConfigError(f"{name}: conversation {conv.id} has no persona: the attributes task needs "
+                                  f"conversations with personas (drop the task or the data set)")
+            speaker = rng.choice(speakers)
+            others = [a for c in pool if c.id != conv.id for s in ("user 1", "user 2") for a in c.persona_of(s)]
+            texts, kinds = attributes.build_options(conv, speaker, others, rng)
+            items.append(Item("attributes", name, iteration, [conv.to_dict()], speaker=speaker, options=texts,
+                              option_kinds=kinds))
     return items
 
 
@@ -184,4 +232,6 @@ def questions(item: Item) -> dict[str, tuple[str, ...]]:
         return {"machine": TURING_CHOICES}
     if item.task == "quality":
         return {aspect: QUALITY_CHOICES for aspect in item.aspects}
+    if item.task == "attributes":
+        return attributes.questions(item.options)
     return {"contradicts": FAITHFULNESS_CHOICES}

@@ -93,7 +93,7 @@ def test_a_large_upload_is_refused_and_nothing_is_stored(server):
 @pytest.mark.parametrize("token", ["\udc80", "x" * 100_000, ["a", "list"], 12])
 def test_a_token_of_any_encoding_or_type_is_refused_like_a_bad_link(server, token):
     base, _, tmp = server
-    message = call_submit(base, [token, "item-1", None, None, None, None, None, None, None])
+    message = call_submit(base, [token, "item-1", None, None, [], None, None, None, None, None])
     assert message["msg"] == "process_completed" and message.get("success", True), message
     assert "this link is not valid" in message["output"]["data"][0]
     time.sleep(0.5)
@@ -104,7 +104,7 @@ def test_a_malformed_call_leaves_no_token_in_the_server_output(server):
     base, tokens, tmp = server
     token = tokens["annotator-1"]
     assert urllib.request.urlopen(f"{base}/?token={token}", timeout=60).status == 200  # the invite link itself
-    message = call_submit(base, [token])  # one input where the event takes nine
+    message = call_submit(base, [token])  # one input where the event takes ten
     assert "didn't receive enough input values" in json.dumps(message)
     time.sleep(0.5)
     assert token not in (tmp / "stderr.txt").read_text()
