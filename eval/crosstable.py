@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from synthetic_persona_chat.presets import section_presets
+
 from . import data as D
 from .card import training_card_data
 from .figures import Comparison, DataSetInfo, Estimate
@@ -89,15 +91,9 @@ class NUPRunConfig:
         return D.NUPConfig(seed=self.seed, max_history=self.max_history)
 
 
-# `--preset small`: 2 CPU cores, minutes. The full defaults above are for a GPU.
-PRESETS: dict[str, dict[str, Any]] = {
-    "small": {"max_train_conversations": 30, "max_test_conversations": 20, "epochs": 1.0, "batch_size": 32,
-              "max_seq_length": 128},
-    "full": {},
-    # the paper's protocol (module docstring): all conversations, persona + whole history, its Table 2's
-    # training sets (Persona-Chat, SPC; it trains on nothing else)
-    "paper": {"max_history": 1000, "train_sets": ("Persona-Chat", "SPC"), "no_persona": True},
-}
+# `--preset NAME`: eval/presets/nup/NAME.yaml (small: 2 CPU cores, minutes; full: the defaults above, for a
+# GPU; paper: the paper's protocol, see the module docstring).
+PRESETS = section_presets(Path(__file__).resolve().parent / "presets" / "nup", "eval_nup", NUPRunConfig)
 
 
 def _examples(ds: D.Dataset, cfg: D.NUPConfig) -> list[dict[str, Any]]:

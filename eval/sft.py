@@ -25,6 +25,7 @@ from typing import Any
 
 from synthetic_persona_chat.builder.messages import message_rows
 from synthetic_persona_chat.models.bundled import LLM_ALIASES, SMOLLM2_TOKENIZER_ID, resolve_gguf
+from synthetic_persona_chat.presets import section_presets
 from synthetic_persona_chat.records import Conversation
 
 log = logging.getLogger(__name__)
@@ -84,14 +85,8 @@ class SFTRunConfig:
         return asdict(self)
 
 
-# `--preset small`: 2 CPU cores, ≤ 10 minutes for base + one fine-tuned model on both test sets.
-PRESETS: dict[str, dict[str, Any]] = {
-    # 20 test conversations as `eval nup --preset small`: the same subsample, so the same 20 candidates per example
-    "small": {"max_train_conversations": 24, "max_test_conversations": 20, "max_test_examples": 24,
-              "max_steps": 8, "batch_size": 4, "learning_rate": 1e-4, "warmup_ratio": 0.0, "max_length": 512,
-              "save_steps": 0, "max_new_tokens": 24},
-    "full": {},
-}
+# `--preset NAME`: eval/presets/sft/NAME.yaml (small: 2 CPU cores, ≤ 10 minutes; full: the defaults above).
+PRESETS = section_presets(Path(__file__).resolve().parent / "presets" / "sft", "eval_sft", SFTRunConfig)
 
 
 def model_location(name: str) -> tuple[str, dict[str, Any]]:

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..cli_common import add_config_args
-from ..config import ConfigError, load_config, read_config_file
+from .. import presets
+from ..config import load_config
 from ..context import RunContext
 from ..rundir import RunDir
 
@@ -37,16 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def preset_names() -> list[str]:
-    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+    return presets.preset_names(PRESETS)
 
 
 def load_preset(name: str | None) -> dict[str, Any]:
-    if not name:
-        return {}
-    path = PRESETS / f"{name}.yaml"
-    if not path.is_file():
-        raise ConfigError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
-    return read_config_file(path)
+    """The packaged config `name` (`--preset`), or nothing: a whole config, read as a user's file is."""
+    return presets.read_preset(PRESETS, name) if name else {}
 
 
 def default_run_dir(args: argparse.Namespace) -> Path:
