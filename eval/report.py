@@ -380,7 +380,8 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     quality = _load(out_dir / QUALITY_JSON)
 
     generative = _load(out_dir / GENERATIVE_JSON)  # `spc eval sft`
-    human_md, human_plots = human_section(out_dir, quality)  # OUT/human.json from `spc annotate results`
+    typed_quality = QualityResult.from_json(quality) if quality is not None else None
+    human_md, human_plots = human_section(out_dir, typed_quality)  # OUT/human.json from `spc annotate results`
     if nup is None and quality is None and human_md is None and generative is None:
         raise FileNotFoundError(f"{out_dir} holds neither {NUP_JSON} nor {QUALITY_JSON}: run `spc eval nup` "
                                 f"or `spc eval quality --out {out_dir}` first")

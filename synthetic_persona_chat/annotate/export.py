@@ -45,8 +45,8 @@ def rows(store: Any) -> list[dict[str, Any]]:
     out = []
     for a, j in ((a, j) for a in answers for j in judgements([a])):
         item = a["item"]
-        out.append({"study": config.name, "item_id": item.id, "task": item.task, "question": j["question"],
-                    "answer": j["value"], "outcome": j["outcome"], "annotator": a["annotator"],
+        out.append({"study": config.name, "item_id": item.id, "task": item.task, "question": j.question,
+                    "answer": j.value, "outcome": j.outcome, "annotator": a["annotator"],
                     "dataset": item.dataset, "iteration": item.iteration, "synthetic_side": item.synthetic_side,
                     "speaker": item.speaker, "left_conversation_id": item.conversations[0]["id"],
                     "right_conversation_id": item.conversations[1]["id"] if len(item.conversations) > 1 else None,

@@ -18,15 +18,17 @@ Definitions (also written into human.json, so a reader of the numbers need not r
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from synthetic_persona_chat.eval.figures import Estimate
 from synthetic_persona_chat.eval.human_report import HUMAN_JSON
+from synthetic_persona_chat.eval.human_result import AspectRate, Agreement, ContradictionRate, HumanResult, TuringRate
 from synthetic_persona_chat.eval.stats import proportion
 from synthetic_persona_chat.json_output import write_json
 
 from .agreement import fleiss_kappa, krippendorff_alpha
-from .store import StudyStore
+from .store import RecordedAnswer, StudyStore
 
 DEFINITIONS = {
     "losing_rate": "share of Turing judgements naming the synthetic conversation as machine-written (paper's losing rate)",
@@ -38,8 +40,23 @@ DEFINITIONS = {
 }
 
 
-def judgements(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (answer, question) with the raw value and what it means for the synthetic side."""
+@dataclass(frozen=True)
+class Judgement:
+    """One (answer, question): the raw value and what it means for the synthetic side ("synthetic", "real",
+    "tie", "unsure", or the value itself where the item has no synthetic side)."""
+
+    item_id: str
+    task: str
+    question: str
+    value: str
+    outcome: str
+    dataset: str | None
+    iteration: int | None
+    annotator: str
+
+
+def judgements(answers: list[RecordedAnswer]) -> list[Judgement]:
+    """One judgement per (answer, question), the side an answer names read as synthetic or real."""
     rows = []
     for a in answers:
         item = a["item"]
@@ -48,54 +65,50 @@ def judgements(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if item.synthetic_side:
                 other = "right" if item.synthetic_side == "left" else "left"
                 outcome = {item.synthetic_side: "synthetic", other: "real"}.get(value, value)
-            rows.append({"item_id": item.id, "task": item.task, "question": question, "value": value,
-                         "outcome": outcome, "dataset": item.dataset, "iteration": item.iteration,
-                         "annotator": a["annotator"]})
+            rows.append(Judgement(item_id=item.id, task=item.task, question=question, value=value, outcome=outcome,
+                                  dataset=item.dataset, iteration=item.iteration, annotator=a["annotator"]))
     return rows
 
 
-def _rate(rows: list[dict[str, Any]], outcome: str) -> dict[str, Any]:
-    return proportion(sum(r["outcome"] == outcome for r in rows), len(rows), "judgements")
+def _rate(rows: list[Judgement], outcome: str) -> Estimate:
+    return Estimate.from_json(proportion(sum(r.outcome == outcome for r in rows), len(rows), "judgements"))
 
 
-def _by(rows: list[dict[str, Any]], *keys: str) -> dict[tuple, list[dict[str, Any]]]:
-    out: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+def _by(rows: list[Judgement], *keys: str) -> dict[tuple, list[Judgement]]:
+    out: dict[tuple, list[Judgement]] = defaultdict(list)
     for r in rows:
-        out[tuple(r[k] for k in keys)].append(r)
+        out[tuple(getattr(r, k) for k in keys)].append(r)
     return dict(sorted(out.items(), key=lambda kv: tuple((v is None, v if v is not None else 0) for v in kv[0])))
 
 
-def _agreement(rows: list[dict[str, Any]], overlap: int) -> dict[str, Any]:
-    ratings = [((r["item_id"], r["question"]), r["value"]) for r in rows]
+def _agreement(rows: list[Judgement], overlap: int) -> Agreement:
+    ratings = [((r.item_id, r.question), r.value) for r in rows]
     units = {u for u, _ in ratings}
-    return {"fleiss_kappa": fleiss_kappa(ratings, raters=overlap), "krippendorff_alpha": krippendorff_alpha(ratings),
-            "units": len(units), "judgements": len(ratings)}
+    return Agreement(fleiss_kappa=fleiss_kappa(ratings, raters=overlap), krippendorff_alpha=krippendorff_alpha(ratings),
+                     units=len(units), judgements=len(ratings))
 
 
-def compute(store: StudyStore) -> dict[str, Any]:
+def compute(store: StudyStore) -> HumanResult:
     """Every figure of the study, from the answers recorded so far."""
     config = store.config()
     rows = judgements(store.answers())
-    task = {t: [r for r in rows if r["task"] == t] for t in ("turing", "quality", "faithfulness")}
-    result: dict[str, Any] = {
-        "study": config.name, "config": config.to_dict(), "definitions": DEFINITIONS,
-        "answers": len({(r["item_id"], r["annotator"]) for r in rows}),
-        "expected_answers": config.annotators * config.items_per_annotator, "items": len(store.items()),
-        "turing": [{"dataset": d, "iteration": it, "judgements": len(rs), "losing_rate": _rate(rs, "synthetic"),
-                    "fooled_rate": _rate(rs, "real"), "unsure_rate": _rate(rs, "unsure")}
-                   for (d, it), rs in _by(task["turing"], "dataset", "iteration").items()],
-        "quality": [{"aspect": a, "judgements": len(rs), "win_rate": _rate(rs, "synthetic"),
-                     "tie_rate": _rate(rs, "tie"), "lose_rate": _rate(rs, "real"),
-                     "unsure_rate": _rate(rs, "unsure")}
-                    for (a,), rs in _by(task["quality"], "question").items()],
-        "faithfulness": [{"dataset": d, "iteration": it, "judgements": len(rs),
-                          "contradiction_rate": _rate(rs, "yes")}
-                         for (d, it), rs in _by(task["faithfulness"], "dataset", "iteration").items()],
-        "agreement": {t: _agreement(rs, config.overlap) for t, rs in task.items() if rs},
-    }
-    return result
+    task = {t: [r for r in rows if r.task == t] for t in ("turing", "quality", "faithfulness")}
+    return HumanResult(
+        study=config.name, config=config.to_dict(), definitions=dict(DEFINITIONS),
+        answers=len({(r.item_id, r.annotator) for r in rows}),
+        expected_answers=config.annotators * config.items_per_annotator, items=len(store.items()),
+        turing=[TuringRate(dataset=d, iteration=it, judgements=len(rs), losing_rate=_rate(rs, "synthetic"),
+                           fooled_rate=_rate(rs, "real"), unsure_rate=_rate(rs, "unsure"))
+                for (d, it), rs in _by(task["turing"], "dataset", "iteration").items()],
+        quality=[AspectRate(aspect=a, judgements=len(rs), win_rate=_rate(rs, "synthetic"), tie_rate=_rate(rs, "tie"),
+                            lose_rate=_rate(rs, "real"), unsure_rate=_rate(rs, "unsure"))
+                 for (a,), rs in _by(task["quality"], "question").items()],
+        faithfulness=[ContradictionRate(dataset=d, iteration=it, judgements=len(rs),
+                                        contradiction_rate=_rate(rs, "yes"))
+                      for (d, it), rs in _by(task["faithfulness"], "dataset", "iteration").items()],
+        agreement={t: _agreement(rs, config.overlap) for t, rs in task.items() if rs})
 
 
 def write_results(store: StudyStore, out_dir: str | Path) -> Path:
     """OUT/human.json, which `spc eval report OUT` turns into its "Human evaluation" section."""
-    return write_json(Path(out_dir) / HUMAN_JSON, compute(store))
+    return write_json(Path(out_dir) / HUMAN_JSON, compute(store).to_json())

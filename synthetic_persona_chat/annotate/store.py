@@ -24,7 +24,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypedDict
 
 from synthetic_persona_chat.errors import StorageError
 
@@ -98,6 +98,27 @@ def token_hash(token: str) -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+class RecordedAnswer(TypedDict):
+    """One stored answer as `StudyStore.answers` gives it: who answered which item what, when and how fast.
+    A TypedDict rather than a dataclass because its readers (results, export, tests) index it by key."""
+
+    answer_id: int
+    annotator: str
+    item: Item
+    answer: dict[str, str]  # question -> the answer given (validated: `validate_answer`)
+    answered_at: float
+    seconds: float | None
+
+
+class ProgressRow(TypedDict):
+    """One annotator's line of the admin page's progress table."""
+
+    annotator: str
+    answered: int
+    assigned: int
+    last_answer: str  # local time "%Y-%m-%d %H:%M:%S", "" before the first answer
 
 
 class StudyStore:
@@ -187,8 +208,9 @@ class StudyStore:
                         (time.time(), person.id, item.id))
         return Current(person, item, done, total)
 
-    def submit(self, token: str | None, item_id: str | None, answer: dict[str, Any]) -> Current:
-        """Record one answer and return the next item; `Refused` (nothing written) when anything is off."""
+    def submit(self, token: str | None, item_id: str | None, answer: Any) -> Current:
+        """Record one answer and return the next item; `Refused` (nothing written) when anything is off.
+        `answer` is the page's JSON as sent, untrusted: `validate_answer` checks its shape first."""
         person = self.person(token)
         if not isinstance(item_id, str):  # the page is not trusted: an id of another type is no item of ours
             raise Refused("this item is not in your queue: nothing was recorded")
@@ -210,7 +232,7 @@ class StudyStore:
                          None if assigned[0] is None else round(now - assigned[0], 3)))
             return self._current(con, person, mark_served=True)
 
-    def progress(self, admin_token: str | None) -> list[dict[str, Any]]:
+    def progress(self, admin_token: str | None) -> list[ProgressRow]:
         """Per annotator: answered / assigned and the time of the last answer (admin only)."""
         self.person(admin_token, role="admin")
         with self._con() as con:
@@ -218,18 +240,18 @@ class StudyStore:
                 "SELECT p.name, COUNT(a.item_id), COUNT(an.id), MAX(an.answered_at) FROM people p "
                 "JOIN assignments a ON a.person_id = p.id LEFT JOIN answers an ON an.person_id = a.person_id "
                 "AND an.item_id = a.item_id WHERE p.role = 'annotator' GROUP BY p.id ORDER BY p.id").fetchall()
-        return [{"annotator": n, "answered": d, "assigned": t,
-                 "last_answer": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else ""}
+        return [ProgressRow(annotator=n, answered=d, assigned=t,
+                            last_answer=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "")
                 for n, t, d, last in rows]
 
-    def answers(self) -> list[dict[str, Any]]:
+    def answers(self) -> list[RecordedAnswer]:
         """Every recorded answer with its item, in the order they were given."""
         with self._con() as con:
             rows = con.execute(
                 "SELECT an.id, p.name, i.body, an.answer, an.answered_at, an.seconds FROM answers an "
                 "JOIN people p ON p.id = an.person_id JOIN items i ON i.id = an.item_id ORDER BY an.id").fetchall()
-        return [{"answer_id": aid, "annotator": name, "item": Item.from_dict(json.loads(body)),
-                 "answer": json.loads(ans), "answered_at": at, "seconds": secs}
+        return [RecordedAnswer(answer_id=aid, annotator=name, item=Item.from_dict(json.loads(body)),
+                               answer=json.loads(ans), answered_at=at, seconds=secs)
                 for aid, name, body, ans, at, secs in rows]
 
     def item(self, item_id: str | None) -> Item | None:

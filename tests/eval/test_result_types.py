@@ -116,3 +116,20 @@ def test_a_missing_required_key_is_named():
         _Probe.from_json({"name": "a"})
     with pytest.raises(ValueError, match="expected a JSON object, got list"):
         _Probe.from_json([1])
+
+
+def test_human_json_round_trips_byte_for_byte(tmp_path):
+    """human.json as `spc annotate results` wrote it before it was typed (3 annotators, scripted answers)."""
+    from synthetic_persona_chat.eval.human_report import markdown
+    from synthetic_persona_chat.eval.human_result import AspectRate, HumanResult
+
+    path = REPORTS / "human.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    result = HumanResult.from_json(data)
+    assert result.answers == result.expected_answers == 18 and result.config["overlap"] == 2
+    assert result.turing[0].losing_rate.value == 0.5 and result.turing[0].losing_rate.n == 2
+    assert isinstance(result.quality[0], AspectRate) and result.agreement["turing"].units == 3
+    _same_file(path, result, tmp_path)
+    older = {**data, "quality": [{k: v for k, v in q.items() if k != "unsure_rate"} for q in data["quality"]]}
+    assert HumanResult.from_json(older).to_json() == older  # written before "cannot tell" existed
+    assert "| run | 1 | 2 | 0.500 [0.095, 0.905] | 0.000 [0.000, 0.658] |" in markdown(result)
