@@ -11,23 +11,38 @@ depend on the order the conversations come in. Conversations read from ParlAI fi
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable
+from typing import Iterable, TypedDict
 
 from synthetic_persona_chat.records import Conversation
 
 NUM_CANDIDATES = 20
 
 
+class NUPExample(TypedDict):
+    """One NUP row: the `nup` config's features (`features.NUP_FEATURES`) and what the rankers read. A
+    TypedDict, not a dataclass: the rows go to `Dataset.from_list` and Arrow as they are, and every reader
+    (the rankers, the fine-tuning, the persona-removed condition) indexes them by key."""
+
+    id: str  # "<conversation id>:<turn>"
+    conversation_id: str
+    turn: int  # index of the gold utterance in the conversation
+    speaker: str  # the responding speaker
+    persona: list[str]  # the responding speaker's attributes
+    history: list[str]  # every earlier turn's text, oldest first
+    candidates: list[str]  # the gold next utterance and the distractors
+    label: int  # the gold's index in `candidates`
+
+
 def nup_examples(conversations: list[Conversation], seed: int = 0, num_candidates: int = NUM_CANDIDATES,
                  speakers: Iterable[str] = ("user 1", "user 2"), min_history: int = 1
-                 ) -> list[dict[str, Any]]:
-    """Rows: id, conversation_id, turn, speaker, persona, history, candidates, label."""
+                 ) -> list[NUPExample]:
+    """The examples of every turn after `min_history` whose speaker is one of `speakers`."""
     speakers = set(speakers)
     order = sorted(range(len(conversations)), key=lambda i: conversations[i].id)
     pool = [(ci, t.text) for ci in order for t in conversations[ci].turns]
     if len({ci for ci, _ in pool}) < 2:
         raise ValueError("NUP distractors need at least two conversations in a split")
-    rows = []
+    rows: list[NUPExample] = []
     for ci, conv in enumerate(conversations):
         own = conv.meta.get("candidates") or {}
         for t in range(min_history, len(conv.turns)):
@@ -42,10 +57,9 @@ def nup_examples(conversations: list[Conversation], seed: int = 0, num_candidate
                 distractors = _draw(pool, ci, set(conv.utterances), num_candidates - 1, rng)
             label = rng.randrange(num_candidates)
             candidates = distractors[:label] + [turn.text] + distractors[label:]
-            rows.append({"id": f"{conv.id}:{t}", "conversation_id": conv.id, "turn": t,
-                         "speaker": turn.speaker, "persona": list(conv.persona_of(turn.speaker)),
-                         "history": [x.text for x in conv.turns[:t]], "candidates": candidates,
-                         "label": label})
+            rows.append(NUPExample(id=f"{conv.id}:{t}", conversation_id=conv.id, turn=t, speaker=turn.speaker,
+                                   persona=list(conv.persona_of(turn.speaker)),
+                                   history=[x.text for x in conv.turns[:t]], candidates=candidates, label=label))
     return rows
 
 

@@ -19,9 +19,12 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .measured import require_nup_measured, require_quality_measured
+
+if TYPE_CHECKING:  # annotations only: the command loads its modules on use (`spc --help` stays fast)
+    from .data import Dataset, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,8 @@ def add_card_args(p: argparse.ArgumentParser, section: str) -> None:
                         "are linked without it (repeatable)")
 
 
-def nup_sources(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+def nup_sources(args: argparse.Namespace
+                ) -> tuple[dict[str, Dataset | Unavailable], dict[str, Dataset | Unavailable]]:
     """The cross table's datasets from the command line; a missing one becomes "not run: <why>"."""
     from . import data as D
 
@@ -127,7 +131,8 @@ def nup_sources(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any
     return train, test
 
 
-def table_config(args: argparse.Namespace, section: str, presets: dict[str, Any], cls: type) -> tuple[Any, Any]:
+def table_config(args: argparse.Namespace, section: str, presets: dict[str, dict[str, Any]], cls: type
+                 ) -> tuple[Any, Any]:
     """(config, the section's dataclass) of a cross-table command: preset under the user's config, the run seed
     unless the section sets its own, the cards' license checked before any training, `--dataset-repo` ids."""
     from synthetic_persona_chat.config import load_config
@@ -252,7 +257,7 @@ def run_quality(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size_matched(datasets: dict[str, Any], embedder: Any, qcfg: Any) -> dict[str, Any]:
+def _size_matched(datasets: dict[str, Dataset | Unavailable], embedder: Any, qcfg: Any) -> dict[str, Any]:
     """Diversity on equal-size samples across datasets, and across the iterations of each generated one."""
     from . import data as D
     from .diversity import DiversityConfig, size_matched
@@ -288,7 +293,7 @@ def _quality_models(ctx: Any, keys: tuple[str, ...] = tuple(MODEL_ATTRS)) -> dic
     return models
 
 
-def _detection(datasets: dict[str, Any], args: argparse.Namespace, qcfg: Any, ctx: Any, detection_test: Any
+def _detection(datasets: dict[str, Dataset | Unavailable], args: argparse.Namespace, qcfg: Any, ctx: Any, detection_test: Any
                ) -> dict[str, Any]:
     from . import data as D
     from .detection import LLMJudge

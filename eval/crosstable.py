@@ -25,10 +25,10 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from synthetic_persona_chat.builder.nup import NUPExample
 from synthetic_persona_chat.presets import section_presets
 
 from . import data as D
@@ -96,7 +96,7 @@ class NUPRunConfig:
 PRESETS = section_presets(Path(__file__).resolve().parent / "presets" / "nup", "eval_nup", NUPRunConfig)
 
 
-def _examples(ds: D.Dataset, cfg: D.NUPConfig) -> list[dict[str, Any]]:
+def _examples(ds: D.Dataset, cfg: D.NUPConfig) -> list[NUPExample]:
     """NUP rows; Persona-Chat read from ParlAI keeps its own candidates, answered by "user 2" only."""
     own = all(c.meta.get("candidates") for c in ds.conversations)
     if own:
@@ -104,16 +104,16 @@ def _examples(ds: D.Dataset, cfg: D.NUPConfig) -> list[dict[str, Any]]:
     return D.examples(ds, cfg)
 
 
-def evaluate(ranker: Ranker, rows: list[dict[str, Any]], max_history: int) -> dict[str, float]:
+def evaluate(ranker: Ranker, rows: list[NUPExample], max_history: int) -> dict[str, float]:
     return ranking_metrics(*_scores(ranker, rows, max_history))
 
 
-def _scores(ranker: Ranker, rows: list[dict[str, Any]], max_history: int) -> tuple[np.ndarray, list[int]]:
+def _scores(ranker: Ranker, rows: list[NUPExample], max_history: int) -> tuple[np.ndarray, list[int]]:
     contexts = [D.context_text(r, max_history) for r in rows]
     return np.asarray(ranker.scores(contexts, [r["candidates"] for r in rows])), [r["label"] for r in rows]
 
 
-def intervals(ranks: np.ndarray, rows: list[dict[str, Any]], seed: int) -> dict[str, Estimate]:
+def intervals(ranks: np.ndarray, rows: list[NUPExample], seed: int) -> dict[str, Estimate]:
     """95% bootstrap-over-conversations interval and flags for hits@1, hits@5 and MRR of one cell."""
     n = len(rows[0]["candidates"]) if rows else 0
     groups = [r["conversation_id"] for r in rows]
@@ -132,7 +132,7 @@ def cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.D
     out_dir = Path(out_dir)
     nup_cfg = config.nup_config()
     result = NUPResult(config=asdict(config))
-    tests: dict[str, list[dict[str, Any]]] = {}
+    tests: dict[str, list[NUPExample]] = {}
     ranks: dict[tuple[str, str], np.ndarray] = {}  # (row label, test set) -> gold ranks, for paired tests
     for name, ds in test.items():
         rows, result.test_sets[name] = _prepare(ds, config.max_test_conversations, config.seed, nup_cfg)
@@ -162,8 +162,8 @@ def cross_table(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.D
     return result
 
 
-def no_persona_condition(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, Any],
-                         tests: dict[str, list[dict[str, Any]]], ranks: dict[tuple[str, str], np.ndarray],
+def no_persona_condition(train: dict[str, D.Dataset | D.Unavailable], test: dict[str, D.Dataset | D.Unavailable],
+                         tests: dict[str, list[NUPExample]], ranks: dict[tuple[str, str], np.ndarray],
                          result: NUPResult, config: NUPRunConfig, out_dir: Path,
                          cache_path: str | Path | None) -> NoPersonaCondition:
     """Every row again without the persona (the paper's "None" column): baselines on persona-less test
@@ -191,7 +191,7 @@ def no_persona_condition(train: dict[str, D.Dataset | D.Unavailable], test: dict
     return cond
 
 
-def _fine_tuned(train_name: str, rows: list[dict[str, Any]], info: DataSetInfo, models: dict[str, FineTunedModel],
+def _fine_tuned(train_name: str, rows: list[NUPExample], info: DataSetInfo, models: dict[str, FineTunedModel],
                 config: NUPRunConfig, out_dir: Path, suffix: str = "") -> Ranker | None:
     """Fine-tune on `rows` and load the ranker, recorded in `models` (the persona-less condition's in its own
     folder, `<set>-no-persona`); a failure is kept in `info.not_run` (the cells say why)."""
@@ -211,7 +211,7 @@ def _fine_tuned(train_name: str, rows: list[dict[str, Any]], info: DataSetInfo, 
         return None
 
 
-def compare_rankers(ranks: dict[tuple[str, str], np.ndarray], tests: dict[str, list[dict[str, Any]]],
+def compare_rankers(ranks: dict[tuple[str, str], np.ndarray], tests: dict[str, list[NUPExample]],
                     seed: int, metric: str = "hits@1") -> list[Comparison]:
     """Paired hits@1 tests on each test set: every fine-tuned row against zero-shot, and fine-tuned rows
     against each other (same examples, so the comparison is paired)."""
@@ -230,7 +230,7 @@ def compare_rankers(ranks: dict[tuple[str, str], np.ndarray], tests: dict[str, l
 
 
 def _prepare(ds: D.Dataset | D.Unavailable, limit: int | None, seed: int, cfg: D.NUPConfig
-             ) -> tuple[list[dict[str, Any]] | None, DataSetInfo]:
+             ) -> tuple[list[NUPExample] | None, DataSetInfo]:
     if isinstance(ds, D.Unavailable):
         return None, DataSetInfo(not_run=ds.reason)
     sample = D.subsample(ds, limit, seed)
@@ -253,7 +253,7 @@ def _baseline(name: str, config: NUPRunConfig, cache_path: str | Path | None) ->
     raise ValueError(f"unknown baseline {name!r}; choose from zero-shot, tf-idf, random")
 
 
-def _cell(ranker: Ranker, kind: str, train: str | None, test_name: str, tests: dict[str, list[dict[str, Any]]],
+def _cell(ranker: Ranker, kind: str, train: str | None, test_name: str, tests: dict[str, list[NUPExample]],
           result: NUPResult, config: NUPRunConfig, ranks: dict[tuple[str, str], np.ndarray] | None = None
           ) -> NUPCell:
     cell = NUPCell(ranker=kind, train=train, test=test_name)

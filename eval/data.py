@@ -22,10 +22,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from synthetic_persona_chat import errors
-from synthetic_persona_chat.builder.nup import NUM_CANDIDATES, nup_examples
+from synthetic_persona_chat.builder.nup import NUM_CANDIDATES, NUPExample, nup_examples
 from synthetic_persona_chat.readers.sources import open_source
 from synthetic_persona_chat.records import Conversation, Skip
 
@@ -135,13 +135,13 @@ class NUPConfig:
     max_history: int = 3
 
 
-def examples(ds: Dataset, config: NUPConfig) -> list[dict[str, Any]]:
+def examples(ds: Dataset, config: NUPConfig) -> list[NUPExample]:
     """NUP rows for a dataset (per-dataset distractor pool: never mixes train and test)."""
     return nup_examples(ds.conversations, seed=config.seed, num_candidates=config.num_candidates,
                         speakers=config.speakers)
 
 
-def context_text(example: dict[str, Any], max_history: int = 3) -> str:
+def context_text(example: NUPExample, max_history: int = 3) -> str:
     """What a ranker reads as the query: recent history, most recent turn FIRST, then the persona.
 
         "<turn t-1>\\n<turn t-2>\\n<turn t-3>\\npersona: <attr 1> <attr 2> ..."
