@@ -156,7 +156,10 @@ def build_app(store: StudyStore) -> Any:
                            visible=False, elem_id="spc-machine")
         contradicts = gr.Radio([(FAITH_LABELS[c], c) for c in FAITHFULNESS_CHOICES], label="Contradiction",
                                visible=False, elem_id="spc-contradicts")
-        picked = gr.CheckboxGroup([], label="What the conversation tells about the speaker (none, some or all)",
+        # the values are fixed ("o0".."o7", each item relabels them): Gradio checks a submitted value against the
+        # choices it was built with, so a page whose session missed an update would fail to submit
+        picked = gr.CheckboxGroup([(f"option {i + 1}", attributes.option_key(i)) for i in range(attributes.OPTIONS)],
+                                  label="What the conversation tells about the speaker (none, some or all)",
                                   visible=False, elem_id="spc-attributes")
         with gr.Column(visible=False) as aspect_col:
             aspect_radios = [gr.Radio([(QUALITY_LABELS[c], c) for c in QUALITY_CHOICES], label=a.title(),

@@ -17,6 +17,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -28,21 +31,16 @@ from .conftest import write_run
 pytest.importorskip("gradio", reason="the annotation app needs the [annotate] extra (bash scripts/setup-browser.sh)")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server for the module (it starts in tens of seconds on a busy machine)."""
-    tmp_path = tmp_path_factory.mktemp("hostile")
-    config = StudyConfig(name="hostile", real="spc-sample:test", synthetic={"run": str(write_run(tmp_path / "run"))},
-                         annotators=3, items_per_annotator=6, overlap=2, seed=7).validate()
-    tokens = create_study(tmp_path / "study", config)
+@contextmanager
+def serving(study: Path, tmp_path: Path) -> Iterator[str]:
+    """`spc annotate serve STUDY` on a free port (stderr in tmp_path/stderr.txt, uploads under it); its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(tmp_path / "uploads")}
     stderr = (tmp_path / "stderr.txt").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "synthetic_persona_chat.cli", "annotate", "serve",
-                             str(tmp_path / "study"), "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=stderr)
+                             str(study), "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         try:
@@ -51,11 +49,22 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.3)
     try:
-        yield f"http://127.0.0.1:{port}", tokens, tmp_path
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.kill()
         proc.wait()
         stderr.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module (it starts in tens of seconds on a busy machine)."""
+    tmp_path = tmp_path_factory.mktemp("hostile")
+    config = StudyConfig(name="hostile", real="spc-sample:test", synthetic={"run": str(write_run(tmp_path / "run"))},
+                         annotators=3, items_per_annotator=6, overlap=2, seed=7).validate()
+    tokens = create_study(tmp_path / "study", config)
+    with serving(tmp_path / "study", tmp_path) as base:
+        yield base, tokens, tmp_path
 
 
 def call_submit(base: str, data: list) -> dict:
