@@ -8,8 +8,9 @@ values (license, tags, ...); only `configs:` (which must match the files) is alw
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypedDict
 
 import datasets
 import jinja2
@@ -22,7 +23,7 @@ from synthetic_persona_chat import __version__
 from synthetic_persona_chat.eval.stats import fmt, proportion
 from synthetic_persona_chat.text import tokens
 
-from .skips import SKIP_FILE, skip_groups
+from .skips import SKIP_FILE, SkipClass, SkipRecord, skip_groups
 from .sources import CITATION, SPC_HUB_REPO, Source, public_name
 
 BEGIN = "<!-- BEGIN spc-generated: rebuilt by `spc build`; edit outside these markers -->"
@@ -37,16 +38,79 @@ SOURCE_URL = "https://github.com/google-research-datasets/Synthetic-Persona-Chat
 REPO_PLACEHOLDER = "YOUR_NAMESPACE/YOUR_DATASET"
 
 
-def statistics(source: Source) -> list[dict[str, Any]]:
+class CardConfig(TypedDict):
+    """One built config as the export hands it to the card: its rows, Arrow bytes and Parquet file per split,
+    and its features (for the `configs:` and `dataset_info:` metadata and the config table)."""
+
+    name: str
+    description: str
+    rows: dict[str, int]
+    bytes: dict[str, int]
+    files: dict[str, str]  # split -> Parquet path in the export
+    features: datasets.Features
+
+
+@dataclass
+class SplitStatistics:
+    """The card's statistics row of one split."""
+
+    split: str
+    conversations: int
+    mean_turns: float
+    mean_words: float  # per utterance, `text.tokens` as the eval counts them
+    vocabulary: int
+
+
+@dataclass
+class CardContext:
+    """Everything the card's template and metadata read, worked out once from the source and the build (the
+    template reads these fields by name)."""
+
+    pretty_name: str
+    summary: str
+    version: str
+    source_kind: str
+    from_spc: bool
+    source_location: str
+    package_version: str
+    license: str
+    license_text: str
+    citation: str
+    arxiv: str
+    repository: str
+    hub_release: str
+    repo_hint: str
+    default_config: str
+    configs: list[CardConfig]
+    all_splits: list[str]
+    skipped_configs: dict[str, str]  # config -> why it was not built
+    shared_files: list[str]
+    num_candidates: int
+    nup_seed: int
+    statistics: list[SplitStatistics]
+    conversations: int
+    personas: dict[str, int] | None
+    generation_config: str | None  # the run's config.yaml, as YAML text
+    generation_note: str
+    models: dict[str, str]  # role -> the model, as a table cell
+    pass_rates: list[dict[str, str]]  # `pass_rate_rows`: table cells
+    generator_mode: str | None
+    skips: list[SkipClass]
+    skip_classes_left_out: int
+    skips_total: int
+    skip_file: str
+
+
+def statistics(source: Source) -> list[SplitStatistics]:
     """Per split: conversations, mean turns, mean words per utterance, vocabulary (`text.tokens`, as the eval)."""
     out = []
     for split, conversations in source.conversations.items():
         turns = [len(c.turns) for c in conversations]
         words = [len(tokens(t.text)) for c in conversations for t in c.turns]
         vocab = {w for c in conversations for t in c.turns for w in tokens(t.text)}
-        out.append({"split": split, "conversations": len(conversations),
-                    "mean_turns": sum(turns) / max(len(turns), 1), "mean_words": sum(words) / max(len(words), 1),
-                    "vocabulary": len(vocab)})
+        out.append(SplitStatistics(split=split, conversations=len(conversations),
+                                   mean_turns=sum(turns) / max(len(turns), 1),
+                                   mean_words=sum(words) / max(len(words), 1), vocabulary=len(vocab)))
     return out
 
 
@@ -59,15 +123,15 @@ def persona_summary(persona_rows: list[dict[str, Any]] | None) -> dict[str, int]
             "generated": origins.get("generated", 0), "categories": len(categories)}
 
 
-def skip_table(skips: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+def skip_table(skips: list[SkipRecord]) -> tuple[list[SkipClass], int]:
     """Card rows of the skipped records, by reason class (`skips.skip_groups`), as table cells."""
     rows, more = skip_groups(skips)
-    return [{**r, "reason": _cell(r["reason"]), "example": _cell(r["example"])} for r in rows], more
+    return [SkipClass(r, reason=_cell(r["reason"]), example=_cell(r["example"])) for r in rows], more
 
 
-def card_context(source: Source, *, version: str, license: str, configs: list[dict[str, Any]],
+def card_context(source: Source, *, version: str, license: str, configs: list[CardConfig],
                  skipped_configs: dict[str, str], persona_rows: list[dict[str, Any]] | None,
-                 nup_seed: int, num_candidates: int, repo_hint: str | None = None) -> dict[str, Any]:
+                 nup_seed: int, num_candidates: int, repo_hint: str | None = None) -> CardContext:
     all_splits = list(dict.fromkeys(s for c in configs for s in c["rows"]))  # every split, in build order
     from_spc = source.kind == "spc"
     skips, skip_classes_left_out = skip_table(source.skips)
@@ -78,64 +142,63 @@ def card_context(source: Source, *, version: str, license: str, configs: list[di
                "(Generator-Critic framework of Jandaghi et al., arXiv 2312.10007): expanded seed personas, "
                "paired users, and conversations a Generator LLM wrote and a Critic (faithfulness, toxicity and "
                "quality experts) selected.")
-    return {
-        "pretty_name": "Synthetic-Persona-Chat" if from_spc else "Synthetic persona-based conversations",
-        "summary": summary, "version": version, "source_kind": "SPC release CSVs" if from_spc else "run directory",
-        "from_spc": from_spc, "source_location": public_name(source), "package_version": __version__,
-        "license": license, "license_text": LICENSE_TEXT.get(license, f"{license} (set by the publisher)."),
-        "citation": CITATION, "arxiv": ARXIV_URL, "repository": SOURCE_URL, "hub_release": SPC_HUB_REPO,
-        "repo_hint": repo_hint or REPO_PLACEHOLDER, "default_config": configs[0]["name"] if configs else "full",
-        "configs": configs, "all_splits": all_splits, "skipped_configs": skipped_configs,
-        "shared_files": _shared_files(configs),
-        "num_candidates": num_candidates, "nup_seed": nup_seed, "statistics": statistics(source),
-        "conversations": sum(len(c) for c in source.conversations.values()),
-        "personas": persona_summary(persona_rows),
-        "generation_config": compact_yaml(source.config) if source.config else None,
-        "generation_note": ("Generated by Google Research for the SPC release (Generator-Critic framework, see the "
-                            "paper); no run configuration is available for it." if from_spc else
-                            "The run directory holds no config.yaml."),
-        "models": {role: _describe_model(desc) for role, desc in (source.models or {}).items()},
-        "pass_rates": pass_rate_rows(source),
+    return CardContext(
+        pretty_name="Synthetic-Persona-Chat" if from_spc else "Synthetic persona-based conversations",
+        summary=summary, version=version, source_kind="SPC release CSVs" if from_spc else "run directory",
+        from_spc=from_spc, source_location=public_name(source), package_version=__version__,
+        license=license, license_text=LICENSE_TEXT.get(license, f"{license} (set by the publisher)."),
+        citation=CITATION, arxiv=ARXIV_URL, repository=SOURCE_URL, hub_release=SPC_HUB_REPO,
+        repo_hint=repo_hint or REPO_PLACEHOLDER, default_config=configs[0]["name"] if configs else "full",
+        configs=configs, all_splits=all_splits, skipped_configs=skipped_configs,
+        shared_files=_shared_files(configs),
+        num_candidates=num_candidates, nup_seed=nup_seed, statistics=statistics(source),
+        conversations=sum(len(c) for c in source.conversations.values()),
+        personas=persona_summary(persona_rows),
+        generation_config=compact_yaml(source.config) if source.config else None,
+        generation_note=("Generated by Google Research for the SPC release (Generator-Critic framework, see the "
+                         "paper); no run configuration is available for it." if from_spc else
+                         "The run directory holds no config.yaml."),
+        models={role: _describe_model(desc) for role, desc in (source.models or {}).items()},
+        pass_rates=pass_rate_rows(source),
         # how the Generator wrote each conversation, `auto` resolved (docs/generation.md, "Generator modes")
-        "generator_mode": (source.stage_summaries or {}).get("conversations", {}).get("generator_mode"),
-        "skips": skips, "skip_classes_left_out": skip_classes_left_out,
-        "skips_total": len(source.skips), "skip_file": SKIP_FILE,
-    }
+        generator_mode=(source.stage_summaries or {}).get("conversations", {}).get("generator_mode"),
+        skips=skips, skip_classes_left_out=skip_classes_left_out,
+        skips_total=len(source.skips), skip_file=SKIP_FILE)
 
 
-def render_body(context: dict[str, Any]) -> str:
+def render_body(context: CardContext) -> str:
     template = files("synthetic_persona_chat.model_cards").joinpath("dataset_card.md.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    return env.from_string(template).render(**context).strip() + "\n"
+    return env.from_string(template).render(**vars(context)).strip() + "\n"
 
 
-def metadata(context: dict[str, Any]) -> DatasetCardData:
+def metadata(context: CardContext) -> DatasetCardData:
     """The YAML header, through huggingface_hub's `DatasetCardData` and `datasets`' own writers of `configs:`
     and `dataset_info:` (the ones `push_to_hub` uses), so the Hub reads it as it reads its own."""
-    from_spc = context["from_spc"]
+    from_spc = context.from_spc
     data = DatasetCardData(
-        license=context["license"], language=["en"], pretty_name=context["pretty_name"],
+        license=context.license, language=["en"], pretty_name=context.pretty_name,
         annotations_creators=["machine-generated"], language_creators=["machine-generated"],
-        multilinguality=["monolingual"], size_categories=[_size_category(context["conversations"])],
+        multilinguality=["monolingual"], size_categories=[_size_category(context.conversations)],
         source_datasets=["original"] if from_spc else [f"extended|{SPC_HUB_REPO}"],
         task_categories=["text-generation"], task_ids=["dialogue-modeling"],
         tags=["dialogue", "persona", "synthetic", "conversational", "arxiv:2312.10007"])
     configs = MetadataConfigs({c["name"]: {**({"default": True} if i == 0 else {}),
                                            "data_files": [{"split": s, "path": f} for s, f in c["files"].items()]}
-                               for i, c in enumerate(context["configs"])})
+                               for i, c in enumerate(context.configs)})
     configs.to_dataset_card_data(data)
-    DatasetInfosDict({c["name"]: _info(c) for c in context["configs"]}).to_dataset_card_data(data)
+    DatasetInfosDict({c["name"]: _info(c) for c in context.configs}).to_dataset_card_data(data)
     return data
 
 
-def _info(config: dict[str, Any]) -> DatasetInfo:
+def _info(config: CardConfig) -> DatasetInfo:
     """One config's `dataset_info`: features, and per split its rows and Arrow bytes (never 0 for data)."""
     nbytes = config.get("bytes", {})
     return DatasetInfo(features=config["features"], splits=_split_dict(config["rows"], nbytes),
                        dataset_size=sum(nbytes.values()))
 
 
-def compose(context: dict[str, Any], existing: str | None = None) -> str:
+def compose(context: CardContext, existing: str | None = None) -> str:
     """README.md text: ours when new; merged into the user's card when one exists."""
     ours, body = metadata(context).to_dict(), f"{BEGIN}\n{render_body(context)}{END}\n"
     if not existing:
@@ -153,7 +216,7 @@ def compose(context: dict[str, Any], existing: str | None = None) -> str:
     return _with_metadata(meta, text)
 
 
-def _with_metadata(meta: dict[str, Any], body: str) -> str:
+def _with_metadata(meta: dict[str, Any], body: str) -> str:  # the card's YAML header: free-form, user keys kept
     return f"---\n{compact_yaml(DatasetCardData(**meta).to_dict())}---\n\n{body.lstrip()}"
 
 
@@ -194,7 +257,7 @@ def _split_dict(rows: dict[str, int], nbytes: dict[str, int]) -> datasets.SplitD
     return splits
 
 
-def _shared_files(configs: list[dict[str, Any]]) -> list[str]:
+def _shared_files(configs: list[CardConfig]) -> list[str]:
     """'`persona-chat-compatible` reads `full`'s files': configs that hold no file of their own."""
     owner = {}
     for c in configs:

@@ -14,12 +14,31 @@ import os
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable, TypedDict
 
 SKIP_FILE = "skipped_records.jsonl"
 MAX_CLASSES = 15  # card rows; the rest are counted in one line, and all are in SKIP_FILE
 _QUOTED_OR_NUMBER = re.compile(r"'[^']*'|\"[^\"]*\"|\d+(?:\.\d+)?")
 _DETAIL = re.compile(r"'[^']*'|\"[^\"]*\"|: | \(")
+
+
+class SkipRecord(TypedDict, total=False):
+    """A skipped record as a run's skips and the readers give it: `records.Skip.to_dict()` and the stage
+    that skipped it. Not total: files written by older code may lack a key, so readers use `.get`."""
+
+    stage: str
+    source: str  # the file or input that held it (a path on the build machine until `public_skip`)
+    locator: str  # row number, id, ...: enough to find it again
+    reason: str
+
+
+class SkipClass(TypedDict):
+    """One row of the card's table of skipped records: a stage's reason class, its count, one example."""
+
+    stage: str
+    reason: str
+    count: int
+    example: str
 
 
 def reason_class(reason: str) -> str:
@@ -32,25 +51,25 @@ def reason_class(reason: str) -> str:
     return text
 
 
-def public_skip(skip: dict[str, Any]) -> dict[str, Any]:
+def public_skip(skip: SkipRecord) -> SkipRecord:
     """A skip as published: its source file by name, never by its path on the build machine."""
     source = str(skip.get("source", ""))
-    return {**skip, "source": os.path.basename(source.rstrip("/")) if os.path.isabs(source) else source}
+    return SkipRecord(skip, source=os.path.basename(source.rstrip("/")) if os.path.isabs(source) else source)
 
 
-def skip_groups(skips: Iterable[dict[str, Any]], limit: int = MAX_CLASSES) -> tuple[list[dict[str, Any]], int]:
+def skip_groups(skips: Iterable[SkipRecord], limit: int = MAX_CLASSES) -> tuple[list[SkipClass], int]:
     """Card rows (stage, reason class, count, one example), largest first, at most `limit`; and how many
     classes were left out of the card."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[SkipRecord]] = defaultdict(list)
     for skip in skips:
         groups[(str(skip.get("stage", "")), reason_class(str(skip.get("reason", ""))))].append(skip)
     ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    rows = [{"stage": stage, "reason": cls, "count": len(members), "example": _example(members[0])}
+    rows = [SkipClass(stage=stage, reason=cls, count=len(members), example=_example(members[0]))
             for (stage, cls), members in ordered[:limit]]
     return rows, max(len(ordered) - limit, 0)
 
 
-def write_skip_file(folder: Path, skips: Iterable[dict[str, Any]]) -> str | None:
+def write_skip_file(folder: Path, skips: Iterable[SkipRecord]) -> str | None:
     """`SKIP_FILE` in `folder` (one JSON object a line), or None when nothing was skipped."""
     lines = [json.dumps(public_skip(s), ensure_ascii=False, sort_keys=True) for s in skips]
     if not lines:
@@ -59,6 +78,6 @@ def write_skip_file(folder: Path, skips: Iterable[dict[str, Any]]) -> str | None
     return SKIP_FILE
 
 
-def _example(skip: dict[str, Any]) -> str:
+def _example(skip: SkipRecord) -> str:
     where = f"{public_skip(skip)['source']} {skip.get('locator', '')}".strip()
     return f"{where}: {skip.get('reason', '')}"[:160]
