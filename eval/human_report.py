@@ -57,6 +57,10 @@ def markdown(human: HumanResult, quality: QualityResult | None = None) -> str:
         out += [f"| {r.dataset} | {_it(r.iteration)} | {r.judgements} | {_fmt(r.losing_rate)} | "
                 f"{_fmt(r.fooled_rate)} | {_fmt(r.unsure_rate)} | {_detector(quality, r.iteration)} |"
                 for r in human.turing]
+        if any(r.same_users is not None for r in human.turing):
+            same, total = sum(r.same_users or 0 for r in human.turing), sum(r.judgements for r in human.turing)
+            out.append(f"\n{same} of {total} judgements on pairs showing the real conversation of the same two users "
+                       "(the paper's design); the others were paired at random, each item says why.")
     if human.quality:
         out += ["\n### Pairwise quality (synthetic vs real)\n",
                 "| aspect | judgements | synthetic wins | tie | real wins | cannot tell |", "|---|---|---|---|---|---|"]
@@ -68,6 +72,16 @@ def markdown(human: HumanResult, quality: QualityResult | None = None) -> str:
                 "|---|---|---|---|"]
         out += [f"| {r.dataset} | {_it(r.iteration)} | {r.judgements} | {_fmt(r.contradiction_rate)} |"
                 for r in human.faithfulness]
+    if human.attributes:
+        out += ["\n### Persona attributes inferred (the paper's eight-option faithfulness question)\n",
+                "*Precision* = share of the picked attributes that are the speaker's own (the paper's figure); "
+                "*recall* = share of the speaker's shown attributes picked; then how often a negated own "
+                "attribute and another user's attribute were picked (a faithful conversation: high, high, low, "
+                "low).\n",
+                "| dataset | iteration | judgements | precision | recall | negated picked | other user's picked |",
+                "|---|---|---|---|---|---|---|"]
+        out += [f"| {r.dataset} | {_it(r.iteration)} | {r.judgements} | {_fmt(r.precision)} | {_fmt(r.recall)} | "
+                f"{_fmt(r.negated_picked)} | {_fmt(r.other_picked)} |" for r in human.attributes]
     if human.agreement:
         out += ["\n### Inter-annotator agreement\n", "| task | units | judgements | Fleiss' kappa | Krippendorff's alpha |",
                 "|---|---|---|---|---|"]

@@ -27,6 +27,7 @@ class TuringRate(JsonRow):
     losing_rate: Estimate
     fooled_rate: Estimate
     unsure_rate: Estimate
+    same_users: int | None = optional()  # judgements of pairs on the same two users (absent before #28)
 
 
 @dataclass(kw_only=True)
@@ -54,6 +55,21 @@ class ContradictionRate(JsonRow):
 
 
 @dataclass(kw_only=True)
+class AttributeRate(JsonRow):
+    """One dataset at one iteration in the paper's eight-option faithfulness question (`annotate/attributes.py`):
+    the share of picked attributes that are the speaker's (`precision`, the paper's figure), the share of the
+    speaker's shown attributes picked (`recall`), and how often each distractor kind was picked."""
+
+    dataset: str
+    iteration: int | None
+    judgements: int
+    precision: Estimate
+    recall: Estimate
+    negated_picked: Estimate
+    other_picked: Estimate
+
+
+@dataclass(kw_only=True)
 class Agreement(JsonRow):
     """Inter-annotator agreement of one task on the raw answers (null where it is undefined)."""
 
@@ -78,3 +94,4 @@ class HumanResult(JsonRow):
     quality: list[AspectRate] = field(default_factory=list)
     faithfulness: list[ContradictionRate] = field(default_factory=list)
     agreement: dict[str, Agreement] = field(default_factory=dict)
+    attributes: list[AttributeRate] | None = optional()  # the eight-option question, where the study asked it

@@ -23,10 +23,13 @@ from pathlib import Path
 
 from synthetic_persona_chat.eval.figures import Estimate
 from synthetic_persona_chat.eval.human_report import HUMAN_JSON
-from synthetic_persona_chat.eval.human_result import AspectRate, Agreement, ContradictionRate, HumanResult, TuringRate
+from synthetic_persona_chat.eval.human_result import (AspectRate, Agreement, AttributeRate, ContradictionRate,
+                                                      HumanResult, TuringRate)
+from synthetic_persona_chat.eval.same_users import SAME_USERS
 from synthetic_persona_chat.eval.stats import proportion
 from synthetic_persona_chat.json_output import write_json
 
+from . import attributes
 from .agreement import fleiss_kappa, krippendorff_alpha
 from .store import RecordedAnswer, StudyStore
 
@@ -35,6 +38,8 @@ DEFINITIONS = {
     "fooled_rate": "share of Turing judgements naming the human-written conversation as machine-written",
     "win_rate": "share of pairwise quality judgements preferring the synthetic conversation",
     "contradiction_rate": "share of faithfulness judgements saying the speaker contradicts their persona",
+    "precision": "attributes task (the paper's eight options): share of picked attributes that are the speaker's own",
+    "same_users": "Turing judgements of pairs showing the real conversation of the same two users",
     "ci": "95% Wilson score interval over judgements",
     "agreement": "Fleiss' kappa over items with all judgements in; Krippendorff's alpha (nominal) over all answers",
 }
@@ -91,14 +96,17 @@ def _agreement(rows: list[Judgement], overlap: int) -> Agreement:
 def compute(store: StudyStore) -> HumanResult:
     """Every figure of the study, from the answers recorded so far."""
     config = store.config()
-    rows = judgements(store.answers())
-    task = {t: [r for r in rows if r.task == t] for t in ("turing", "quality", "faithfulness")}
+    answers = store.answers()
+    rows = judgements(answers)
+    task = {t: [r for r in rows if r.task == t] for t in ("turing", "quality", "faithfulness", "attributes")}
+    same = {a["item"].id for a in answers if a["item"].pairing == SAME_USERS}
     return HumanResult(
         study=config.name, config=config.to_dict(), definitions=dict(DEFINITIONS),
         answers=len({(r.item_id, r.annotator) for r in rows}),
         expected_answers=config.annotators * config.items_per_annotator, items=len(store.items()),
         turing=[TuringRate(dataset=d, iteration=it, judgements=len(rs), losing_rate=_rate(rs, "synthetic"),
-                           fooled_rate=_rate(rs, "real"), unsure_rate=_rate(rs, "unsure"))
+                           fooled_rate=_rate(rs, "real"), unsure_rate=_rate(rs, "unsure"),
+                           same_users=sum(r.item_id in same for r in rs))
                 for (d, it), rs in _by(task["turing"], "dataset", "iteration").items()],
         quality=[AspectRate(aspect=a, judgements=len(rs), win_rate=_rate(rs, "synthetic"), tie_rate=_rate(rs, "tie"),
                             lose_rate=_rate(rs, "real"), unsure_rate=_rate(rs, "unsure"))
@@ -106,7 +114,8 @@ def compute(store: StudyStore) -> HumanResult:
         faithfulness=[ContradictionRate(dataset=d, iteration=it, judgements=len(rs),
                                         contradiction_rate=_rate(rs, "yes"))
                       for (d, it), rs in _by(task["faithfulness"], "dataset", "iteration").items()],
-        agreement={t: _agreement(rs, config.overlap) for t, rs in task.items() if rs})
+        agreement={t: _agreement(rs, config.overlap) for t, rs in task.items() if rs},
+        attributes=[AttributeRate.from_json(r) for r in attributes.figures(answers)] or None)
 
 
 def write_results(store: StudyStore, out_dir: str | Path) -> Path:

@@ -12,8 +12,10 @@ from synthetic_persona_chat.annotate.app import conversation_html, picks
 from synthetic_persona_chat.annotate.commands import create_study
 from synthetic_persona_chat.annotate.config import StudyConfig
 from synthetic_persona_chat.annotate.items import build_items, questions
+from synthetic_persona_chat.annotate.results import compute
 from synthetic_persona_chat.annotate.store import STUDY_DB, Refused, StudyStore
 from synthetic_persona_chat.eval.data import load_dataset
+from synthetic_persona_chat.eval.human_report import markdown
 from synthetic_persona_chat.eval.same_users import NO_MATCH, SAME_USERS, pair_key
 from synthetic_persona_chat.models.nli_features import negate
 from synthetic_persona_chat.records import Conversation
@@ -81,6 +83,9 @@ def test_precision_and_recall_follow_the_picks(study):
         assert r["negated_picked"]["value"] == r["other_picked"]["value"] == 0.5
         lo, hi = r["precision"]["ci"]
         assert lo <= r["precision"]["value"] <= hi
+    human = compute(store)  # human.json and the report section carry them, with agreement per option
+    assert [r.to_json() for r in human.attributes] == rows and human.agreement["attributes"].units == 8 * 4
+    assert "eight-option faithfulness question" in markdown(human) and "| real | — | 2 |" in markdown(human)
 
 
 def test_turing_pairs_show_the_same_users_real_conversation_where_there_is_one(real):
@@ -99,3 +104,25 @@ def test_turing_pairs_show_the_same_users_real_conversation_where_there_is_one(r
         assert (pair_key(synth) == pair_key(partner)) == (item.pairing == SAME_USERS)
     items = build_items(config, real, {"run": own_pairs})
     assert {i.pairing for i in items} == {NO_MATCH}
+
+
+def test_results_count_the_turing_judgements_on_the_same_users(tmp_path, real):
+    from synthetic_persona_chat.config import Config
+    from synthetic_persona_chat.rundir import RunDir
+
+    valid = load_dataset("spc-sample:valid", "valid").conversations
+    convs = [Conversation(list(r.user1_persona), list(r.user2_persona), v.turns, iteration=1, source="run:x")
+             for r, v in zip(real[:3], valid[:3])] + [dataclasses.replace(c, iteration=1) for c in valid[40:43]]
+    run = RunDir(tmp_path / "run").init(Config())
+    run.write_records("conversations", "conversations", [c.to_dict() for c in convs])
+    run.mark_done("conversations", {"conversations": len(convs)})
+    config = StudyConfig(real="spc-sample:test", synthetic={"run": str(tmp_path / "run")}, tasks=("turing",),
+                         annotators=1, items_per_annotator=4, overlap=1).validate()
+    tokens = create_study(tmp_path / "study", config)
+    store = StudyStore(tmp_path / "study" / STUDY_DB)
+    cur = store.current(tokens["annotator-1"])
+    while cur.item is not None:
+        cur = store.submit(tokens["annotator-1"], cur.item.id, {"machine": "unsure"})
+    (row,) = compute(store).turing
+    assert (row.same_users, row.judgements) == (3, 4)  # the 3 on test pairs first, then one at random
+    assert "3 of 4 judgements on pairs showing the real conversation of the same two users" in markdown(compute(store))
