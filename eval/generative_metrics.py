@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from synthetic_persona_chat.builder.messages import perspective
+from synthetic_persona_chat.builder.nup import NUPExample
 from synthetic_persona_chat.records import Conversation, Skip
 
 from . import stats as S
@@ -89,7 +90,7 @@ class GenExample:
     label: int
 
 
-def to_generative(rows: list[dict[str, Any]], conversations: list[Conversation], source: str = ""
+def to_generative(rows: list[NUPExample], conversations: list[Conversation], source: str = ""
                   ) -> tuple[list[GenExample], list[Skip]]:
     """NUP rows -> chat prompts through the `messages` converter; a row whose prompt cannot end on the gold
     reply alone (its speaker also said the previous turn, which the converter merges) is skipped, with why."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any, Sequence
+from typing import Any, Sequence, TypedDict
 
 import numpy as np
 
@@ -32,6 +32,60 @@ N_PERM = 10_000
 MAX_WIDTH = 0.2  # a 95% interval wider than this (on a 0-1 figure) is flagged
 MIN_ITEMS = {"pairs": 30, "examples": 100, "utterances": 30, "attributes": 30, "conversations": 10}
 _CHUNK = 250  # bootstrap replicates per vectorised chunk: bounds memory to _CHUNK x clusters
+
+
+class PerConversation(TypedDict):
+    """Per-conversation sums and counts behind an estimate, so `difference` can work from the JSON alone."""
+
+    sums: list[float]
+    counts: list[int]
+
+
+class EstimateJson(TypedDict, total=False):
+    """A figure with its interval, as `estimate` and `proportion` return it and the result files store it
+    (`figures.Estimate` is its typed reader there). Not total: a proportion has no clusters, a figure with
+    nothing to measure only value/ci/flags, and callers drop `per_conversation` before storing."""
+
+    value: float
+    ci: list[float]
+    n: int
+    item: str
+    clusters: int
+    method: str
+    confidence: float
+    flags: list[str]
+    per_conversation: PerConversation
+
+
+class DifferenceJson(TypedDict, total=False):
+    """a − b of two datasets' estimates (`difference`)."""
+
+    value: float
+    ci: list[float]
+    method: str
+    excludes_zero: bool
+    flags: list[str]
+
+
+class PairedTestJson(TypedDict, total=False):
+    """Two systems on the same examples (`paired_test`; `figures.Comparison` reads it with its labels)."""
+
+    diff: float
+    ci: list[float]
+    p_value: float
+    n: int
+    clusters: int
+    method: str
+    flags: list[str]
+
+
+class SpreadJson(TypedDict):
+    """mean ± sd over seeded draws (`spread`)."""
+
+    mean: float
+    sd: float
+    ci: list[float]
+    draws: int
 
 
 def wilson(successes: float, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -103,7 +157,7 @@ def flags(n: int, item: str, ci: Sequence[float] | None = None, clusters: int | 
 
 
 def estimate(values: Sequence[float], groups: Sequence[Any], item: str, seed: int = 0,
-             n_boot: int = N_BOOT, max_width: float | None = MAX_WIDTH) -> dict[str, Any]:
+             n_boot: int = N_BOOT, max_width: float | None = MAX_WIDTH) -> EstimateJson:
     """Mean of per-item values with a cluster-bootstrap 95% interval, the counts behind it and flags.
 
     `per_conversation` (sums, counts) is kept so that two datasets' figures can be compared later
@@ -127,14 +181,14 @@ def estimate(values: Sequence[float], groups: Sequence[Any], item: str, seed: in
             "per_conversation": {"sums": [round(float(x), 6) for x in sums], "counts": [int(x) for x in counts]}}
 
 
-def proportion(successes: float, n: int, item: str) -> dict[str, Any]:
+def proportion(successes: float, n: int, item: str) -> EstimateJson:
     """A proportion over independent trials with its Wilson 95% interval and flags."""
     ci = wilson(successes, n)
     return {"value": successes / n if n else math.nan, "ci": list(ci), "n": int(n), "item": item,
             "method": "Wilson score interval", "confidence": CONFIDENCE, "flags": flags(n, item, ci)}
 
 
-def difference(a: dict[str, Any], b: dict[str, Any], seed: int = 0, n_boot: int = N_BOOT) -> dict[str, Any]:
+def difference(a: EstimateJson, b: EstimateJson, seed: int = 0, n_boot: int = N_BOOT) -> DifferenceJson:
     """a - b for two independent `estimate`s (two datasets), with a 95% interval from independent bootstraps."""
     pa, pb = a.get("per_conversation"), b.get("per_conversation")
     if not pa or not pb:
@@ -153,7 +207,7 @@ def difference(a: dict[str, Any], b: dict[str, Any], seed: int = 0, n_boot: int 
             "excludes_zero": bool(math.isfinite(ci[0]) and (ci[0] > 0 or ci[1] < 0)), "flags": sorted(set(out_flags))}
 
 
-def mover(diff: float, a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
+def mover(diff: float, a: EstimateJson, b: EstimateJson) -> tuple[float, float]:
     """Interval of a - b from the two figures' own intervals (MOVER, Zou & Donner 2008; Newcombe's method
     when both are Wilson): keeps a width where a bootstrap collapses (a rate of 0 in a small sample)."""
     (pa, (la, ua)), (pb, (lb, ub)) = (a.get("value"), a.get("ci") or (None, None)), (b.get("value"), b.get("ci") or (None, None))
@@ -169,7 +223,7 @@ def _union(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
 
 
 def paired_test(a: Sequence[float], b: Sequence[float], groups: Sequence[Any], seed: int = 0,
-                n_perm: int = N_PERM, n_boot: int = N_BOOT) -> dict[str, Any]:
+                n_perm: int = N_PERM, n_boot: int = N_BOOT) -> PairedTestJson:
     """Two systems on the same examples: mean(a - b), its paired-bootstrap 95% interval and a two-sided
     sign-flip permutation p-value, both over conversations."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -192,7 +246,7 @@ def paired_test(a: Sequence[float], b: Sequence[float], groups: Sequence[Any], s
             "flags": flags(n, "examples", None, len(sums))}
 
 
-def spread(values: Sequence[float], bounds: tuple[float, float] = (-math.inf, math.inf)) -> dict[str, Any]:
+def spread(values: Sequence[float], bounds: tuple[float, float] = (-math.inf, math.inf)) -> SpreadJson:
     """mean ± sd over seeded draws, with the normal 95% range mean ± 1.96 sd as the interval, clipped to the
     figure's `bounds` (a distinct-n range reaching 1.08 would read as a possible value)."""
     v = np.asarray(values, dtype=np.float64)
