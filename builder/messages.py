@@ -11,7 +11,7 @@ assistant message (what an SFT loss learns from).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from synthetic_persona_chat.records import SPEAKERS, Conversation
 
@@ -47,12 +47,22 @@ def perspective(conv: Conversation, speaker: str, partner_persona: bool = False)
     return messages
 
 
-def message_rows(conv: Conversation, partner_persona: bool = False) -> list[dict[str, Any]]:
+class MessagesRow(TypedDict):
+    """One row of the `messages` config (`features.MESSAGES_FEATURES`): one speaker's side of a conversation as
+    a chat, the way TRL's `SFTTrainer` reads it. A TypedDict: rows go to `Dataset.from_list` as they are."""
+
+    id: str  # "<conversation id>:user1"
+    conversation_id: str
+    speaker: str
+    messages: list[dict[str, str]]  # {"role": "system" | "user" | "assistant", "content": ...}
+
+
+def message_rows(conv: Conversation, partner_persona: bool = False) -> list[MessagesRow]:
     """One row per speaker who says something after the system message; a speaker with no reply has no row."""
     rows = []
     for speaker in SPEAKERS:
         messages = perspective(conv, speaker, partner_persona)
         if any(m["role"] == "assistant" for m in messages):
-            rows.append({"id": f"{conv.id}:{speaker.replace(' ', '')}", "conversation_id": conv.id,
-                         "speaker": speaker, "messages": messages})
+            rows.append(MessagesRow(id=f"{conv.id}:{speaker.replace(' ', '')}", conversation_id=conv.id,
+                                    speaker=speaker, messages=messages))
     return rows

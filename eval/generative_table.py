@@ -126,7 +126,7 @@ def _train_info(ds: D.Dataset | D.Unavailable, config: SFTRunConfig) -> DataSetI
     return DataSetInfo(source=ds.source, conversations=len(sample), of=len(ds), skipped_records=len(ds.skips))
 
 
-def _train_and_evaluate(ds: D.Dataset, name: str, out_dir: Path, config: SFTRunConfig, tests: dict[str, Any],
+def _train_and_evaluate(ds: D.Dataset, name: str, out_dir: Path, config: SFTRunConfig, tests: dict[str, list[Any]],
                         checker: Any, model: SFTModel) -> dict[str, Any]:
     sample = D.subsample(ds, config.max_train_conversations, config.seed)
     fit = train_sft(sample.conversations, out_dir / "sft" / slug(name), config)

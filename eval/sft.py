@@ -156,7 +156,7 @@ def training_template(tokenizer: Any) -> str:
     return patched or current
 
 
-def sft_rows(conversations: list[Conversation]) -> list[dict[str, Any]]:
+def sft_rows(conversations: list[Conversation]) -> list[dict[str, list[dict[str, str]]]]:
     """The `messages` config's rows of these conversations (one per responding speaker), as TRL reads them."""
     rows = [{"messages": r["messages"]} for c in conversations for r in message_rows(c)]
     if not rows:
@@ -206,7 +206,7 @@ def lora_config(config: SFTRunConfig) -> Any:
                       task_type="CAUSAL_LM")
 
 
-def trained_tokens(log_history: list[dict[str, Any]]) -> int:
+def trained_tokens(log_history: list[dict[str, Any]]) -> int:  # the Trainer's log entries: free-form
     """Tokens the trainer consumed (TRL counts them from the attention mask, so padding is not counted)."""
     counts = [float(e["num_tokens"]) for e in log_history if "num_tokens" in e]
     return int(counts[-1]) if counts else 0
