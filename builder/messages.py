@@ -48,8 +48,9 @@ def perspective(conv: Conversation, speaker: str, partner_persona: bool = False)
 
 
 class MessagesRow(TypedDict):
-    """One row of the `messages` config (`features.MESSAGES_FEATURES`): one speaker's side of a conversation as
-    a chat, the way TRL's `SFTTrainer` reads it. A TypedDict: rows go to `Dataset.from_list` as they are."""
+    """One speaker's side of a conversation as a chat, the way TRL's `SFTTrainer` reads it: a `messages` config
+    row (`features.MESSAGES_FEATURES`) before `rows._messages` adds its `critic_verdicts`. A TypedDict: rows go
+    to `Dataset.from_list` as they are."""
 
     id: str  # "<conversation id>:user1"
     conversation_id: str

@@ -22,7 +22,7 @@ instruction in one user message (no system message, which some chat templates re
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, TypedDict
 
 from synthetic_persona_chat.row_contracts import Verdict
 from synthetic_persona_chat.text import render_conversation
@@ -31,6 +31,19 @@ INSTRUCTION = ("Write a conversation between User 1 and User 2 that stays faithf
                "'User 1: ...' or 'User 2: ...' line per turn, the two users taking turns.")
 SPLIT = "train"
 FILTERS = ("structural", "faithfulness", "toxicity")  # the Critic's filter experts (`generation/config.py`)
+
+
+class PreferenceRow(TypedDict):
+    """One DPO pair of the `preferences` config (`features.PREFERENCE_FEATURES`), TRL's conversational format."""
+
+    id: str  # "<winner candidate id>><loser candidate id>"
+    pair_id: str
+    iteration: int
+    prompt: list[dict[str, str]]  # the Generator's task as one user message
+    chosen: list[dict[str, str]]  # the winner as one assistant message
+    rejected: list[dict[str, str]]
+    experts: list[str]  # the experts (or filters) that preferred `chosen`
+    margin: int  # experts for `chosen` minus experts for `rejected`
 
 
 def prompt_messages(user1_persona: list[str], user2_persona: list[str]) -> list[dict[str, str]]:
@@ -54,7 +67,7 @@ def beaten(verdicts: Iterable[dict[str, Any]], winner: int) -> dict[int, tuple[l
     return dict(out)
 
 
-def preference_rows(candidates: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def preference_rows(candidates: list[dict[str, Any]]) -> Iterator[PreferenceRow]:
     """DPO rows of one run's candidates (`conversations/candidates.parquet` rows), in candidate order."""
     jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in candidates:
@@ -81,10 +94,10 @@ def filtered_by(candidate: dict[str, Any]) -> set[str]:
 
 
 def preference_row(winner: dict[str, Any], loser: dict[str, Any], experts: list[str], margin: int
-                   ) -> dict[str, Any]:
-    return {"id": f"{winner['candidate_id']}>{loser['candidate_id']}", "pair_id": winner["pair_id"],
-            "iteration": int(winner["iteration"]),
-            "prompt": prompt_messages(list(winner["user1_persona"]), list(winner["user2_persona"])),
-            "chosen": [{"role": "assistant", "content": render_conversation(winner["turns"])}],
-            "rejected": [{"role": "assistant", "content": render_conversation(loser["turns"])}],
-            "experts": experts, "margin": margin}
+                   ) -> PreferenceRow:
+    return PreferenceRow(id=f"{winner['candidate_id']}>{loser['candidate_id']}", pair_id=winner["pair_id"],
+                         iteration=int(winner["iteration"]),
+                         prompt=prompt_messages(list(winner["user1_persona"]), list(winner["user2_persona"])),
+                         chosen=[{"role": "assistant", "content": render_conversation(winner["turns"])}],
+                         rejected=[{"role": "assistant", "content": render_conversation(loser["turns"])}],
+                         experts=experts, margin=margin)
