@@ -312,7 +312,7 @@ def _detection(datasets: dict[str, Dataset | Unavailable], args: argparse.Namesp
         det = detection_test(real.conversations, syn.conversations, judge, qcfg.seed, limit)
     except ValueError as exc:  # too little data for the judge: a reason in the report, the metrics still stand
         return {"not_run": str(exc)}
-    det.update(real=args.real, synthetic=args.synthetic)
+    det.update(real=args.real, synthetic=args.synthetic, real_source=real.source)
     return det
 
 

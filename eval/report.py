@@ -16,6 +16,7 @@ from typing import Any
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
 from synthetic_persona_chat.generation.critic.report import run_consistency
 from synthetic_persona_chat.json_output import write_json
+from synthetic_persona_chat.sample_data import is_sample
 
 from . import stats as S
 from .checker_calibration import calibration_estimate, calibration_text  # noqa: F401 (re-exported for the tests)
@@ -191,13 +192,23 @@ def detection_markdown(det: dict[str, Any] | None) -> str:
     if "not_run" in det:
         return out + f"not run: {det['not_run']}\n"
     out += (f"Judge: {det['judge'].get('kind')} ({det['judge'].get('model') or det['judge'].get('judge')}); "
-            f"real = `{det.get('real')}`, synthetic = `{det.get('synthetic')}`. A judge *loses* a pair when "
+            f"real = `{det.get('real')}`{stand_in_note(det.get('real_source'))}, synthetic = `{det.get('synthetic')}`. "
+            f"A judge *loses* a pair when "
             f"it names the real conversation as the synthetic one (chance = 0.5). {paper_reference()}. "
             f"Intervals: Wilson 95% over pairs.\n\n| iteration | pairs | losing rate [95% CI] |\n|---|---|---|\n")
     for it, v in det["by_iteration"].items():
         out += f"| {it} | {v['pairs']} | {S.fmt(detection_block(v['pairs'], v['losing_rate']))} |\n"
     out += f"| all | {det['pairs']} | {S.fmt(detection_block(det['pairs'], det['losing_rate']))} |\n"
     return out + pairing_line(det.get("pairing"))
+
+
+def stand_in_note(source: str | None) -> str:
+    """Said beside the "real" side when it is the packaged SPC sample: LLM-written, the fallback of a user who
+    has no held-out human conversations, so the test then compares two synthetic data sets."""
+    if not source or not is_sample(source):
+        return ""
+    return (f" (`{source}`: the packaged SPC sample, itself LLM-written, standing in for held-out real "
+            "conversations: give a Persona-Chat-format CSV or ParlAI file as the real side)")
 
 
 def pairing_line(pairing: dict[str, int] | None) -> str:
