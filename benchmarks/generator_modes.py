@@ -78,7 +78,7 @@ def measure(name: str, config: Any, llm: Any, run_dir: Path) -> dict[str, Any]:
     structural = [any(v["expert"] == "structural" and v["passed"] for v in r["verdicts"]) for r in rows]
     parsed = [Conversation(user1_persona=list(r["user1_persona"]), user2_persona=list(r["user2_persona"]),
                            turns=[dict(t) for t in r["turns"]], source="bench") for r in rows if r["turns"]]
-    coverage = persona_coverage(parsed, ctx.embedder)["coverage"] if parsed else float("nan")
+    coverage = persona_coverage(parsed, ctx.embedder).coverage if parsed else float("nan")
     ctx.llm.close_cache()
     return {"variant": name, "mode": summary.get("generator_mode"), "candidates": len(rows),
             "structural_pass": sum(structural) / len(rows), "critic_pass": sum(bool(r["passed"]) for r in rows) / len(rows),

@@ -36,6 +36,8 @@ from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.text import PLACEHOLDER
 
 from .metrics import describe, distinct_n, tokens, vocabulary_size
+from .quality_result import (DatasetQuality, Diversity, Faithfulness, IterationQuality, Lengths, PersonaCoverage,
+                             TemplateLeftovers, Toxicity)
 from .stats import estimate
 
 LENGTH_BINS = [0, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 10_000]
@@ -69,20 +71,22 @@ def utterances(convs: list[Conversation]) -> list[str]:
     return [t.text for c in convs for t in c.turns]
 
 
-def diversity(convs: list[Conversation]) -> dict[str, Any]:
+def diversity(convs: list[Conversation]) -> Diversity:
     texts = utterances(convs)
-    return {"distinct-1": distinct_n(texts, 1), "distinct-2": distinct_n(texts, 2),
-            "vocabulary": vocabulary_size(texts), "utterances": len(texts), "conversations": len(convs)}
+    return Diversity.from_json({"distinct-1": distinct_n(texts, 1), "distinct-2": distinct_n(texts, 2),
+                                "vocabulary": vocabulary_size(texts), "utterances": len(texts),
+                                "conversations": len(convs)})
 
 
-def lengths(convs: list[Conversation], seed: int = 0) -> dict[str, Any]:
+def lengths(convs: list[Conversation], seed: int = 0) -> Lengths:
     words = [len(tokens(t)) for t in utterances(convs)]
     turns = [len(c.turns) for c in convs]
-    return {"utterance_words": describe(words), "turns": describe(turns),
-            "utterance_words_histogram": _hist(words, LENGTH_BINS), "turns_histogram": _hist(turns, TURN_BINS),
-            "estimates": {"words_per_utterance": estimate(words, [c.id for c in convs for _ in c.turns], "utterances",
-                                                          seed=seed, max_width=None),
-                          "turns": estimate(turns, [c.id for c in convs], "conversations", seed=seed, max_width=None)}}
+    return Lengths.from_json({
+        "utterance_words": describe(words), "turns": describe(turns),
+        "utterance_words_histogram": _hist(words, LENGTH_BINS), "turns_histogram": _hist(turns, TURN_BINS),
+        "estimates": {"words_per_utterance": estimate(words, [c.id for c in convs for _ in c.turns], "utterances",
+                                                      seed=seed, max_width=None),
+                      "turns": estimate(turns, [c.id for c in convs], "conversations", seed=seed, max_width=None)}})
 
 
 def _hist(values: list[int], bins: list[int]) -> dict[str, list]:
@@ -90,16 +94,16 @@ def _hist(values: list[int], bins: list[int]) -> dict[str, list]:
     return {"bins": list(bins), "counts": [int(c) for c in counts]}
 
 
-def template_leftovers(convs: list[Conversation], examples: int = 5, seed: int = 0) -> dict[str, Any]:
+def template_leftovers(convs: list[Conversation], examples: int = 5, seed: int = 0) -> TemplateLeftovers:
     found = [(c.id, m.group(0)) for c in convs for t in c.turns for m in TEMPLATE_LEFTOVER.finditer(t.text)]
     with_leftover = {cid for cid, _ in found}
-    return {"count": len(found), "conversations": len(with_leftover),
-            "conversation_rate": estimate([float(c.id in with_leftover) for c in convs], [c.id for c in convs],
-                                          "conversations", seed=seed),
-            "examples": [f"{cid}: {text}" for cid, text in found[:examples]]}
+    rate = estimate([float(c.id in with_leftover) for c in convs], [c.id for c in convs], "conversations", seed=seed)
+    return TemplateLeftovers.from_json({"count": len(found), "conversations": len(with_leftover),
+                                        "conversation_rate": rate,
+                                        "examples": [f"{cid}: {text}" for cid, text in found[:examples]]})
 
 
-def toxicity(convs: list[Conversation], scorer: Any, threshold: float = 0.5, seed: int = 0) -> dict[str, Any]:
+def toxicity(convs: list[Conversation], scorer: Any, threshold: float = 0.5, seed: int = 0) -> Toxicity:
     texts = utterances(convs)
     scores = np.asarray(scorer.scores(texts), dtype=np.float64) if texts else np.zeros(0)
     toxic = scores >= threshold
@@ -108,14 +112,15 @@ def toxicity(convs: list[Conversation], scorer: Any, threshold: float = 0.5, see
         per_conv.append(bool(toxic[i:i + len(c.turns)].any()))
         i += len(c.turns)
     groups = [c.id for c in convs for _ in c.turns]
-    return {"rate": float(toxic.mean()) if texts else 0.0, "toxic_utterances": int(toxic.sum()),
-            "conversations_with_toxic": int(sum(per_conv)), "threshold": threshold,
-            "estimate": estimate(toxic.astype(np.float64), groups, "utterances", seed=seed),
-            "scorer": scorer.describe() if hasattr(scorer, "describe") else str(scorer)}
+    return Toxicity.from_json({
+        "rate": float(toxic.mean()) if texts else 0.0, "toxic_utterances": int(toxic.sum()),
+        "conversations_with_toxic": int(sum(per_conv)), "threshold": threshold,
+        "estimate": estimate(toxic.astype(np.float64), groups, "utterances", seed=seed),
+        "scorer": scorer.describe() if hasattr(scorer, "describe") else str(scorer)})
 
 
 def faithfulness(convs: list[Conversation], checker: Any, sample: int | None = 200, seed: int = 0,
-                 threshold: float = 0.5, batch_size: int = 64) -> dict[str, Any]:
+                 threshold: float = 0.5, batch_size: int = 64) -> Faithfulness:
     """Contradiction rate of utterances against their speaker's own persona (seeded sample)."""
     pairs = [(" ".join(c.persona_of(t.speaker)), t.text, c.id) for c in sorted(convs, key=lambda c: c.id)
              for t in c.turns if c.persona_of(t.speaker)]
@@ -129,11 +134,11 @@ def faithfulness(convs: list[Conversation], checker: Any, sample: int | None = 2
     s = np.asarray(scores)
     undecided = int(np.isclose(s, 0.5).sum()) if getattr(checker, "kind", "") == "llm-judge" else 0
     info = checker.describe() if hasattr(checker, "describe") else {"kind": str(checker)}
-    return {"contradiction_rate": float((s > threshold).mean()) if s.size else float("nan"),
-            "checked": int(s.size), "of": total, "undecided": undecided, "threshold": threshold,
-            "estimate": estimate((s > threshold).astype(np.float64), [cid for _, _, cid in pairs], "utterances",
-                                 seed=seed),
-            "checker": {**info, "calibration": checker_calibration(checker)}}
+    return Faithfulness.from_json({
+        "contradiction_rate": float((s > threshold).mean()) if s.size else float("nan"),
+        "checked": int(s.size), "of": total, "undecided": undecided, "threshold": threshold,
+        "estimate": estimate((s > threshold).astype(np.float64), [cid for _, _, cid in pairs], "utterances", seed=seed),
+        "checker": {**info, "calibration": checker_calibration(checker)}})
 
 
 def checker_calibration(checker: Any) -> dict[str, Any] | None:
@@ -147,7 +152,7 @@ def checker_calibration(checker: Any) -> dict[str, Any] | None:
 
 
 def persona_coverage(convs: list[Conversation], embedder: Any, threshold: float = 0.5, seed: int = 0
-                     ) -> dict[str, Any]:
+                     ) -> PersonaCoverage:
     """Share of persona attributes expressed by their speaker (`coverage.attribute_similarities`, the
     measure the Critic's persona-expression gate uses)."""
     groups: list[tuple[list[str], list[str]]] = []
@@ -158,14 +163,14 @@ def persona_coverage(convs: list[Conversation], embedder: Any, threshold: float 
                 groups.append((list(c.persona_of(sp)), [t.text for t in c.turns if t.speaker == sp]))
                 owners.append(c.id)
     if not groups:
-        return {"coverage": float("nan"), "attributes": 0, "threshold": threshold}
+        return PersonaCoverage(coverage=float("nan"), attributes=0, threshold=threshold)
     sims = attribute_similarities(groups, embedder)
     hits = [float(x >= threshold) for s in sims for x in s]  # one per attribute: expressed (1) or not (0)
     group_ids = [owner for owner, s in zip(owners, sims) for _ in s]
     total = len(hits)
-    return {"coverage": sum(hits) / total if total else float("nan"), "attributes": total,
-            "threshold": threshold, "embedder": getattr(embedder, "model", str(embedder)),
-            "estimate": estimate(hits, group_ids, "attributes", seed=seed)}
+    return PersonaCoverage.from_json({"coverage": sum(hits) / total if total else float("nan"), "attributes": total,
+                                      "threshold": threshold, "embedder": getattr(embedder, "model", str(embedder)),
+                                      "estimate": estimate(hits, group_ids, "attributes", seed=seed)})
 
 
 def by_iteration(convs: list[Conversation]) -> dict[str, list[Conversation]]:
@@ -176,21 +181,20 @@ def by_iteration(convs: list[Conversation]) -> dict[str, list[Conversation]]:
 
 
 def dataset_quality(convs: list[Conversation], *, checker: Any = None, embedder: Any = None, toxicity_scorer: Any = None,
-                    config: QualityConfig = QualityConfig()) -> dict[str, Any]:
+                    config: QualityConfig = QualityConfig()) -> DatasetQuality:
     """Every metric for one dataset; a metric whose model is not given says so instead of a number."""
-    out: dict[str, Any] = {"diversity": diversity(convs), "lengths": lengths(convs, config.seed),
-                           "template_leftovers": template_leftovers(convs, seed=config.seed)}
-    out["toxicity"] = (toxicity(convs, toxicity_scorer, config.toxicity_threshold, config.seed)
-                       if toxicity_scorer is not None
-                       else {"not_run": "no toxicity scorer"})
-    out["faithfulness"] = (faithfulness(convs, checker, config.faithfulness_sample, config.seed,
-                                        config.contradiction_threshold, config.batch_size)
-                           if checker is not None else {"not_run": "no contradiction checker"})
-    out["persona_coverage"] = (persona_coverage(convs, embedder, config.coverage_threshold, config.seed)
-                               if embedder is not None else {"not_run": "no embedder"})
+    out = DatasetQuality(diversity=diversity(convs), lengths=lengths(convs, config.seed),
+                         template_leftovers=template_leftovers(convs, seed=config.seed))
+    out.toxicity = (toxicity(convs, toxicity_scorer, config.toxicity_threshold, config.seed)
+                    if toxicity_scorer is not None else Toxicity(not_run="no toxicity scorer"))
+    out.faithfulness = (faithfulness(convs, checker, config.faithfulness_sample, config.seed,
+                                     config.contradiction_threshold, config.batch_size)
+                        if checker is not None else Faithfulness(not_run="no contradiction checker"))
+    out.persona_coverage = (persona_coverage(convs, embedder, config.coverage_threshold, config.seed)
+                            if embedder is not None else PersonaCoverage(not_run="no embedder"))
     iters = by_iteration(convs)
     if len(iters) > 1 or "none" not in iters:
-        out["by_iteration"] = {k: {"diversity": diversity(v), "template_leftovers": template_leftovers(v)["count"],
-                                   "mean_utterance_words": lengths(v)["utterance_words"].get("mean")}
-                               for k, v in iters.items()}
+        out.by_iteration = {k: IterationQuality(diversity=diversity(v), template_leftovers=template_leftovers(v).count,
+                                                mean_utterance_words=lengths(v).utterance_words.get("mean"))
+                            for k, v in iters.items()}
     return out

@@ -62,7 +62,7 @@ def _conv(lines, p1=("I have a dog.",), p2=("I am a pilot.",), iteration=None):
 def test_template_leftovers_are_counted():
     convs = [_conv(["Hi, I'm [User 1's name]!", "Hello {name}, I live in <insert city>."]),
              _conv(["Hi there [laughs]", "Nice to meet you."])]
-    found = template_leftovers(convs)
+    found = template_leftovers(convs).to_json()
     assert found["count"] == 3 and found["conversations"] == 1
 
 
@@ -74,9 +74,9 @@ def test_toxicity_and_diversity_counts():
             return np.array([0.9 if "idiot" in t else 0.1 for t in texts])
 
     convs = [_conv(["you idiot", "sorry"]), _conv(["hello", "hi"])]
-    tox = toxicity(convs, Fixed())
+    tox = toxicity(convs, Fixed()).to_json()
     assert tox["rate"] == 0.25 and tox["conversations_with_toxic"] == 1
-    assert diversity(convs)["utterances"] == 4
+    assert diversity(convs).to_json()["utterances"] == 4
 
 
 def test_persona_coverage_threshold():
@@ -90,7 +90,7 @@ def test_persona_coverage_threshold():
 
     conv = _conv(["My dog is loud.", "I like cake."], p1=("I have a dog.", "I bake cake."), p2=("I am a pilot.",))
     # user 1 says dog (covered), not the cake line (user 2 said it); user 2 never says pilot
-    assert persona_coverage([conv], OneHot(), 0.5)["coverage"] == pytest.approx(1 / 3)
+    assert persona_coverage([conv], OneHot(), 0.5).coverage == pytest.approx(1 / 3)
 
 
 def test_context_text_most_recent_first():

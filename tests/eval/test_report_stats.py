@@ -107,7 +107,7 @@ def test_raw_diversity_is_only_context_beside_the_size_matched_figures(spc_valid
     from synthetic_persona_chat.eval.quality import dataset_quality
 
     convs = {"big": spc_test[:60], "small": spc_valid[:6]}
-    datasets = {n: dataset_quality(c) for n, c in convs.items()}
+    datasets = {n: dataset_quality(c).to_json() for n, c in convs.items()}
     md = quality_markdown({"datasets": datasets, "size_matched_diversity": size_matched(convs, cfg=DiversityConfig(
         draws=3))})
     main_head = md.splitlines()[0]
@@ -176,7 +176,7 @@ def test_report_json_carries_the_intervals_the_report_adds(tmp_path, spc_test):
     from synthetic_persona_chat.eval.quality import dataset_quality
     from synthetic_persona_chat.eval.report import render_report
 
-    q = dataset_quality(spc_test[:5])
+    q = dataset_quality(spc_test[:5]).to_json()
     q["faithfulness"] = {"checked": 0, "of": 0, "checker": {"kind": "minilm-polarity", "calibration": {
         "auroc": 0.7557, "f1": 0.6389, "n": 99, "n_contradiction": 33, "tp": 23, "fp": 16, "fn": 10, "tn": 50}}}
     (tmp_path / "quality.json").write_text(json.dumps({"config": {"seed": 0}, "datasets": {"spc": q}}))

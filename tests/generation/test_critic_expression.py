@@ -61,7 +61,7 @@ def test_gate_and_eval_coverage_are_one_measure(minilm):
                                    (USER2, [t["text"] for t in EXPRESSIVE["turns"] if t["speaker"] == "user 2"])],
                                   minilm)
     expressed = sum(int((s >= 0.5).sum()) for s in sims)
-    assert persona_coverage([conv], minilm, 0.5)["coverage"] == pytest.approx(expressed / (len(USER1) + len(USER2)))
+    assert persona_coverage([conv], minilm, 0.5).coverage == pytest.approx(expressed / (len(USER1) + len(USER2)))
 
 
 def test_a_silent_speaker_expresses_nothing(minilm):
