@@ -172,15 +172,18 @@ REVERTS = (
 )
 
 
-def snapshot(dest: Path, tree: str = "head") -> None:
-    """The committed tree (others' unfinished edits stay out), or with `tree="working"` the working tree's
-    files (tracked and untracked, not ignored: for when HEAD alone does not run); sub-packages in place."""
-    if tree == "head":
-        data = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, check=True, capture_output=True).stdout
+def snapshot(dest: Path, tree: str = "head", paths: tuple[str, ...] = ()) -> None:
+    """The committed tree (others' unfinished edits stay out), any other commit (`tree` names it: to test the
+    code as it was), or with `tree="working"` the working tree's files (tracked and untracked, not ignored: for
+    when HEAD alone does not run); `paths` limits it to those folders or files; sub-packages in place."""
+    if tree != "working":
+        rev = "HEAD" if tree == "head" else tree
+        data = subprocess.run(["git", "archive", rev, *paths], cwd=REPO, check=True, capture_output=True).stdout
         with tarfile.open(fileobj=BytesIO(data)) as tar:
             tar.extractall(dest, filter="data")
     else:
-        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *paths],
+                                cwd=REPO,
                                 check=True, capture_output=True).stdout.decode().split("\0")
         for rel in filter(None, listed):
             if (REPO / rel).is_file():
@@ -189,6 +192,20 @@ def snapshot(dest: Path, tree: str = "head") -> None:
     for folder, name in SUBPACKAGES.items():
         if (dest / folder).is_dir():
             shutil.copytree(dest / folder, dest / "synthetic_persona_chat" / name, dirs_exist_ok=True)
+
+
+SEAL = """\"\"\"Written by scripts/prove_faults.py: this copy imports only its own modules. The editable install's
+finder would otherwise find a module the copy lacks (one newer than it) in the working tree.\"\"\"
+import sys
+
+sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", "") != "_EditableFinder"]
+"""
+
+
+def seal(dest: Path) -> None:
+    """Make the copy self-contained: its sitecustomize (imported at start-up from PYTHONPATH, by the tests and
+    by the `spc` children alike) drops the editable install's finder."""
+    (dest / "sitecustomize.py").write_text(SEAL, encoding="utf-8")
 
 
 def apply(dest: Path, edits: tuple[tuple[str, str, str], ...]) -> str | None:
@@ -205,21 +222,38 @@ def apply(dest: Path, edits: tuple[tuple[str, str, str], ...]) -> str | None:
 
 def run_tests(dest: Path, tests: tuple[str, ...], timeout: float) -> dict[str, str]:
     """{test: failed | PASSED | skipped | error} for the node ids, run in the copy."""
-    report = dest / "junit.xml"
-    env = {**os.environ, "PYTHONPATH": str(dest), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false",
-           "SPC_SHARED_DATA": os.environ.get("SPC_SHARED_DATA", str(REPO.parent / "shared" / "data"))}
     nodes = [t if "::" in t else f"{SUITE}::{t}" for t in tests]
-    try:
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
-                        *nodes], cwd=dest, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
+    report = pytest_in(dest, nodes, timeout)
+    if report is None:
         return {t: "timed out" for t in tests}
     if not report.exists():
         return {t: "error (no report)" for t in tests}
+    out = statuses(report)
+    return {t: out.get(t.rpartition("::")[2], "not collected") for t in tests}
+
+
+def pytest_in(dest: Path, nodes: list[str], timeout: float) -> Path | None:
+    """Run pytest on the node ids in the copy; its junit report (None: timed out). Its output is kept in
+    dest/pytest.out (why a test was not collected)."""
+    report = dest / "junit.xml"
+    extra = os.environ.get("PYTHONPATH")  # after the copy: e.g. where an optional extra is installed
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(dest), extra])), "HF_HUB_OFFLINE": "1",
+           "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "SPC_SHARED_DATA": os.environ.get("SPC_SHARED_DATA", str(REPO.parent / "shared" / "data"))}
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+                               "-o", "junit_logging=system-out",  # what a test prints (figures) stays in the report
+                               *nodes], cwd=dest, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    (dest / "pytest.out").write_text(done.stdout + done.stderr, encoding="utf-8")
+    return report
+
+
+def statuses(report: Path) -> dict[str, str]:
+    """{test name (with its parameters): passed | failed: <message> | error in setup | skipped (why)}."""
     out = {}
     for case in ET.parse(report).getroot().iter("testcase"):
-        name = case.get("name", "")
         status = "passed"
         for child in case:
             if child.tag in ("failure", "error"):
@@ -227,8 +261,8 @@ def run_tests(dest: Path, tests: tuple[str, ...], timeout: float) -> dict[str, s
                 status = f"{'failed' if child.tag == 'failure' else 'error in setup'}: {why}"
             elif child.tag == "skipped":
                 status = f"skipped ({(child.get('message') or '')[:60]})"
-        out[name] = status
-    return {t: out.get(t.rpartition("::")[2], "not collected") for t in tests}
+        out[case.get("name", "")] = status
+    return out
 
 
 def prove(revert: Revert, timeout: float, tree: str = "head") -> list[dict[str, str]]:

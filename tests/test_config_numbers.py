@@ -1,6 +1,8 @@
 """A numeric config value must be finite and in range, and a bad value is shown bounded (issue #27, 8 and 9)."""
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,6 +14,17 @@ from synthetic_persona_chat.config import ConfigError, load_config
 def test_a_non_finite_threshold_is_a_config_error(value):
     with pytest.raises(ConfigError, match=r"critic.contradiction_threshold: .* is not a usable number"):
         load_config(overrides=[f"critic.contradiction_threshold={value}"])
+
+
+def test_spc_refuses_a_nan_threshold_given_on_the_command_line(tmp_path):
+    """#27.8 as the probe found it: `--set critic.contradiction_threshold=.nan` was accepted (every candidate
+    then passed, 'score > nan'); now the command stops with a config error before anything runs."""
+    done = subprocess.run([sys.executable, "-m", "synthetic_persona_chat.cli", "generate", "--estimate",
+                           "--run-dir", str(tmp_path / "run"), "--set", "critic.contradiction_threshold=.nan"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "critic.contradiction_threshold" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_nan_nested_in_a_model_spec_is_refused():

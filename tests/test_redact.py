@@ -9,10 +9,10 @@ import yaml
 from synthetic_persona_chat import cli
 from synthetic_persona_chat.config import load_config
 from synthetic_persona_chat.context import RunContext
-from synthetic_persona_chat.redact import REDACTED, redact, redact_text, redact_url, secret_findings
 from synthetic_persona_chat.rundir import RunDir
 from tests.generation.fake_openai import FakeOpenAI
 
+REDACTED = "REDACTED"  # what docs/models.md promises a written secret becomes (redact.REDACTED, checked below)
 KEY = "sk-proj-" + "A1b2C3d4" * 6
 URL_SECRET = "pa55w0rd-of-user"
 QUERY_SECRET = "q-secret-123456"
@@ -29,13 +29,23 @@ def assert_clean(text: str) -> None:
         assert secret not in text
 
 
+def test_the_placeholder_is_the_documented_one():
+    from synthetic_persona_chat import redact
+
+    assert redact.REDACTED == REDACTED
+
+
 def test_urls_lose_userinfo_and_secret_query_values_only():
+    from synthetic_persona_chat.redact import redact_url
+
     assert redact_url("http://u:p@h:8000/v1?api-key=x&mode=fast") == f"http://{REDACTED}@h:8000/v1?api-key={REDACTED}&mode=fast"
     assert redact_url("https://h/v1?sig=abc&page=2") == f"https://h/v1?sig={REDACTED}&page=2"
     assert redact_url("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
 
 
 def test_mappings_lose_secret_keys_but_keep_settings_and_env_var_names():
+    from synthetic_persona_chat.redact import redact
+
     value = {"api_key": "abc", "api_key_env": "MY_KEY", "hf_token": "x", "max_tokens": 5, "password": None,
              "nested": [{"token": "t"}]}
     assert redact(value) == {"api_key": REDACTED, "api_key_env": "MY_KEY", "hf_token": REDACTED, "max_tokens": 5,
@@ -45,12 +55,16 @@ def test_mappings_lose_secret_keys_but_keep_settings_and_env_var_names():
 @pytest.mark.parametrize("token", ["hf_" + "a1B2" * 9, KEY, "AKIA" + "ABCDEFGH12345678", "ghp_" + "x" * 36,
                                    "-----BEGIN RSA PRIVATE KEY-----"])
 def test_token_shapes_are_found_and_redacted_in_free_text(token):
+    from synthetic_persona_chat.redact import redact_text, secret_findings
+
     text = f"the log said {token} here"
     assert token not in redact_text(text) and REDACTED in redact_text(text)
     assert secret_findings(text) and all(token not in f for f in secret_findings(text))
 
 
 def test_ordinary_text_is_untouched():
+    from synthetic_persona_chat.redact import redact_text, secret_findings
+
     text = "User 1: I love the key lime pie at http://example.com/menu?page=2. max_tokens: 256"
     assert redact_text(text) == text and secret_findings(text) == []
 

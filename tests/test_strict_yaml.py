@@ -6,11 +6,10 @@ import pytest
 import yaml
 
 from synthetic_persona_chat.config import ConfigError, load_config, parse_override
-from synthetic_persona_chat.strict_yaml import MAX_DEPTH, load
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
-    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(7))
 
 
 def test_a_billion_laughs_config_is_refused_at_once_naming_the_alias(tmp_path):
@@ -35,9 +34,13 @@ def test_an_override_with_an_alias_is_refused():
 
 
 def test_nesting_deeper_than_a_config_needs_is_a_parse_error_not_a_recursion_crash():
+    from synthetic_persona_chat.strict_yaml import MAX_DEPTH, load
+
     with pytest.raises(yaml.YAMLError, match=f"deeper than {MAX_DEPTH}"):
         load("[" * 5000 + "]" * 5000)
 
 
 def test_plain_yaml_still_loads():
+    from synthetic_persona_chat.strict_yaml import load
+
     assert load("a: 1\nb: [x, {c: 2}]\nd: {a: 1}\n") == {"a": 1, "b": ["x", {"c": 2}], "d": {"a": 1}}

@@ -10,11 +10,10 @@ import pytest
 
 from synthetic_persona_chat.builder.export import MANIFEST, export
 from synthetic_persona_chat.builder.publish import push
-from synthetic_persona_chat.builder.upload_check import scan
 from synthetic_persona_chat.config import Config
-from synthetic_persona_chat.redact import REDACTED
 from synthetic_persona_chat.rundir import RunDir
 
+from ..test_redact import REDACTED
 from .conftest import make_run
 
 KEY = "sk-" + "Zz9" * 12
@@ -52,13 +51,16 @@ def test_push_refuses_an_export_with_a_secret_in_any_file(keyed_export, tmp_path
     manifest = json.loads((out / MANIFEST).read_text())
     (out / MANIFEST).write_text(json.dumps({**manifest, "note": leak}))
     dry = push(out, "me/x", dry_run=True)
+    assert not dry.ok  # before #27 the dry run called such an export valid
     problems = [p for p in dry.problems() if p.startswith(f"{MANIFEST}: secret: ")]
-    assert not dry.ok and problems
+    assert problems
     assert all(KEY not in p and HF not in p and "pw12345678" not in p for p in problems)  # the report leaks nothing
 
 
 def test_a_secret_inside_a_parquet_string_is_found(tmp_path):
     import datasets
+
+    from synthetic_persona_chat.builder.upload_check import scan
 
     datasets.Dataset.from_list([{"utterances": [f"my key is {HF}"]}]).to_parquet(str(tmp_path / "d.parquet"))
     assert [f.split(": ")[1] for f in scan(tmp_path, ["d.parquet"]).findings] == ["secret"]

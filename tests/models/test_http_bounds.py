@@ -120,3 +120,15 @@ def test_an_answer_within_the_cap_still_arrives(serve):
     _, url = serve(Throttling, times=[], header=("x", "y"), open_at=0)
     llm = load_llm({"backend": "openai", "model": "m", "base_url": url, "max_response_bytes": 4096})
     assert llm.chat("hi") == "ok" and json.dumps(OK)
+
+
+def test_the_default_cap_stops_an_endless_answer(serve):
+    """#27.6 as the probe found it: no option set, no Content-Length, a body far beyond any answer. The old
+    client read it all into memory (1.5 GB took 6.5 GB) before failing; now the default cap stops it."""
+    default = 64 << 20  # the documented default of max_response_bytes
+    server, url = serve(Huge, mode="close", size=default + (32 << 20), sent=0)
+    llm = load_llm({"backend": "openai", "model": "m", "base_url": url, "max_retries": 0})
+    with pytest.raises(LLMError, match="max_response_bytes"):
+        llm.chat("hi")
+    llm.close()
+    assert server.sent < default + (16 << 20)  # stopped near the cap (socket buffers aside), not at the end
