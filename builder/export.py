@@ -10,11 +10,14 @@ half-written export. An OUT that holds another version (or files we did not writ
 is one we may not write (it is never silently replaced). The export gets the permissions of a new
 folder (the umask), not the private mode of a temporary one. A run directory is built only when it is
 complete by the rule `spc eval` uses too (`RunDir.require_complete`).
+
+The rows come from the `datasets` builder (`spc_builder.py`), run with `download_and_prepare` once per config:
+the export holds exactly what `load_dataset("synthetic_persona_chat", CONFIG, data_dir=SOURCE)` gives, by
+construction, since there is no second path that makes rows.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import hashlib
 import json
@@ -24,9 +27,10 @@ import shutil
 import socket
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import datasets
 
@@ -39,10 +43,11 @@ from synthetic_persona_chat.sample_data import resolve_path
 from . import card
 from .features import FEATURES
 from .nup import NUM_CANDIDATES
-from .rows import config_rows, config_splits, persona_rows
+from .rows import persona_rows
 from .skips import write_skip_file
 from .sources import Source, SourceError, describe, load_source, read_spc_files, spc_urls
-from .spc_builder import SyntheticPersonaChat, SyntheticPersonaChatConfig
+from .spc_builder import SyntheticPersonaChat
+from .spc_builder import logger as builder_log
 from synthetic_persona_chat.errors import ExportFolderError
 
 log = logging.getLogger(__name__)
@@ -66,34 +71,35 @@ class ExportResult:
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # config -> split -> Parquet path in OUT
 
 
-def read_build_source(source: str | Path) -> Source:
-    """The one read of the input: a URL prefix of the release, a run directory or a release folder."""
+def read_build_source(source: str | Path) -> tuple[Source, dict[str, Any]]:
+    """The input read for the card, and the arguments that point the builder at the same files: a URL prefix of
+    the release (downloaded once, the builder reads the local copies), a run directory or a release folder."""
     if str(source).startswith(("http://", "https://")):
         urls = spc_urls(str(source))
         local = datasets.DownloadManager(dataset_name="synthetic_persona_chat").download(urls)
         src = read_spc_files(local)
         src.location = str(source)
-        return src
+        return src, {"data_files": {split: [path] for split, path in src.files.items()}}
     if is_run_dir(resolve_path(str(source))):
         RunDir(source).require_complete(("conversations",))  # a run: complete by the rule eval uses too
-    return load_source(source)
+    return load_source(source), {"data_dir": str(source)}
 
 
-def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.0",
+def export(source: str | Path, out: str | Path, *, version: str = "1.0.0",
            configs: tuple[str, ...] = CONFIGS, nup_seed: int = 0, num_candidates: int = NUM_CANDIDATES,
            license: str = "cc-by-4.0", overwrite: bool = False, repo_hint: str | None = None,
            partner_persona: bool = False) -> ExportResult:
-    """Build every config from `source` (a run dir, an SPC folder, a URL prefix, or a read `Source`) and write
-    OUT atomically. The source is read once; every config and the card are made from that one read."""
+    """Build every config from `source` (a run dir, an SPC folder or file, `spc-sample:SPLIT`, a URL prefix) with
+    the builder and write OUT atomically; the card describes the same input."""
     out = Path(out).expanduser().resolve()
     recover_interrupted(out)
     check_target(out, version, overwrite)
-    src = source if isinstance(source, Source) else read_build_source(source)
+    src, data = read_build_source(source)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{_leftover_prefix(out, 'staging')}{os.getpid()}-", dir=out.parent))
     try:
-        rows, files, skipped, nbytes = _write_configs(src, staging, configs, SyntheticPersonaChatConfig(
-            name="export", nup_seed=nup_seed, num_candidates=num_candidates, partner_persona=partner_persona))
+        options = {**data, "nup_seed": nup_seed, "num_candidates": num_candidates, "partner_persona": partner_persona}
+        rows, files, skipped, nbytes = _write_configs(options, staging, configs)
         configs_ctx = [{"name": n, "description": SyntheticPersonaChat.builder_configs[n].description,
                         "rows": rows[n], "bytes": nbytes[n], "files": files[n], "features": FEATURES[n]}
                        for n in configs if n in rows]
@@ -115,36 +121,29 @@ def export(source: str | Path | Source, out: str | Path, *, version: str = "1.0.
     return ExportResult(out, version, rows, skipped, list(src.skips), files)
 
 
-def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options: SyntheticPersonaChatConfig
+def _write_configs(options: dict[str, Any], staging: Path, configs: tuple[str, ...]
                    ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, str]], dict[str, str],
                               dict[str, dict[str, int]]]:
-    """Parquet per config and split; a file identical to one already written is not stored twice, its config
-    points at the first copy (e.g. `persona-chat-compatible` at `full`'s files). Also returns each split's
-    Arrow size in bytes, the `num_bytes` that `dataset_info` reports (as `push_to_hub` computes it)."""
+    """Parquet per config and split, from the builder; a file identical to one already written is not stored
+    twice, its config points at the first copy (e.g. `persona-chat-compatible` at `full`'s files). Also returns
+    each split's Arrow size in bytes, the `num_bytes` that `dataset_info` reports (as `push_to_hub` computes it).
+    The builder's Arrow cache lives in the staging folder and is gone before the export is swapped in."""
     rows: dict[str, dict[str, int]] = {}
     nbytes: dict[str, dict[str, int]] = {}
     files: dict[str, dict[str, str]] = {}
     skipped: dict[str, str] = {}
     by_digest: dict[str, str] = {}
+    cache = staging / ".builder-cache"
     for name in configs:
         try:
-            splits = config_splits(name, src)
-        except SourceError as exc:
+            built = build_config(name, options, cache)
+        except ValueError as exc:  # SourceError too: the source cannot fill this config
             if name in REQUIRED:
                 raise
-            skipped[name] = str(exc)  # e.g. a run with no persona stage: said in the card and the log
-            continue
-        config = dataclasses.replace(options, name=name)
-        try:
-            tables = {split: list(config_rows(config, src, split)) for split in splits}
-        except ValueError as exc:
-            if name in REQUIRED:
-                raise
-            skipped[name] = str(exc)  # e.g. `nup` on a run too small to draw 19 distractors per example
+            skipped[name] = str(exc)  # e.g. a run with no persona stage, or too small to draw 19 NUP distractors
             continue
         rows[name], files[name], nbytes[name] = {}, {}, {}
-        for split, table in tables.items():
-            ds = datasets.Dataset.from_list(table, features=FEATURES[name])
+        for split, ds in built.items():
             rel = f"{name}/{split}-00000-of-00001.parquet"
             rows[name][split] = _write_split(ds, staging / rel)
             nbytes[name][split] = int(ds.data.nbytes)
@@ -156,7 +155,38 @@ def _write_configs(src: Source, staging: Path, configs: tuple[str, ...], options
             files[name][split] = rel
         if not any((staging / name).glob("*")) and (staging / name).is_dir():
             (staging / name).rmdir()
+    shutil.rmtree(cache, ignore_errors=True)
     return rows, files, skipped, nbytes
+
+
+def build_config(name: str, options: dict[str, Any], cache: Path) -> datasets.DatasetDict:
+    """One config's splits through `download_and_prepare`, in `cache` (fresh per export: never a stale one).
+
+    A failure while rows are made reaches `datasets` inside its `DatasetGenerationError`; the source's own
+    error under it is what the caller handles and the user reads."""
+    builder = SyntheticPersonaChat(config_name=name, cache_dir=str(cache), **options)
+    with _quiet():
+        try:
+            builder.download_and_prepare()
+        except datasets.exceptions.DatasetGenerationError as exc:
+            raise (exc.__cause__ or exc) from None
+        return builder.as_dataset()
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No progress bar per config and split, and no skip summary per config: the export reports its skips once,
+    in the card and skips.jsonl."""
+    bars_were_off = datasets.are_progress_bars_disabled()
+    level = builder_log.level
+    datasets.disable_progress_bars()
+    builder_log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        builder_log.setLevel(level)
+        if not bars_were_off:
+            datasets.enable_progress_bars()
 
 
 def _persona_rows(src: Source, rows: dict[str, dict[str, int]]) -> list[dict[str, Any]] | None:

@@ -12,6 +12,7 @@ rates). The builder turns a `Source` into rows; the card describes it.
 
 from __future__ import annotations
 
+import functools
 import os
 from importlib import resources
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class Source:
     release: dict[str, list[dict[str, str]]] | None = None  # the release CSVs' raw rows by split (SPC only)
     stage_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     candidates: list[dict[str, Any]] | None = None  # every Generator candidate with its verdicts (runs only)
+    files: dict[str, str] = field(default_factory=dict)  # the release CSV read for each split (SPC only)
 
     @property
     def pass_rates(self) -> dict[str, Any]:
@@ -109,12 +111,27 @@ def read_spc_files(files: Mapping[str, str], location: str = "") -> Source:
     for split in SPC_FILES:  # release order, whatever order the caller used
         if split not in files:
             continue
-        raw[split] = read_spc_rows(files[split])
-        convs, split_skips = conversations_from_rows(raw[split], files[split], split=split)
-        conversations[split] = convs
+        raw[split], conversations[split], split_skips = _parsed_csv(files[split], split, *_stamp(files[split]))
         skips += [{"stage": "read", **s.to_dict()} for s in split_skips]
     return Source(kind="spc", location=location or ", ".join(files.values()), conversations=conversations,
-                  skips=skips, release=raw)
+                  skips=skips, release=raw, files={split: files[split] for split in raw})
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    """Size and modification time: a file rewritten in place is parsed again."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_csv(path: str, split: str, size: int, mtime_ns: int) -> tuple[list[dict[str, str]], list[Conversation],
+                                                                           tuple[Any, ...]]:
+    """One release CSV parsed once per version of the file in this process (its callers only read the result):
+    the builder reads a split's files once to plan the splits and again to make the rows, once per config, and
+    parsing dominated the time of an export of all configs."""
+    rows = read_spc_rows(path)
+    conversations, skips = conversations_from_rows(rows, path, split=split)
+    return rows, conversations, tuple(skips)
 
 
 def read_run_dir(path: str | Path) -> Source:

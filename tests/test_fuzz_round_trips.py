@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from synthetic_persona_chat.builder.export import export
 from synthetic_persona_chat.builder.features import CONVERSATION_FEATURES
 from synthetic_persona_chat.builder.rows import conversation_row
-from synthetic_persona_chat.builder.sources import Source
 from synthetic_persona_chat.generation.engine import candidates_table
+from synthetic_persona_chat.config import Config
 from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.row_contracts import Candidate
+from synthetic_persona_chat.rundir import RunDir
 from tests import strategies as S
 
 
@@ -58,9 +59,14 @@ def test_conversations_config_rows_survive_datasets_features(convs):
 @given(st.lists(S.conversations(), min_size=2, max_size=4))
 def test_export_reads_back_what_went_in(convs):
     convs = [_generated(c) for c in convs]
-    src = Source(kind="run", location="fuzz", conversations={"synthetic": convs})
-    out = Path(tempfile.mkdtemp(prefix="spc-export-")) / "out"
-    result = export(src, out, configs=("conversations",))
+    for conv in convs:  # a run counts iterations from 1 (one counted from 0 is read shifted: iterations.py)
+        conv.iteration = None if conv.iteration is None else max(1, conv.iteration)
+    root = Path(tempfile.mkdtemp(prefix="spc-export-"))
+    run = RunDir(root / "run").init(Config.from_dict({}))  # the export reads a run as the generation stage wrote it
+    run.write_records("conversations", "conversations", [c.to_dict() for c in convs])
+    run.mark_done("conversations", {"conversations": len(convs)})
+    out = root / "out"
+    result = export(run.path, out, configs=("conversations",))
     (path,) = [out / p for p in result.files["conversations"].values()]
     back = datasets.Dataset.from_parquet(str(path), features=CONVERSATION_FEATURES).to_list()
     want = [conversation_row(c, "synthetic") for c in convs]

@@ -1,3 +1,4 @@
+import csv
 import dataclasses
 import json
 
@@ -111,3 +112,36 @@ def test_verdicts_are_typed_from_the_critic_contract():
     assert verdict_rows(None) == []
     with pytest.raises(SourceError, match="list of Verdict records"):
         verdict_rows({"toxicity": {"ok": False}})
+
+
+def test_split_generators_hand_over_file_lists_not_a_read_source(spc_dir, run_dir, tmp_path):
+    """`gen_kwargs` carry each split's input files (a list `num_proc` may shard; a tuple where rows need the whole
+    split or source), so workers get a few paths to pickle, never every conversation read."""
+    valid, test = str(spc_dir / "Synthetic-Persona-Chat_valid.csv"), str(spc_dir / "Synthetic-Persona-Chat_test.csv")
+
+    def inputs(config, data_dir):
+        builder = SyntheticPersonaChat(config_name=config, data_dir=str(data_dir), cache_dir=str(tmp_path / "c"))
+        return {g.name: g.gen_kwargs["files"] for g in builder._split_generators(dl_manager=None)}
+
+    assert inputs("full", spc_dir) == {"validation": [("validation", valid)], "test": [("test", test)]}
+    assert inputs("nup", spc_dir) == {"validation": (("validation", valid),), "test": (("test", test),)}
+    assert inputs("personas", spc_dir) == {"from_validation_test": (("validation", valid), ("test", test))}
+    assert inputs("conversations", run_dir) == {"train": (("run", str(run_dir)),), "synthetic": (("run", str(run_dir)),)}
+
+
+def test_a_release_csv_rewritten_in_place_is_read_again(tmp_path):
+    """The builder reads a CSV once per version of the file; an edited file is never served from that memory."""
+    from synthetic_persona_chat.sample_data import sample_path
+
+    folder = tmp_path / "spc"
+    folder.mkdir()
+    csv_path = folder / "Synthetic-Persona-Chat_test.csv"
+    lines = sample_path("test").read_text(encoding="utf-8").splitlines(keepends=True)
+    csv_path.write_text("".join(lines), encoding="utf-8")
+    first = load_source(folder).conversations["test"]
+    assert load_source(folder).conversations["test"] is first  # parsed once
+    rows = list(csv.reader(lines))
+    header, body = rows[0], rows[1:]
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *body[:10]])
+    assert len(load_source(folder).conversations["test"]) == 10
