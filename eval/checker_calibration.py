@@ -7,7 +7,7 @@ generative track's persona-consistency row) prints the checker's calibration bes
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 from synthetic_persona_chat.models.calibration_record import Calibration
 
@@ -16,7 +16,19 @@ from . import stats as S
 AUROC_WARNING = 0.7
 
 
-def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> dict[str, Any] | None:
+class CalibrationEstimate(TypedDict):
+    """The checker's AUROC and F1 with their intervals (`{value, ci, method}`), the labelled pairs behind them,
+    flags and warnings: report.json's `derived.checker_calibration` entries."""
+
+    auroc: S.EstimateJson
+    f1: S.EstimateJson
+    n: int | None
+    n_contradiction: int | None
+    flags: list[str]
+    warnings: list[str]
+
+
+def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> CalibrationEstimate | None:
     """The checker's AUROC and F1 with 95% intervals, flags and warnings; None when it was never calibrated.
 
     The calibration is itself an estimate on a few labelled pairs, so it gets intervals (Hanley–McNeil for
@@ -35,12 +47,12 @@ def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> dict[
         warnings.append(f"AUROC < {AUROC_WARNING}: the contradiction rate is not reliable")
     elif auroc_ci and math.isfinite(auroc_ci[0]) and auroc_ci[0] < AUROC_WARNING:
         warnings.append(f"the AUROC's interval reaches below {AUROC_WARNING}")
-    return {"auroc": {"value": cal.auroc, "ci": list(auroc_ci) if auroc_ci else None,
-                      "method": "Hanley-McNeil normal approximation"},
-            "f1": {"value": cal.f1, "ci": list(f1_ci) if f1_ci else None,
-                   "method": "bootstrap of the confusion matrix"},
-            "n": n, "n_contradiction": pos, "flags": S.flags(n, "labelled pairs", auroc_ci) if n is not None else [],
-            "warnings": warnings}
+    return CalibrationEstimate(
+        auroc={"value": cal.auroc, "ci": list(auroc_ci) if auroc_ci else None,
+               "method": "Hanley-McNeil normal approximation"},
+        f1={"value": cal.f1, "ci": list(f1_ci) if f1_ci else None, "method": "bootstrap of the confusion matrix"},
+        n=n, n_contradiction=pos, flags=S.flags(n, "labelled pairs", auroc_ci) if n is not None else [],
+        warnings=warnings)
 
 
 def calibration_text(checker: dict[str, Any] | None, seed: int = 0) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .measured import require_nup_measured, require_quality_measured
 
@@ -281,9 +281,17 @@ def _size_matched(datasets: dict[str, Dataset | Unavailable], embedder: Any, qcf
 MODEL_ATTRS = {"checker": "nli", "embedder": "embedder", "toxicity_scorer": "toxicity"}
 
 
-def _quality_models(ctx: Any, keys: tuple[str, ...] = tuple(MODEL_ATTRS)) -> dict[str, Any]:
+class QualityModels(TypedDict, total=False):
+    """The models `quality.dataset_quality` takes (its keyword arguments), None where one failed to load."""
+
+    checker: Any  # ctx.nli: a contradiction checker of any backend
+    embedder: Any  # ctx.embedder
+    toxicity_scorer: Any  # ctx.toxicity
+
+
+def _quality_models(ctx: Any, keys: tuple[str, ...] = tuple(MODEL_ATTRS)) -> QualityModels:
     """Each model loaded on its own: one that fails leaves its metric 'not run', the rest still run."""
-    models: dict[str, Any] = {}
+    models = QualityModels()
     for key, attr in ((k, MODEL_ATTRS[k]) for k in keys):
         try:
             models[key] = getattr(ctx, attr)

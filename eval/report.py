@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
 from synthetic_persona_chat.generation.critic.report import run_consistency
@@ -19,7 +19,8 @@ from synthetic_persona_chat.json_output import write_json
 from synthetic_persona_chat.sample_data import is_sample
 
 from . import stats as S
-from .checker_calibration import calibration_estimate, calibration_text  # noqa: F401 (re-exported for the tests)
+from .checker_calibration import (CalibrationEstimate, calibration_estimate,  # noqa: F401 (re-exported for the tests)
+                                  calibration_text)
 from .human_report import HUMAN_JSON, report_section as human_section
 from .figures import Estimate
 from .nup_result import NUPCell, NUPResult
@@ -89,7 +90,7 @@ def checker_lines(quality: QualityResult) -> str:
     return ("\n" + "\n".join(rows) + "\n") if rows else ""
 
 
-def _spread(block: dict[str, Any] | None, digits: int = 3) -> str:
+def _spread(block: S.SpreadJson | None, digits: int = 3) -> str:
     if not block or block.get("mean") is None or not math.isfinite(block["mean"]):
         return "—"
     return f"{block['mean']:.{digits}f} ± {block['sd']:.{digits}f}"
@@ -156,7 +157,23 @@ def _estimate_of(rate: Faithfulness | PersonaCoverage | Toxicity | None) -> Esti
     return rate.estimate if rate is not None else None
 
 
-def expert_consistency(quality: QualityResult | dict) -> list[dict[str, Any]]:
+class ConsistencyRate(S.EstimateJson, total=False):
+    """One Critic quality expert's position consistency on one run: a proportion of its comparisons."""
+
+    dataset: str
+    expert: str
+    consistent: int
+    comparisons: int
+
+
+class DerivedIntervals(TypedDict, total=False):
+    """report.json's `derived` block: intervals the report computes from stored counts (none without quality.json)."""
+
+    checker_calibration: dict[str, CalibrationEstimate | None]
+    expert_consistency: list[ConsistencyRate]
+
+
+def expert_consistency(quality: QualityResult | dict) -> list[ConsistencyRate]:
     """The Critic's quality experts' position consistency for every dataset that is a run (the counts the
     conversation stage stored), each a proportion of comparisons with its Wilson 95% interval and flags."""
     quality = QualityResult.from_json(quality)
@@ -423,15 +440,16 @@ def render_report(out_dir: str | Path) -> dict[str, Path]:
     return written
 
 
-def derived_intervals(quality: QualityResult | dict | None) -> dict[str, Any]:
+def derived_intervals(quality: QualityResult | dict | None) -> DerivedIntervals:
     """Intervals the report computes from stored counts (not in quality.json itself), for report.json."""
     if not quality:
-        return {}
+        return DerivedIntervals()
     quality = QualityResult.from_json(quality)
-    return {"checker_calibration": {n: calibration_estimate(q.faithfulness.checker if q.faithfulness else None,
-                                                            quality.seed())
-                                    for n, q in quality.datasets.items() if q.not_run is None},
-            "expert_consistency": expert_consistency(quality)}
+    return DerivedIntervals(
+        checker_calibration={n: calibration_estimate(q.faithfulness.checker if q.faithfulness else None,
+                                                     quality.seed())
+                             for n, q in quality.datasets.items() if q.not_run is None},
+        expert_consistency=expert_consistency(quality))
 
 
 def _load(path: Path) -> Any:
