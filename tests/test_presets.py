@@ -48,21 +48,14 @@ def test_tuple_fields_come_back_as_tuples(tmp_path):
     assert section_presets(tmp_path, "sec", _Section) == {"two": {"names": ("a", "b"), "size": 3}}
 
 
-def test_a_typo_in_a_preset_names_the_file_and_the_key(tmp_path):
-    _write(tmp_path, "bad", "sec:\n  sise: 3\n")
-    with pytest.raises(ConfigError, match=r"bad\.yaml: unknown key\(s\) in \[sec\]: sise"):
-        section_presets(tmp_path, "sec", _Section)
-
-
-def test_a_wrong_type_in_a_preset_names_the_file(tmp_path):
-    _write(tmp_path, "bad", "sec:\n  size: many\n")
-    with pytest.raises(ConfigError, match=r"bad\.yaml: .*sec\.size"):
-        section_presets(tmp_path, "sec", _Section)
-
-
-def test_a_preset_of_one_section_holds_only_that_section(tmp_path):
-    _write(tmp_path, "mixed", "sec:\n  size: 3\nother:\n  x: 1\n")
-    with pytest.raises(ConfigError, match=r"mixed\.yaml: a sec preset holds only the \[sec\] section, found other"):
+@pytest.mark.parametrize("text, error", [
+    ("sec:\n  sise: 3\n", r"bad\.yaml: unknown key\(s\) in \[sec\]: sise"),  # a typo: the file and the key
+    ("sec:\n  size: many\n", r"bad\.yaml: .*sec\.size"),  # a wrong type: the file and the key
+    ("sec:\n  size: 3\nother:\n  x: 1\n", r"bad\.yaml: a sec preset holds only the \[sec\] section, found other"),
+])
+def test_a_broken_preset_fails_at_load_naming_the_file(tmp_path, text, error):
+    _write(tmp_path, "bad", text)
+    with pytest.raises(ConfigError, match=error):
         section_presets(tmp_path, "sec", _Section)
 
 
