@@ -3,9 +3,9 @@
     python benchmarks/determinism.py [--pairs 8] [--loops 10] [--repeats 3] [--kills 5] [--no-ray]
                                      [--code DIR] [--name determinism]
 
-Against the latency server (tests/latency_server.py: answers depend only on prompt and seed), every run of the
+Against the latency server (benchmarks/latency_server.py: answers depend only on prompt and seed), every run of the
 conversation stage is compared with one reference run (`models.max_concurrency` 64, local engine, not
-interrupted), each in its own folder with its own empty user cache (tests/generation/determinism.py says what
+interrupted), each in its own folder with its own empty user cache (benchmarks/determinism_runs.py says what
 is compared and why). Comparisons:
 
 - `uninterrupted c64`: the reference's conditions again (`--repeats` runs);
@@ -39,8 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._report import write_results  # noqa: E402
-from tests.generation import determinism as D  # noqa: E402
-from tests.latency_server import LatencyServer  # noqa: E402
+from benchmarks import determinism_runs as D  # noqa: E402
+from benchmarks.latency_server import LatencyServer  # noqa: E402
 
 
 def compare(reference, got) -> list[str]:
