@@ -30,6 +30,7 @@ import yaml
 
 from . import strict_yaml
 from .model_defaults import DEFAULT_EMBEDDER, DEFAULT_LLM, DEFAULT_NLI, DEFAULT_TOXICITY
+from .model_spec import ROLE_BACKENDS, ModelSpec, ModelSpecError
 from .errors import UsageError
 
 T = TypeVar("T")
@@ -60,16 +61,44 @@ class ConfigError(UsageError, ValueError):
     """A config file or override is malformed; the message names the key."""
 
 
+def _spec(default: str) -> Any:
+    return field(default_factory=lambda: ModelSpec.parse(default))
+
+
 @dataclass
 class ModelsConfig:
-    """Which model serves each role; strings as in `ModelSpec` ("backend:model[@url]") or dicts."""
+    """Which model serves each role: "backend:model[@url]" strings or mappings with `backend`, `model` and
+    options, checked at load against the backends of each role (`model_spec.py`)."""
 
-    llm: Any = DEFAULT_LLM  # generator and LLM judges
+    llm: ModelSpec = _spec(DEFAULT_LLM)  # generator and LLM judges
     embedder: str = DEFAULT_EMBEDDER  # sentence-transformers id or path; "minilm" = bundled
-    nli: Any = DEFAULT_NLI  # offline default; "llm-judge" (uses `llm`) or "cross-encoder:MODEL"
-    toxicity: Any = DEFAULT_TOXICITY  # "minilm-toxicity", "profanity-check" or "transformers:MODEL"
+    nli: ModelSpec = _spec(DEFAULT_NLI)  # offline default; "llm-judge" (uses `llm`) or "cross-encoder:MODEL"
+    toxicity: ModelSpec = _spec(DEFAULT_TOXICITY)  # "minilm-toxicity", "profanity-check" or "transformers:MODEL"
     # requests in flight to an HTTP LLM (openai:...) across the whole run; None: the spec's `concurrency` (8)
     max_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        """Each role's spec parsed and validated, whether it came from a config file or from code."""
+        for role in ROLE_BACKENDS:
+            setattr(self, role, model_spec(role, getattr(self, role)))
+
+    def to_json(self) -> dict[str, Any]:
+        """The `models` section as written in a config file (each spec in the spelling it was given)."""
+        return {f.name: _plain_spec(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def model_spec(role: str, value: Any) -> ModelSpec:
+    """`models.<role>` as a validated `ModelSpec`; a bad one is a `ConfigError` naming the field."""
+    if not isinstance(value, ModelSpec):
+        check_value(f"models.{role}", value, str | dict[str, Any])
+    try:
+        return ModelSpec.for_role(role, value)
+    except ModelSpecError as exc:
+        raise ConfigError(f"models.{role}: {exc}") from None
+
+
+def _plain_spec(value: Any) -> Any:
+    return value.to_config() if isinstance(value, ModelSpec) else copy.deepcopy(value)
 
 
 @dataclass
@@ -87,7 +116,7 @@ class Config:
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "models": dataclasses.asdict(self.models), **copy.deepcopy(self.sections)}
+        return {"seed": self.seed, "models": self.models.to_json(), **copy.deepcopy(self.sections)}
 
     def asked(self) -> dict[str, Any]:
         """What this config asks for beyond the code's defaults, canonical: see `asked_settings`."""
@@ -105,7 +134,8 @@ class Config:
         if not isinstance(models, dict):
             raise ConfigError(f"models: expected a mapping of role -> model ({', '.join(_field_names(ModelsConfig))}), "
                               f"got {_shown(models)}")
-        check_section("models", models, ModelsConfig)
+        check_section("models", {k: v for k, v in models.items() if k not in ROLE_BACKENDS}, ModelsConfig)
+        specs = {role: model_spec(role, spec) for role, spec in models.items() if role in ROLE_BACKENDS}
         for name, value in data.items():
             if not isinstance(value, dict) and value is not None:
                 raise ConfigError(f"{name}: expected a mapping of settings (section [{name}]), got {_shown(value)}")
@@ -115,7 +145,7 @@ class Config:
                 log.warning("config section [%s] is not one spc knows (%s): is it a typo?", name, ", ".join(SECTIONS))
             elif value:
                 check_section(name, value, section_class)
-        return cls(seed=seed, models=ModelsConfig(**models), sections={k: v or {} for k, v in data.items()},
+        return cls(seed=seed, models=ModelsConfig(**{**models, **specs}), sections={k: v or {} for k, v in data.items()},
                    requested=_plain({"seed": seed, "models": models, **data}))
 
 
@@ -158,7 +188,9 @@ def _defaults(cls: type) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """JSON's view of a value (tuples are lists, dataclasses are dicts): YAML round trips compare equal."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, ModelSpec):
+        value = value.to_config()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
     return json.loads(json.dumps(value, default=str, sort_keys=True))  # nested mappings compare in any key order
 
@@ -286,12 +318,19 @@ def _shown(value: Any) -> str:
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 base: dict[str, Any] | None = None) -> Config:
     """`base` (e.g. a preset) <- file <- overrides, merged key by key."""
+    return Config.from_dict(config_data(path, overrides, base))
+
+
+def config_data(path: str | Path | None = None, overrides: list[str] | None = None,
+                base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The merged mapping `load_config` validates: for a command that checks parts of it on its own
+    (`spc models check` reports a bad model spec as that role's row)."""
     data: dict[str, Any] = renamed_sections(copy.deepcopy(base or {}))
     if path:
         _merge(data, renamed_sections(read_config_file(path)))
     for item in overrides or []:
         _merge(data, renamed_sections(parse_override(item)))
-    return Config.from_dict(data)
+    return data
 
 
 def renamed_sections(data: dict[str, Any], quiet: bool = False) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import tokenize
 from pathlib import Path
 
 from .config import SECTIONS, ModelsConfig
+from .model_spec import ROLE_BACKENDS
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -86,7 +87,8 @@ def _default(f: dataclasses.Field) -> str:
     if f.default is not dataclasses.MISSING:
         return f"`{f.default!r}`"
     if f.default_factory is not dataclasses.MISSING:
-        return f"`{f.default_factory()!r}`"
+        value = f.default_factory()
+        return f"`{value.to_config() if hasattr(value, 'to_config') else value!r}`"
     return "(required)"
 
 
@@ -116,6 +118,22 @@ def section_page(name: str, cls: type, skip: tuple[str, ...] = ()) -> str:
                       "| key | type | default | meaning |", "|---|---|---|---|", *rows, ""])
 
 
+def backends_page() -> str:
+    """The backends each model role accepts and their options, from `model_spec.ROLE_BACKENDS` (the list the
+    config is validated against)."""
+    rows = []
+    for role, backends in ROLE_BACKENDS.items():
+        for b in backends:
+            options = ", ".join(f"`{o}`" for o in b.options) or "none"
+            if b.open_options:
+                options += " (and the loader's own keyword arguments)"
+            rows.append(f"| `{role}` | `{b.usage}` | {_cell(', '.join(b.names))} | {options} |")
+    intro = ("A spec is a string (`backend:model`, `openai:MODEL@BASE_URL`) or a mapping with `backend`, `model` "
+             "and options. An unknown backend or option, or a missing model, is refused when the config loads.")
+    return "\n".join(["### Model backends", "", intro, "", "| role | write | spellings | options |",
+                      "|---|---|---|---|", *rows, ""])
+
+
 def section_classes() -> dict[str, type]:
     """Every registered section's dataclass, by section name (imports the stage modules that own them)."""
     found = {}
@@ -127,7 +145,7 @@ def section_classes() -> dict[str, type]:
 
 def render() -> str:
     """The whole page, in a stable order: top level, models, then the stage sections by name."""
-    parts = [HEADER, section_page("models", ModelsConfig)]
+    parts = [HEADER, section_page("models", ModelsConfig), backends_page()]
     parts += [section_page(name, cls) for name, cls in sorted(section_classes().items())]
     return "\n".join(parts).rstrip("\n") + "\n"
 

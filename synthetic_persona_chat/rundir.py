@@ -383,7 +383,7 @@ def _default_shown(key: str) -> str:
         return "(default)"
     value = field.default if field.default is not dataclasses.MISSING else (
         field.default_factory() if field.default_factory is not dataclasses.MISSING else None)
-    return f"{value!r} (the default)"
+    return f"{config_module._plain(value)!r} (the default)"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from ..cli_common import add_config_args
-from ..config import Config, load_config
+from ..config import Config, config_data
+from ..model_spec import ROLE_BACKENDS
 from . import Embedder, GenerationParams, load_llm, load_toxicity_scorer
 from .isolation import run_in_child
 from .llm import LLAMA_CPP_BACKENDS
-from .spec import ModelSpec
+from .spec import ModelSpec, ModelSpecError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,8 +33,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     models.set_defaults(func=lambda _a: models.print_help() or 2)
 
 
+def probe_config(config: dict[str, Any], role: str) -> Config:
+    """The config a probe of `role` loads: every model spec but the ones it uses left out, so a bad spec
+    of one role (refused at load) fails that role's row, not every row."""
+    uses = {role, "llm"} if role == "nli" else {role}
+    models = config.get("models") or {}
+    if isinstance(models, dict):  # anything else is refused by the loader, as a whole
+        models = {k: v for k, v in models.items() if k not in ROLE_BACKENDS or k in uses}
+    return Config.from_dict({**config, "models": models})
+
+
 def _llm_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    llm = load_llm(Config.from_dict(config).models.llm)
+    llm = load_llm(probe_config(config, "llm").models.llm)
     text = llm.chat("Say hello in five words.", GenerationParams(max_tokens=16, temperature=0.0))
     if not text.strip():
         raise RuntimeError("the LLM returned an empty answer")
@@ -41,7 +52,7 @@ def _llm_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def _embedder_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    emb = Embedder(Config.from_dict(config).models.embedder)
+    emb = Embedder(probe_config(config, "embedder").models.embedder)
     v = emb.encode(["I have two dogs.", "I own a pair of dogs.", "I work as a pilot."])
     return emb.describe(), f"cos(paraphrase)={v[0] @ v[1]:.2f} cos(unrelated)={v[0] @ v[2]:.2f}"
 
@@ -50,7 +61,7 @@ def _nli_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The probe pair's score next to the checker's measured AUROC/F1: a score alone says nothing."""
     from .contradiction import calibration_of, checker_from_config
 
-    cfg = Config.from_dict(config)
+    cfg = probe_config(config, "nli")
     checker = checker_from_config(cfg.models)
     s = checker.scores(["I have never had a pet."], ["I walk my dog every morning."])
     cut, source = critic_threshold(checker, cfg)
@@ -77,7 +88,7 @@ def calibration_note(cal: dict[str, Any] | None) -> str:
 
 
 def _toxicity_probe(config: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    scorer = load_toxicity_scorer(Config.from_dict(config).models.toxicity)
+    scorer = load_toxicity_scorer(probe_config(config, "toxicity").models.toxicity)
     s = scorer.scores(["Have a lovely day!", "You are a worthless idiot."])
     return scorer.describe(), f"polite={s[0]:.2f} insult={s[1]:.2f}"
 
@@ -86,22 +97,29 @@ PROBES: list[tuple[str, Callable[[dict[str, Any]], tuple[dict[str, Any], str]]]]
     ("llm", _llm_probe), ("embedder", _embedder_probe), ("nli", _nli_probe), ("toxicity", _toxicity_probe)]
 
 
-def crash_fix(role: str, config: Config) -> str:
-    """What to do after a native crash of `role`'s model."""
-    spec = config.models.llm if role in ("llm", "nli") else getattr(config.models, role, "")
-    if spec and ModelSpec.parse(spec).backend in LLAMA_CPP_BACKENDS:
+def crash_fix(role: str, config: dict[str, Any]) -> str:
+    """What to do after a native crash of `role`'s model (`config`: the mapping the probes loaded)."""
+    models = config.get("models") or {}
+    if _backend(models.get("llm" if role in ("llm", "nli") else role)) in LLAMA_CPP_BACKENDS:
         from .llm.llama_cpp import REBUILD_COMMAND
         return f"llama.cpp crashed in native code; rebuild it portably: {REBUILD_COMMAND}, or use transformers:smollm2"
     return "a native library crashed; reinstall it (see README: Setup) or choose another model for this role"
 
 
-def check_models(config: Config) -> list[dict[str, Any]]:
+def _backend(spec: Any) -> str:
+    try:
+        return ModelSpec.parse(spec).backend if spec else ""
+    except ModelSpecError:
+        return ""
+
+
+def check_models(config: "Config | dict[str, Any]") -> list[dict[str, Any]]:
     """One row per role: what loaded, its answer to a probe, seconds, or the error.
 
     Each probe runs in its own child process, so a model that crashes in native code
     becomes a `crashed (signal N)` row with the fix, and the other roles are still checked.
     """
-    data = config.to_dict()
+    data = config.to_dict() if isinstance(config, Config) else config
     rows = []
     for role, probe in PROBES:
         start = time.perf_counter()
@@ -112,14 +130,16 @@ def check_models(config: Config) -> list[dict[str, Any]]:
         else:
             answer = result.describe_failure()
             if result.signal is not None:
-                answer += f"; fix: {crash_fix(role, config)}"
+                answer += f"; fix: {crash_fix(role, data)}"
             rows.append({"role": role, "ok": False, "info": {}, "answer": answer})
         rows[-1]["seconds"] = round(time.perf_counter() - start, 2)
     return rows
 
 
 def run_check(args: argparse.Namespace) -> int:
-    rows = check_models(load_config(args.config, args.overrides))
+    data = config_data(args.config, args.overrides)
+    probe_config(data, "")  # everything but the model specs, checked up front; each spec is its role's row
+    rows = check_models(data)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     else:

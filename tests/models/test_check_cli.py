@@ -30,3 +30,21 @@ def test_the_probe_prints_the_threshold_the_critic_applies():
     assert f"(the Critic's threshold {cut:.2f}, {source})" in answer, answer
     _, answer = _nli_probe({"critic": {"contradiction_threshold": 0.42}})
     assert "(the Critic's threshold 0.42, configured)" in answer, answer
+
+
+def test_a_bad_model_spec_fails_only_its_own_role():
+    """Specs are validated at load (#25 item 7): `spc models check` still reports a bad one as that role's
+    row (exit 1), and the other roles load their own specs without it; other config errors stop it up front."""
+    import pytest
+
+    from synthetic_persona_chat.config import ConfigError, config_data
+    from synthetic_persona_chat.models.check import probe_config
+
+    data = config_data(None, ["models.toxicity=magic", "models.llm=llama-cpp:x"])
+    probe_config(data, "")  # what run_check validates before the probes: nothing model-specific
+    with pytest.raises(ConfigError, match="models.toxicity: unknown toxicity scorer backend 'magic'"):
+        probe_config(data, "toxicity")
+    assert probe_config(data, "embedder").models.toxicity == "minilm-toxicity"
+    assert probe_config(data, "nli").models.llm == "llama-cpp:x"  # the judge may need the LLM
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[critic\]: nope"):
+        probe_config(config_data(None, ["critic.nope=1"]), "")
