@@ -83,7 +83,8 @@ def persona_table(result: NUPResult | dict) -> str:
             blank = " | | |" + (" |" if ref else "")
             lines.append(f"| {c.ranker} | {c.train or '—'} | {c.test} | {_fmt(c, '')} |{blank}")
     return ("\n### The persona's effect (the paper's \"None\" vs \"Persona\", hits@1)\n\n"
-            "Each row trained and tested again with no persona in the context; Δ% = 100 × (persona / none − 1). "
+            "Each row again with no persona in the test contexts (a fine-tuned row: trained without it too); "
+            "Δ% = 100 × (persona / none − 1). "
             "Intervals: paired bootstrap over test conversations; p: paired sign-flip permutation test.\n\n"
             + "\n".join(lines) + "\n")
 
