@@ -25,6 +25,7 @@ from .measured import require_nup_measured, require_quality_measured
 
 if TYPE_CHECKING:  # annotations only: the command loads its modules on use (`spc --help` stays fast)
     from .data import Dataset, Unavailable
+    from .diversity_result import SizeMatched
 
 log = logging.getLogger(__name__)
 
@@ -241,9 +242,8 @@ def run_quality(args: argparse.Namespace) -> int:
             q.source, q.skipped_records = ds.source, len(ds.skips)
             q.skip_reasons = [s.to_dict() for s in ds.skips[:20]]  # e.g. an overlong utterance truncated
             result.datasets[name] = q
-        sized = _size_matched(datasets, models.get("embedder"), qcfg)
-        result.size_matched_diversity = sized["size_matched_diversity"]
-        result.size_matched_by_iteration = sized.get("size_matched_by_iteration")
+        result.size_matched_diversity, result.size_matched_by_iteration = _size_matched(
+            datasets, models.get("embedder"), qcfg)
         if args.real or args.synthetic:
             result.detection = _detection(datasets, args, qcfg, ctx, detection_test)
         result.models = ctx.run.read_json("models.json", default={})
@@ -257,25 +257,25 @@ def run_quality(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size_matched(datasets: dict[str, Dataset | Unavailable], embedder: Any, qcfg: Any) -> dict[str, Any]:
-    """Diversity on equal-size samples across datasets, and across the iterations of each generated one."""
+def _size_matched(datasets: dict[str, Dataset | Unavailable], embedder: Any, qcfg: Any
+                  ) -> tuple[SizeMatched, dict[str, SizeMatched] | None]:
+    """Diversity on equal-size samples across datasets, and across the iterations of each generated one (None
+    where no dataset has more than one)."""
     from . import data as D
     from .diversity import DiversityConfig, size_matched
+    from .diversity_result import SizeMatched
     from .quality import by_iteration
 
     dcfg = DiversityConfig(seed=qcfg.seed, draws=qcfg.diversity_draws, max_tokens=qcfg.diversity_max_tokens,
                            fraction=qcfg.diversity_fraction, max_conversations=qcfg.diversity_conversations)
     convs = {n: ds.conversations for n, ds in datasets.items() if isinstance(ds, D.Dataset)}
-    out: dict[str, Any] = {"size_matched_diversity": size_matched(convs, embedder, dcfg)
-                           if convs else {"not_run": "no dataset loaded"}}
+    across = size_matched(convs, embedder, dcfg) if convs else SizeMatched(not_run="no dataset loaded")
     per_iter = {}
     for name, cs in convs.items():
         iters = {k: v for k, v in by_iteration(cs).items() if k != "none"}
         if len(iters) > 1:
             per_iter[name] = size_matched(iters, None, dcfg)
-    if per_iter:
-        out["size_matched_by_iteration"] = per_iter
-    return out
+    return across, per_iter or None
 
 
 MODEL_ATTRS = {"checker": "nli", "embedder": "embedder", "toxicity_scorer": "toxicity"}

@@ -28,6 +28,7 @@ import numpy as np
 
 from synthetic_persona_chat.records import Conversation
 
+from .diversity_result import EmbeddingDiversity, EmbeddingFigures, Lexical, LexicalFigures, SizeMatched
 from .metrics import tokens as tokenize
 from .stats import spread
 
@@ -96,10 +97,10 @@ def matched_tokens(corpora: dict[str, list[list[list[str]]]], cfg: DiversityConf
     return max(1, min(cfg.max_tokens, int(smallest * cfg.fraction)))
 
 
-def lexical(corpora: dict[str, list[list[list[str]]]], cfg: DiversityConfig) -> dict[str, Any]:
+def lexical(corpora: dict[str, list[list[list[str]]]], cfg: DiversityConfig) -> Lexical:
     """distinct-1/2, vocabulary and MATTR per dataset at the same token budget, mean ± sd over draws."""
     budget = matched_tokens(corpora, cfg)
-    out: dict[str, Any] = {}
+    out = {}
     for name, utts in corpora.items():
         draws: dict[str, list[float]] = {"distinct-1": [], "distinct-2": [], "vocabulary": [], "mattr": []}
         for d in range(cfg.draws):
@@ -108,27 +109,26 @@ def lexical(corpora: dict[str, list[list[list[str]]]], cfg: DiversityConfig) -> 
             draws["distinct-2"].append(distinct_of(sample, 2))
             draws["vocabulary"].append(float(len({t for u in sample for t in u})))
             draws["mattr"].append(mattr([t for u in sample for t in u]))
-        out[name] = {k: spread(v, (0.0, 1.0) if k != "vocabulary" else (0.0, float(budget)))
-                     for k, v in draws.items()}
-        out[name]["corpus_tokens"] = _tokens(utts)
+        spreads = {k: spread(v, (0.0, 1.0) if k != "vocabulary" else (0.0, float(budget))) for k, v in draws.items()}
+        out[name] = LexicalFigures.from_json({**spreads, "corpus_tokens": _tokens(utts)})
     flags = [f"too few tokens: {budget}"] if budget < MIN_TOKENS else []
     if budget <= MATTR_WINDOW:  # no window fits: the "size-robust" MATTR is the plain TTR of the sample
         flags.append(f"MATTR window {MATTR_WINDOW} ≥ {budget}-token samples: MATTR = plain TTR")
-    return {"tokens": budget, "draws": cfg.draws, "seed": cfg.seed, "datasets": out, "flags": flags}
+    return Lexical(tokens=budget, draws=cfg.draws, seed=cfg.seed, datasets=out, flags=flags)
 
 
 def conversation_text(conv: Conversation) -> str:
     return "\n".join(t.text for t in conv.turns)
 
 
-def embedding(convs: dict[str, list[Conversation]], embedder: Any, cfg: DiversityConfig) -> dict[str, Any]:
+def embedding(convs: dict[str, list[Conversation]], embedder: Any, cfg: DiversityConfig) -> EmbeddingDiversity:
     """Mean pairwise cosine distance between conversations, the same number k per draw for every dataset."""
     pools = {name: _pool(cs, cfg, name) for name, cs in convs.items()}
     k = max(2, min(cfg.max_conversations, int(min(len(p) for p in pools.values()) * cfg.fraction)))
-    out: dict[str, Any] = {}
+    out = {}
     for name, pool in pools.items():
         if len(pool) < 2:
-            out[name] = {"not_run": f"needs 2 conversations, has {len(pool)}"}
+            out[name] = EmbeddingFigures(not_run=f"needs 2 conversations, has {len(pool)}")
             continue
         emb = np.asarray(embedder.encode([conversation_text(c) for c in pool]), dtype=np.float64)
         emb /= np.linalg.norm(emb, axis=1, keepdims=True).clip(min=1e-12)
@@ -139,13 +139,13 @@ def embedding(convs: dict[str, list[Conversation]], embedder: Any, cfg: Diversit
             sims = emb[idx] @ emb[idx].T
             m = len(idx)
             vals.append(float((m * m - sims.sum()) / (m * (m - 1))))  # mean of 1 - cos over i != j
-        out[name] = {"embedding_diversity": spread(vals, (0.0, 2.0)), "conversations": len(convs[name]),
-                     "pool": len(pool)}
+        out[name] = EmbeddingFigures.from_json({"embedding_diversity": spread(vals, (0.0, 2.0)),
+                                                "conversations": len(convs[name]), "pool": len(pool)})
         if len(pool) <= k:  # every draw is the same set: a spread of 0 is no precision
-            out[name]["flags"] = [f"every draw holds all {len(pool)} conversations: no spread between draws"]
+            out[name].flags = [f"every draw holds all {len(pool)} conversations: no spread between draws"]
     flags = [f"too few conversations per draw: {k}"] if k < MIN_CONVERSATIONS_PER_DRAW else []
-    return {"conversations_per_draw": k, "draws": cfg.draws, "embedder": getattr(embedder, "model", str(embedder)),
-            "datasets": out, "flags": flags}
+    return EmbeddingDiversity(conversations_per_draw=k, draws=cfg.draws,
+                              embedder=getattr(embedder, "model", str(embedder)), datasets=out, flags=flags)
 
 
 def _pool(convs: list[Conversation], cfg: DiversityConfig, name: str) -> list[Conversation]:
@@ -156,13 +156,12 @@ def _pool(convs: list[Conversation], cfg: DiversityConfig, name: str) -> list[Co
 
 
 def size_matched(convs: dict[str, list[Conversation]], embedder: Any = None,
-                 cfg: DiversityConfig = DiversityConfig()) -> dict[str, Any]:
+                 cfg: DiversityConfig = DiversityConfig()) -> SizeMatched:
     """Lexical size-matched diversity for every dataset (and embedding diversity when an embedder is given)."""
     corpora = {n: [[tokenize(t.text) for t in c.turns] for c in sorted(cs, key=lambda c: c.id)]
                for n, cs in convs.items() if cs}
     if not corpora:
-        return {"not_run": "no conversations"}
-    out = {"lexical": lexical(corpora, cfg)}
-    out["embedding"] = (embedding({n: cs for n, cs in convs.items() if cs}, embedder, cfg) if embedder is not None
-                        else {"not_run": "no embedder"})
-    return out
+        return SizeMatched(not_run="no conversations")
+    return SizeMatched(lexical=lexical(corpora, cfg),
+                       embedding=(embedding({n: cs for n, cs in convs.items() if cs}, embedder, cfg)
+                                  if embedder is not None else EmbeddingDiversity(not_run="no embedder")))

@@ -2,8 +2,8 @@
 `quality.py` measures them, `eval quality` writes them, and the report's tables and checks read them
 (`JsonRow`: the file format is unchanged, key order included).
 
-The size-matched diversity, the AI-detection test and the models' descriptions stay verbatim objects of
-the result: their own modules (`diversity`, `detection`) write and render them.
+The size-matched diversity is typed in `diversity_result.py`; the AI-detection test and the models'
+descriptions stay verbatim objects of the result: their own module (`detection`) writes and renders them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from synthetic_persona_chat.jsonrow import JsonRow, keyed, optional
 
+from .diversity_result import SizeMatched
 from .figures import Estimate
 
 
@@ -144,12 +145,12 @@ class DatasetQuality(JsonRow):
 @dataclass(kw_only=True)
 class QualityResult(JsonRow):
     """`quality.json`: the settings, one `DatasetQuality` per dataset, then the size-matched diversity, the
-    AI-detection test and the models used (verbatim objects of their own modules)."""
+    AI-detection test and the models used (the last two verbatim objects of their own modules)."""
 
     config: dict[str, Any] = field(default_factory=dict)  # asdict(QualityConfig): the settings as run
     datasets: dict[str, DatasetQuality] = field(default_factory=dict)
-    size_matched_diversity: dict[str, Any] | None = optional()
-    size_matched_by_iteration: dict[str, Any] | None = optional()
+    size_matched_diversity: SizeMatched | None = optional()
+    size_matched_by_iteration: dict[str, SizeMatched] | None = optional()  # generated dataset -> its iterations
     detection: dict[str, Any] | None = optional()
     models: dict[str, Any] | None = optional()
 

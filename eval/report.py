@@ -22,6 +22,7 @@ from . import stats as S
 from .checker_calibration import (CalibrationEstimate, calibration_estimate,  # noqa: F401 (re-exported for the tests)
                                   calibration_text)
 from .human_report import HUMAN_JSON, report_section as human_section
+from .diversity_result import EmbeddingDiversity, EmbeddingFigures, SizeMatched, Spread
 from .figures import Estimate
 from .nup_result import NUPCell, NUPResult
 from .quality_result import DatasetQuality, Faithfulness, PersonaCoverage, QualityResult, Toxicity
@@ -90,40 +91,40 @@ def checker_lines(quality: QualityResult) -> str:
     return ("\n" + "\n".join(rows) + "\n") if rows else ""
 
 
-def _spread(block: S.SpreadJson | None, digits: int = 3) -> str:
-    if not block or block.get("mean") is None or not math.isfinite(block["mean"]):
+def _spread(figure: Spread | None, digits: int = 3) -> str:
+    if figure is None or figure.mean is None or not math.isfinite(figure.mean):
         return "—"
-    return f"{block['mean']:.{digits}f} ± {block['sd']:.{digits}f}"
+    return f"{figure.mean:.{digits}f} ± {figure.sd:.{digits}f}"
 
 
-def size_matched_markdown(sm: dict[str, Any] | None, datasets: dict[str, DatasetQuality] | None = None) -> str:
+def size_matched_markdown(sm: SizeMatched | None, datasets: dict[str, DatasetQuality] | None = None) -> str:
     """The diversity table: size-matched figures (mean ± sd over draws), then the whole-corpus raw distinct-n
     and vocabulary, kept only as labelled context beside the corpus size (they fall with corpus size, so they
     are not compared across datasets and not plotted)."""
-    if not sm:
+    if sm is None or (sm.lexical is None and sm.not_run is None):
         return ""
-    if "not_run" in sm:
-        return f"\n### Size-matched diversity\n\nnot run: {sm['not_run']}\n"
-    lex, emb = sm["lexical"], sm.get("embedding") or {}
+    if sm.not_run is not None or sm.lexical is None:
+        return f"\n### Size-matched diversity\n\nnot run: {sm.not_run}\n"
+    lex, emb = sm.lexical, sm.embedding or EmbeddingDiversity()
     out = (f"\n### Size-matched diversity\n\nEvery dataset measured on samples of the same size: "
-           f"{lex['tokens']} tokens (whole conversations in seeded random order), {lex['draws']} draws, mean ± sd "
+           f"{lex.tokens} tokens (whole conversations in seeded random order), {lex.draws} draws, mean ± sd "
            f"over draws. Compare these, not the whole-corpus distinct-n of the last column (it falls with corpus size)."
            + (f" Embedding diversity = mean pairwise cosine distance between conversations "
-              f"({emb['conversations_per_draw']} per draw, {emb.get('embedder')})." if "datasets" in emb else
-              f" Embedding diversity not run: {emb.get('not_run', 'no embedder')}.")
-           + "".join(f" ⚠ {f}." for f in lex.get("flags", []) + emb.get("flags", [])) + "\n\n"
+              f"({emb.conversations_per_draw} per draw, {emb.embedder})." if emb.datasets is not None else
+              f" Embedding diversity not run: {emb.not_run or 'no embedder'}.")
+           + "".join(f" ⚠ {f}." for f in lex.flags + (emb.flags or [])) + "\n\n"
            "| dataset | corpus tokens | distinct-1 | distinct-2 | vocabulary | MATTR (w=50) | embedding diversity "
            "| whole corpus, size-dependent, not comparable: distinct-1 / distinct-2 / vocabulary |\n"
            "|---|---|---|---|---|---|---|---|\n")
-    for name, d in lex["datasets"].items():
-        e = (emb.get("datasets") or {}).get(name) or {}
-        e_txt = f"not run: {e['not_run']}" if "not_run" in e else _spread(e.get("embedding_diversity"))
-        e_txt += "".join(f" ⚠ {f}" for f in e.get("flags", []))
+    for name, d in lex.datasets.items():
+        e = (emb.datasets or {}).get(name) or EmbeddingFigures()
+        e_txt = f"not run: {e.not_run}" if e.not_run is not None else _spread(e.embedding_diversity)
+        e_txt += "".join(f" ⚠ {f}" for f in e.flags or [])
         raw = (datasets or {}).get(name)
         raw = raw.diversity if raw is not None else None
         raw_txt = " / ".join(_num(v) for v in (raw.distinct_1, raw.distinct_2, raw.vocabulary)) if raw else "—"
-        out += (f"| {name} | {d['corpus_tokens']} | {_spread(d['distinct-1'])} | {_spread(d['distinct-2'])} | "
-                f"{_spread(d['vocabulary'], 1)} | {_spread(d['mattr'])} | {e_txt} | {raw_txt} |\n")
+        out += (f"| {name} | {d.corpus_tokens} | {_spread(d.distinct_1)} | {_spread(d.distinct_2)} | "
+                f"{_spread(d.vocabulary, 1)} | {_spread(d.mattr)} | {e_txt} | {raw_txt} |\n")
     return out
 
 
@@ -291,16 +292,19 @@ def plot_quality(quality: QualityResult | dict, path: Path) -> Path | None:
     names = [n for n, q in quality.datasets.items() if q.not_run is None]
     if not names:
         return None
-    lex = ((quality.size_matched_diversity or {}).get("lexical") or {}).get("datasets") or {}
+    sm = quality.size_matched_diversity
+    lex = sm.lexical.datasets if sm is not None and sm.lexical is not None else {}
 
     def rate(key: str) -> Any:
         return lambda n, q: {"value": None} if (est := _estimate_of(q.rates()[key])) is None else est.to_json()
 
-    def matched(key: str) -> Any:
-        return lambda n, q: {"value": (lex.get(n) or {}).get(key, {}).get("mean"),
-                             "ci": (lex.get(n) or {}).get(key, {}).get("ci")}
+    def matched(field: str) -> Any:
+        def block(n: str, q: DatasetQuality) -> S.EstimateJson:
+            figure = getattr(lex[n], field) if n in lex else None
+            return {"value": figure.mean if figure else None, "ci": figure.ci if figure else None}
+        return block
 
-    keys = [("distinct-1\n(size-matched)", matched("distinct-1")), ("distinct-2\n(size-matched)", matched("distinct-2")),
+    keys = [("distinct-1\n(size-matched)", matched("distinct_1")), ("distinct-2\n(size-matched)", matched("distinct_2")),
             ("MATTR\n(size-matched)", matched("mattr")), ("contradiction", rate("contradiction rate")),
             ("coverage", rate("persona coverage")), ("toxicity", rate("toxicity rate"))]
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -339,12 +343,13 @@ def plot_lengths(quality: QualityResult | dict, path: Path) -> Path | None:
     return save_figure(fig, path)
 
 
-def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
+def plot_iterations(quality: QualityResult | dict, path: Path) -> Path | None:
     """Detection losing rate per iteration (Wilson 95% error bars, the paper's human figures) and
     size-matched distinct-2 per iteration (mean ± 1.96 sd over draws)."""
     plt = pyplot()
-    det = quality.get("detection") or {}
-    series = {n: by for n, by in (quality.get("size_matched_by_iteration") or {}).items() if "lexical" in by}
+    quality = QualityResult.from_json(quality)
+    det = quality.detection or {}  # detection.py's verbatim object
+    series = {n: by.lexical for n, by in (quality.size_matched_by_iteration or {}).items() if by.lexical is not None}
     if not det.get("by_iteration") and not series:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -363,11 +368,11 @@ def plot_iterations(quality: dict[str, Any], path: Path) -> Path | None:
         axes[0].axhline(0.5, color="grey", ls="--", lw=1, label="chance")
         axes[0].legend(fontsize=7)
     axes[0].set_title("AI-detection losing rate by iteration")
-    for n, by in series.items():
-        d = by["lexical"]["datasets"]
+    for n, lexical in series.items():
+        d = lexical.datasets
         its = list(d)
-        vals = [d[i]["distinct-2"]["mean"] for i in its]
-        axes[1].errorbar(its, vals, yerr=_yerr(vals, [d[i]["distinct-2"]["ci"] for i in its]), marker="o",
+        vals = [d[i].distinct_2.mean for i in its]
+        axes[1].errorbar(its, vals, yerr=_yerr(vals, [d[i].distinct_2.ci for i in its]), marker="o",
                          capsize=3, label=n)
     axes[1].set_title("distinct-2 by iteration (size-matched)")
     if series:

@@ -26,7 +26,7 @@ def test_size_matching_makes_two_halves_of_spc_agree(halves):
     a, small = halves[0], halves[1][:40]  # a half of SPC test vs 40 conversations of the other half
     raw_a, raw_small = distinct_n(utterances(a), 1), distinct_n(utterances(small), 1)
     assert raw_small > 2 * raw_a  # unmatched, size alone makes the small corpus look far more "diverse"
-    res = size_matched({"a": a, "b": halves[1], "small": small}, cfg=DiversityConfig(draws=10))["lexical"]
+    res = size_matched({"a": a, "b": halves[1], "small": small}, cfg=DiversityConfig(draws=10)).to_json()["lexical"]
     d = res["datasets"]
     assert res["tokens"] == int(0.5 * d["small"]["corpus_tokens"])
     for metric in ("distinct-1", "distinct-2", "vocabulary", "mattr"):
@@ -53,7 +53,7 @@ def test_mattr_and_distinct_known_values():
 
 def test_embedding_diversity_with_the_real_embedder(halves, minilm):
     res = size_matched({"a": halves[0][:60], "b": halves[1][:60], "repeated": [halves[0][0]] * 6},
-                       embedder=minilm, cfg=DiversityConfig(draws=5, embed_pool=60))["embedding"]
+                       embedder=minilm, cfg=DiversityConfig(draws=5, embed_pool=60)).to_json()["embedding"]
     d = res["datasets"]
     assert res["conversations_per_draw"] == 3
     assert d["repeated"]["embedding_diversity"]["mean"] == pytest.approx(0.0, abs=1e-5)
@@ -62,13 +62,13 @@ def test_embedding_diversity_with_the_real_embedder(halves, minilm):
 
 
 def test_small_matched_samples_are_flagged(halves):
-    res = size_matched({"a": halves[0][:200], "tiny": halves[1][:3]}, cfg=DiversityConfig(draws=3))["lexical"]
+    res = size_matched({"a": halves[0][:200], "tiny": halves[1][:3]}, cfg=DiversityConfig(draws=3)).to_json()["lexical"]
     assert res["tokens"] < 1000 and res["flags"] == [f"too few tokens: {res['tokens']}"]
 
 
 def test_mattr_on_samples_shorter_than_its_window_is_flagged():
     corpora = {"x": [[["w1", "w2", "w3"]] for _ in range(20)], "y": [[["a"] * 5] for _ in range(10)]}
-    res = lexical(corpora, DiversityConfig(draws=2))
+    res = lexical(corpora, DiversityConfig(draws=2)).to_json()
     assert res["tokens"] == 25 and "MATTR window 50 ≥ 25-token samples: MATTR = plain TTR" in res["flags"]
     assert res["datasets"]["y"]["mattr"]["mean"] == res["datasets"]["y"]["distinct-1"]["mean"] == 1 / 25
     for block in res["datasets"]["x"].values():  # ranges stay inside what the figure can be
@@ -78,7 +78,7 @@ def test_mattr_on_samples_shorter_than_its_window_is_flagged():
 
 def test_a_dataset_drawn_whole_every_time_is_flagged(halves, minilm):
     res = size_matched({"a": halves[0][:20], "two": halves[1][:2]}, embedder=minilm,
-                       cfg=DiversityConfig(draws=3))["embedding"]
+                       cfg=DiversityConfig(draws=3)).to_json()["embedding"]
     assert res["conversations_per_draw"] == 2
     assert res["datasets"]["two"]["embedding_diversity"]["sd"] == 0.0
     assert res["datasets"]["two"]["flags"] == ["every draw holds all 2 conversations: no spread between draws"]

@@ -133,3 +133,16 @@ def test_human_json_round_trips_byte_for_byte(tmp_path):
     older = {**data, "quality": [{k: v for k, v in q.items() if k != "unsure_rate"} for q in data["quality"]]}
     assert HumanResult.from_json(older).to_json() == older  # written before "cannot tell" existed
     assert "| run | 1 | 2 | 0.500 [0.095, 0.905] | 0.000 [0.000, 0.658] |" in markdown(result)
+
+
+def test_size_matched_diversity_reads_as_types():
+    """quality.json's size-matched diversity (across datasets and across one run's iterations) as SizeMatched."""
+    from synthetic_persona_chat.eval.diversity_result import SizeMatched, Spread
+    from synthetic_persona_chat.eval.report import size_matched_markdown
+
+    result = QualityResult.from_json(json.loads((REPORTS / "quality.json").read_text(encoding="utf-8")))
+    sm = result.size_matched_diversity
+    assert isinstance(sm, SizeMatched) and sm.lexical.tokens == 597 and sm.lexical.flags == ["too few tokens: 597"]
+    assert isinstance(sm.lexical.datasets["generated"].distinct_2, Spread) and sm.embedding.embedder == "minilm"
+    assert isinstance(result.size_matched_by_iteration["generated"], SizeMatched)
+    assert "| generated | 3316 | 0.347 ± 0.027 | 0.729 ± 0.046 | 207.2 ± 15.9 |" in size_matched_markdown(sm)
