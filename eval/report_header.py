@@ -9,27 +9,32 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+
+from .nup_result import NUPResult
+from .quality_result import QualityResult
 
 
 def _when(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def sources(nup: dict[str, Any] | None, quality: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+def sources(nup: NUPResult | None, quality: QualityResult | None) -> list[tuple[str, str, str]]:
     """(role, dataset name, source) for every dataset the results name, in file order."""
     rows = []
-    for role, key in (("NUP train", "train_sets"), ("NUP test", "test_sets")):
-        for name, info in ((nup or {}).get(key) or {}).items():
-            rows.append((role, name, (info or {}).get("source") or (info or {}).get("not_run") or "?"))
-    for name, q in ((quality or {}).get("datasets") or {}).items():
-        rows.append(("quality", name, q.get("source") or (f"not run: {q['not_run']}" if q.get("not_run") else "?")))
+    for role, sets in (("NUP train", nup.train_sets if nup else {}), ("NUP test", nup.test_sets if nup else {})):
+        for name, info in sets.items():
+            rows.append((role, name, (info.source or info.not_run if info else None) or "?"))
+    for name, q in (quality.datasets if quality else {}).items():
+        rows.append(("quality", name, q.source or (f"not run: {q.not_run}" if q.not_run else "?")))
     return rows
 
 
-def header_markdown(out_dir: Path, files: list[str], nup: dict[str, Any] | None,
-                    quality: dict[str, Any] | None, now: float | None = None) -> str:
-    """The lines under the title: when, from which result files (with their times) and which sources."""
+def header_markdown(out_dir: Path, files: list[str], nup: NUPResult | dict | None,
+                    quality: QualityResult | dict | None, now: float | None = None) -> str:
+    """The lines under the title: when, from which result files (with their times) and which sources
+    (`nup.json` and `quality.json` as read, or their types)."""
+    nup = NUPResult.from_json(nup) if nup is not None else None
+    quality = QualityResult.from_json(quality) if quality is not None else None
     now = datetime.now(timezone.utc).timestamp() if now is None else now
     present = [f for f in files if (out_dir / f).is_file()]
     made = ", ".join(f"`{f}` ({_when((out_dir / f).stat().st_mtime)})" for f in present)
