@@ -69,6 +69,12 @@ def questions(options: list[str]) -> dict[str, tuple[str, ...]]:
     return {option_key(i): CHOICES for i in range(len(options))}
 
 
+def outcome(item: Any, question: str, value: str) -> str:
+    """What one option's answer means: the option's kind where it was ticked, else "not picked" (the exported
+    `annotations` rows carry it, so a reader sees which kind each tick chose without the item)."""
+    return item.option_kinds[int(question[1:])] if value == "yes" else "not picked"
+
+
 def figures(answers: list[Any]) -> list[dict[str, Any]]:
     """Per (dataset, iteration): precision of the picks, recall of the speaker's attributes, and how often each
     distractor kind was picked; `answers` are the store's recorded answers (attributes items only are read)."""

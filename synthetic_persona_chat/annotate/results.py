@@ -61,7 +61,8 @@ class Judgement:
 
 
 def judgements(answers: list[RecordedAnswer]) -> list[Judgement]:
-    """One judgement per (answer, question), the side an answer names read as synthetic or real."""
+    """One judgement per (answer, question), the side an answer names read as synthetic or real; a ticked
+    attributes option reads as its kind ("persona", "negated", "other user"), an unticked one as "not picked"."""
     rows = []
     for a in answers:
         item = a["item"]
@@ -70,6 +71,8 @@ def judgements(answers: list[RecordedAnswer]) -> list[Judgement]:
             if item.synthetic_side:
                 other = "right" if item.synthetic_side == "left" else "left"
                 outcome = {item.synthetic_side: "synthetic", other: "real"}.get(value, value)
+            elif item.task == "attributes":
+                outcome = attributes.outcome(item, question, value)
             rows.append(Judgement(item_id=item.id, task=item.task, question=question, value=value, outcome=outcome,
                                   dataset=item.dataset, iteration=item.iteration, annotator=a["annotator"]))
     return rows

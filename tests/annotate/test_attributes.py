@@ -12,7 +12,7 @@ from synthetic_persona_chat.annotate.app import conversation_html, picks
 from synthetic_persona_chat.annotate.commands import create_study
 from synthetic_persona_chat.annotate.config import StudyConfig
 from synthetic_persona_chat.annotate.items import build_items, questions
-from synthetic_persona_chat.annotate.results import compute
+from synthetic_persona_chat.annotate.results import compute, judgements
 from synthetic_persona_chat.annotate.store import STUDY_DB, Refused, StudyStore
 from synthetic_persona_chat.eval.data import load_dataset
 from synthetic_persona_chat.eval.human_report import markdown
@@ -83,6 +83,10 @@ def test_precision_and_recall_follow_the_picks(study):
         assert r["negated_picked"]["value"] == r["other_picked"]["value"] == 0.5
         lo, hi = r["precision"]["ci"]
         assert lo <= r["precision"]["value"] <= hi
+    outcomes = Counter(j.outcome for j in judgements(store.answers()))  # what the `annotations` rows say
+    # each distractor is left by annotator-1 and ticked by annotator-2; every true option ticked by both
+    assert outcomes[attributes.NEGATED] + outcomes[attributes.OTHER] == outcomes["not picked"] > 0
+    assert set(outcomes) == {attributes.PERSONA, attributes.NEGATED, attributes.OTHER, "not picked"}
     human = compute(store)  # human.json and the report section carry them, with agreement per option
     assert [r.to_json() for r in human.attributes] == rows and human.agreement["attributes"].units == 8 * 4
     assert "eight-option faithfulness question" in markdown(human) and "| real | — | 2 |" in markdown(human)
