@@ -3,7 +3,8 @@
     conversations/iter-N/...        per-iteration plan and batch checkpoints (see engine.py)
     conversations/candidates.parquet    every candidate of every iteration, with every verdict
     conversations/conversations.parquet the winners as `Conversation.to_dict()` rows
-    conversations/_done.json        the summary (pairs, candidates, winners, pass rates, tokens, time)
+    conversations/_done.json        the summary, a `ConversationsSummary` (run_summary.py): pairs, candidates,
+                                    winners, pass rates, tokens, time
 
 Resumable at any moment: finished batches are skipped, the interrupted one re-uses the cached LLM
 answers. The engine is a parameter: the local loop (engine.py) or Ray Data (ray_engine.py), same stage code.
@@ -34,6 +35,7 @@ from .modes import generator_config
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .seed_pairs import seed_profile_pairs
 from .retry import Budget, outcome_summary, redraw_job, run_with_retries
+from .run_summary import Consistency, ConversationsSummary, PairOutcomes, SeedPool
 from .stages import (critic_batch, generate_batch, generator_mode, generator_prompt, select_batch,
                      to_conversation)
 
@@ -105,7 +107,7 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
         winners += [c.to_dict() for c in won]
         winners_pool += pool_entries(won, gen.fewshot_max_turns, profiles)
     return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start, outcomes,
-                   {"generator_mode": generator_mode(ctx), "seed_pool": seed_pool}, winners, rounds)
+                   generator_mode(ctx), SeedPool.from_json(seed_pool), winners, rounds)
 
 
 def _run_round(engine: Callable, directory: Path, steps: list, ctx: RunContext, batch_size: int, desc: str,
@@ -161,7 +163,7 @@ def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: dict[str, Any])
 
 def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
             skips: list[Any], seconds: float, usage_start: dict[str, int],
-            outcomes: list[dict[str, Any]], extra: dict[str, Any], winners: list[dict[str, Any]],
+            outcomes: list[dict[str, Any]], mode: str, seed_pool: SeedPool, winners: list[dict[str, Any]],
             rounds: list[tuple[Path, int]]) -> dict[str, Any]:
     """Write the stage's tables and summary. `rows` are slim (`_slim`): candidates.parquet is streamed from the
     batch units of `rounds`, and `winners` are the winning conversations' rows, already built."""
@@ -171,19 +173,19 @@ def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, A
         run.write_records(STAGE, "pair_outcomes", outcomes)
     run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
     summary = summarize(rows, metas, ctx, usage_start)
-    summary["pair_outcomes"] = outcome_summary(outcomes)
-    summary.update(extra)  # the Generator's mode, the seeds the few-shot pool kept and dropped (why)
-    summary.update(pairs=len({r["pair_id"] for r in rows}), pairs_available=len(pairs), skipped_pairs=len(skips),
-                   wall_seconds_this_run=round(seconds, 2))
+    summary.pair_outcomes = PairOutcomes.from_json(outcome_summary(outcomes))
+    summary.generator_mode, summary.seed_pool = mode, seed_pool  # the seeds the few-shot pool kept, dropped (why)
+    summary.pairs, summary.pairs_available = len({r["pair_id"] for r in rows}), len(pairs)
+    summary.skipped_pairs, summary.wall_seconds_this_run = len(skips), round(seconds, 2)
     client = getattr(getattr(ctx.llm, "inner", None), "stats", None) if "llm" in vars(ctx) else None
     if client is not None:  # an HTTP backend: its cap, how far 429s pushed it down, its own CPU time
-        summary["llm_client_this_run"] = client()
-    run.mark_done(STAGE, summary)
+        summary.llm_client_this_run = client()
+    run.mark_done(STAGE, summary.to_json())
     return run.stage_summary(STAGE)
 
 
 def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: RunContext,
-              usage_start: dict[str, int] | None = None) -> dict[str, Any]:
+              usage_start: dict[str, int] | None = None) -> ConversationsSummary:
     """Totals over every batch (also those finished before a resume); `*_this_run`: this process only."""
     evaluated, passed = Counter(), Counter()
     unparsable = Counter()
@@ -208,22 +210,22 @@ def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: RunC
         seconds.update(m.get("seconds") or {})
     usage_now, usage_start = ctx.usage(), usage_start or {}
     by_iter = Counter(r["iteration"] for r in rows if r["selected"])
-    return {
-        "candidates": len(rows), "parsed": parsed, "winners": sum(1 for r in rows if r["selected"]),
-        "winners_per_iteration": {str(k): v for k, v in sorted(by_iter.items())},
-        "pass_rates": {e: round(passed[e] / evaluated[e], 4) for e in evaluated},
-        "evaluated": dict(evaluated), "unparsable_quality_answers": dict(unparsable),
-        "position_consistency": quality_expert.position_consistency(
-            v for r in {r["job_id"]: r for r in rows}.values() for v in r["verdicts"]),
-        "placeholder_rejections": sum(1 for r in rows for v in r["verdicts"]
-                                      if v["expert"] == "structural" and "placeholder" in (v["reason"] or "")),
-        "tokens": {k: int(tokens.get(k, 0)) for k in ("prompt_tokens", "completion_tokens", "calls", "cache_hits")},
-        "tokens_per_stage": {s: dict(c) for s, c in per_stage_tokens.items()},
-        "seconds_per_stage": {s: round(seconds.get(s, 0.0), 2) for s in STAGES},
-        "cpu_seconds_per_stage": {s: round(cpu.get(s, 0.0), 2) for s in STAGES},
-        "llm_calls_this_run": int(usage_now["calls"] - usage_start.get("calls", 0)),
-        "cache_hits_this_run": int(usage_now["cache_hits"] - usage_start.get("cache_hits", 0)),
-    }
+    consistency = quality_expert.position_consistency(
+        v for r in {r["job_id"]: r for r in rows}.values() for v in r["verdicts"])
+    return ConversationsSummary(
+        candidates=len(rows), parsed=parsed, winners=sum(1 for r in rows if r["selected"]),
+        winners_per_iteration={str(k): v for k, v in sorted(by_iter.items())},
+        pass_rates={e: round(passed[e] / evaluated[e], 4) for e in evaluated},
+        evaluated=dict(evaluated), unparsable_quality_answers=dict(unparsable),
+        position_consistency={e: Consistency.from_json(c) for e, c in consistency.items()},
+        placeholder_rejections=sum(1 for r in rows for v in r["verdicts"]
+                                   if v["expert"] == "structural" and "placeholder" in (v["reason"] or "")),
+        tokens={k: int(tokens.get(k, 0)) for k in ("prompt_tokens", "completion_tokens", "calls", "cache_hits")},
+        tokens_per_stage={s: dict(c) for s, c in per_stage_tokens.items()},
+        seconds_per_stage={s: round(seconds.get(s, 0.0), 2) for s in STAGES},
+        cpu_seconds_per_stage={s: round(cpu.get(s, 0.0), 2) for s in STAGES},
+        llm_calls_this_run=int(usage_now["calls"] - usage_start.get("calls", 0)),
+        cache_hits_this_run=int(usage_now["cache_hits"] - usage_start.get("cache_hits", 0)))
 
 
 
