@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..jsonrow import JsonRow, optional
 from ..models.contradiction import needs_llm
 from .critic.llm_judges import MAX_TOKENS as LLM_JUDGE_MAX_TOKENS
 from ..models.spec import ModelSpec
@@ -66,17 +67,53 @@ class EstimateConfig:
     tokens_per_second: float | None = None
 
 
+@dataclass
+class EstimateLine(JsonRow):
+    """One role's expected LLM work: calls (prompts), requests (samples), tokens, and the completion cap."""
+
+    role: str
+    calls: int
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    completion_tokens_max: int
+
+    COUNTS = ("calls", "requests", "prompt_tokens", "completion_tokens", "completion_tokens_max")
+
+
+@dataclass
+class Cost(JsonRow):
+    expected: float
+    at_most_completion: float  # every completion at its token cap
+    currency: str
+
+
+@dataclass(kw_only=True)
+class Estimate(JsonRow):
+    """What `spc generate --estimate` prints and RUN/estimate.json stores (key order as before the type)."""
+
+    pairs: int
+    lines: list[EstimateLine]
+    total: dict[str, int]  # EstimateLine.COUNTS summed over the lines
+    pass_rate: float
+    pass_rate_source: str
+    backend: str
+    wall_seconds: float | None = optional()
+    wall_assumes: dict[str, float] | None = optional()  # the throughput or concurrency the wall time assumes
+    cost: Cost | None = optional()
+
+
 def estimate_config(config: Any) -> EstimateConfig:
     return config.section("estimate", EstimateConfig)
 
 
 def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None = None) -> dict[str, Any]:
-    """Per-role lines {role, calls, requests, prompt_tokens, completion_tokens, completion_tokens_max}, totals,
-    wall time and cost; nothing is written and no model is loaded. `seeds_path`: `spc generate --seeds`."""
+    """An `Estimate` as its JSON object (what the command prints and estimate.json stores): per-role lines,
+    totals, wall time and cost; nothing is written and no model is loaded. `seeds_path`: `spc generate --seeds`."""
     est, gen, critic = estimate_config(config), generation_config(config), critic_config(config)
     seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
                          gen.fewshot_max_turns)
-    lines: list[dict[str, Any]] = []
+    lines: list[EstimateLine] = []
     if gen.pairs_file:
         pairs, _ = usable_pairs(load_pairs(gen.pairs_file), gen.pairs_file)
     else:
@@ -89,7 +126,7 @@ def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None =
     jobs = [j for it, share in enumerate(schedule(pairs, gen.iterations, gen.pair_schedule, config.seed))
             for j in make_jobs(share, it, [], seeds, gen.fewshot, config.seed)]
     lines += _conversation_lines(jobs, gen, critic, config, est, pass_rate)
-    return _totals(lines, config, est, pass_rate, source, len(pairs))
+    return _totals(lines, config, est, pass_rate, source, len(pairs)).to_json()
 
 
 # critic/llm_judges.py: prompt tokens besides the conversation (instructions, examples, profiles), answer cap
@@ -101,13 +138,12 @@ def _tokens(text: str, est: EstimateConfig) -> int:
 
 
 def _line(role: str, calls: float, requests: float, prompt: float, completion: float, completion_max: float
-          ) -> dict[str, Any]:
-    return {"role": role, "calls": round(calls), "requests": round(requests), "prompt_tokens": round(prompt),
-            "completion_tokens": round(completion), "completion_tokens_max": round(completion_max)}
+          ) -> EstimateLine:
+    return EstimateLine(role, round(calls), round(requests), round(prompt), round(completion), round(completion_max))
 
 
 def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, critic: CriticConfig, config: Any, est: EstimateConfig,
-                        pass_rate: float) -> list[dict[str, Any]]:
+                        pass_rate: float) -> list[EstimateLine]:
     m = gen.candidates
     prompt = sum(_tokens("\n".join(msg["content"] for msg in generator_chat(j, gen)), est) for j in jobs)
     per_candidate = min(gen.max_tokens, (gen.min_turns + gen.max_turns) / 2 * TOKENS_PER_TURN)
@@ -132,7 +168,7 @@ def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, criti
     return out
 
 
-def _usergen_lines(config: Any, est: EstimateConfig, seeds_path: str) -> tuple[list[dict[str, Any]], int]:
+def _usergen_lines(config: Any, est: EstimateConfig, seeds_path: str) -> tuple[list[EstimateLine], int]:
     """User generation's LLM prompts, and how many pairs it will hand to the conversation stage."""
     expand = config.section("expand", ExpandConfig)
     profiles = config.section("profiles", ProfilesConfig)
@@ -187,28 +223,27 @@ def _measured_pass_rate(run_path: Path) -> float | None:
     return sum(passed) / len(passed) if passed else None
 
 
-def _totals(lines: list[dict[str, Any]], config: Any, est: EstimateConfig, pass_rate: float, source: str,
-            pairs: int) -> dict[str, Any]:
-    keys = ("calls", "requests", "prompt_tokens", "completion_tokens", "completion_tokens_max")
-    total = {k: sum(line[k] for line in lines) for k in keys}
+def _totals(lines: list[EstimateLine], config: Any, est: EstimateConfig, pass_rate: float, source: str,
+            pairs: int) -> Estimate:
+    total = {k: sum(getattr(line, k) for line in lines) for k in EstimateLine.COUNTS}
     spec = ModelSpec.parse(config.models.llm)
-    out: dict[str, Any] = {"pairs": pairs, "lines": lines, "total": total, "pass_rate": round(pass_rate, 3),
-                           "pass_rate_source": source, "backend": spec.backend}
+    out = Estimate(pairs=pairs, lines=lines, total=total, pass_rate=round(pass_rate, 3), pass_rate_source=source,
+                   backend=spec.backend)
     if est.tokens_per_second:
-        out["wall_seconds"] = round(total["completion_tokens"] / est.tokens_per_second, 1)
-        out["wall_assumes"] = {"tokens_per_second": est.tokens_per_second}
+        out.wall_seconds = round(total["completion_tokens"] / est.tokens_per_second, 1)
+        out.wall_assumes = {"tokens_per_second": est.tokens_per_second}
     elif spec.backend == "openai" or est.seconds_per_request is not None:
         concurrency = config.models.max_concurrency or int(spec.options.get("concurrency", 8))
         per_request = est.seconds_per_request
         if per_request is None:
             per_request = 0.1 + total["completion_tokens"] / max(total["requests"], 1) / 50
-        out["wall_seconds"] = round(total["requests"] * per_request / concurrency, 1)
-        out["wall_assumes"] = {"concurrency": concurrency, "seconds_per_request": round(per_request, 3)}
+        out.wall_seconds = round(total["requests"] * per_request / concurrency, 1)
+        out.wall_assumes = {"concurrency": concurrency, "seconds_per_request": round(per_request, 3)}
     if est.prompt_price_per_million is not None and est.completion_price_per_million is not None:
         cost = lambda c: (total["prompt_tokens"] * est.prompt_price_per_million  # noqa: E731
                           + c * est.completion_price_per_million) / 1e6
-        out["cost"] = {"expected": round(cost(total["completion_tokens"]), 4),
-                       "at_most_completion": round(cost(total["completion_tokens_max"]), 4), "currency": est.currency}
+        out.cost = Cost(round(cost(total["completion_tokens"]), 4), round(cost(total["completion_tokens_max"]), 4),
+                        est.currency)
     return out
 
 
