@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthetic_persona_chat.builder.skips import SkipRecord
 from synthetic_persona_chat.jsonrow import JsonRow, keyed, optional
 
 from .diversity_result import SizeMatched
@@ -133,7 +134,7 @@ class DatasetQuality(JsonRow):
     by_iteration: dict[str, IterationQuality] | None = optional()
     source: str | None = optional()
     skipped_records: int | None = optional()
-    skip_reasons: list[dict[str, Any]] | None = optional()  # Skip.to_dict() records, verbatim
+    skip_reasons: list[SkipRecord] | None = optional()  # the first Skip.to_dict() records, verbatim
     not_run: str | None = optional()
 
     def rates(self) -> dict[str, _Rate | None]:

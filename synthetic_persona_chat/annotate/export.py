@@ -17,7 +17,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from synthetic_persona_chat.builder.export import fingerprint
 
@@ -27,6 +27,27 @@ CONFIG = "annotations"
 BEGIN = "<!-- BEGIN spc-annotations: rewritten by `spc annotate export` -->"
 END = "<!-- END spc-annotations -->"
 MANIFEST = "spc_export.json"
+
+
+class AnnotationRow(TypedDict):
+    """One judgement of the `annotations` config (`features()`): who said what about which conversations."""
+
+    study: str
+    item_id: str
+    task: str  # "turing" | "quality" | "faithfulness"
+    question: str
+    answer: str  # the raw answer ("left", "tie", "yes", ...)
+    outcome: str  # what it means for the synthetic side ("synthetic", "real", ...)
+    annotator: str  # a pseudonym, never the token
+    dataset: str  # the synthetic dataset's name, or "real"
+    iteration: int | None
+    synthetic_side: str | None
+    speaker: str | None
+    left_conversation_id: str
+    right_conversation_id: str | None
+    answered_at: str  # UTC, ISO 8601
+    seconds: float | None  # from serving the item to the answer
+    seed: int
 
 
 def features() -> Any:
@@ -39,19 +60,19 @@ def features() -> Any:
         "right_conversation_id": s, "answered_at": s, "seconds": f, "seed": i})
 
 
-def rows(store: Any) -> list[dict[str, Any]]:
+def rows(store: Any) -> list[AnnotationRow]:
     config = store.config()
     answers = store.answers()
     out = []
     for a, j in ((a, j) for a in answers for j in judgements([a])):
         item = a["item"]
-        out.append({"study": config.name, "item_id": item.id, "task": item.task, "question": j.question,
-                    "answer": j.value, "outcome": j.outcome, "annotator": a["annotator"],
-                    "dataset": item.dataset, "iteration": item.iteration, "synthetic_side": item.synthetic_side,
-                    "speaker": item.speaker, "left_conversation_id": item.conversations[0]["id"],
-                    "right_conversation_id": item.conversations[1]["id"] if len(item.conversations) > 1 else None,
-                    "answered_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(a["answered_at"])),
-                    "seconds": a["seconds"], "seed": config.seed})
+        out.append(AnnotationRow(
+            study=config.name, item_id=item.id, task=item.task, question=j.question, answer=j.value,
+            outcome=j.outcome, annotator=a["annotator"], dataset=item.dataset, iteration=item.iteration,
+            synthetic_side=item.synthetic_side, speaker=item.speaker, left_conversation_id=item.conversations[0]["id"],
+            right_conversation_id=item.conversations[1]["id"] if len(item.conversations) > 1 else None,
+            answered_at=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(a["answered_at"])), seconds=a["seconds"],
+            seed=config.seed))
     return out
 
 
