@@ -10,8 +10,10 @@ misses; a linear head on it, with profanity-check's probability as one more feat
 Training data, all in the package: the toxic and clean lines of `data/toxicity_labels.txt` (a seeded
 half of each label: the other half stays unseen, for the calibration's recall) against every utterance
 of the packaged SPC valid sample (clean negatives). The result ships as `toxicity_head.json` (plain
-numbers, no pickle), with what it was trained on; retrain with `python -m
-synthetic_persona_chat.models.toxicity_head` after changing the labels or the features.
+numbers, no pickle), with what it was trained on (the labels' digest, the negatives' source); retrain with
+`python -m synthetic_persona_chat.models.toxicity_head` after changing the labels or the features.
+More negatives did not help: the full SPC valid CSV (18k utterances) instead of the sample (3.5k) raised the
+held-aside conversation FPR at the same calibration budget (docs/performance.md, "Toxicity expert calibration").
 """
 
 from __future__ import annotations
@@ -100,9 +102,17 @@ def load_head(path: str | Path | None = None) -> dict[str, Any]:
     return head
 
 
+def labels_digest(labelled: list[LabelledUtterance]) -> str:
+    """A hash of the labelled lines a head was trained from, so a head names the exact labels file it fits."""
+    return hashlib.sha1("\n".join(f"{it.label}\t{it.kind}\t{it.text}" for it in labelled).encode("utf-8")).hexdigest()[:12]
+
+
 def train_head(labelled: list[LabelledUtterance], negatives: list[str], embedder: Any, profanity: Any,
-               c: float = HEAD_C, source: str = "") -> dict[str, Any]:
-    """Fit the head on `labelled` (both labels) plus `negatives` (clean utterances), classes balanced."""
+               c: float = HEAD_C, source: str = "", all_labels: "list[LabelledUtterance] | None" = None
+               ) -> dict[str, Any]:
+    """Fit the head on `labelled` (both labels) plus `negatives` (clean utterances), classes balanced.
+
+    `all_labels`: the whole labels file the training half came from; its digest goes into `trained_on`."""
     from sklearn.linear_model import LogisticRegression
 
     texts = [it.text for it in labelled] + list(negatives)
@@ -112,21 +122,35 @@ def train_head(labelled: list[LabelledUtterance], negatives: list[str], embedder
     return {"weights": [round(float(v), 6) for v in model.coef_[0]], "bias": round(float(model.intercept_[0]), 6),
             "features": f"{embedder.dim} MiniLM dims + profanity-check probability", "C": c,
             "trained_on": {"labelled_keys": sorted(it.key for it in labelled),
+                           "labels_sha1": labels_digest(all_labels if all_labels is not None else labelled),
                            "toxic": sum(it.label == TOXIC for it in labelled),
                            "clean": sum(it.label == CLEAN for it in labelled),
                            "negatives": len(negatives), "negatives_source": source}}
 
 
-def main() -> None:
-    """Retrain the shipped head: the seeded half of the packaged labels + the packaged SPC valid sample."""
+def main(argv: "list[str] | None" = None) -> None:
+    """Retrain the shipped head: the seeded half of the packaged labels + clean SPC utterances (by default the
+    packaged valid sample, so a user retrains without the full dataset). `--negatives` takes another SPC CSV;
+    never the test CSV, which the calibration's threshold and figures come from."""
+    import argparse
+
     from profanity_check import predict_prob
 
+    from ..sample_data import resolve_path
 
-    train, _unseen = split_labels(load_toxicity_labels(), HEAD_SEED, HEAD_FRACTION, labels=(TOXIC, CLEAN))
-    convs, _ = read_spc_csv(sample_path("valid"))
+    p = argparse.ArgumentParser(prog="python -m synthetic_persona_chat.models.toxicity_head")
+    p.add_argument("--negatives", default="spc-sample:valid", help="SPC CSV of clean conversations (default: "
+                   "spc-sample:valid)")
+    p.add_argument("--vector-cache", help="MiniLM vector cache file (reused across retrainings)")
+    p.add_argument("--out", help=f"where to write the head (default: the package's {HEAD_FILE})")
+    args = p.parse_args(argv)
+    labelled = load_toxicity_labels()
+    train, _unseen = split_labels(labelled, HEAD_SEED, HEAD_FRACTION, labels=(TOXIC, CLEAN))
+    convs, _ = read_spc_csv(resolve_path(args.negatives))
     negatives = sorted({t.text for c in convs for t in c.turns})
-    head = train_head(train, negatives, Embedder("minilm"), predict_prob, source="spc-sample:valid")
-    out = Path(__file__).with_name(HEAD_FILE)
+    head = train_head(train, negatives, Embedder("minilm", cache_path=args.vector_cache), predict_prob,
+                      source=str(args.negatives), all_labels=labelled)
+    out = Path(args.out) if args.out else Path(__file__).with_name(HEAD_FILE)
     out.write_text(json.dumps(head) + "\n", encoding="utf-8")
     print(f"wrote {out}: {head['trained_on']['toxic']} toxic, {head['trained_on']['clean']} clean labelled lines, "
           f"{len(negatives)} SPC utterances")
