@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "errors", "paths", "json_output", "jsonrow", "pause_points", "label_split", "redact", "model_defaults", "iterations", "logs", "strict_yaml", "records", "text", "rowtypes", "row_contracts", "kvstore",
         "lock", "sample_data", "data", "prompts", "coverage", "cli_common", "models.bundled", "models.spec",
         "eval.stats", "generation.critic.report")),
-    ("configuration", ("config", "usergen.config", "generation.config", "annotate.config")),
+    ("configuration", ("config", "presets", "usergen.config", "generation.config", "annotate.config")),
     ("run directory and readers", ("rundir", "readers", "usergen.seeds", "usergen.parsing", "generation.parser")),
     ("models and prompt tasks", ("models", "tasks")),
     ("run context and checkpoints", ("context", "checkpoint")),
