@@ -17,7 +17,7 @@ import os
 from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict
 
 import yaml
 
@@ -28,6 +28,8 @@ from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 from synthetic_persona_chat.sample_data import PREFIX, resolve_path
 from synthetic_persona_chat.errors import InputError
+
+from .skips import SkipRecord
 
 # The paper every SPC-derived dataset cites (card and builder info); a packaged BibTeX file, so the
 # standalone Hub metric (eval/nup_ranking) is the only other place it is written out.
@@ -62,17 +64,19 @@ class Source:
     location: str
     conversations: dict[str, list[Conversation]]
     attributes: list[dict[str, Any]] | None = None  # PersonaAttribute rows (+ category_size), if any
-    skips: list[dict[str, Any]] = field(default_factory=list)  # {stage, source, locator, reason}
-    config: dict[str, Any] | None = None  # the run's config.yaml
-    models: dict[str, Any] | None = None  # the run's models.json
-    manifest: dict[str, Any] | None = None
+    skips: list[SkipRecord] = field(default_factory=list)
+    config: dict[str, Any] | None = None  # the run's config.yaml, verbatim (free-form: the card prints it)
+    models: dict[str, Any] | None = None  # the run's models.json, verbatim (role -> the backend's own description)
+    manifest: dict[str, Any] | None = None  # the run's manifest.json, verbatim
     release: dict[str, list[dict[str, str]]] | None = None  # the release CSVs' raw rows by split (SPC only)
     stage_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     candidates: list[dict[str, Any]] | None = None  # every Generator candidate with its verdicts (runs only)
     files: dict[str, str] = field(default_factory=dict)  # the release CSV read for each split (SPC only)
 
     @property
-    def pass_rates(self) -> dict[str, Any]:
+    def pass_rates(self) -> dict[str, float | dict[str, float]]:
+        """Each Critic expert's pass rate from the conversation stage's summary (the card also prints a
+        nested {name: rate} mapping as it finds it)."""
         return dict(self.stage_summaries.get("conversations", {}).get("pass_rates") or {})
 
     @property
@@ -236,9 +240,19 @@ def public_name(source: Source) -> str:
     return os.path.basename(where.rstrip("/")) or "run"
 
 
-def describe(source: Source) -> dict[str, Any]:
+class SourceSummary(TypedDict):
+    """The export manifest's `source`: what was read, by its public name (never a path of the build machine)."""
+
+    kind: str  # "spc" or "run"
+    name: str  # `public_name`
+    conversations: dict[str, int]  # split -> conversations
+    attributes: int | None  # persona attributes of a run's pool (None: the source has none)
+    skips: int
+
+
+def describe(source: Source) -> SourceSummary:
     """A JSON-able summary for the export manifest (which is published: the run's name, never its path)."""
-    return {"kind": source.kind, "name": public_name(source),
-            "conversations": {s: len(c) for s, c in source.conversations.items()},
-            "attributes": None if source.attributes is None else len(source.attributes),
-            "skips": len(source.skips)}
+    return SourceSummary(kind=source.kind, name=public_name(source),
+                         conversations={s: len(c) for s, c in source.conversations.items()},
+                         attributes=None if source.attributes is None else len(source.attributes),
+                         skips=len(source.skips))
