@@ -143,14 +143,16 @@ class Page:
         self.d.find_element("css selector", f"#{elem_id} input[value='{value}']").click()
 
     def answer(self, script: dict[str, str]) -> None:
-        """Click the scripted choices; Svelte may re-render a radio between finding and clicking it, so a
-        stale element is looked up again (a few times) rather than failing the run."""
-        from selenium.common.exceptions import StaleElementReferenceException
+        """Click the scripted choices; Svelte may re-render a radio between finding and clicking it, or the
+        previous event's loading overlay may still cover it, or a shown group not hold its radios yet, for a
+        moment (a busy machine), so the click is tried again (a few times) rather than failing the run."""
+        from selenium.common.exceptions import (ElementClickInterceptedException, NoSuchElementException,
+                                                StaleElementReferenceException)
 
         for attempt in range(10):
             try:
                 return self._answer(script)
-            except StaleElementReferenceException:
+            except (StaleElementReferenceException, ElementClickInterceptedException, NoSuchElementException):
                 if attempt == 9:
                     raise
                 time.sleep(0.3)
