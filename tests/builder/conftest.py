@@ -13,6 +13,7 @@ from synthetic_persona_chat.readers import read_spc_csv
 from synthetic_persona_chat.records import PersonaAttribute, Skip
 from synthetic_persona_chat.row_contracts import Verdict
 from synthetic_persona_chat.rundir import RunDir
+from synthetic_persona_chat.sample_data import sample_path
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +24,12 @@ def spc_test_only(spc_dir, tmp_path_factory) -> Path:
     return d
 
 
-def make_run(path: Path, spc_dir: Path, n: int = 60, done: bool = True) -> RunDir:
-    convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_test.csv", split="test")
+def make_run(path: Path, n: int = 60, done: bool = True) -> RunDir:
+    """A finished run of `n` (at most 150) conversations: the first rows of SPC's test split, read from the sample
+    shipped in the package (those same rows), so builder tests run without ../shared."""
+    convs, _ = read_spc_csv(sample_path("test"), split="test")
+    if n > len(convs):
+        raise ValueError(f"make_run takes at most {len(convs)} conversations (the packaged sample), got {n}")
     run = RunDir(path).init(Config.from_dict({"seed": 3, "generation": {"iterations": 3, "candidates": 2}}))
     run.record_model("llm", {"backend": "llama-cpp", "model": "smollm2", "device": "cpu"})
     run.record_model("embedder", {"backend": "sentence-transformers", "model": "all-MiniLM-L6-v2"})
@@ -82,8 +87,8 @@ def candidate_rows(conversations: list[dict]) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def run_dir(spc_dir, tmp_path_factory) -> Path:
-    return make_run(tmp_path_factory.mktemp("run") / "run", spc_dir).path
+def run_dir(tmp_path_factory) -> Path:
+    return make_run(tmp_path_factory.mktemp("run") / "run").path
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -107,12 +107,12 @@ def test_release_config_is_the_hub_repos_raw_columns(spc_test_only, tmp_path):
     assert rel[0] == {k: raw[0][k] for k in rel.column_names}
 
 
-def test_a_run_too_small_for_nup_builds_without_it(spc_dir, tmp_path):
+def test_a_run_too_small_for_nup_builds_without_it(tmp_path):
     """Two generated conversations cannot give 19 distractors per example: the `nup` config is skipped with the
     reason (in the result and the card), every other config is built and loads with stock `datasets`."""
     from .conftest import make_run
 
-    run = make_run(tmp_path / "run", spc_dir, n=2, done=False)
+    run = make_run(tmp_path / "run", n=2, done=False)
     rows = run.read_records("conversations", "conversations")
     for row in rows:
         row["turns"] = row["turns"][:4]  # 8 utterances in all: too few distractors
@@ -133,14 +133,14 @@ def test_build_accepts_the_packaged_sample_as_eval_and_critic_do(tmp_path):
     assert manifest["source"]["name"] == "spc-sample:test"
 
 
-def test_a_run_without_winners_says_so(spc_dir, tmp_path):
+def test_a_run_without_winners_says_so(tmp_path):
     """A run whose Critic kept nothing was told "no conversations in the splits of config 'full'; use config
     'full'": advice that contradicted itself."""
     from synthetic_persona_chat.builder.sources import SourceError
 
     from .conftest import make_run
 
-    run = make_run(tmp_path / "run", spc_dir, n=2, done=False)
+    run = make_run(tmp_path / "run", n=2, done=False)
     run.write_records("conversations", "conversations", [])
     run.mark_done("conversations", {"conversations": 0})
     with pytest.raises(SourceError, match="run has no conversations at all: the run selected no winner"):

@@ -74,7 +74,7 @@ def test_stock_load_then_trl_preprocessing_and_dpo_collator(spc_dir, tmp_path, s
 
     from synthetic_persona_chat.models.bundled import smollm2_gguf
 
-    run = make_run(tmp_path / "run", spc_dir, n=12, done=False)
+    run = make_run(tmp_path / "run", n=12, done=False)
     rows = []
     for k in range(3):
         convs = spc_convs[3 * k:3 * k + 3]

@@ -101,9 +101,9 @@ def test_bad_card_is_caught_locally_and_by_the_hub(exported, hub, tmp_path, monk
                         repo_type="dataset")
 
 
-def test_second_version_adds_tag_and_changelog_old_tag_still_loads(exported, hub, spc_dir, tmp_path):
+def test_second_version_adds_tag_and_changelog_old_tag_still_loads(exported, hub, tmp_path):
     assert spc(["push", str(exported), "--repo", "me/v"], hub, tmp_path).returncode == 0
-    run2 = make_run(tmp_path / "run2", spc_dir, n=30).path
+    run2 = make_run(tmp_path / "run2", n=30).path
     second = tmp_path / "export2"
     export(run2, second, version="1.1.0", configs=("full", "messages"))
     r = spc(["push", str(second), "--repo", "me/v"], hub, tmp_path)

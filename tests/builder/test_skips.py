@@ -39,8 +39,8 @@ def test_groups_count_each_class_and_keep_one_example():
 
 
 @pytest.fixture(scope="module")
-def big_skips_export(spc_dir, tmp_path_factory):
-    run = make_run(tmp_path_factory.mktemp("big") / "run", spc_dir, n=30)
+def big_skips_export(tmp_path_factory):
+    run = make_run(tmp_path_factory.mktemp("big") / "run", n=30)
     skips = [Skip("/home/someone/seeds.csv", f"row {i} user 2 personas line {i % 5}",
                   f"duplicate of row {i - 1} user 2 personas line {i % 5}") for i in range(1, 2001)]
     skips += [Skip("gen", f"pair p{i}", f"odd failure number {i}: detail {i}") for i in range(40)]

@@ -10,8 +10,8 @@ from synthetic_persona_chat.builder.sources import SourceError, load_source
 from .conftest import make_run
 
 
-def test_a_file_changed_after_its_stage_finished_is_named(spc_dir, tmp_path):
-    run = make_run(tmp_path / "run", spc_dir, n=12)
+def test_a_file_changed_after_its_stage_finished_is_named(tmp_path):
+    run = make_run(tmp_path / "run", n=12)
     assert sum(len(c) for c in load_source(run.path).conversations.values()) == 12
     categories = run.path / "expand" / "categories.parquet"
     categories.write_bytes(categories.read_bytes() + b"\0")  # changed after the stage vouched for it
@@ -23,8 +23,8 @@ def test_a_file_changed_after_its_stage_finished_is_named(spc_dir, tmp_path):
         load_source(run.path)
 
 
-def test_a_half_written_stage_says_how_to_resume(spc_dir, tmp_path):
-    run = make_run(tmp_path / "run", spc_dir, n=12)
+def test_a_half_written_stage_says_how_to_resume(tmp_path):
+    run = make_run(tmp_path / "run", n=12)
     (run.path / "expand" / "_done.json").unlink()
     with pytest.raises(SourceError, match=r"expand/_done\.json is missing: .*half-written.*rerun the same command"):
         load_source(run.path)

@@ -93,8 +93,8 @@ def test_missing_columns_is_a_clear_error(tmp_path):
         load_source(tmp_path)
 
 
-def test_half_written_run_dir_is_a_clear_error(spc_dir, tmp_path):
-    run = make_run(tmp_path / "run", spc_dir, n=10, done=False)
+def test_half_written_run_dir_is_a_clear_error(tmp_path):
+    run = make_run(tmp_path / "run", n=10, done=False)
     with pytest.raises(SourceError, match=r"conversations/_done\.json is missing.*half-written.*rerun"):
         load_source(run.path)
     with pytest.raises(SourceError, match="neither a run"):
@@ -114,9 +114,12 @@ def test_verdicts_are_typed_from_the_critic_contract():
         verdict_rows({"toxicity": {"ok": False}})
 
 
-def test_split_generators_hand_over_file_lists_not_a_read_source(spc_dir, run_dir, tmp_path):
+def test_split_generators_hand_over_file_lists_not_a_read_source(run_dir, tmp_path):
     """`gen_kwargs` carry each split's input files (a list `num_proc` may shard; a tuple where rows need the whole
     split or source), so workers get a few paths to pickle, never every conversation read."""
+    from synthetic_persona_chat.sample_data import sample_dir
+
+    spc_dir = sample_dir()
     valid, test = str(spc_dir / "Synthetic-Persona-Chat_valid.csv"), str(spc_dir / "Synthetic-Persona-Chat_test.csv")
 
     def inputs(config, data_dir):

@@ -18,9 +18,9 @@ from .conftest import make_run, subprocess_env
 
 
 @pytest.fixture(scope="module")
-def personaless_export(spc_dir, tmp_path_factory):
+def personaless_export(tmp_path_factory):
     """A run with no persona stage: `personas` is not built, and the card says why (with the run's name)."""
-    run = make_run(tmp_path_factory.mktemp("deep") / "runs" / "my-run", spc_dir, n=12)
+    run = make_run(tmp_path_factory.mktemp("deep") / "runs" / "my-run", n=12)
     for f in (run.path / "expand").iterdir():
         f.unlink()
     out = tmp_path_factory.mktemp("exp") / "export"

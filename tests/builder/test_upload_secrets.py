@@ -21,9 +21,9 @@ HF = "hf_" + "Q" * 34
 
 
 @pytest.fixture(scope="module")
-def keyed_export(spc_dir, tmp_path_factory):
+def keyed_export(tmp_path_factory):
     """A run made with `models.llm.api_key` and a password in the base URL, exported."""
-    run = make_run(tmp_path_factory.mktemp("keyed") / "runs" / "keyed", spc_dir, n=12)
+    run = make_run(tmp_path_factory.mktemp("keyed") / "runs" / "keyed", n=12)
     spec = {"backend": "openai", "model": "m", "api_key": KEY, "base_url": "http://bob:hunter2hunter2@10.0.0.5/v1"}
     RunDir(run.path).init(Config.from_dict({"seed": 3, "models": {"llm": spec},
                                             "conversations": {"iterations": 3, "candidates": 2}}),
