@@ -147,10 +147,14 @@ def cases(node: str, results: dict[str, str]) -> list[str]:
 
 def table(items: list[Item], old: dict[str, str], new: dict[str, str]) -> str:
     lines = [f"| item | what the probe found | test | on {OLD} | now |", "|---|---|---|---|---|"]
+    seen: set[str] = set()  # one row per test case, however many node ids name it
     for item in items:
         for node in item.tests:
             path = node.partition("::")[0]
             for name in cases(node, new) or cases(node, old) or [node.rpartition("::")[2]]:
+                if name in seen:
+                    continue
+                seen.add(name)
                 shown = name.encode("unicode_escape").decode("ascii")
                 lines.append(f"| {item.name} | {item.bug} | `{path}::{shown}` | {old.get(name, 'not collected')} | "
                              f"{new.get(name, 'not collected')} |")
@@ -175,7 +179,8 @@ def main() -> None:
     old, old_printed = run(old_tree, nodes, args.tests_from, args.timeout)
     new, new_printed = run(new_tree, nodes, args.tests_from, args.timeout)
     text = table(items, old, new)
-    figures = [f"- on {OLD}: {line}" for line in old_printed] + [f"- now: {line}" for line in new_printed]
+    figures = [f"- on {OLD}: {line}" for line in dict.fromkeys(old_printed)]
+    figures += [f"- now: {line}" for line in dict.fromkeys(new_printed)]
     text += ("\n" + "\n".join(figures) + "\n") if figures else ""
     print(text)
     if args.out:
