@@ -90,9 +90,10 @@ ROWS = [
     Row("critic", "persona leakage (a speaker claims the partner's attribute)", "not stated", "issue #28",
         "critic.leakage_threshold", why="opt-in `leakage` expert; SPC test: 4% flagged at 0.9, real leaks"),
     Row("critic", "contradiction threshold", "not stated", "issue #28", "critic.contradiction_threshold",
-        why="None = the checker's calibrated precision >= 0.8 point, measured on labelled pairs; questions and "
-            "remarks to the partner are not checked (they assert nothing). Clean SPC test conversations rejected: "
-            "11.0% -> 6.5% (first 200), inserted denials caught 100% both"),
+        why="None = the checker's conversation-level point: at most 4% of clean conversations (spc-sample:valid) "
+            "rejected, pair AUROC unchanged; questions and remarks to the partner are not checked (they assert "
+            "nothing). Packaged SPC test sample rejected: 7.3% -> 4.7% (11 -> 7 of 150, 2 of the 7 real "
+            "contradictions in the release), inserted denials caught 149/150 both"),
 ]
 
 

@@ -42,7 +42,9 @@ _PHRASES = [(re.compile(p), r) for p, r in (
     # faithfulness false alarms left): "I can't wait to start as a nurse" is eager, a single mom has kids.
     (r"\bcan(?:'?t|not) wait\b", "eager"), (r"\bsingle (mom|mother|dad|father|parent)(s?)\b", r"\1\2"),
     # A leading "No," answers the partner's question; counted, it flipped "No, I don't like animals." to positive.
-    (r"(^|[.!?]\s+)\s*(?:no|nope|nah)\s*[,.!]+\s*", r"\1"))]
+    (r"(^|[.!?]\s+)\s*(?:no|nope|nah)\s*[,.!]+\s*", r"\1"),
+    # A wish is counterfactual: "I wish I wasn't afraid of dogs." says the speaker IS afraid of dogs (#28).
+    (r"\bwish (i|we) (was|were|did|could|had|would)(?:n'?t| not)\b", r"\1 \2"))]
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
 
 

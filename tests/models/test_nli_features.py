@@ -129,6 +129,7 @@ def test_training_pairs_from_real_spc_and_fit(minilm):
     ("I am a single mom of two boys.", False),  # a parent, not "single" as in alone
     ("I am single.", True), ("I cannot swim.", True),
     ("No, I don't like animals.", True), ("No, I'm from South Carolina.", False),  # "No," answers a question
-    ("Oh. No, I have no pets.", True), ("I have no pets.", True)])
+    ("Oh. No, I have no pets.", True), ("I have no pets.", True),
+    ("I wish I wasn't afraid of dogs.", True), ("I wish I did not smoke.", False)])  # a wish is counterfactual
 def test_idioms_that_only_look_negative(text, negative):
     assert is_negative(text) is negative

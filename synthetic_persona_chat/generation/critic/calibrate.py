@@ -21,7 +21,8 @@ from ...models.calibration_record import Calibration
 
 LABELS = NLI_LABELS
 POSITIVE = "contradiction"
-STRICT_PRECISION = 0.8  # the conversation-level operating point (see strict_threshold)
+STRICT_PRECISION = 0.8  # the pair-level high-precision point (see strict_threshold)
+CONVERSATION_MAX_FPR = 0.04  # the Critic's point: at most this share of clean conversations rejected (see below)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,44 @@ def strict_threshold(positive: np.ndarray, scores: np.ndarray, min_precision: fl
         if m["tp"] and m["precision"] >= min_precision:
             return float(cut)
     return float(values[-1] + 1e-6)
+
+
+def clean_conversation_threshold(worst: np.ndarray, max_fpr: float = CONVERSATION_MAX_FPR) -> float:
+    """The lowest cut that rejects at most `max_fpr` of clean conversations, given each one's worst pair score.
+
+    Why a conversation-level point (#28): the Critic rejects a conversation on its worst of ~100 pairs, so
+    the pair-level strict point (precision >= 0.8 on labelled pairs) still rejected 7.3% of the packaged SPC
+    test sample, nearly all checker errors. Calibrated on clean conversations the cut says what it costs.
+    Placed midway between the last rejected and the first kept score (robust to small score shifts).
+    """
+    values = np.sort(np.asarray(worst, dtype=np.float64))[::-1]
+    if not len(values):
+        return 0.5
+    k = int(np.floor(max_fpr * len(values) + 1e-9))  # conversations we may reject
+    if k >= len(values):
+        return float(values[-1] - 1e-6)
+    return float((values[k] + values[k - 1]) / 2) if k else float(values[0] + 1e-6)
+
+
+def conversation_point(checker: Any, rows: list[dict[str, Any]], max_fpr: float = CONVERSATION_MAX_FPR,
+                       source: str = "") -> dict[str, Any]:
+    """The faithfulness expert's threshold from clean conversations (candidate rows), with what it rejects."""
+    from .faithfulness import candidate_pairs, worst_scores
+
+    worst = worst_scores(checker, [candidate_pairs(r, 0)[0] for r in rows])
+    cut = clean_conversation_threshold(worst, max_fpr)
+    return {"threshold": round(cut, 6), "max_fpr": max_fpr, "conversations": source, "n": len(rows),
+            "rejected": int((worst > cut).sum())}
+
+
+def clean_rows(source: str) -> list[dict[str, Any]]:
+    """Real conversations as candidate rows (an SPC CSV, or spc-sample:test|valid): the clean side of a point."""
+    from ...readers import read_spc_csv
+    from ...sample_data import resolve_path
+    from .judge import conversation_row
+
+    conversations, _ = read_spc_csv(resolve_path(source))
+    return [conversation_row(c, i) for i, c in enumerate(conversations)]
 
 
 def measure(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:

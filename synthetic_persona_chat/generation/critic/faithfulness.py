@@ -8,14 +8,19 @@ checker; the pairs sharing the most content words go first and the reason says h
 
 The threshold comes from the checker's calibration unless `critic.contradiction_threshold` sets one
 (a guessed 0.5 means nothing for a score that is not a probability). It is the calibration's
-high-precision point (`strict`: precision >= 0.8 on the labelled calibration part), not its best-F1
-point: a conversation is rejected on its worst of dozens of pairs, so a per-pair false-alarm rate that
-F1 tolerates would reject most faithful conversations (measured: the F1 cut kept 60% of clean SPC ones).
+conversation-level point where the calibration has one (`conversation`: at most 4% of clean SPC
+conversations, spc-sample:valid, rejected), else its high-precision point (`strict`: precision >= 0.8 on
+the labelled calibration part), never its best-F1 point: a conversation is rejected on its worst of dozens
+of pairs, so a per-pair false-alarm rate that F1 tolerates would reject most faithful conversations
+(measured: the F1 cut kept 60% of clean SPC ones; the strict point still rejected 7.3% of the packaged test
+sample, 9 of its 11 rejections checker errors).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ...models.clauses import self_statements
 from ...models.contradiction import calibration_of, default_threshold
@@ -51,6 +56,10 @@ def threshold(checker: Any, configured: float | None) -> tuple[float, str]:
     if configured is not None:
         return float(configured), "configured"
     cal = calibration_of(checker) or {}
+    clean = cal.get("conversation") or {}
+    if "threshold" in clean:
+        return float(clean["threshold"]), f"calibrated, at most {clean.get('max_fpr', 0):.0%} of clean " \
+                                          f"conversations ({clean.get('conversations') or '?'}) rejected"
     strict = cal.get("strict") or {}
     if "threshold" in strict:
         return float(strict["threshold"]), f"calibrated, precision >= {strict.get('min_precision', 0.8)} point"
@@ -72,6 +81,14 @@ def candidate_pairs(row: dict[str, Any], cap: int) -> tuple[list[tuple[str, str]
         ranked = sorted(range(len(pairs)), key=lambda i: (-_overlap(*pairs[i]), i))
         pairs = [pairs[i] for i in sorted(ranked[:cap])]
     return pairs, total
+
+
+def worst_scores(checker: Any, plans: list[list[tuple[str, str]]]) -> np.ndarray:
+    """Each conversation's highest pair score (0 with no pair), all pairs scored in one call."""
+    flat = [p for pairs in plans for p in pairs]
+    scores = np.asarray(checker.scores([a for a, _ in flat], [h for _, h in flat]) if flat else [], dtype=np.float64)
+    ends = np.cumsum([len(p) for p in plans])
+    return np.array([scores[e - len(p):e].max() if p else 0.0 for p, e in zip(plans, ends)])
 
 
 def _verdict(pairs: list[tuple[str, str]], scores: list[float], total: int, cut: float,
