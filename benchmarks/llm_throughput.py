@@ -1,7 +1,7 @@
 """LLM throughput of the embedded default, side by side in one run on the same prompts.
 
     python benchmarks/llm_throughput.py [--prompts 64] [--max-tokens 64] [--batches 8,32,64]
-                                        [--backends transformers,continuous,llama-cpp,openai]
+                                        [--backends transformers,continuous,llama-cpp,openai,decode,levers]
 
 Rows (all on the bundled SmolLM2-135M-Instruct Q4_1 GGUF):
 - transformers single-stream (batch 1) and static left-padded batches of 8 / 32 / 64, prompts sorted by length
@@ -13,13 +13,17 @@ Rows (all on the bundled SmolLM2-135M-Instruct Q4_1 GGUF):
 Greedy decoding, so every row decodes the same kind of text. Ratios: `vs_llama_cpp` against llama.cpp
 single-stream, `vs_single` against the same backend's single-stream row.
 
+`decode` (`--backends decode`): decoding alone, float32 vs int8 vs int8-exact on the same batch (the prefill
+timed apart and subtracted), best of 2 interleaved rounds.
+
 `levers` (the #24 decode levers, `--backends levers`): the Generator's own workload, long few-shot prompts
 made of packaged SPC sample conversations, m=3 candidates sampled per prompt (top-k 40, temperature 0.7,
 one seed), on ONE loaded model whose settings are switched between rows, so every row sees the same
 load. Rows: the default (dtype auto = float32 on a CPU without native bf16, one prefill shared by a
 prompt's m samples, batch 32, SDPA attention), then one lever changed each: no prefix sharing
 (transformers' num_return_sequences: the prompt is prefilled m times), batch 16 / 64, eager attention,
-static KV cache, 1 intra-op thread, int8 weights (`quantize: int8`: a second, quantised copy of the model)
+static KV cache, 1 intra-op thread, int8 weights (`quantize: int8`: a second, quantised copy of the model;
+then `int8-exact`, the same copy with float64 attention)
 and bfloat16 weights (the model cast in place, last). `vs_default` is the
 tok/s ratio to the default row; `same_texts` the share of the candidates identical to the default row's
 (a lever below 1.0 changes the outputs, so it is not a default).
@@ -41,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._report import write_results  # noqa: E402
 from synthetic_persona_chat.models import GenerationParams, load_llm  # noqa: E402
 from synthetic_persona_chat.models.bundled import smollm2_gguf  # noqa: E402
+from synthetic_persona_chat.models.llm.int8 import use_float64_attention  # noqa: E402
 
 TOPICS = ["your dogs", "your job as a nurse", "hiking in the mountains", "your favourite band", "cooking pasta",
           "learning to surf", "your garden", "a trip to Japan", "playing chess", "your new house"]
@@ -161,8 +166,12 @@ LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, thread
     ("static KV cache", {"prefix_sharing": False, "generate_options": {"cache_implementation": "static"}}, None),
     ("1 thread", {}, 1),
     ("int8 weights (quantize: int8)", {"model": "int8"}, None),
+    ("int8 weights, float64 attention (quantize: int8-exact)", {"model": "int8", "attn": "sdpa_float64"}, None),
     ("bfloat16 weights", {"dtype": "bfloat16"}, None),
 ]
+
+
+ATTENTION: dict[int, str] = {}  # id(model) -> its own attention implementation, restored between rows
 
 
 def _apply(llm, changes: dict, models: dict) -> None:
@@ -170,6 +179,7 @@ def _apply(llm, changes: dict, models: dict) -> None:
     import torch
 
     llm._model = models[changes.get("model", "default")]
+    llm._model.set_attn_implementation(ATTENTION[id(llm._model)])
     for key, value in changes.items():
         if key == "model":
             continue
@@ -191,6 +201,9 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
     models = {"default": llm._model}
     if not names or any("int8" in n for n in names):  # a quantised copy (int8 cannot be undone in place)
         models["int8"] = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8"})._model
+        use_float64_attention(models["int8"])  # registered, then restored to the model's own (SDPA) below
+        models["int8"].set_attn_implementation("sdpa")
+    ATTENTION.update({id(m): m.config._attn_implementation for m in models.values()})
     info = llm.describe()
     llm.generate(chats[:2], params.replace(max_tokens=4))  # warm-up
     baseline = {k: getattr(llm, k) for k in ("prefix_sharing", "batch_size", "generate_options")}
@@ -205,8 +218,6 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
         out = llm.generate(chats, params)
         seconds = time.perf_counter() - start
         torch.set_num_threads(threads)
-        if "attn" in changes:
-            llm._model.set_attn_implementation("sdpa")
         texts = [t for c in out for t in c.texts]
         reference = reference or texts
         prompt_tokens = prompt_tokens or sum(c.prompt_tokens for c in out) // params.n
@@ -219,6 +230,42 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
     rows[0]["note"] = (f"{info['dtype']} ({info['dtype_reason']}), quantize {info['quantize']} "
                        f"({info['quantize_reason']}), prefix sharing, batch {baseline['batch_size']}; "
                        f"{prompt_tokens // len(chats)} prompt tokens per prompt, m=3 samples, {threads} threads")
+    return rows
+
+
+def _generate_seconds(model, enc, steps: int, pad_id: int) -> float:
+    import torch
+
+    start = time.perf_counter()
+    with torch.inference_mode():
+        model.generate(**enc, max_new_tokens=steps, min_new_tokens=steps, do_sample=False, pad_token_id=pad_id)
+    return time.perf_counter() - start
+
+
+def bench_decode(n_prompts: int, steps: int, rounds: int = 2) -> list[dict]:
+    """Decoding alone, float32 vs int8 vs int8-exact side by side: a batch of `n_prompts` short chat prompts run for 1 and for
+    `steps` greedy tokens (no early stop); decode tok/s = n_prompts x (steps - 1) / (time(steps) - time(1)), so
+    the prefill cancels out. Best of `rounds` interleaved rounds (the machine is shared)."""
+    llms = {f"{name} (quantize: {q})": load_llm({"backend": "transformers", "model": "smollm2", "quantize": q})
+            for name, q in (("float32", "none"), ("int8", "int8"), ("int8, float64 attention", "int8-exact"))}
+    first = next(iter(llms.values()))
+    texts = [first._template(c) for c in prompts(n_prompts)]
+    enc = first.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    pad = first.tokenizer.pad_token_id
+    best: dict[str, float] = {}
+    for name, llm in llms.items():
+        _generate_seconds(llm._model, enc, 2, pad)  # warm-up
+    for _ in range(rounds):
+        for name, llm in llms.items():
+            seconds = _generate_seconds(llm._model, enc, steps, pad) - _generate_seconds(llm._model, enc, 1, pad)
+            best[name] = min(best.get(name, float("inf")), seconds)
+    rows = [{"backend": "transformers", "mode": f"decode only: {name}", "prompts": n_prompts,
+             "seconds": round(seconds, 2), "completion_tokens": n_prompts * (steps - 1),
+             "tok_per_s": n_prompts * (steps - 1) / seconds,
+             "note": f"batch {n_prompts}, prompts of {enc['input_ids'].shape[1]} tokens (padded), {steps} steps"}
+            for name, seconds in best.items()]
+    for row in rows:
+        row["vs_default"] = round(row["tok_per_s"] / rows[0]["tok_per_s"], 2)
     return rows
 
 
@@ -240,8 +287,10 @@ def main() -> None:
     ap.add_argument("--single-prompts", type=int, default=8, help="prompts for the (slow) single-stream rows")
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--batches", default="8,32,64")
-    ap.add_argument("--backends", default="transformers,continuous,llama-cpp,openai,levers")
+    ap.add_argument("--backends", default="transformers,continuous,llama-cpp,openai,decode,levers")
     ap.add_argument("--lever-prompts", type=int, default=16, help="few-shot prompts for the levers rows (x3 samples)")
+    ap.add_argument("--decode-batch", type=int, default=32, help="batch of the decode-only rows")
+    ap.add_argument("--decode-steps", type=int, default=32, help="greedy steps of the decode-only rows")
     ap.add_argument("--levers", default="", help="comma-separated lever names to run (default: all)")
     args = ap.parse_args()
     chats = prompts(args.prompts)
@@ -259,6 +308,8 @@ def main() -> None:
         rows += bench_continuous(chats, params)
     if "openai" in backends and has_llama and importlib.util.find_spec("llama_cpp.server"):
         rows += bench_openai(chats, params, max(batches), args.single_prompts)
+    if "decode" in backends:
+        rows += bench_decode(args.decode_batch, args.decode_steps)
     if "levers" in backends:
         rows += bench_levers(args.lever_prompts, args.max_tokens, [n for n in args.levers.split(",") if n])
     add_ratios(rows)

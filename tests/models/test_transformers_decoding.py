@@ -40,7 +40,7 @@ def test_the_loaded_model_records_its_dtype_choice(smollm):
 
 def test_shared_prefill_samples_the_same_texts(smollm):
     """n samples from one prefill (its KV cache repeated) equal transformers' n prefills, left padding included
-    (float32, the default: under int8 a text also depends on its batch's other rows, see models/llm/int8.py)."""
+    (float32, the default: under int8 a text may also depend on its batch's padding, see models/llm/int8.py)."""
     chats = [[{"role": "user", "content": "Say hi."}],
              [{"role": "user", "content": "Tell me about your dog, your garden and your favourite band in one line."}],
              [{"role": "user", "content": "What do you cook on Sundays?"}]]
@@ -74,14 +74,15 @@ def test_the_default_keeps_float32_and_int8_is_recorded_when_asked(smollm):
     the parameter count of the model, not of what int8 leaves as parameters."""
     from synthetic_persona_chat.models import load_llm
 
-    assert smollm.describe()["quantize"] == "none" and "quantized" not in type(
-        smollm._model.model.layers[0].mlp.up_proj).__module__
+    assert smollm.describe()["quantize"] == "none" and isinstance(
+        smollm._model.model.layers[0].mlp.up_proj, torch.nn.Linear)
     int8 = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8"})
     try:
         info = int8.describe()
         assert info["quantize"] == "int8" and info["quantize_reason"] == "configured"
         assert 100 < info["parameters_m"] < 200  # counted before int8 packs the Linear weights away
-        assert "quantized" in type(int8._model.model.layers[0].mlp.up_proj).__module__
+        assert type(int8._model.model.layers[0].mlp.up_proj).__name__ == "RowInt8Linear"
+        assert int8._model.config._attn_implementation == "sdpa"  # float64 attention is int8-exact's
         text = int8.generate([[{"role": "user", "content": "Say hi."}]],
                              GenerationParams(max_tokens=8, temperature=0.0))[0].texts[0]
         assert text.strip()

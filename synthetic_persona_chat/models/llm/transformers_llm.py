@@ -42,8 +42,8 @@ class TransformersLLM(LLM):
         self._model.eval()
         self.parameters_m = round(sum(p.numel() for p in self._model.parameters()) / 1e6, 1)  # before int8 packs them
         self.quantize, self.quantize_reason = resolve_quantize(quantize, self.device, self._model.dtype)
-        if self.quantize == "int8":
-            self._model = quantize_int8(self._model)
+        if self.quantize != "none":
+            self._model = quantize_int8(self._model, exact=self.quantize == "int8-exact")
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token

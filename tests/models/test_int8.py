@@ -1,0 +1,51 @@
+"""int8 Linear layers with per-row activation scales (#24.3, models/llm/int8.py): a row's output is its own."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from synthetic_persona_chat.models import GenerationParams, load_llm
+from synthetic_persona_chat.models.llm.int8 import RowInt8Linear, resolve_quantize
+
+
+def test_a_row_is_quantised_on_its_own_range():
+    """The old per-batch scale (torch's quantize_dynamic) changed a row when a neighbour with a larger range
+    joined its batch; per-row scales leave it bit for bit the same, and stay close to float32."""
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 32)
+    row = torch.randn(1, 64)
+    loud = torch.cat([row, 50 * torch.randn(3, 64)])  # neighbours with a 50x larger range
+    int8 = RowInt8Linear(linear)
+    with torch.inference_mode():
+        assert torch.equal(int8(loud)[:1], int8(row))
+        assert torch.equal(int8(loud.reshape(2, 2, 64))[0, :1], int8(row))  # 3-D inputs, as the model's
+        error = (int8(row) - linear(row)).norm() / linear(row).norm()
+    assert error < 0.03
+
+
+def test_int8_exact_is_a_choice_and_auto_still_means_int8():
+    assert resolve_quantize("int8-exact", "cpu", torch.float32) == ("int8-exact", "configured")
+    assert resolve_quantize("auto", "cpu", torch.float32) == ("int8", "auto: CPU in float32")
+
+
+@pytest.fixture(scope="module")
+def int8_exact():
+    llm = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8-exact"})
+    yield llm
+    llm.close()
+
+
+def test_int8_exact_decodes_a_prompt_the_same_alone_and_in_a_padded_batch(int8_exact):
+    """The cross-engine guarantee: a prompt's greedy text does not depend on its batch (neighbours and left
+    padding). Measured before: per-batch scales changed 4 texts in 4, per-row scales with float32 attention 3
+    in 4 (padding ulps crossing int8 rounding steps); float64 attention makes them all equal."""
+    chats = [[{"role": "user", "content": c}] for c in (
+        "Say hi.", "Tell me about your dog, your garden and your favourite band in one line.",
+        "What do you cook on Sundays?")]
+    params = GenerationParams(max_tokens=16, temperature=0.0)
+    info = int8_exact.describe()
+    assert info["quantize"] == "int8-exact" and int8_exact._model.config._attn_implementation == "sdpa_float64"
+    batch = [c.texts[0] for c in int8_exact.generate(chats, params)]
+    alone = [int8_exact.generate([chat], params)[0].texts[0] for chat in chats]
+    assert batch == alone and all(batch)
