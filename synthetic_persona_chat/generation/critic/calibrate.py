@@ -127,7 +127,8 @@ def clean_conversation_threshold(worst: np.ndarray, max_fpr: float = CONVERSATIO
     Why a conversation-level point (#28): the Critic rejects a conversation on its worst of ~100 pairs, so
     the pair-level strict point (precision >= 0.8 on labelled pairs) still rejected 7.3% of the packaged SPC
     test sample, nearly all checker errors. Calibrated on clean conversations the cut says what it costs.
-    Placed midway between the last rejected and the first kept score (robust to small score shifts).
+    Placed midway between the last rejected and the first kept score (robust to small score shifts). The
+    toxicity expert's point is the same cut over each conversation's worst line (`toxicity.fpr_threshold`).
     """
     values = np.sort(np.asarray(worst, dtype=np.float64))[::-1]
     if not len(values):

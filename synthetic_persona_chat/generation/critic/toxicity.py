@@ -21,7 +21,7 @@ from ...models.toxicity import calibrated_threshold
 from ...label_split import split_labels
 from ...eval.stats import wilson
 from .base import Verdict
-from .calibrate import auroc
+from .calibrate import auroc, clean_conversation_threshold
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -61,13 +61,9 @@ def threshold(scorer: Any, configured: float | None) -> float:
 def fpr_threshold(clean_maxima: np.ndarray, max_fpr: float) -> float:
     """The lowest cut that rejects at most `max_fpr` of the clean conversations (scored by their worst line),
     midway between neighbouring maxima so a small score shift does not move a conversation across it."""
-    ranked = np.sort(np.asarray(clean_maxima, dtype=np.float64))[::-1]
-    if not len(ranked):
+    if not len(clean_maxima):
         raise ValueError("no clean conversations to calibrate the toxicity threshold on")
-    allowed = int(np.floor(max_fpr * len(ranked) + 1e-9))
-    if allowed >= len(ranked):
-        return float(ranked[-1] - 1e-6)
-    return float((ranked[allowed] + ranked[allowed - 1]) / 2) if allowed else float(ranked[0] + 1e-6)
+    return clean_conversation_threshold(clean_maxima, max_fpr)
 
 
 def _rate(hits: int, n: int) -> dict[str, Any]:
