@@ -161,11 +161,12 @@ def run_results(args: argparse.Namespace) -> int:
     import json
 
     from synthetic_persona_chat.eval.human_report import markdown
+    from synthetic_persona_chat.eval.human_result import HumanResult
 
     from .results import write_results
 
     path = write_results(StudyStore(study_file(args.study)), args.out)
-    print(markdown(json.loads(path.read_text(encoding="utf-8"))))
+    print(markdown(HumanResult.from_json(json.loads(path.read_text(encoding="utf-8")))))
     print(f"written: {path} (render with `spc eval report {args.out}`)")
     return 0
 

@@ -95,3 +95,17 @@ def test_export_loads_as_a_datasets_config(answered, tmp_path):
 
     plan = plan_push(folder, "me/human-study")  # what `spc push` would upload
     assert "annotations/train-00000-of-00001.parquet" in [p for p, _ in plan.files]
+
+
+def test_results_command_prints_the_section(answered, tmp_path, capsys):
+    """`spc annotate results` end to end through the CLI (it once handed human.json's dict to a renderer that
+    takes the typed HumanResult, and crashed after writing the file)."""
+    from synthetic_persona_chat.cli import main
+
+    store, _ = answered
+    study = store.path.parent  # the study folder
+    rc = main(["annotate", "results", str(study), "--out", str(tmp_path / "eval")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "Study `" in out and "written:" in out
+    assert (tmp_path / "eval" / "human.json").is_file()
