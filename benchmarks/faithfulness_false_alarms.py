@@ -35,21 +35,12 @@ from synthetic_persona_chat.models.contradiction import (CALIBRATION_FILE, check
 from synthetic_persona_chat.generation.config import CriticConfig  # noqa: E402
 from synthetic_persona_chat.generation.critic.calibrate import (auroc, calibrate_checker, clean_rows,  # noqa: E402
                                                                 conversation_point, load_labels)
+from synthetic_persona_chat.generation.critic.calibrate_llm import with_denial  # noqa: E402
 from synthetic_persona_chat.generation.critic.faithfulness import candidate_pairs, threshold  # noqa: E402
 from synthetic_persona_chat.models.nli_features import negate  # noqa: E402
 
 LABELS = SHARED_DATA / "faithfulness" / "public.jsonl"
 PACKAGE_MODELS = Path(__file__).resolve().parents[1] / "synthetic_persona_chat" / "models"
-
-
-def with_denial(row: dict, rng: random.Random) -> dict:
-    """`row` with one line of one speaker replaced by a denial of one of that speaker's attributes."""
-    speaker = rng.choice(["user 1", "user 2"])
-    persona = row["user1_persona" if speaker == "user 1" else "user2_persona"]
-    lines = [i for i, t in enumerate(row["turns"]) if t["speaker"] == speaker]
-    turns = [dict(t) for t in row["turns"]]
-    turns[rng.choice(lines)]["text"] = negate(rng.choice(persona))
-    return {**row, "turns": turns}
 
 
 def worst_pairs(checker, rows: list[dict]) -> list[tuple[float, str, str]]:

@@ -83,10 +83,12 @@ ROWS = [
         "faithful/unfaithful examples with reasons", "issue #28", "critic.max_nli_pairs",
         why="default: utterance x attribute pairs with the offline checker (no server needed); for servers the "
             "opt-in `llm-faithfulness` expert is the paper's: one call per candidate, both profiles, a faithful "
-            "and an unfaithful example with reasons (not yet calibrated by `spc critic calibrate`)"),
+            "and an unfaithful example with reasons; measured by `spc critic calibrate --expert llm-faithfulness` "
+            "(precision, recall, FPR with intervals on clean SPC vs inserted denials)"),
     Row("critic", "toxicity expert", "LLM judge: \"Is this conversation toxic? Why?\"", "issue #28",
         "critic.toxicity_threshold", why="default: a classifier per utterance; opt-in `llm-toxicity` asks the "
-                                         "paper's question, one call per candidate"),
+                                         "paper's question, one call per candidate (`spc critic calibrate "
+                                         "--expert llm-toxicity` measures it)"),
     Row("critic", "persona leakage (a speaker claims the partner's attribute)", "not stated", "issue #28",
         "critic.leakage_threshold", why="opt-in `leakage` expert; SPC test: 4% flagged at 0.9, real leaks"),
     Row("critic", "contradiction threshold", "not stated", "issue #28", "critic.contradiction_threshold",

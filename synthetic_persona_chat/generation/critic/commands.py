@@ -62,9 +62,14 @@ def register_calibrate(critic_subparsers: argparse._SubParsersAction) -> argpars
     p = critic_subparsers.add_parser(
         "calibrate", help="measure the contradiction checker (or the toxicity scorer) on labelled data; pick its "
                           "threshold")
-    p.add_argument("--expert", choices=("faithfulness", "toxicity"), default="faithfulness",
+    p.add_argument("--expert", choices=("faithfulness", "toxicity", "llm-faithfulness", "llm-toxicity"),
+                   default="faithfulness",
                    help="faithfulness: the contradiction checker on --labels; toxicity: the toxicity scorer on clean "
-                        "--conversations and offensive lines (--labels, default: the package's labelled lines)")
+                        "--conversations and offensive lines (--labels, default: the package's labelled lines); "
+                        "llm-faithfulness / llm-toxicity: the conversation-level LLM judge (models.llm) on --limit "
+                        "clean --conversations and as many with a denial / an offensive line, one call each")
+    p.add_argument("--limit", type=int, default=50,
+                   help="llm-*: clean conversations used (each also corrupted once: 2x this many judge calls)")
     p.add_argument("--labels",
                    help='faithfulness: JSONL, one {"persona", "utterance", "label": contradiction|entailment|neutral} '
                         "a line; toxicity: LABEL<TAB>KIND<TAB>TEXT lines (data/toxicity_labels.txt)")
@@ -90,6 +95,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     if args.expert == "toxicity":
         result, text = _run_toxicity(args, load_config(args.config, args.overrides).models)
+    elif args.expert.startswith("llm-"):
+        result, text = _run_llm_judge(args, load_config(args.config, args.overrides))
     elif not args.labels:
         raise SystemExit("spc critic calibrate: --labels FILE is required for the faithfulness expert")
     else:
@@ -104,6 +111,30 @@ def run_calibrate(args: argparse.Namespace) -> int:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
     return 0
+
+
+def _run_llm_judge(args: argparse.Namespace, config: Any) -> tuple[dict[str, Any], str]:
+    """A conversation-level LLM expert's precision / recall / FPR (critic/calibrate_llm.py); the LLM cache
+    lives in a throwaway run directory."""
+    import tempfile
+
+    from ...context import RunContext
+    from ...models.toxicity_head import TOXIC, load_toxicity_labels
+    from ...rundir import RunDir
+    from .calibrate import clean_rows
+    from .calibrate_llm import calibrate_judge, format_judge
+
+    clean = clean_rows(args.conversations)[:args.limit]
+    toxic = [it.text for it in load_toxicity_labels(args.labels) if it.label == TOXIC] \
+        if args.expert == "llm-toxicity" else []
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = RunContext(config, RunDir(tmp).init(config))
+        try:
+            result = calibrate_judge(args.expert, ctx, clean, toxic, args.split_seed)
+        finally:
+            ctx.close()
+    result["data"] = {"conversations": args.conversations, "n_clean": len(clean)}
+    return result, format_judge(result)
 
 
 def _run_toxicity(args: argparse.Namespace, models: Any) -> tuple[dict[str, Any], str]:

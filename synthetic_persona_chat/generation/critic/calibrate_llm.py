@@ -1,0 +1,98 @@
+"""`spc critic calibrate --expert llm-faithfulness|llm-toxicity`: measure a conversation-level LLM judge.
+
+A judge's yes/no means nothing until measured on conversations whose answer is known. Negatives are clean
+real conversations (SPC); positives are the same conversations with one line replaced: a denial of one of
+the speaker's own attributes (`nli_features.negate`) for faithfulness, an offensive line from the package's
+labelled toxicity lines for toxicity. Each labelled conversation is one judge call, as in a run. The judge
+has no threshold to tune (a yes drops the candidate), so the record is its precision, recall and false-positive
+rate with Wilson 95% intervals, and how many answers were neither yes nor no (kept, as in a run).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from ...eval.stats import wilson
+from ...models.nli_features import negate
+from ..config import CriticConfig
+from .llm_judges import EXPERTS
+
+if TYPE_CHECKING:  # annotations only
+    from synthetic_persona_chat.context import RunContext
+
+JUDGES = {e.name: e for e in EXPERTS}
+
+
+def with_denial(row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """`row` with one line of one speaker replaced by a denial of one of that speaker's attributes."""
+    speaker = rng.choice([s for s in ("user 1", "user 2") if _persona(row, s)] or ["user 1"])
+    return _replace_line(row, speaker, negate(rng.choice(_persona(row, speaker))), rng)
+
+
+def with_line(row: dict[str, Any], text: str, rng: random.Random) -> dict[str, Any]:
+    """`row` with one line of a random speaker replaced by `text`."""
+    return _replace_line(row, rng.choice(["user 1", "user 2"]), text, rng)
+
+
+def _persona(row: dict[str, Any], speaker: str) -> list[str]:
+    return list(row.get("user1_persona" if speaker == "user 1" else "user2_persona") or [])
+
+
+def _replace_line(row: dict[str, Any], speaker: str, text: str, rng: random.Random) -> dict[str, Any]:
+    lines = [i for i, t in enumerate(row["turns"]) if t["speaker"] == speaker] or [0]
+    turns = [dict(t) for t in row["turns"]]
+    turns[rng.choice(lines)]["text"] = text
+    return {**row, "turns": turns}
+
+
+def labelled_rows(expert: str, clean: list[dict[str, Any]], toxic_lines: list[str], seed: int
+                  ) -> tuple[list[dict[str, Any]], list[bool]]:
+    """Clean rows (negatives) and one corrupted copy of each (positives), seeded."""
+    rng = random.Random(f"{expert}:{seed}")
+    if expert == "llm-toxicity":
+        if not toxic_lines:
+            raise ValueError("llm-toxicity calibration needs offensive lines (the toxicity labels file)")
+        positives = [with_line(r, rng.choice(toxic_lines), rng) for r in clean]
+    else:
+        positives = [with_denial(r, rng) for r in clean if r.get("user1_persona") or r.get("user2_persona")]
+    return clean + positives, [False] * len(clean) + [True] * len(positives)
+
+
+def _rate(hits: int, n: int) -> dict[str, Any]:
+    low, high = wilson(hits, n)
+    return {"rate": round(hits / n, 4) if n else None, "hits": hits, "n": n,
+            "ci95": [round(low, 4), round(high, 4)] if n else None}
+
+
+def calibrate_judge(expert: str, ctx: RunContext, clean: list[dict[str, Any]], toxic_lines: list[str],
+                    seed: int = 0) -> dict[str, Any]:
+    """Run the judge once per labelled conversation; precision / recall / FPR with intervals."""
+    if expert not in JUDGES:
+        raise ValueError(f"unknown LLM expert {expert!r}; one of {', '.join(JUDGES)}")
+    rows, positive = labelled_rows(expert, clean, toxic_lines, seed)
+    verdicts = JUDGES[expert].fn(rows, ctx, CriticConfig())
+    flagged = [not v.passed for v in verdicts]
+    tp = sum(f and p for f, p in zip(flagged, positive))
+    fp = sum(f and not p for f, p in zip(flagged, positive))
+    unparsable = sum(v.reason.startswith("unparsable") for v in verdicts)
+    return {"expert": expert, "llm": ctx.llm.describe(),
+            "calls": len(rows), "n_positive": sum(positive), "n_negative": len(positive) - sum(positive),
+            "precision": _rate(tp, tp + fp), "recall": _rate(tp, sum(positive)),
+            "fpr": _rate(fp, len(positive) - sum(positive)), "unparsable": unparsable, "seed": seed,
+            "positives": "a denial of one own attribute" if expert == "llm-faithfulness"
+            else "one offensive labelled line"}
+
+
+def format_judge(result: dict[str, Any]) -> str:
+    """Readable figures; a warning when the judge could not follow the yes/no format."""
+    def fig(name: str) -> str:
+        r = result[name]
+        return f"{name} {r['rate']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]" if r["n"] else f"{name} n/a"
+    lines = [f"{result['expert']}: {result['calls']} calls ({result['n_positive']} positives: "
+             f"{result['positives']}; {result['n_negative']} clean)",
+             "  " + "  ".join(fig(k) for k in ("precision", "recall", "fpr"))]
+    if result["unparsable"]:
+        lines.append(f"  WARNING: {result['unparsable']} of {result['calls']} answers were neither yes nor no "
+                     "(kept, as in a run)")
+    return "\n".join(lines)
