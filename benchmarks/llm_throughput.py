@@ -166,7 +166,7 @@ LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, thread
     ("static KV cache", {"prefix_sharing": False, "generate_options": {"cache_implementation": "static"}}, None),
     ("1 thread", {}, 1),
     ("int8 weights (quantize: int8)", {"model": "int8"}, None),
-    ("int8 weights, float64 attention (quantize: int8-exact)", {"model": "int8", "attn": "sdpa_float64"}, None),
+    ("int8 weights and float64 attention (quantize: int8-exact)", {"model": "int8", "attn": "sdpa_float64"}, None),
     ("bfloat16 weights", {"dtype": "bfloat16"}, None),
 ]
 
