@@ -33,8 +33,9 @@ from benchmarks._report import SHARED_DATA  # noqa: E402
 from synthetic_persona_chat.models.contradiction import (CALIBRATION_FILE, checker_key,  # noqa: E402
                                                          load_contradiction_checker)
 from synthetic_persona_chat.generation.config import CriticConfig  # noqa: E402
-from synthetic_persona_chat.generation.critic.calibrate import (auroc, calibrate_checker, clean_rows,  # noqa: E402
+from synthetic_persona_chat.generation.critic.calibrate import (auroc, calibrate_checker,  # noqa: E402
                                                                 conversation_point, load_labels)
+from synthetic_persona_chat.generation.critic.judge import clean_rows  # noqa: E402
 from synthetic_persona_chat.generation.critic.calibrate_llm import with_denial  # noqa: E402
 from synthetic_persona_chat.generation.critic.faithfulness import candidate_pairs, threshold  # noqa: E402
 from synthetic_persona_chat.models.nli_features import negate  # noqa: E402

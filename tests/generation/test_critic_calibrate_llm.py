@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from synthetic_persona_chat.generation.critic.calibrate import clean_rows
+from synthetic_persona_chat.generation.critic.judge import clean_rows
 from synthetic_persona_chat.generation.critic.calibrate_llm import calibrate_judge, labelled_rows, with_denial
 from synthetic_persona_chat.generation.critic.commands import register_calibrate
 from synthetic_persona_chat.models.nli_features import negate

@@ -7,8 +7,8 @@ import pytest
 
 from synthetic_persona_chat.generation.config import CriticConfig
 from synthetic_persona_chat.generation.critic import faithfulness
-from synthetic_persona_chat.generation.critic.calibrate import (clean_conversation_threshold, clean_rows,
-                                                                conversation_point)
+from synthetic_persona_chat.generation.critic.calibrate import clean_conversation_threshold, conversation_point
+from synthetic_persona_chat.generation.critic.judge import clean_rows
 from synthetic_persona_chat.models.contradiction import load_contradiction_checker
 from synthetic_persona_chat.models.nli_features import negate
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ...label_split import NLI_LABELS, split_labels  # split_labels: re-exported for the tests and benchmarks
 from ...models.calibration_record import Calibration
+from .faithfulness import candidate_pairs, worst_scores
 
 LABELS = NLI_LABELS
 POSITIVE = "contradiction"
@@ -142,22 +143,10 @@ def clean_conversation_threshold(worst: np.ndarray, max_fpr: float = CONVERSATIO
 def conversation_point(checker: Any, rows: list[dict[str, Any]], max_fpr: float = CONVERSATION_MAX_FPR,
                        source: str = "") -> dict[str, Any]:
     """The faithfulness expert's threshold from clean conversations (candidate rows), with what it rejects."""
-    from .faithfulness import candidate_pairs, worst_scores
-
     worst = worst_scores(checker, [candidate_pairs(r, 0)[0] for r in rows])
     cut = clean_conversation_threshold(worst, max_fpr)
     return {"threshold": round(cut, 6), "max_fpr": max_fpr, "conversations": source, "n": len(rows),
             "rejected": int((worst > cut).sum())}
-
-
-def clean_rows(source: str) -> list[dict[str, Any]]:
-    """Real conversations as candidate rows (an SPC CSV, or spc-sample:test|valid): the clean side of a point."""
-    from ...readers import read_spc_csv
-    from ...sample_data import resolve_path
-    from .judge import conversation_row
-
-    conversations, _ = read_spc_csv(resolve_path(source))
-    return [conversation_row(c, i) for i, c in enumerate(conversations)]
 
 
 def measure(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:

@@ -121,7 +121,7 @@ def _run_llm_judge(args: argparse.Namespace, config: Any) -> tuple[dict[str, Any
     from ...context import RunContext
     from ...models.toxicity_head import TOXIC, load_toxicity_labels
     from ...rundir import RunDir
-    from .calibrate import clean_rows
+    from .judge import clean_rows
     from .calibrate_llm import calibrate_judge, format_judge
 
     clean = clean_rows(args.conversations)[:args.limit]

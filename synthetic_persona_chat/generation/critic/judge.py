@@ -25,8 +25,10 @@ from ...context import RunContext
 from ...eval.data import Unavailable, load_dataset
 from ...models.calibration_record import Calibration
 from ...models.contradiction import calibration_of
+from ...readers import read_spc_csv
 from ...records import Conversation, Skip
 from ...rundir import RunDir, write_text_atomic
+from ...sample_data import resolve_path
 from ..config import CriticConfig, critic_config
 from ..stages import critic_batch
 from . import faithfulness
@@ -45,6 +47,13 @@ def conversation_row(conv: Conversation, index: int) -> dict[str, Any]:
     return {"job_id": conv.id, "pair_id": conv.id, "candidate_index": index, "parse_error": None,
             "user1_persona": list(conv.user1_persona), "user2_persona": list(conv.user2_persona),
             "turns": [{"speaker": t.speaker, "text": t.text} for t in conv.turns]}
+
+
+def clean_rows(source: str) -> list[dict[str, Any]]:
+    """Real conversations as candidate rows (an SPC CSV, or spc-sample:test|valid): the clean side of a
+    calibration (critic/calibrate.py's conversation point, critic/calibrate_llm.py's judges)."""
+    conversations, _ = read_spc_csv(resolve_path(source))
+    return [conversation_row(c, i) for i, c in enumerate(conversations)]
 
 
 def judge_conversations(convs: list[Conversation], ctx: RunContext, critic: CriticConfig,
