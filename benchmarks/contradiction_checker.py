@@ -114,7 +114,9 @@ def main() -> None:
     if args.write_calibration:
         path = PACKAGE_MODELS / CALIBRATION_FILE
         current = json.loads(path.read_text()) if path.is_file() else {}
-        current.update(calibrations)
+        for key, cal in calibrations.items():  # the conversation point is written by faithfulness_false_alarms.py
+            kept = (current.get(key) or {}).get("conversation")  # --write-calibration: rerun it after --train
+            current[key] = {**cal, **({"conversation": kept} if kept else {})}
         path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
         print(f"wrote {path}")
 
