@@ -84,6 +84,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.02)
     ap.add_argument("--seed", type=int, default=21, help="seeds the kill moments")
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument("--only", nargs="*", help="run only these comparisons (labels as in the table, e.g. ray)")
     ap.add_argument("--code", help="run spc generate from this checkout (PYTHONPATH) instead of the installed one")
     ap.add_argument("--name", default="determinism")
     args = ap.parse_args()
@@ -102,6 +103,7 @@ def main() -> None:
             plan.insert(3, ("ray", 64, "ray", args.repeats))
         except ImportError:
             print("ray not installed: the ray comparison is skipped")
+    plan = [p for p in plan if not args.only or p[0] in args.only]
     rows = []
     with LatencyServer(latency=args.latency) as server:
         ref_folder = root / "reference"
