@@ -16,8 +16,12 @@ SPC_TRAIN=${SPC_TRAIN:-spc-sample:valid}
 spc generate --preset demo --run-dir "$RUN"                  # resumable: rerun continues (tiny: the tests' smaller run)
 spc build "$RUN" --out "$OUT/dataset" --overwrite           # Parquet + README configs + card
 python -c "import datasets, sys; d = datasets.load_dataset(sys.argv[1], 'conversations'); print(d)" "$OUT/dataset"
-spc eval quality --out "$OUT/eval" --dataset "spc=$SPC_TEST" --dataset "generated=$RUN" \
-    --real spc --synthetic generated --set eval_quality.faithfulness_sample=100
+# held-out REAL conversations to compare with: a Persona-Chat-format CSV (user 1 personas, user 2 personas,
+# Best Generated Conversation), a ParlAI both_original .txt or hub:ID; without one the packaged SPC sample stands
+# in, and the report says so
+REAL=${REAL:-$SPC_TEST}
+spc eval quality --out "$OUT/eval" --dataset "real=$REAL" --dataset "generated=$RUN" \
+    --real real --synthetic generated --set eval_quality.faithfulness_sample=100
 # one fine-tuned ranker, on the generated data, against the zero-shot, tf-idf and random baselines
 # (drop the --set to also fine-tune on SPC: one more fine-tune, a few minutes on 2 cores)
 spc eval nup --out "$OUT/eval" --preset small --spc-test "$SPC_TEST" --spc-train "$SPC_TRAIN" \
