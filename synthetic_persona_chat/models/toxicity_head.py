@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..label_split import split_labels
+from ..sample_data import resolve_path
 from ..readers import read_spc_csv
 from ..sample_data import sample_path
 from .embedder import Embedder
@@ -136,7 +137,6 @@ def main(argv: "list[str] | None" = None) -> None:
 
     from profanity_check import predict_prob
 
-    from ..sample_data import resolve_path
 
     p = argparse.ArgumentParser(prog="python -m synthetic_persona_chat.models.toxicity_head")
     p.add_argument("--negatives", default="spc-sample:valid", help="SPC CSV of clean conversations (default: "
