@@ -14,9 +14,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import UsageError
 
-class ModelSpecError(ValueError):
-    """A model spec names an unknown backend or option, or lacks a model the backend needs."""
+
+class ModelSpecError(UsageError, ValueError):
+    """A model spec names an unknown backend or option, or lacks a model the backend needs: a config error
+    (exit 2); still a ValueError for callers that validate specs built in code."""
 
 
 @dataclass(frozen=True)

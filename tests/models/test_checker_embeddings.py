@@ -73,7 +73,10 @@ def test_each_encoder_has_its_measured_calibration(precision, encoder, key, tmp_
     cal = calibration_of(checker)
     assert cal == shipped_calibration(key) and cal["auroc"] >= 0.75 and cal["evaluated_on"] == "held-aside"
     cut, source = threshold(checker, None)
-    assert cut == cal["strict"]["threshold"] and "precision >= 0.8" in source
+    if "conversation" in cal:  # the Critic's conversation-level point (#28.2), where it was measured
+        assert cut == cal["conversation"]["threshold"] and "clean conversations" in source
+    else:
+        assert cut == cal["strict"]["threshold"] and "precision >= 0.8" in source
     s = checker.scores(["I have two dogs.", "I have two dogs."], ["I don't have any pets.", "I love my two dogs."])
     assert s[0] > 0.5 > s[1]
     info = checker.describe()["embeddings"]
