@@ -186,13 +186,17 @@ class SFTResult:
 def sft_config(config: SFTRunConfig, output_dir: Path) -> Any:
     """TRL's `SFTConfig` from ours: assistant-only loss, no packing (rows stay conversations), seeded."""
     from trl import SFTConfig
+    from transformers.utils import is_torch_bf16_gpu_available
 
+    bf16 = config.dtype == "bfloat16"
     return SFTConfig(
+        # bf16 without an accelerator that has it means CPU autocast: transformers refuses it unless told so
+        use_cpu=bf16 and not is_torch_bf16_gpu_available(),
         output_dir=str(output_dir / "checkpoints"), num_train_epochs=config.epochs, max_steps=config.max_steps,
         per_device_train_batch_size=config.batch_size, gradient_accumulation_steps=config.grad_accum,
         learning_rate=config.learning_rate, warmup_steps=config.warmup_ratio, seed=config.seed,
         data_seed=config.seed, assistant_only_loss=True, packing=False, max_length=config.max_length,
-        bf16=config.dtype == "bfloat16", save_strategy="steps" if config.save_steps else "no",
+        bf16=bf16, save_strategy="steps" if config.save_steps else "no",
         save_steps=config.save_steps or 500, save_only_model=True,
         gradient_checkpointing=False,  # TRL's default True costs ~30% time; a 135M model fits in memory anyway
         report_to="none", logging_steps=1, disable_tqdm=not log.isEnabledFor(logging.INFO),
