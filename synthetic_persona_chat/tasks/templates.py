@@ -9,6 +9,7 @@ surrounding whitespace, which is what every task sends.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,18 @@ PROMPT_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
 def template_path(name: str) -> Path:
-    """A path to the user's own Jinja2 file, else a template shipped in the package."""
+    """A path to the user's own Jinja2 file, else a template shipped in the package.
+
+    Resolved once per name and working directory (`_resolve`): a run renders one template per prompt, ~40k
+    times at 1k conversations with the LLM contradiction judge, and the two stat calls per render were 2/3
+    of a render's CPU (#23). The compiled template is cached by path already (`_load`), so a file edited or
+    removed mid-run was never re-read either."""
+    return _resolve(name, os.getcwd())
+
+
+@lru_cache(maxsize=256)
+def _resolve(name: str, cwd: str) -> Path:
+    """`template_path` for one working directory (a relative user path means another file elsewhere)."""
     path = Path(name).expanduser()
     if not path.is_file():
         path = PROMPT_DIR / name

@@ -1,5 +1,7 @@
 """The one template loader: packaged names, a user's own file, strict rendering, clear errors."""
 
+from pathlib import Path
+
 import pytest
 
 from synthetic_persona_chat.config import ConfigError
@@ -23,6 +25,21 @@ def test_a_name_resolves_in_the_package_and_a_path_is_the_users_own(tmp_path):
     assert template_path(str(own)) == own
     assert render(str(own), examples=["a", "b"]) == "My own: a, b"
     assert template_source(str(own)) == "My own: {{ examples | join(', ') }}\n"
+
+
+def test_a_name_is_resolved_once_per_working_directory(tmp_path, monkeypatch):
+    """#23: the two stat calls per render were 2/3 of its CPU at scale; a repeat render stats nothing, and a
+    relative name still means the user's file in the directory it is rendered from."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "query.j2").write_text("Here: {{ examples | join(', ') }}\n")
+    assert render("query.j2", examples=["a"]) == "Here: a"
+    stats = []
+    monkeypatch.setattr(Path, "is_file", lambda self: stats.append(self) or True)
+    assert template_path("query.j2") == Path("query.j2")
+    assert stats == []
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path.parent)  # elsewhere, "query.j2" is the packaged one again
+    assert template_path("query.j2") == PROMPT_DIR / "query.j2"
 
 
 def test_template_source_is_the_file_as_written():
