@@ -46,20 +46,36 @@ ROWS = [
     Row("users", "redundant attribute", "cosine > 0.9", "SPEC §1", "expand.redundancy_threshold", why="same"),
     Row("users", "query induction clustering", "merge while similarity > 0.1", "issue #28",
         "expand.distance_threshold",
-        why="ours cuts average-linkage at cosine distance 0.6 (similarity 0.4): MiniLM similarities are "
-            "not the paper's encoder's; no preset reproduces 0.1 yet (issue #28 item 4, not done)"),
+        why="ours (paper preset too) cuts average-linkage at cosine distance 0.6 (similarity 0.4). Measured on "
+            "MiniLM: distance 0.9 (similarity > 0.1) merges all 492 attributes of the packaged SPC test sample "
+            "into 1 cluster, 0.6 gives 106; the paper's encoder gave 323 clusters from 4,723, so the printed "
+            "0.1 cannot mean the same cut here"),
     Row("users", "attributes shown to write a query", "3", "issue #28", "expand.query_examples",
-        why="8 gave the 135M model more to generalise from; not re-measured against 3"),
-    Row("users", "query bootstrapping", "100 steps, 188 queries", "issue #28",
-        ours="none: one query per cluster", why="not implemented (issue #28 item 4)"),
+        why="paper preset: 3; the default 8 gave the 135M model more to generalise from"),
+    Row("users", "expansion algorithm", "query bootstrapping, then persona bootstrapping", "issue #28",
+        "expand.algorithm",
+        why="`paper` is the paper's (below); `compact` (default, tiny/demo) asks each cluster's query with k of "
+            "its attributes for num_new answers: fewer, longer prompts, faster on the bundled 135M model"),
+    Row("users", "query bootstrapping", "100 steps, 188 queries", "issue #28", "expand.query_steps",
+        why="paper algorithm only: each step shows `query_shots` bank questions (seeded), samples one new "
+            "question; copies and near-duplicates (cosine > 0.9) are recorded failures"),
     Row("users", "persona bootstrapping", "random 5-attribute personas, one answer per prompt", "issue #28",
-        ours="category-local prompts with k sampled attributes, num_new answers each, for `rounds` rounds",
-        why="not implemented (issue #28 item 4)"),
-    Row("users", "bootstrapping rounds / size target", "until a target size", "issue #28", "expand.rounds",
-        why="fixed rounds with an optional max_attributes cap; no target size"),
+        "expand.persona_size",
+        why="paper algorithm: each round asks every query once with a random persona (distinct categories); "
+            "only the first usable line counts"),
+    Row("users", "bootstrapping rounds / size target", "until a target size", "issue #28", "expand.max_attributes",
+        why="paper algorithm: rounds until the pool reaches max_attributes or a round adds nothing "
+            "(`expand.rounds` bounds it); compact: fixed rounds, capped"),
+    Row("users", "a query the LLM could not write", "not stated", "issue #28", "expand.algorithm",
+        why="paper algorithm: a recorded skip with its reason, no query; compact: a fallback question from the "
+            "category's central attribute (reason kept)"),
     Row("users", "profile contradiction check", "LLM-written negation, NLI both directions", "issue #28",
-        "profiles.contradiction_threshold",
-        why="one direction at an uncalibrated 0.5 (issue #28 item 4, not done)"),
+        "profiles.consistency",
+        why="`negation` (paper preset): contradiction scored both ways, and a held attribute that contradicts the "
+            "candidate's LLM-written negation (either way) rejects it as implied; default `checker`: one "
+            "direction, no LLM calls"),
+    Row("users", "profile contradiction threshold", "not stated", "issue #28", "profiles.contradiction_threshold",
+        why="not calibrated for profiles (the Critic's checker calibration is per conversation)"),
     Row("users", "pairing", "shared-category count > 2", "SPEC §1", "pairs.min_shared",
         why="ours pairs at >= 2 shared categories; the paper's rule is min_shared: 3"),
     Row("generator", "few-shot conversations per prompt", "5", "SPEC §1", "generation.fewshot", why="same"),
@@ -67,7 +83,8 @@ ROWS = [
     Row("generator", "sampling temperature", "0.7", "SPEC §1", "generation.temperature", why="same"),
     Row("generator", "sampling top-k", "40", "SPEC §1", "generation.top_k", why="same"),
     Row("generator", "sampling in every component", "yes", "issue #28", "expand.temperature",
-        why="generator and bootstrapping sample; query writing and the judges are greedy (reproducible verdicts)"),
+        why="generator and bootstrapping sample (seeded); the paper algorithm also samples queries and "
+            "negations; compact query writing and the judges are greedy (reproducible verdicts)"),
     Row("generator", "pairs without a surviving candidate", "not stated", "issue #28", "generation.retries",
         why="ours regenerates them with a new few-shot draw and records every pair's end (retry.py)"),
     Row("critic", "quality experts", "depth, coherency, consistency, diversity, likability", "SPEC §1",

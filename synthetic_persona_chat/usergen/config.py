@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config import ConfigError
+
+ALGORITHMS = ("compact", "paper")
+CONSISTENCY = ("checker", "negation")
+
 
 @dataclass
 class ExpandConfig:
     """`[expand]`: seed reading, query induction and persona bootstrapping."""
 
+    # "compact": one query per cluster, category-local prompts of k examples, num_new answers each (fast on
+    # the bundled 135M model; the tiny/demo presets). "paper": arXiv 2312.10007 §3.1 — query bootstrapping
+    # (query_steps), then random persona_size-attribute personas answering one query each, one answer per
+    # prompt, sampled everywhere, until max_attributes (the target size) or `rounds` rounds.
+    algorithm: str = "compact"
     seed_column: str | None = None  # CSV/JSONL field holding the attribute; None = auto (text / SPC persona columns)
     max_seeds: int | None = None  # keep at most this many seeds (a seeded sample); None = all
     min_words: int = 2  # shorter lines are not attribute sentences
@@ -28,6 +38,9 @@ class ExpandConfig:
     min_cluster_size: int = 1  # clusters smaller than this get no query and are not bootstrapped
     max_queries: int | None = None  # only the largest N clusters get a query; None = every cluster
     query_max_tokens: int = 48
+    query_steps: int = 100  # paper mode: query bootstrapping steps (paper: 100 steps -> 188 queries)
+    query_shots: int = 3  # paper mode: bank questions shown per query bootstrapping step
+    persona_size: int = 5  # paper mode: attributes of the random persona that answers a query
     # Bootstrapping.
     rounds: int = 3  # R: rounds of bootstrapping
     k: int = 5  # sampled attributes of the cluster shown with the query
@@ -37,7 +50,11 @@ class ExpandConfig:
     temperature: float = 0.7  # paper's sampling: temperature 0.7, top-k 40
     top_k: int = 40
     redundancy_threshold: float = 0.9  # paper: an attribute is redundant at cosine > 0.9
-    max_attributes: int | None = None  # stop growing the pool at this size; None = no cap
+    max_attributes: int | None = None  # stop growing the pool at this size (paper mode: the target); None = no cap
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ConfigError(f"expand.algorithm is {self.algorithm!r}; use one of {', '.join(ALGORITHMS)}")
 
 
 @dataclass
@@ -51,6 +68,15 @@ class ProfilesConfig:
     redundancy_threshold: float = 0.9  # reject a candidate with cosine > this to one already in the profile
     contradiction_threshold: float = 0.5  # reject when the checker's contradiction score > this
     chunk_size: int = 200  # users per checkpointed chunk
+    # "checker": the checker's contradiction score, premise = held attribute, one direction. "negation" (the
+    # paper's): contradiction in both directions, and the LLM writes each candidate's negation so a held
+    # attribute that already implies the candidate is rejected too (the checker finds it contradicts the negation).
+    consistency: str = "checker"
+    negation_max_tokens: int = 48
+
+    def __post_init__(self) -> None:
+        if self.consistency not in CONSISTENCY:
+            raise ConfigError(f"profiles.consistency is {self.consistency!r}; use one of {', '.join(CONSISTENCY)}")
 
 
 @dataclass

@@ -34,8 +34,12 @@ class _User:
 def build_profiles(texts: list[str], categories: list[int], vectors: np.ndarray, user_numbers: list[int],
                    contradiction_scores: ScoreFn, seed: int = 0, profile_size: int = 5, min_size: int = 3,
                    max_tries: int = 25, redundancy_threshold: float = 0.9,
-                   contradiction_threshold: float = 0.5) -> dict[str, list]:
-    """{"profiles": [Profile rows], "rejections": [rows], "skipped": [(user number, reason)]}."""
+                   contradiction_threshold: float = 0.5, implied: ScoreFn | None = None) -> dict[str, list]:
+    """{"profiles": [Profile rows], "rejections": [rows], "skipped": [(user number, reason)]}.
+
+    `implied` (the paper's negation check, `negation.implied_scores`): a candidate that a held attribute
+    already implies is rejected as "implied"; it is asked only for candidates that passed the contradiction check.
+    """
     if len(set(categories)) < min_size:
         raise ValueError(f"the pool has {len(set(categories))} categories; profiles need at least "
                          f"profiles.min_size={min_size} distinct categories")
@@ -59,26 +63,38 @@ def build_profiles(texts: list[str], categories: list[int], vectors: np.ndarray,
                                             "score": round(float(sims[worst]), 4)})
                     continue
             pending.append((user, cand))
-        premises, hyps, owner = [], [], []
+        verdicts = _worst(pending, texts, contradiction_scores, contradiction_threshold, "contradiction")
+        if implied is not None:
+            rest = [(k, pc) for k, pc in enumerate(pending) if k not in verdicts]
+            more = _worst([pc for _, pc in rest], texts, implied, contradiction_threshold, "implied")
+            verdicts.update({rest[j][0]: v for j, v in more.items()})
         for k, (user, cand) in enumerate(pending):
-            for have in user.chosen:
-                premises.append(texts[have])
-                hyps.append(texts[cand])
-                owner.append(k)
-        scores = np.asarray(contradiction_scores(premises, hyps)) if premises else np.zeros(0)
-        worst_score: dict[int, tuple[float, str]] = {}
-        for k, p, s in zip(owner, premises, scores):
-            if s > contradiction_threshold and s > worst_score.get(k, (-1.0, ""))[0]:
-                worst_score[k] = (float(s), p)
-        for k, (user, cand) in enumerate(pending):
-            if k in worst_score:
-                score, against = worst_score[k]
-                user.rejections.append({"attribute": texts[cand], "reason": "contradiction",
+            if k in verdicts:
+                reason, score, against = verdicts[k]
+                user.rejections.append({"attribute": texts[cand], "reason": reason,
                                         "against": against, "score": round(score, 4)})
             else:
                 user.chosen.append(cand)
                 user.cats.add(categories[cand])
     return _collect(users, texts, categories, min_size)
+
+
+def _worst(pending: list[tuple[_User, int]], texts: list[str], score: ScoreFn, threshold: float, reason: str
+           ) -> dict[int, tuple[str, float, str]]:
+    """{index in pending: (reason, worst score, held attribute)} for candidates scoring > threshold against
+    any attribute their user holds; one batched call for the whole step."""
+    premises, hyps, owner = [], [], []
+    for k, (user, cand) in enumerate(pending):
+        for have in user.chosen:
+            premises.append(texts[have])
+            hyps.append(texts[cand])
+            owner.append(k)
+    scores = np.asarray(score(premises, hyps)) if premises else np.zeros(0)
+    worst: dict[int, tuple[str, float, str]] = {}
+    for k, p, s in zip(owner, premises, scores):
+        if s > threshold and s > worst.get(k, (reason, -1.0, ""))[1]:
+            worst[k] = (reason, float(s), p)
+    return worst
 
 
 def _draw(user: _User, categories: list[int], attempts: int = 64) -> int | None:

@@ -2,7 +2,8 @@
 
 The LLM sees the attributes nearest the category's centroid. When its answer holds no
 usable question (empty, chatter, no '?'), a fallback query built from the category's
-most central attribute is used and the reason is kept, so the category still grows.
+most central attribute is used and the reason is kept, so the category still grows (the compact
+algorithm); the paper's algorithm records the failure as a skip instead.
 """
 
 from __future__ import annotations
@@ -32,15 +33,21 @@ def fallback_query(examples: list[str]) -> str:
     return f'What else would someone who says "{examples[0]}" tell you about themselves?'
 
 
-def induce_queries_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationParams
+def induce_queries_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationParams, fallback: bool = True
                          ) -> list[dict[str, Any]]:
-    """Rows {category, examples} -> + {query, source ("llm" | "fallback"), reason, raw}. A pure batch map."""
+    """Rows {category, examples} -> + {query, source ("llm" | "fallback" | "failed"), reason, raw}. A pure batch map.
+
+    `fallback=False` (the paper's algorithm): an unusable answer leaves the category without a query
+    (source "failed", query None) instead of the fallback, which is no category question.
+    """
     answers = ask(llm, query_induction.QueryInduction(), rows, params)
     out = []
     for row, answer in zip(rows, answers):
         raw = answer.text
         query, why = answer.value
-        if query is None:
+        if query is None and not fallback:
+            out.append({**row, "query": None, "source": "failed", "reason": why, "raw": raw})
+        elif query is None:
             out.append({**row, "query": fallback_query(row["examples"]), "source": "fallback",
                         "reason": why, "raw": raw})
         else:

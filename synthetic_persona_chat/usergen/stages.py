@@ -38,7 +38,10 @@ from .bootstrap import bootstrap_batch, bootstrap_requests, filter_candidates
 from .clustering import cluster_embeddings
 from .config import ExpandConfig, PairsConfig, ProfilesConfig
 from .pairing import greedy_pairs, pairing_report, shared_category_counts
+from .negation import Negations, both_ways, implied_scores
+from .persona_bootstrap import persona_batch, persona_requests
 from .profiles import build_profiles
+from .query_bootstrap import bootstrap_queries
 from .queries import induce_queries_batch, query_requests
 from .report import expansion_report, pool_figures, report_markdown
 from .seeds import LineRules, SeedFormatError, clean_seeds, read_seed_file
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 
 EXPAND, PROFILES, PAIRS = "expand", "profiles", "pairs"
 LLM_BATCH = 8  # prompts per LLM call between progress updates
+PROMPTS = {"compact": ("query.j2", "bootstrap.j2"),
+           "paper": ("query.j2", "query_bootstrap.j2", "persona_bootstrap.j2")}
 
 ATTRIBUTE_SCHEMA = pa.schema([("text", pa.string()), ("category", pa.int64()), ("query", pa.string()),
                               ("origin", pa.string()), ("round", pa.int64()), ("id", pa.string())])
@@ -67,7 +72,7 @@ def run_expand(ctx: RunContext, seeds_path: str | Path | None = None, seeds: lis
     """Seeds -> categories with queries -> R bootstrapping rounds -> attributes, categories, report."""
     run = ctx.run
     cfg = ctx.config.section(EXPAND, ExpandConfig)
-    for name in ("query.j2", "bootstrap.j2"):
+    for name in PROMPTS[cfg.algorithm]:
         run.record_prompt(f"usergen_{name}", template_source(name))
     rounds = Checkpoints(run.path / EXPAND / "rounds", {"attributes": ATTRIBUTE_SCHEMA})
     base = rounds.get("round_000", partial(_base_pool, ctx, cfg, seeds_path, seeds))
@@ -78,7 +83,20 @@ def run_expand(ctx: RunContext, seeds_path: str | Path | None = None, seeds: lis
         unit = rounds.get(f"round_{r:03d}", partial(_bootstrap_round, ctx, cfg, pool, queries, r))
         pool.extend(unit.tables["attributes"])
         infos.append(unit.values["info"])
+        if cfg.algorithm == "paper" and _target_stop(cfg, pool, unit.values["info"]):
+            break
     return _finish_expand(ctx, cfg, pool, base, infos)
+
+
+def _target_stop(cfg: ExpandConfig, pool: list[dict], info: dict[str, Any]) -> bool:
+    """The paper's algorithm grows the pool to a target size: stop there, or when a round added nothing."""
+    return (cfg.max_attributes is not None and len(pool) >= cfg.max_attributes) or info["added"] == 0
+
+
+def _sampling(cfg: ExpandConfig, max_tokens: int, seed: int) -> GenerationParams:
+    """The paper samples in every component (temperature, top-k; seeded); the compact algorithm writes
+    queries greedily."""
+    return GenerationParams(max_tokens=max_tokens, temperature=cfg.temperature, top_k=cfg.top_k, n=1, seed=seed)
 
 
 def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> Unit:
@@ -91,12 +109,19 @@ def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> Unit:
     chosen = eligible[: cfg.max_queries] if cfg.max_queries is not None else eligible
     log.info("%d seeds -> %d categories; inducing %d queries", len(texts), len(sizes), len(chosen))
     requests = query_requests(texts, vecs, labels, chosen, cfg.query_examples)
-    params = GenerationParams(max_tokens=cfg.query_max_tokens, temperature=0.0, top_k=1, n=1,
-                              seed=ctx.config.seed)
-    induced = _batched(requests, lambda b: induce_queries_batch(b, ctx.llm, params), "query induction", ctx.llm)
+    paper = cfg.algorithm == "paper"
+    params = (_sampling(cfg, cfg.query_max_tokens, ctx.config.seed) if paper else
+              GenerationParams(max_tokens=cfg.query_max_tokens, temperature=0.0, top_k=1, n=1, seed=ctx.config.seed))
+    induced = _batched(requests, lambda b: induce_queries_batch(b, ctx.llm, params, fallback=not paper),
+                       "query induction", ctx.llm)
     if induced and all(not q["raw"].strip() for q in induced):
         raise RuntimeError(f"the LLM ({ctx.llm.describe().get('model')}) returned nothing for all "
                            f"{len(induced)} query prompts; check models.llm with `spc models check`")
+    if paper:
+        skips = skips + [Skip(EXPAND, f"category {q['category']}", f"query induction failed: {q['reason']}")
+                         for q in induced if q["source"] == "failed"]
+        induced, more = _bootstrap_query_bank(ctx, cfg, induced, int(len(sizes)))
+        skips += more
     queries = _queries_of(induced)
     rows = [PersonaAttribute(t, category=int(c), query=queries.get(int(c)), origin="seed", round=0).to_dict()
             for t, c in zip(texts, labels)]
@@ -104,6 +129,21 @@ def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> Unit:
             "skip_reasons": dict(Counter(s.reason.split(" of ")[0] for s in skips)),
             "categories": int(len(sizes))}
     return Unit(tables={"attributes": rows, "queries": induced}, values={"info": info}, skips=skips)
+
+
+def _bootstrap_query_bank(ctx: RunContext, cfg: ExpandConfig, induced: list[dict[str, Any]], first_category: int
+                          ) -> tuple[list[dict[str, Any]], list[Skip]]:
+    """The paper's query bootstrapping: each added question is a new (empty) category; failed steps are skips."""
+    bank = [q["query"] for q in induced if q["query"]]
+    params = _sampling(cfg, cfg.query_max_tokens, ctx.config.seed + 7919)
+    grown = bootstrap_queries(bank, ctx.llm, params, ctx.embedder.encode, cfg.query_steps, cfg.query_shots,
+                              cfg.redundancy_threshold, ctx.config.seed, cfg.max_queries, LLM_BATCH)
+    added = [{"category": first_category + i, "examples": q.examples, "query": q.query, "source": "bootstrap",
+              "reason": None, "raw": q.raw} for i, q in enumerate(grown.added)]
+    skips = [Skip(EXPAND, f"query bootstrap step {step}", why) for step, why in grown.failures]
+    log.info("query bootstrapping: %d steps, %d queries added, %d failed%s", cfg.query_steps, len(added),
+             len(skips), f" ({grown.stopped})" if grown.stopped else "")
+    return induced + added, skips
 
 
 def _read_seeds(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[list[str], list[Skip]]:
@@ -152,15 +192,21 @@ def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queri
         info["stopped"] = "pool cap reached" if room == 0 else "no category has a query"
         return Unit(tables={"attributes": []}, values={"info": info})
     rules = LineRules(cfg.min_words, cfg.max_words, cfg.max_chars)
-    requests = bootstrap_requests(pool, queries, cfg.k, r, ctx.config.seed)
-    params = GenerationParams(max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_k=cfg.top_k,
-                              n=cfg.samples_per_query, seed=ctx.config.seed + r)
-    results = _batched(requests, lambda b: bootstrap_batch(b, ctx.llm, params, rules, cfg.num_new),
-                       f"bootstrap round {r}", ctx.llm)
+    if cfg.algorithm == "paper":
+        requests = persona_requests(pool, queries, cfg.persona_size, r, ctx.config.seed)
+        params, samples = _sampling(cfg, cfg.max_tokens, ctx.config.seed + r), 1
+        results = _batched(requests, lambda b: persona_batch(b, ctx.llm, params, rules), f"persona round {r}", ctx.llm)
+    else:
+        requests = bootstrap_requests(pool, queries, cfg.k, r, ctx.config.seed)
+        params = GenerationParams(max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_k=cfg.top_k,
+                                  n=cfg.samples_per_query, seed=ctx.config.seed + r)
+        samples = cfg.samples_per_query
+        results = _batched(requests, lambda b: bootstrap_batch(b, ctx.llm, params, rules, cfg.num_new),
+                           f"bootstrap round {r}", ctx.llm)
     drops: Counter = Counter()
     for row in results:
         drops.update(row["drops"])
-    if results and drops.get("empty_output", 0) == len(results) * cfg.samples_per_query:
+    if results and drops.get("empty_output", 0) == len(results) * samples:
         raise RuntimeError(f"the LLM returned nothing for all {len(results)} prompts of round {r}; "
                            f"check models.llm with `spc models check`")
     texts = [p["text"] for p in pool]
@@ -192,7 +238,9 @@ def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: U
     qsum = {"induced": sum(q["source"] == "llm" for q in qrows),
             "fallback": sum(q["source"] == "fallback" for q in qrows),
             "fallback_reasons": dict(Counter(q["reason"] for q in qrows if q["reason"])),
-            "categories_without_query": len(set(cats)) - len(queries)}
+            "categories_without_query": len(set(cats) - set(queries)),
+            "bootstrapped": sum(q["source"] == "bootstrap" for q in qrows),
+            "failed": sum(q["source"] == "failed" for q in qrows)}
     report = expansion_report(seed_fig, exp_fig, rounds, qsum, base_info.get("seed_lines_skipped", 0))
     size, seed_size = Counter(cats), Counter(cats[:seed_count])
     categories = [{"category": c, "query": queries.get(c), "size": size[c], "seed_size": seed_size[c]}
@@ -205,7 +253,7 @@ def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: U
     drops: Counter = Counter()
     for r in rounds:
         drops.update(r["drops"])
-    summary = {"seed_attributes": seed_count, "attributes": len(pool), "categories": len(size),
+    summary = {"algorithm": cfg.algorithm, "seed_attributes": seed_count, "attributes": len(pool), "categories": len(size),
                "queries": len(queries), "rounds": len(rounds), "drops": dict(sorted(drops.items())),
                "seed_lines_skipped": base_info.get("seed_lines_skipped", 0), "llm_usage": ctx.usage()}
     run.mark_done(EXPAND, summary)
@@ -225,6 +273,7 @@ def run_profiles(ctx: RunContext) -> dict[str, Any]:
     cats = [int(p["category"]) if p["category"] is not None else -1 - i for i, p in enumerate(pool)]
     vecs = ctx.embedder.encode(texts)
     checker = ctx.nli
+    contradiction, implied, negations = _consistency(ctx, cfg, checker)
     chunks = Checkpoints(run.path / PROFILES / "chunks",
                          {"profiles": PROFILE_SCHEMA.append(pa.field("user", pa.int64())),
                           "rejections": REJECTION_SCHEMA})
@@ -232,8 +281,9 @@ def run_profiles(ctx: RunContext) -> dict[str, Any]:
     starts = range(0, cfg.num_users, cfg.chunk_size)
     for ci, start in enumerate(tqdm(starts, desc="profiles", unit="chunk", disable=len(starts) < 2)):
         users = list(range(start, min(start + cfg.chunk_size, cfg.num_users)))
-        build = partial(build_profiles, texts, cats, vecs, users, checker.scores, ctx.config.seed, cfg.profile_size,
-                        cfg.min_size, cfg.max_tries, cfg.redundancy_threshold, cfg.contradiction_threshold)
+        build = partial(build_profiles, texts, cats, vecs, users, contradiction, ctx.config.seed, cfg.profile_size,
+                        cfg.min_size, cfg.max_tries, cfg.redundancy_threshold, cfg.contradiction_threshold,
+                        implied)
         unit = chunks.get(f"chunk_{ci:05d}", partial(_profile_chunk, build))
         profiles.extend(unit.tables["profiles"])
         rejections.extend(unit.tables["rejections"])
@@ -254,11 +304,25 @@ def run_profiles(ctx: RunContext) -> dict[str, Any]:
     summary = {"users_requested": cfg.num_users, "profiles": len(unique), "skipped_users": len(skipped),
                "mean_size": round(float(np.mean([len(p["attributes"]) for p in unique])), 3),
                "rejections": dict(Counter(r["reason"] for r in rejections)),
-               "checker": checker.describe(), "llm_usage": ctx.usage()}
+               "checker": checker.describe(), "consistency": cfg.consistency, "llm_usage": ctx.usage()}
+    if negations is not None:
+        summary["negation_failures"] = dict(negations.failures)
     run.mark_done(PROFILES, summary)
     log.info("profiles: %d built, %d skipped, rejections %s, checker %s", len(unique), len(skipped),
              summary["rejections"], summary["checker"].get("kind"))
     return run.stage_summary(PROFILES)
+
+
+def _consistency(ctx: RunContext, cfg: ProfilesConfig, checker: Any):
+    """(contradiction score fn, implied score fn or None, Negations or None) for `profiles.consistency`."""
+    if cfg.consistency == "checker":
+        return checker.scores, None, None
+    ctx.run.record_prompt("usergen_negation.j2", template_source("negation.j2"))
+    ecfg = ctx.config.section(EXPAND, ExpandConfig)
+    params = GenerationParams(max_tokens=cfg.negation_max_tokens, temperature=ecfg.temperature, top_k=ecfg.top_k,
+                              n=1, seed=ctx.config.seed)
+    negations = Negations(ctx.llm, params, LineRules(ecfg.min_words, ecfg.max_words, ecfg.max_chars))
+    return partial(both_ways, checker.scores), implied_scores(checker.scores, negations), negations
 
 
 def _profile_chunk(build) -> Unit:

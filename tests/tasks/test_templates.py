@@ -8,8 +8,9 @@ from synthetic_persona_chat.config import ConfigError
 from synthetic_persona_chat.tasks.templates import PROMPT_DIR, render, template_path, template_source
 
 PACKAGED = ["bootstrap.j2", "contradiction_fewshot.j2", "contradiction_judge.j2", "detection.j2",
-            "faithfulness_conversation.j2", "generator.j2", "generator_system.j2", "pairwise.j2", "query.j2",
-            "toxicity_conversation.j2", "turn.j2", "turn_system.j2"]
+            "faithfulness_conversation.j2", "generator.j2", "generator_system.j2", "negation.j2", "pairwise.j2",
+            "persona_bootstrap.j2", "query.j2", "query_bootstrap.j2", "toxicity_conversation.j2", "turn.j2",
+            "turn_system.j2"]
 
 
 def test_every_task_template_ships_in_one_folder():
