@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -55,17 +57,33 @@ def minilm():
     return Embedder("minilm")
 
 
-# The fast lane is `pytest -m "not slow"`. A test is slow when it loads a real model (through these fixtures)
-# or drives the real `spc` in child processes (the fault-injection suite, the browser test): marked here from
-# what the test uses, so a new test is classified without anyone remembering to mark it.
+# The fast lane is `pytest -m "not slow"`. A test is slow when it loads a real model (through these fixtures),
+# drives the real `spc` in child processes (the fault-injection suite, the browser test, any module that starts
+# `python -m synthetic_persona_chat.cli`), runs the bundled LLM through the tiny preset without a fixture, or runs
+# Ray: marked here from what the test (or its module) uses, so a new test is classified without anyone
+# remembering to mark it. A module is judged by its source because its helpers, not the test body, start `spc`.
 REAL_MODEL_FIXTURES = frozenset({"smollm", "smollm_llamacpp", "minilm"})
 SLOW_FOLDERS = ("faults",)
 SLOW_FILES = ("test_browser.py",)
+SLOW_SOURCE = re.compile(r'"synthetic_persona_chat\.cli"'  # `spc` in a child process
+                         r'|"--preset", "tiny"'  # the bundled SmolLM2, loaded by the CLI itself
+                         r'|^import ray|^ *ray\.init|engine="ray"|"engine": "ray"', re.M)  # a Ray cluster
+
+
+@functools.lru_cache(maxsize=None)
+def _module_is_slow(path: Path) -> bool:
+    return path.suffix == ".py" and bool(SLOW_SOURCE.search(path.read_text(encoding="utf-8")))
+
+
+def is_slow(item) -> bool:
+    """Why a test is in the slow lane: the rules above, in the order they are cheapest to check."""
+    path = Path(str(item.fspath))
+    return bool(REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or any(part in SLOW_FOLDERS for part in path.parts) or path.name in SLOW_FILES
+                or _module_is_slow(path))
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        path = Path(str(item.fspath))
-        if (REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or any(part in SLOW_FOLDERS for part in path.parts) or path.name in SLOW_FILES):
+        if is_slow(item):
             item.add_marker(pytest.mark.slow)
