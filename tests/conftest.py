@@ -9,11 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import forget_task_names, record_task_names
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SPC_SHARED_DATA", REPO.parent / "shared" / "data"))
 SPC_DIR = SHARED_DATA / "spc"
 SPC_TEST = SPC_DIR / "Synthetic-Persona-Chat_test.csv"
 SPC_VALID = SPC_DIR / "Synthetic-Persona-Chat_valid.csv"
+
+
+def pytest_configure(config):
+    record_task_names()  # tests.fakes.task_of names the task of every prompt rendered in a test
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +33,13 @@ def spc_dir() -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Each test session gets its own embedding cache, never the user's."""
     monkeypatch.setenv("SPC_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "spc-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _one_test_of_task_names():
+    """tests.fakes.TaskLLM answers by the task that rendered a prompt: the record is per test."""
+    yield
+    forget_task_names()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from synthetic_persona_chat.models.llm import CachedLLM
 from synthetic_persona_chat.readers import read_spc_csv, write_records
 from synthetic_persona_chat.rundir import RunDir
 from tests.conftest import SPC_TEST, SPC_VALID
-from tests.fakes import ScriptedLLM
+from tests.fakes import TaskLLM, task_of
 
 GOOD = ("User 1: Hi! How are you doing today?\nUser 2: I am great, thanks. I just got back from a run.\n"
         "User 1: Nice, I love running too. Do you run often?\nUser 2: Every morning before work.\n"
@@ -51,17 +51,17 @@ def config_dict(pairs_file: Path, **gen) -> dict:
             "critic": {"max_nli_pairs": 4, "min_turns": 4, "min_expressed_share": 0.0}}
 
 
+ROLES = {"generator": "generator", "turn": "generator", "contradiction_judge": "nli", "pairwise_quality": "quality"}
+
+
 def role(chat) -> str:
-    text = chat[-1]["content"]
-    if text.startswith("Statement A:"):
-        return "nli"
-    if "Question about" in text:
-        return "quality"
-    return "generator"
+    """The part a prompt plays, from the name of the task that rendered it (tests.fakes.task_of)."""
+    return ROLES[task_of(chat)]
 
 
 def scripted(generator=lambda chat, i: GOOD, nli=lambda chat, i: "yes", quality=lambda chat, i: "B"):
-    return ScriptedLLM(lambda chat, i: {"generator": generator, "nli": nli, "quality": quality}[role(chat)](chat, i))
+    return TaskLLM({"generator": generator, "turn": generator, "contradiction_judge": nli,
+                    "pairwise_quality": quality})
 
 
 def make_ctx(tmp_path: Path, data: dict, llm=None, run_name: str = "run") -> RunContext:

@@ -10,7 +10,7 @@ from synthetic_persona_chat.checkpoint import Checkpoints
 from synthetic_persona_chat.usergen.seeds import SeedFormatError
 from synthetic_persona_chat.usergen.stages import run_expand, run_pairs, run_profiles
 from synthetic_persona_chat.usergen.profiles import build_profiles
-from tests.fakes import ScriptedLLM
+from tests.fakes import ScriptedLLM, task_of
 
 SEEDS = ["I have two dogs.", "My cat is named Tom.", "I love horses.", "I own a parrot.",
          "I work as a nurse.", "I am a pilot.", "I teach math at a high school.", "I am a chef.",
@@ -23,12 +23,15 @@ NEW = {"pet": ["I have a hamster.", "I walk my neighbour's dog.", "I have two do
        "music": ["I play the drums.", "I listen to opera.", "???"]}
 
 
-def respond(chat, i):
-    text = chat[-1]["content"]
-    if text.startswith("Statement A"):  # the LLM contradiction judge
-        return "No" if "never" in text else "Yes"
-    if text.startswith("Here are facts"):  # query induction
-        return "What do you like?" if "jazz" in text else "Which topic is this?"
+def contradiction_judge(text):
+    return "No" if "never" in text else "Yes"
+
+
+def query_induction(text):
+    return "What do you like?" if "jazz" in text else "Which topic is this?"
+
+
+def attribute_bootstrap(text):
     m = re.search(r"answers people gave about themselves:\n(.*?)\n\n", text, re.S)
     examples = m.group(1) if m else ""
     topic = ("pet" if re.search(r"dog|cat|horse|parrot|hamster", examples) else
@@ -37,6 +40,14 @@ def respond(chat, i):
     round_no = text.count("\n")  # vary a little between prompts
     return "\n".join(NEW[topic]) + f"\nI collect item number {round_no} of {topic}s." if topic != "home" else \
         "\n".join(NEW[topic])
+
+
+ANSWERS = {f.__name__: f for f in (contradiction_judge, query_induction, attribute_bootstrap)}
+
+
+def respond(chat, i):
+    """Answers by the task that rendered the prompt (tests.fakes.task_of), not by the prompt's words."""
+    return ANSWERS[task_of(chat)](chat[-1]["content"])
 
 
 OVERRIDES = ["expand.rounds=2", "expand.k=3", "expand.distance_threshold=0.75", "profiles.num_users=6",
