@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import yaml  # noqa: E402
 
-from benchmarks._report import SHARED_DATA, write_results  # noqa: E402
+from benchmarks._report import RESULTS, SHARED_DATA, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SPC = SHARED_DATA / "spc"
@@ -51,9 +51,13 @@ SEED_PAIRS_AVAILABLE = 1967  # conversations in the two CSVs above (their profil
 COLUMNS = ["size", "pairs", "winners", "requests", "wall_s", "ideal_s", "efficiency", "peak_rss_mb",
            "held_kb_per_candidate", "held_kb_per_candidate_before", "cpu_s",
            "cpu_generate_s", "cpu_critic_s", "cpu_select_s", "run_dir_mb", "run_dir_files", "resume_wall_s",
-           "extra_requests", "load_avg"]
+           "extra_requests", "estimate_calls", "paid_calls", "load_avg"]
 FITTED = ["wall_s", "requests", "peak_rss_mb", "cpu_s", "cpu_critic_s", "run_dir_mb", "run_dir_files",
           "resume_wall_s"]
+# `--preset paper --estimate`'s lines (estimate.json) grouped as the run's stages count what they paid
+ESTIMATE_GROUPS = {"expand": ("query induction", "bootstrapping"), "profiles": ("profile contradiction judge",),
+                   "generate": ("generator",), "critic": ("contradiction judge",), "select": ("quality experts",)}
+TOKEN_FIELDS = ("calls", "prompt_tokens", "completion_tokens")
 
 
 def scaled_config(size: int, url: str, args: argparse.Namespace) -> dict:
@@ -140,6 +144,32 @@ def held_per_candidate(run_dir: Path, sample: int = 3000) -> dict:
     return figures
 
 
+def estimate_check(run_dir: Path) -> dict:
+    """The run's own estimate (estimate.json, written before any call) beside what its stages paid, per stage
+    group and in total, with paid / estimated: the check that `--estimate` is within 2x of a real run."""
+    def summary(stage: str) -> dict:
+        done = json.loads((run_dir / stage / "_done.json").read_text())
+        return done.get("summary", done)
+
+    lines = {line["role"]: line for line in json.loads((run_dir / "estimate.json").read_text())["lines"]}
+    conv = summary("conversations")["tokens_per_stage"]
+    expand, profiles = summary("expand")["llm_usage"], summary("profiles")["llm_usage"]
+    # the profiles stage reports the process's usage so far, expand's included: its own is the difference
+    paid = {"expand": expand, "profiles": {f: profiles.get(f, 0) - expand.get(f, 0) for f in TOKEN_FIELDS}, **conv}
+    out = {}
+    for group, roles in ESTIMATE_GROUPS.items():
+        est = {f: sum(lines[r][f] for r in roles if r in lines) for f in TOKEN_FIELDS}
+        got = {f: paid.get(group, {}).get(f, 0) for f in TOKEN_FIELDS}
+        out[group] = {"estimate": est, "paid": got}
+    for key in ("estimate", "paid"):
+        out.setdefault("total", {})[key] = {f: sum(g[key][f] for n, g in out.items() if n != "total")
+                                            for f in TOKEN_FIELDS}
+    for group in out.values():
+        group["paid_over_estimate"] = {f: round(group["paid"][f] / group["estimate"][f], 2)
+                                       for f in TOKEN_FIELDS if group["estimate"][f]}
+    return out
+
+
 def dir_figures(path: Path) -> dict:
     files = [p for p in path.rglob("*") if p.is_file()]
     return {"run_dir_mb": round(sum(p.stat().st_size for p in files) / 2**20, 2), "run_dir_files": len(files)}
@@ -157,14 +187,19 @@ def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
         summary = summary.get("summary", summary)
         cpu = summary.get("cpu_seconds_per_stage") or {}
         ideal = requests * args.latency_ms / 1000 / args.concurrency
-        row = {"size": size, "pairs": summary.get("pairs"), "winners": summary.get("winners"), "requests": requests,
+        check = estimate_check(work / f"run-{size}")
+        row = {"size": size, "nli": args.nli, "pairs": summary.get("pairs"), "winners": summary.get("winners"), "requests": requests,
                **{k: full[k] for k in ("wall_s", "peak_rss_mb", "cpu_s")}, "ideal_s": round(ideal, 1),
                "efficiency": round(ideal / full["wall_s"], 3), "cpu_generate_s": cpu.get("generate"),
                "cpu_critic_s": cpu.get("critic"), "cpu_select_s": cpu.get("select"),
                **dir_figures(work / f"run-{size}"), **held_per_candidate(work / f"run-{size}"),
-               "pass_rates": summary.get("pass_rates")}
+               "pass_rates": summary.get("pass_rates"), "estimate_calls": check["total"]["estimate"]["calls"],
+               "paid_calls": check["total"]["paid"]["calls"], "estimate_check": check}
         if not args.no_resume:
-            row.update(resume(size, requests, config_path, server, work))
+            try:
+                row.update(resume(size, requests, config_path, server, work))
+            except RuntimeError as exc:  # the full run's figures still count; say why the resume has none
+                row["resume_error"] = str(exc).splitlines()[-1][:300]
         row["load_avg"] = round((load + os.getloadavg()[0]) / 2, 1)
         return row
     finally:
@@ -205,6 +240,21 @@ def fits(rows: list[dict]) -> dict:
     return out
 
 
+def merged(path: Path, rows: list[dict]) -> list[dict]:
+    """`--append`: the rows already in `path` (a results JSON) that this run did not redo (same size and
+    checker), then this run's; sizes of several runs in one table, each row with its own load average."""
+    old = json.loads(path.read_text())["rows"] if path.is_file() else []
+    redone = {(r["size"], r.get("nli", "default")) for r in rows}
+    return sorted([r for r in old if (r["size"], r.get("nli", "default")) not in redone] + rows,
+                  key=lambda r: (r.get("nli", "default"), r["size"]))
+
+
+def fits_per_checker(rows: list[dict]) -> dict:
+    """One set of fits per contradiction checker: the CPU checker and llm-judge are different workloads."""
+    return {nli: fits([r for r in rows if r.get("nli", "default") == nli])
+            for nli in sorted({r.get("nli", "default") for r in rows})}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,5000,20000", help="comma list of conversation counts")
@@ -214,6 +264,8 @@ def main() -> None:
     ap.add_argument("--corrupt", type=float, default=0.4, help="share of Generator answers corrupted")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill -9 / resume run")
     ap.add_argument("--name", default="paper_scale")
+    ap.add_argument("--append", action="store_true",
+                    help="keep the rows of results/NAME.json this run does not redo (measure sizes one at a time)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -222,9 +274,11 @@ def main() -> None:
             work.mkdir()
             rows.append(run_size(size, args, work))
             print(json.dumps(rows[-1]), flush=True)
-    write_results(args.name, rows, COLUMNS, extra={
-        "fits": fits(rows), "settings": {"latency_ms": args.latency_ms, "concurrency": args.concurrency,
-                                         "nli": args.nli, "corrupt": args.corrupt, "preset": "paper"}})
+    if args.append:
+        rows = merged(RESULTS / f"{args.name}.json", rows)
+    write_results(args.name, rows, ["nli"] + COLUMNS, extra={
+        "fits": fits_per_checker(rows), "settings": {"latency_ms": args.latency_ms, "concurrency": args.concurrency,
+                                                     "corrupt": args.corrupt, "preset": "paper"}})
 
 
 if __name__ == "__main__":
