@@ -76,7 +76,7 @@ def throughput(model: str, backends: list[str], texts: list[str], rounds: int, m
             if ordered:
                 enc._encode(sorted(texts, key=len), show_progress=False)  # as Embedder.encode hands them over
             else:
-                enc._onnx.encode(texts, batch_size=enc.batch_size, sort_by_length=False)
+                enc.encoder.encode(texts, batch_size=enc.batch_size, sort_by_length=False)
             sec = time.perf_counter() - start
             best[(backend, ordered)] = min(sec, best.get((backend, ordered), float("inf")))
     torch_rate = len(texts) / best[("torch", True)] if ("torch", True) in best else None

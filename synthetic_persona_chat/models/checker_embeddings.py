@@ -7,11 +7,10 @@ float32. Two things cut it without changing what is computed:
 - every distinct text is embedded once per call, and kept in an on-disk cache keyed by (model,
   precision, text), so persona attributes and their negations, which recur in every candidate of a
   pair and in every iteration, are embedded once per machine, and a resumed run re-embeds nothing;
-- `precision="bf16"` runs the encoder under CPU autocast to bfloat16: ~3x faster on CPUs with native
-  bf16 arithmetic (AVX512-BF16, AMX), vectors within 1e-3 of float32 (cosine to float32 >= 0.9999).
-  Scores move by < 0.01, so the bf16 checker has its own measured calibration
-  (`minilm-polarity/bf16` in contradiction_calibration.json). `"auto"` takes bf16 only where the CPU
-  does it natively (elsewhere emulated bf16 is slower than float32) and float32 otherwise.
+- `precision="bf16"` runs the encoder under CPU autocast to bfloat16 (`encoders/precision.py`, which also
+  decides `"auto"`: bf16 only where the CPU does it natively): vectors within 1e-3 of float32 (cosine to
+  float32 >= 0.9999). Scores move by < 0.01, so the bf16 checker has its own measured calibration
+  (`minilm-polarity/bf16` in contradiction_calibration.json).
 
 - `replicas`: more copies of the encoder, each on its own thread: a call's new texts are dealt among them
   (by length, so each gets short and long ones) and encoded at once. Each replica is a model (~90 MB).
@@ -30,45 +29,19 @@ scores by up to 0.18 and flipped 4 of 22 strict-threshold verdicts on SPC pairs:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .embedder import VectorCache
+from .encoders.precision import computing_in, native_bf16, resolve_precision
 
-PRECISIONS = ("auto", "fp32", "bf16")
+__all__ = ["CheckerEmbeddings", "native_bf16"]  # native_bf16: still imported from here by llm/transformers_llm.py
 MIN_SHARE = 32  # fewer new texts per replica than this: one call (a thread hand-off would cost more than it saves)
-
-
-@lru_cache(maxsize=1)
-def native_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 natively (oneDNN's own check), so bf16 autocast is faster."""
-    try:
-        import torch
-
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (ImportError, AttributeError, RuntimeError):
-        return False
-
-
-def resolve_precision(precision: str, embedder: Any) -> str:
-    """fp32 or bf16; bf16 only for a torch encoder on the CPU (autocast has no effect elsewhere)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"checker precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    info = embedder.describe() if hasattr(embedder, "describe") else {}
-    # onnxruntime (the embedder's onnx backends) ignores torch autocast; so does a GPU's float32 path
-    torch_cpu = info.get("backend") == "sentence-transformers" and str(info.get("device", "cpu")).startswith("cpu")
-    if precision == "bf16" and not torch_cpu:
-        raise ValueError(f"checker precision bf16 needs a torch encoder on the CPU, not {info}")
-    if precision == "auto":
-        return "bf16" if torch_cpu and native_bf16() else "fp32"
-    return precision
 
 
 class CheckerEmbeddings:
@@ -132,18 +105,8 @@ class CheckerEmbeddings:
         return out
 
     def _encode_on(self, encoder: Any, texts: list[str]) -> np.ndarray:
-        with self._autocast():  # autocast is per thread: entered on the thread that encodes
+        with computing_in(self.precision):  # autocast is per thread: entered on the thread that encodes
             return np.asarray(encoder.encode(texts), dtype=np.float32)
-
-    @contextlib.contextmanager
-    def _autocast(self) -> Iterator[None]:
-        if self.precision != "bf16":
-            yield
-            return
-        import torch
-
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            yield
 
     def stats(self) -> dict[str, Any]:
         """Texts asked for, distinct ones, how many the cache answered, and its hit rate over distinct texts."""

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from synthetic_persona_chat.models import Embedder, load_contradiction_checker
-from synthetic_persona_chat.models.checker_embeddings import CheckerEmbeddings, native_bf16, resolve_precision
+from synthetic_persona_chat.models.checker_embeddings import CheckerEmbeddings
+from synthetic_persona_chat.models.encoders.precision import native_bf16, resolve_precision
 from synthetic_persona_chat.models.contradiction import calibration_of, checker_key, shipped_calibration
 from synthetic_persona_chat.generation.critic.faithfulness import threshold
 

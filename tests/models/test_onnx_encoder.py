@@ -18,8 +18,9 @@ pytest.importorskip("onnxruntime", reason="the onnx backends are the optional [o
 
 from synthetic_persona_chat.models import Embedder  # noqa: E402
 from synthetic_persona_chat.models.bundled import minilm_dir  # noqa: E402
-from synthetic_persona_chat.models.embedder import parse_embedder_spec  # noqa: E402
-from synthetic_persona_chat.models.onnx_encoder import OnnxEncoder, UnsupportedForOnnx, onnx_cache_dir  # noqa: E402
+from synthetic_persona_chat.models.encoders import parse_embedder_spec  # noqa: E402
+from synthetic_persona_chat.models.encoders.onnx_backend import OnnxEncoder  # noqa: E402
+from synthetic_persona_chat.models.encoders.onnx_export import UnsupportedForOnnx, onnx_cache_dir  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +207,7 @@ def test_unsupported_encoder_family_is_refused(tmp_path):
 
 def test_missing_exporter_is_reported_not_crashed(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnxscript", None)  # onnxruntime present, the exporter's dependency not
-    from synthetic_persona_chat.models.onnx_encoder import OnnxUnavailable
+    from synthetic_persona_chat.models.encoders.onnx_export import OnnxUnavailable
 
     with pytest.raises(OnnxUnavailable, match="onnxscript"):
         OnnxEncoder(minilm_dir(), "fp32", cache_dir=tmp_path / "fresh")

@@ -1,4 +1,4 @@
-"""Sentence embeddings through onnxruntime: a SentenceTransformer exported once, run without torch.
+"""A SentenceTransformer exported once to ONNX, for the onnx and openvino backends to run without torch.
 
 Why not sentence-transformers' own `backend="onnx"`: it needs `optimum`, whose releases pin
 transformers 4.x / huggingface_hub 0.x, incompatible with this package. So we export the
@@ -11,7 +11,7 @@ weights, activations quantised at run time) after onnxruntime's transformer grap
 the fused graph is what gets quantised. Its effect on ranking quality is measured in
 `benchmarks/embedding_backends.py`, not assumed.
 
-Runtimes: onnxruntime (CPU execution provider), or OpenVINO (`runtime="openvino"`) on the same fp32 export;
+Runtimes: onnxruntime (`onnx_backend`, CPU execution provider), or OpenVINO (`openvino_backend`) on the fp32 export;
 OpenVINO computes in bf16 where the CPU has native bf16 (its own default) and in f32 elsewhere, which it
 reports (`describe()["precision"]`), so vectors of the two precisions are cached apart by the Embedder.
 
@@ -35,7 +35,6 @@ import json
 import logging
 import os
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -43,13 +42,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import ModelError
-from ..paths import user_cache_dir
+from ...errors import ModelError
+from ...paths import user_cache_dir
 
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8")
-RUNTIMES = ("onnxruntime", "openvino")
 # Encoders whose HF forward is (input_ids, attention_mask[, token_type_ids]) -> last_hidden_state and
 # that the exporter and onnxruntime's "bert" optimiser handle; each one is exercised in
 # tests/models/test_onnx_encoder.py.
@@ -82,76 +80,83 @@ def require_runtime(runtime: str) -> Any:
                               f"pip install 'synthetic-persona-chat[{extra}]'") from exc
 
 
-class OnnxEncoder:
-    """`encode(texts) -> (n, dim)` float32 unit vectors from an exported SentenceTransformer.
+class Export:
+    """An export folder loaded for inference: its meta, its tokenizer, and the inputs a batch becomes.
 
-    `location`: a SentenceTransformer folder or Hub id. `precision`: "fp32" or "int8" (the export's weights).
-    `runtime`: "onnxruntime" or "openvino" (fp32 export only; computes in bf16 where the CPU does natively).
-    `max_seq_length`: truncation in tokens (None = the model's own, as SentenceTransformer does).
-    `threads`: intra-op threads (None = the cores this process may use).
+    Both runtimes (`onnx_backend`, `openvino_backend`) run the same export; this is what they share.
     """
 
-    def __init__(self, location: str | Path, precision: str = "fp32", max_seq_length: int | None = None,
-                 threads: int | None = None, cache_dir: str | Path | None = None, runtime: str = "onnxruntime"
-                 ) -> None:
-        if precision not in PRECISIONS or runtime not in RUNTIMES:
-            raise ValueError(f"precision must be one of {PRECISIONS} and runtime one of {RUNTIMES}, "
-                             f"got {precision!r}, {runtime!r}")
-        if runtime == "openvino" and precision != "fp32":
-            raise ValueError("the openvino runtime takes the fp32 export (it picks bf16/f32 compute itself)")
-        engine = require_runtime(runtime)
-        self.location, self.precision, self.runtime = str(location), precision, runtime
+    def __init__(self, location: str | Path, precision: str, max_seq_length: int | None,
+                 cache_dir: str | Path | None) -> None:
+        from transformers import AutoTokenizer  # heavy library: loaded only when an export is used
+
         self.path = ensure_export(location, precision, Path(cache_dir) if cache_dir else onnx_cache_dir())
         self.meta = json.loads((self.path / "meta.json").read_text())
         self.dim = int(self.meta["dim"])
-        self.max_seq_length = int(max_seq_length or self.meta["max_seq_length"])
+        self.native_max_seq_length = int(self.meta["max_seq_length"])
+        self.max_seq_length = int(max_seq_length or self.native_max_seq_length)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.path / "tokenizer"))
+
+    def _cased(self, texts: list[str]) -> list[str]:
+        return [t.lower() for t in texts] if self.meta["do_lower_case"] else list(texts)
+
+    def inputs(self, batch: list[str]) -> dict[str, np.ndarray]:
+        """The model's int64 inputs for one padded batch."""
+        feats = self.tokenizer(self._cased(batch), padding=True, truncation="longest_first",
+                               max_length=self.max_seq_length, return_tensors="np")
+        return {k: feats[k].astype(np.int64) for k in self.meta["inputs"]}
+
+    def token_lengths(self, texts: list[str]) -> list[int]:
+        ids = self.tokenizer(self._cased(texts), truncation=True, max_length=self.max_seq_length)["input_ids"]
+        return [len(i) for i in ids]
+
+    def describe(self, runtime: str, precision: str, threads: int) -> dict[str, Any]:
+        return {"backend": runtime, "runtime": runtime, "precision": precision,
+                "model_type": self.meta["model_type"], "threads": threads, "max_seq_length": self.max_seq_length,
+                "export": str(self.path), "device": "cpu"}
+
+
+class ExportedEncoder:
+    """What the two runtimes of an export share: one `Encoder` surface over `export` and their `_run(batch)`."""
+
+    runtime = ""
+    export: Export
+    dim: int
+    precision: str
+    threads: int
+
+    def _load(self, location: str | Path, precision: str, max_seq_length: int | None, threads: int | None,
+              cache_dir: str | Path | None) -> None:
+        self.location = str(location)
+        self.export = Export(location, precision, max_seq_length, cache_dir)
+        self.dim, self.max_seq_length = self.export.dim, self.export.max_seq_length
+        self.native_max_seq_length = self.export.native_max_seq_length
         self.threads = int(threads or len(os.sched_getaffinity(0)))
-        self._inputs = list(self.meta["inputs"])
-        self._lock = threading.Lock()  # an OpenVINO infer request serves one call at a time
-        if runtime == "openvino":
-            self._model = engine.Core().compile_model(str(self.path / "model.onnx"), "CPU",
-                                                      {"INFERENCE_NUM_THREADS": self.threads})
-            self._request = self._model.create_infer_request()
-            hint = str(self._model.get_property("INFERENCE_PRECISION_HINT"))
-            self.precision = "bf16" if "bf16" in hint or "bfloat16" in hint else "fp32"
-        else:
-            options = engine.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            self._session = engine.InferenceSession(str(self.path / "model.onnx"), options,
-                                                    providers=["CPUExecutionProvider"])
-        from transformers import AutoTokenizer
 
-        self._tokenizer = AutoTokenizer.from_pretrained(str(self.path / "tokenizer"))
+    @property
+    def tag(self) -> str:
+        """Cache-key suffix: "onnx-fp32", "onnx-int8", "openvino-bf16" ... (the precision really computed in)."""
+        return f"{'onnx' if self.runtime == 'onnxruntime' else self.runtime}-{self.precision}"
 
-    def encode(self, texts: list[str], batch_size: int = 64, sort_by_length: bool = True) -> np.ndarray:
-        """Batches of similar lengths (sorted by characters) waste the least compute on padding."""
+    def encode(self, texts: list[str], batch_size: int | None = None, sort_by_length: bool = False) -> np.ndarray:
+        """One batch by default (the protocol); `batch_size` splits it, by length if `sort_by_length`
+        (batches of similar lengths waste the least compute on padding)."""
+        size = batch_size or max(1, len(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i])) if sort_by_length else list(range(len(texts)))
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+        for start in range(0, len(order), size):
+            idx = order[start:start + size]
             out[idx] = self._run([texts[i] for i in idx])
         return out
 
     def _run(self, batch: list[str]) -> np.ndarray:
-        if self.meta["do_lower_case"]:
-            batch = [t.lower() for t in batch]
-        feats = self._tokenizer(batch, padding=True, truncation="longest_first", max_length=self.max_seq_length,
-                                return_tensors="np")
-        inputs = {k: feats[k].astype(np.int64) for k in self._inputs}
-        if self.runtime == "onnxruntime":
-            return self._session.run(None, inputs)[0]
-        with self._lock:
-            return np.array(self._request.infer(inputs)[self._model.output(0)], dtype=np.float32)
+        raise NotImplementedError
 
-    @property
-    def tag(self) -> str:
-        """What the vectors are, for cache keys: runtime and the precision really computed in."""
-        return f"onnx-{self.precision}" if self.runtime == "onnxruntime" else f"openvino-{self.precision}"
+    def token_lengths(self, texts: list[str]) -> list[int]:
+        return self.export.token_lengths(texts)
 
     def describe(self) -> dict[str, Any]:
-        return {"runtime": self.runtime, "precision": self.precision, "model_type": self.meta["model_type"],
-                "threads": self.threads, "max_seq_length": self.max_seq_length, "export": str(self.path)}
+        return self.export.describe(self.runtime, self.precision, self.threads)
 
 
 # --- building the export -------------------------------------------------------------------------------
