@@ -181,16 +181,36 @@ def _usergen_lines(config: Any, est: EstimateConfig, seeds_path: str) -> tuple[l
     boot_prompt = 40 + 12 * expand.k
     lines = [_line("query induction", queries, queries, queries * query_prompt, queries * 15,
                    queries * expand.query_max_tokens)]
-    boots = queries * expand.rounds
-    n = expand.samples_per_query
-    lines.append(_line("bootstrapping", boots, boots * n, boots * n * boot_prompt,
-                       boots * n * expand.num_new * 12, boots * n * expand.max_tokens))
+    if expand.algorithm == "paper":
+        lines += _paper_expand_lines(expand, queries, n_seeds)
+    else:
+        boots = queries * expand.rounds
+        n = expand.samples_per_query
+        lines.append(_line("bootstrapping", boots, boots * n, boots * n * boot_prompt,
+                           boots * n * expand.num_new * 12, boots * n * expand.max_tokens))
+    if profiles.consistency == "negation":  # one LLM negation per candidate drawn, at most max_tries per user
+        expected, most = profiles.num_users * profiles.profile_size, profiles.num_users * profiles.max_tries
+        lines.append(_line("profile negations", expected, expected, expected * 30, expected * 12,
+                           most * profiles.negation_max_tokens))
     if needs_llm(config.models.nli):
         checks = profiles.num_users * math.comb(profiles.profile_size, 2)
         lines.append(_line("profile contradiction judge", checks, checks, checks * JUDGE_PROMPT_TOKENS,
                            checks * 2, checks * 4))
     n_pairs = profiles.num_users * pairing.max_degree // 2
     return lines, min(n_pairs, pairing.max_pairs) if pairing.max_pairs else n_pairs
+
+
+def _paper_expand_lines(expand: ExpandConfig, queries: int, n_seeds: int) -> list[EstimateLine]:
+    """The paper's algorithm: `query_steps` query-bootstrapping prompts, then one prompt per new attribute
+    (one answer each) up to the target size; at most every round asks every query (the bank's full size)."""
+    steps = expand.query_steps
+    bank = queries + steps if expand.max_queries is None else max(queries, expand.max_queries)
+    most = bank * expand.rounds
+    expected = min(most, max(expand.max_attributes - n_seeds, 0)) if expand.max_attributes is not None else most
+    return [_line("query bootstrapping", steps, steps, steps * (40 + 12 * expand.query_shots), steps * 15,
+                  steps * expand.query_max_tokens),
+            _line("bootstrapping", expected, expected, expected * (40 + 12 * expand.persona_size), expected * 12,
+                  most * expand.max_tokens)]
 
 
 def _stand_in_pairs(gen: GenerationConfig, n: int) -> list[dict[str, Any]]:

@@ -176,3 +176,16 @@ def test_paper_expand_and_profiles_stage(tmp_path, minilm, make_context):
     prof = run_profiles(ctx)
     assert prof["consistency"] == "negation" and prof["profiles"] >= 1
     assert any(p.startswith("Write the negation") for p in llm_prompts)
+
+
+def test_the_paper_presets_estimate_counts_the_papers_prompts():
+    from synthetic_persona_chat.config import load_config
+    from synthetic_persona_chat.generation.commands import load_preset
+    from synthetic_persona_chat.generation.estimate import estimate
+
+    config = load_config(None, ["models.llm=openai:m@http://127.0.0.1:9/v1", "expand.max_attributes=700",
+                                "profiles.num_users=10"], base=load_preset("paper"))
+    roles = {line["role"]: line for line in estimate(config)["lines"]}
+    assert roles["query bootstrapping"]["calls"] == 100  # expand.query_steps
+    assert 0 < roles["bootstrapping"]["calls"] < 700 and roles["bootstrapping"]["calls"] == roles["bootstrapping"]["requests"]  # to the target, one answer each
+    assert roles["profile negations"]["calls"] == 10 * 5

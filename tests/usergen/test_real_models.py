@@ -64,6 +64,34 @@ def test_expand_profiles_pairs_real(tmp_path, spc_dir, smollm, minilm, make_cont
         assert all(d <= 1 for d in deg.values())
 
 
+PAPER = ["expand.algorithm=paper", "expand.max_queries=4", "expand.query_steps=2", "expand.rounds=1",
+         "expand.max_attributes=66", "expand.max_tokens=32", "expand.query_max_tokens=24",
+         "profiles.negation_max_tokens=24", "profiles.consistency=negation", "profiles.num_users=2",
+         "profiles.profile_size=3", "profiles.min_size=2", "profiles.max_tries=8"]
+
+
+def test_paper_algorithm_real(tmp_path, spc_dir, smollm, minilm, make_context):
+    """The paper's algorithm on SmolLM2 at a tiny size: every query prompt ends as a query or a recorded skip,
+    persona answers grow the pool to at most the target, and profiles are checked with LLM negations."""
+    convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_test.csv")
+    seeds = list(dict.fromkeys(a for c in convs for a in c.user1_persona + c.user2_persona))[:60]
+    ctx = make_context(tmp_path / "run", _Unclosed(smollm), minilm, PAPER)
+    summary = run_expand(ctx, seeds=seeds)
+    assert summary["algorithm"] == "paper" and 60 <= summary["attributes"] <= 66
+    queries = ctx.run.read_records("expand", "queries")
+    skips = ctx.run.skips("expand")
+    failed = [q for q in queries if q["source"] == "failed"]
+    assert all(q["query"] is None for q in failed)
+    assert len([s for s in skips if s["locator"].startswith("category")]) == len(failed)
+    assert all(q["query"].endswith("?") for q in queries if q["source"] != "failed")
+    boot = [q for q in queries if q["source"] == "bootstrap"]
+    steps = [s for s in skips if s["locator"].startswith("query bootstrap step")]
+    assert len(boot) + len(steps) <= 2
+    prof = run_profiles(ctx)
+    assert prof["consistency"] == "negation" and prof["profiles"] >= 1
+    assert (tmp_path / "run/prompts/usergen_negation.j2").exists()
+
+
 class _Unclosed:
     """The session's shared llama.cpp model, counted per test and never closed here."""
 
