@@ -10,14 +10,25 @@ builds the same users. Every rejected candidate is kept with its reason.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from ..records import Profile
 
 ScoreFn = Callable[[list[str], list[str]], np.ndarray]  # (premises, hypotheses) -> contradiction scores
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A candidate attribute a user did not take: why ("redundant", "contradiction", "implied"), against which
+    held attribute, and the score that decided it (profiles/rejections.parquet, with the profile's id)."""
+
+    attribute: str
+    reason: str
+    against: str
+    score: float
 
 
 @dataclass
@@ -28,7 +39,7 @@ class _User:
     cats: set = field(default_factory=set)
     tries: int = 0
     exhausted: bool = False
-    rejections: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 def build_profiles(texts: list[str], categories: list[int], vectors: np.ndarray, user_numbers: list[int],
@@ -58,9 +69,8 @@ def build_profiles(texts: list[str], categories: list[int], vectors: np.ndarray,
                 sims = vectors[user.chosen] @ vectors[cand]
                 worst = int(np.argmax(sims))
                 if sims[worst] > redundancy_threshold:
-                    user.rejections.append({"attribute": texts[cand], "reason": "redundant",
-                                            "against": texts[user.chosen[worst]],
-                                            "score": round(float(sims[worst]), 4)})
+                    user.rejections.append(Rejection(texts[cand], "redundant", texts[user.chosen[worst]],
+                                                     round(float(sims[worst]), 4)))
                     continue
             pending.append((user, cand))
         verdicts = _worst(pending, texts, contradiction_scores, contradiction_threshold, "contradiction")
@@ -71,8 +81,7 @@ def build_profiles(texts: list[str], categories: list[int], vectors: np.ndarray,
         for k, (user, cand) in enumerate(pending):
             if k in verdicts:
                 reason, score, against = verdicts[k]
-                user.rejections.append({"attribute": texts[cand], "reason": reason,
-                                        "against": against, "score": round(score, 4)})
+                user.rejections.append(Rejection(texts[cand], reason, against, round(score, 4)))
             else:
                 user.chosen.append(cand)
                 user.cats.add(categories[cand])
@@ -119,5 +128,5 @@ def _collect(users: list[_User], texts: list[str], categories: list[int], min_si
         profile = Profile(attributes=[texts[i] for i in user.chosen],
                           categories=[int(categories[i]) for i in user.chosen])
         profiles.append({**profile.to_dict(), "user": user.number})
-        rejections.extend({"profile_id": profile.id, **r} for r in user.rejections)
+        rejections.extend({"profile_id": profile.id, **asdict(r)} for r in user.rejections)
     return {"profiles": profiles, "rejections": rejections, "skipped": skipped}
