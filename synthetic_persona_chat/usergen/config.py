@@ -72,7 +72,7 @@ class ProfilesConfig:
     # paper's): contradiction in both directions, and the LLM writes each candidate's negation so a held
     # attribute that already implies the candidate is rejected too (the checker finds it contradicts the negation).
     consistency: str = "checker"
-    negation_max_tokens: int = 48
+    negation_max_tokens: int = 48  # consistency "negation": tokens for one negation sentence
 
     def __post_init__(self) -> None:
         if self.consistency not in CONSISTENCY:
