@@ -108,7 +108,7 @@ class CheckerEmbeddings:
         with computing_in(self.precision):  # autocast is per thread: entered on the thread that encodes
             return np.asarray(encoder.encode(texts), dtype=np.float32)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, int | float | None]:
         """Texts asked for, distinct ones, how many the cache answered, and its hit rate over distinct texts."""
         return {"requested": self.requested, "distinct": self.distinct, "cache_hits": self.cache_hits,
                 "encoded": self.encoded,

@@ -110,7 +110,7 @@ class Export:
         ids = self.tokenizer(self._cased(texts), truncation=True, max_length=self.max_seq_length)["input_ids"]
         return [len(i) for i in ids]
 
-    def describe(self, runtime: str, precision: str, threads: int) -> dict[str, Any]:
+    def describe(self, runtime: str, precision: str, threads: int) -> dict[str, str | int]:
         return {"backend": runtime, "runtime": runtime, "precision": precision,
                 "model_type": self.meta["model_type"], "threads": threads, "max_seq_length": self.max_seq_length,
                 "export": str(self.path), "device": "cpu"}
@@ -155,7 +155,7 @@ class ExportedEncoder:
     def token_lengths(self, texts: list[str]) -> list[int]:
         return self.export.token_lengths(texts)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, str | int]:
         return self.export.describe(self.runtime, self.precision, self.threads)
 
 
@@ -195,7 +195,8 @@ def ensure_export(location: str | Path, precision: str, cache_dir: Path) -> Path
 
 
 def export_plan(st: Any) -> dict[str, Any]:
-    """What the export needs to know, or `UnsupportedForOnnx` naming what does not fit."""
+    """What the export needs to know, or `UnsupportedForOnnx` naming what does not fit. A plain dict on purpose:
+    it becomes the export's meta.json as-is, with provenance fields added (source, versions, seconds)."""
     names = [type(m).__name__ for m in st]
     if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
         raise UnsupportedForOnnx(f"modules {names}: only Transformer -> Pooling(mean) [-> Normalize] is exported")

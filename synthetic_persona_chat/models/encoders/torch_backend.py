@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 
@@ -30,5 +28,5 @@ class TorchEncoder:
         ids = self.st.tokenizer(list(texts), truncation=True, max_length=self.max_seq_length)["input_ids"]
         return [len(i) for i in ids]
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, str]:
         return {"backend": "sentence-transformers", "device": str(self.st.device)}
