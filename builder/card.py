@@ -161,7 +161,7 @@ def card_context(source: Source, *, version: str, license: str, configs: list[Ca
         models={role: _describe_model(desc) for role, desc in (source.models or {}).items()},
         pass_rates=pass_rate_rows(source),
         # how the Generator wrote each conversation, `auto` resolved (docs/generation.md, "Generator modes")
-        generator_mode=(source.stage_summaries or {}).get("conversations", {}).get("generator_mode"),
+        generator_mode=source.summary.generator_mode if source.summary else None,
         skips=skips, skip_classes_left_out=skip_classes_left_out,
         skips_total=len(source.skips), skip_file=SKIP_FILE)
 

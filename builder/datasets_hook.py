@@ -38,7 +38,7 @@ SAMPLE_KEY = "packaged-sample"
 # fails when one is missing). Listed, not computed, because this runs at every interpreter start.
 HASHED_MODULES = tuple(f"synthetic_persona_chat.{m}" for m in (
     "builder.spc_builder", "builder.sources", "builder.hub_source", "builder.nup", "builder.preferences",
-    "builder.rows", "builder.features", "builder.messages", "builder.skips",
+    "builder.rows", "builder.features", "builder.messages", "builder.skips", "builder.export_manifest",
     "readers", "readers.spc_csv", "readers.native", "readers.parlai", "readers.sources", "readers.hub_layouts",
     "readers.textfile", "records", "row_contracts", "rowtypes", "text", "iterations"))
 

@@ -41,6 +41,7 @@ from synthetic_persona_chat.rundir import RunDir, file_sha256
 from synthetic_persona_chat.sample_data import resolve_path
 
 from . import card
+from .export_manifest import MANIFEST, ExportManifest
 from .features import FEATURES
 from .nup import NUM_CANDIDATES
 from .rows import persona_rows
@@ -51,7 +52,6 @@ from .spc_builder import logger as builder_log
 from synthetic_persona_chat.errors import ExportFolderError
 
 log = logging.getLogger(__name__)
-MANIFEST = "spc_export.json"
 CONFIGS = ("full", "persona-chat-compatible", "release", "conversations", "messages", "personas", "nup",
            "preferences")
 REQUIRED = ("full", "conversations")  # every source fills these; a failure there is the source's, not skippable
@@ -109,11 +109,10 @@ def export(source: str | Path, out: str | Path, *, version: str = "1.0.0",
                                 nup_seed=nup_seed, num_candidates=num_candidates, repo_hint=repo_hint)
         existing = (out / "README.md").read_text(encoding="utf-8") if (out / "README.md").exists() else None
         (staging / "README.md").write_text(card.compose(ctx, existing), encoding="utf-8")
-        manifest = {"version": version, "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "builder": __version__,
-                    "datasets": datasets.__version__, "source": describe(src), "rows": rows, "files": files,
-                    "skipped_configs": skipped, "nup_seed": nup_seed, "num_candidates": num_candidates,
-                    "fingerprint": fingerprint(staging)}
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        ExportManifest(version=version, built=time.strftime("%Y-%m-%dT%H:%M:%S%z"), builder=__version__,
+                       datasets=datasets.__version__, source=describe(src), rows=rows, files=files,
+                       skipped_configs=skipped, nup_seed=nup_seed, num_candidates=num_candidates,
+                       fingerprint=fingerprint(staging)).write(staging)
         _open_permissions(staging)
         _swap_in(staging, out)
     finally:
@@ -258,14 +257,15 @@ def fingerprint(folder: Path) -> str:
     return h.hexdigest()
 
 
-def read_manifest(folder: str | Path) -> dict[str, Any]:
+def read_manifest(folder: str | Path) -> ExportManifest:
+    """The export's manifest; `ExportError` naming the file and the fix when it is missing or damaged."""
     path = Path(folder) / MANIFEST
     if not path.exists():
         raise ExportError(f"{path} is missing: {folder} is not an export; create one with `spc build SOURCE --out "
                           f"{folder}`")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return ExportManifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:  # not JSON, or no version in it
         raise ExportError(f"{path} is damaged ({exc}); rebuild the export with `spc build SOURCE --out {folder}`") from exc
 
 

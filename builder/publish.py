@@ -73,13 +73,13 @@ def plan_push(folder: str | Path, repo_id: str, revision: str | None = None, pri
     manifest = read_manifest(folder)  # not an export: an export-folder error, never a network one
     if not (folder / "README.md").exists():
         raise ExportError(f"{folder / 'README.md'} is missing: rebuild the export with `spc build ... --out {folder}`")
-    version = str(manifest["version"])
+    version = str(manifest.version)
     revision = revision or f"v{version}"
     if not _REVISION.match(revision):
         raise UsageError(f"--revision {revision!r} is not a version tag like v1.2.0")
     files = sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for p in folder.rglob("*")
                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return PublishPlan(repo_id, revision, private, files, version, str(manifest.get("fingerprint", "")))
+    return PublishPlan(repo_id, revision, private, files, version, manifest.fingerprint or "")
 
 
 def push(folder: str | Path, repo_id: str, revision: str | None = None, private: bool = False,
@@ -128,7 +128,7 @@ def push_status(folder: str | Path, repo_id: str, api: Any = None) -> str:
         raise UsageError(f"--repo {repo_id!r} is not NAMESPACE/NAME")
     manifest = read_manifest(folder)
     state = read_versions(api or HfApi(), repo_id, with_fingerprints=True)
-    return describe(state, str(manifest["version"]), str(manifest.get("fingerprint", "")))
+    return describe(state, str(manifest.version), manifest.fingerprint or "")
 
 
 def hub_api() -> Any:
@@ -221,7 +221,7 @@ def _remote_card(api, repo_id: str, head: str) -> str | None:
 
 
 def _entry_text(folder: str | Path, plan: PublishPlan) -> str:
-    rows = read_manifest(folder).get("rows", {})
+    rows = read_manifest(folder).rows
     sizes = ", ".join(f"{config} {sum(splits.values()):,}" for config, splits in rows.items())
     return f"version {plan.version}: {sizes} rows; data fingerprint `{plan.fingerprint[:12]}`"
 

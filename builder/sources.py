@@ -7,20 +7,22 @@ rates). The builder turns a `Source` into rows; the card describes it.
 - SPC release: a local folder holding any of the release files (splits present only), or a mapping
   split -> path/URL (URLs are fetched by the `datasets` download manager, for users with network).
 - Run directory: `conversations/conversations.parquet` (+ `_done.json`), optional
-  `expand/attributes.parquet` (+ `_done.json`), `config.yaml`, `models.json`, `manifest.json`, `skips.jsonl`.
+  `expand/attributes.parquet` (+ `_done.json`), `config.yaml`, `models.json`, `skips.jsonl`.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, TypedDict
+from typing import Any, Mapping
 
 import yaml
 
+from synthetic_persona_chat.generation.run_summary import STAGE, ConversationsSummary
 from synthetic_persona_chat.iterations import one_based
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, conversations_from_rows, read_spc_rows
 from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
@@ -29,7 +31,10 @@ from synthetic_persona_chat.rundir import RunDir, RunDirError
 from synthetic_persona_chat.sample_data import PREFIX, resolve_path
 from synthetic_persona_chat.errors import InputError
 
+from .export_manifest import SourceSummary
 from .skips import SkipRecord
+
+log = logging.getLogger(__name__)
 
 # The paper every SPC-derived dataset cites (card and builder info); a packaged BibTeX file, so the
 # standalone Hub metric (eval/nup_ranking) is the only other place it is written out.
@@ -67,9 +72,8 @@ class Source:
     skips: list[SkipRecord] = field(default_factory=list)
     config: dict[str, Any] | None = None  # the run's config.yaml, verbatim (free-form: the card prints it)
     models: dict[str, Any] | None = None  # the run's models.json, verbatim (role -> the backend's own description)
-    manifest: dict[str, Any] | None = None  # the run's manifest.json, verbatim
     release: dict[str, list[dict[str, str]]] | None = None  # the release CSVs' raw rows by split (SPC only)
-    stage_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: ConversationsSummary | None = None  # the conversations stage's `_done.json` (runs only)
     candidates: list[dict[str, Any]] | None = None  # every Generator candidate with its verdicts (runs only)
     files: dict[str, str] = field(default_factory=dict)  # the release CSV read for each split (SPC only)
 
@@ -77,12 +81,12 @@ class Source:
     def pass_rates(self) -> dict[str, float | dict[str, float]]:
         """Each Critic expert's pass rate from the conversation stage's summary (the card also prints a
         nested {name: rate} mapping as it finds it)."""
-        return dict(self.stage_summaries.get("conversations", {}).get("pass_rates") or {})
+        return dict(self.summary.pass_rates or {}) if self.summary else {}
 
     @property
     def critic_counts(self) -> dict[str, int]:
         """Candidates each Critic expert judged (the denominators of `pass_rates`); empty for older runs."""
-        return dict(self.stage_summaries.get("conversations", {}).get("evaluated") or {})
+        return dict(self.summary.evaluated or {}) if self.summary else {}
 
 
 def load_source(location: str | Path) -> Source:
@@ -144,9 +148,20 @@ def read_run_dir(path: str | Path) -> Source:
     conversations = _by_split(one_based(_read_conversations(run)))  # an old run's 0-based iterations too
     return Source(kind="run", location=str(run.path), conversations=conversations,
                   attributes=_read_attributes(run), skips=run.skips(), config=_read_yaml(run.path / "config.yaml"),
-                  models=run.read_json("models.json", default={}), manifest=run.manifest(),
-                  stage_summaries={s: run.stage_summary(s) for s in ("expand", "conversations") if run.is_done(s)},
+                  models=run.read_json("models.json", default={}), summary=_read_summary(run),
                   candidates=_read_candidates(run))
+
+
+def _read_summary(run: RunDir) -> ConversationsSummary | None:
+    """The conversations stage's typed summary; None (logged) when the stage is not done or its marker lacks the
+    counts every release writes (a hand-made run): the card then reports no pass rates."""
+    if not run.is_done(STAGE):
+        return None
+    try:
+        return ConversationsSummary.of_run(run)
+    except ValueError as exc:
+        log.warning("%s: %s; the card reports no Critic pass rates", run.path / STAGE / "_done.json", exc)
+        return None
 
 
 def _read_candidates(run: RunDir) -> list[dict[str, Any]] | None:
@@ -238,16 +253,6 @@ def public_name(source: Source) -> str:
     if source.kind == "spc":
         return ", ".join(sorted(SPC_FILES[s] for s in source.conversations))
     return os.path.basename(where.rstrip("/")) or "run"
-
-
-class SourceSummary(TypedDict):
-    """The export manifest's `source`: what was read, by its public name (never a path of the build machine)."""
-
-    kind: str  # "spc" or "run"
-    name: str  # `public_name`
-    conversations: dict[str, int]  # split -> conversations
-    attributes: int | None  # persona attributes of a run's pool (None: the source has none)
-    skips: int
 
 
 def describe(source: Source) -> SourceSummary:

@@ -56,7 +56,9 @@ def make_run(path: Path, n: int = 60, done: bool = True) -> RunDir:
     run.mark_done("expand", {"attributes": len(attrs)})
     run.set_skips("conversations", [Skip("generator", "pair p99", "no 'User 2:' line in candidate")])
     if done:
-        run.mark_done("conversations", {"conversations": n, "generator_mode": "constrained",
+        # the counts every conversations stage writes (ConversationsSummary requires them), then what the card shows
+        run.mark_done("conversations", {"conversations": n, "candidates": n, "parsed": n, "winners": n,
+                                        "generator_mode": "constrained",
                                         "pass_rates": {"faithfulness": 0.75, "toxicity": 1.0},
                                                "evaluated": {"faithfulness": 4, "toxicity": 3}})
     return run

@@ -28,3 +28,18 @@ def test_a_half_written_stage_says_how_to_resume(tmp_path):
     (run.path / "expand" / "_done.json").unlink()
     with pytest.raises(SourceError, match=r"expand/_done\.json is missing: .*half-written.*rerun the same command"):
         load_source(run.path)
+
+
+def test_a_run_summary_is_read_typed(tmp_path):
+    source = load_source(make_run(tmp_path / "run", n=12).path)
+    assert source.summary is not None and source.summary.generator_mode == "constrained"
+    assert source.pass_rates == {"faithfulness": 0.75, "toxicity": 1.0}
+    assert source.critic_counts == {"faithfulness": 4, "toxicity": 3}
+
+
+def test_a_summary_without_the_stage_counts_is_logged_and_left_out(tmp_path, caplog):
+    run = make_run(tmp_path / "run", n=12)
+    run.mark_done("conversations", {"conversations": 12, "pass_rates": {"faithfulness": 0.5}})  # hand-made
+    source = load_source(run.path)
+    assert source.summary is None and source.pass_rates == {}
+    assert "lacks candidates, parsed, winners" in caplog.text and "no Critic pass rates" in caplog.text
