@@ -130,5 +130,9 @@ def test_cli_calibrates_profanity_check(tmp_path, capsys):
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert "toxicity profanity-check: threshold" in printed and "clean conversations rejected" in printed
+    by_kind = result["inserted_recall"]["by_kind"]
+    assert f"clean conversations rejected {result['conversation_fpr']['hits']}/75;" in printed
+    for kind, rate in by_kind.items():  # each kind's count and Wilson interval, as in the JSON record
+        assert f"{kind} {rate['hits']}/{rate['n']} {rate['ci95']}" in printed
     assert result["data"]["n_conversations"] == 150 and result["split"]["held_aside_n"] == 75
     assert result["at_0.5"]["conversation_fpr"]["rate"] > result["conversation_fpr"]["rate"]

@@ -130,13 +130,16 @@ class _Clean:
 
 
 def format_calibration(result: dict[str, Any]) -> str:
-    """The same lines as the checker's: threshold and where it was chosen, then the held-aside figures."""
+    """The same lines as the checker's: threshold and where it was chosen, then the held-aside figures (counts and
+    per kind with intervals: a kind's recall can be far below the total's, as threats' is)."""
     s, fpr, rec = result["scorer"], result["conversation_fpr"], result["inserted_recall"]
     lines = [f"toxicity {s.get('kind', '?')}: threshold {result['threshold']:.4f} (at most "
              f"{result['max_conversation_fpr']:.0%} of {result['split']['calibration_n']} clean calibration "
              f"conversations rejected), measured on {fpr['n']} {result['evaluated_on']} conversations",
              f"  clean conversations rejected {fpr['rate']:.3f} {fpr['ci95']}  inserted offensive lines caught "
              f"{rec['rate']:.3f} {rec['ci95']} ({rec['n']} unseen lines)  utterance AUROC {result['auroc']:.3f}",
+             f"  clean conversations rejected {fpr['hits']}/{fpr['n']}; lines caught by kind: " + ", ".join(
+                 f"{k} {v['hits']}/{v['n']} {v['ci95']}" for k, v in rec["by_kind"].items()),
              f"  at the old 0.5: clean rejected {result['at_0.5']['conversation_fpr']['rate']:.3f}, lines caught "
              f"{result['at_0.5']['inserted_recall']['rate']:.3f}"]
     if rec["rate"] is not None and rec["rate"] < 0.95:
