@@ -15,6 +15,7 @@ from .. import presets
 from ..config import load_config
 from ..context import RunContext
 from ..rundir import RunDir
+from .run_summary import ConversationsSummary
 
 PRESETS = Path(__file__).resolve().parent / "presets"
 
@@ -95,22 +96,24 @@ def make_engine(args: argparse.Namespace, config: Any) -> Any:
 
 
 def print_summary(console: Console, result: dict[str, Any], path: Path) -> None:
-    conv = result["stages"]["conversations"]
+    """The closing table: the conversations stage's typed summary (all runs) beside this invocation's seconds.
+
+    `result` is `run_generate`'s answer: every stage's summary (free-form for the stages before this one)."""
+    conv = ConversationsSummary.from_json(result["stages"]["conversations"])
     table = Table(title=f"spc generate: {path}")
     table.add_column("what")
     table.add_column("value", justify="right")
-    table.add_row("pairs", str(conv.get("pairs")))
-    table.add_row("candidates", str(conv.get("candidates")))
-    for expert, rate in (conv.get("pass_rates") or {}).items():
+    table.add_row("pairs", str(conv.pairs))
+    table.add_row("candidates", str(conv.candidates))
+    for expert, rate in (conv.pass_rates or {}).items():
         table.add_row(f"pass rate: {expert}", f"{rate:.0%}")
-    table.add_row("winners", str(conv.get("winners")))
-    tokens = conv.get("tokens") or {}
+    table.add_row("winners", str(conv.winners))
+    tokens = conv.tokens or {}
     table.add_row("LLM tokens in / out", f"{tokens.get('prompt_tokens', 0)} / {tokens.get('completion_tokens', 0)}")
-    table.add_row("LLM calls (this run / cached)",
-                  f"{conv.get('llm_calls_this_run', 0)} / {conv.get('cache_hits_this_run', 0)}")
+    table.add_row("LLM calls (this run / cached)", f"{conv.llm_calls_this_run or 0} / {conv.cache_hits_this_run or 0}")
     for stage, seconds in result.get("seconds", {}).items():
         table.add_row(f"time: {stage} (this run)", f"{seconds:.1f}s")
-    for stage, seconds in (conv.get("seconds_per_stage") or {}).items():
+    for stage, seconds in (conv.seconds_per_stage or {}).items():
         table.add_row(f"time: conversations/{stage} (all runs)", f"{seconds:.1f}s")
     _add_estimate_rows(table, path)
     console.print(table)
