@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from pathlib import Path
 
 import pytest
 
 from synthetic_persona_chat.generation.critic.judge import clean_rows
-from synthetic_persona_chat.generation.critic.calibrate_llm import calibrate_judge, labelled_rows, with_denial
+from synthetic_persona_chat.generation.critic.calibrate_llm import (JudgeCalibration, JudgeData, Rate, calibrate_judge,
+                                                                   format_judge, labelled_rows, with_denial)
 from synthetic_persona_chat.generation.critic.commands import register_calibrate
 from synthetic_persona_chat.models.nli_features import negate
 
@@ -44,7 +46,8 @@ def test_calibrate_judge_with_a_test_double_counts_one_call_per_conversation(tmp
     llm = ScriptedLLM(lambda chat, i: calls.append(1) or ("Yes. Rude." if "idiot" in chat[-1]["content"] else
                                                           "I am not sure."))
     ctx = make_ctx(tmp_path, {"seed": 0}, llm)
-    result = calibrate_judge("llm-toxicity", ctx, clean_rows("spc-sample:test")[:6], ["You are an idiot."], seed=0)
+    result = calibrate_judge("llm-toxicity", ctx, clean_rows("spc-sample:test")[:6], ["You are an idiot."],
+                             seed=0).to_json()
     ctx.close()
     assert len(calls) == result["calls"] == 12
     assert result["recall"]["rate"] == 1.0 and result["fpr"]["hits"] == 0 and result["precision"]["rate"] == 1.0
@@ -68,3 +71,23 @@ def test_calibrate_subcommand_against_a_real_openai_compatible_server(tmp_path, 
     assert result["expert"] == "llm-faithfulness" and result["calls"] == 16 and result["n_positive"] == 8
     assert result["recall"]["rate"] == 1.0 and result["fpr"]["rate"] == 0.0 and result["data"]["n_clean"] == 8
     assert {"precision", "recall", "fpr"} <= set(result) and "recall" in capsys.readouterr().out
+
+
+RECORD = Path(__file__).parents[1] / "fixtures" / "summaries" / "llm_judge_calibration.json"
+
+
+def test_a_record_written_before_the_type_round_trips_byte_for_byte_and_reads_as_rows(tmp_path):
+    """tests/fixtures/summaries/llm_judge_calibration.json: the dict-era code's `--out` record (6 clean SPC
+    test conversations, a scripted judge); the typed record reads it, writes it back unchanged, and today's
+    code computes the same record from the same inputs."""
+    text = RECORD.read_text(encoding="utf-8")
+    record = JudgeCalibration.from_json(json.loads(text))
+    assert record.recall == Rate(rate=1.0, hits=6, n=6, ci95=[0.6097, 1.0]) and record.data.n_clean == 6
+    assert json.dumps(record.to_json(), indent=2) + "\n" == text and not record.extra
+    assert "fpr 0.000 [0.000, 0.390]" in format_judge(record)
+    llm = ScriptedLLM(lambda chat, i: "Yes. Rude." if "idiot" in chat[-1]["content"] else "I am not sure.")
+    ctx = make_ctx(tmp_path, {"seed": 0}, llm)
+    again = calibrate_judge("llm-toxicity", ctx, clean_rows("spc-sample:test")[:6], ["You are an idiot."], seed=0)
+    ctx.close()
+    again.data = JudgeData(conversations="spc-sample:test", n_clean=6)
+    assert again.to_json() == json.loads(text)

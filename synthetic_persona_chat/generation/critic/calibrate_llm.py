@@ -11,9 +11,11 @@ rate with Wilson 95% intervals, and how many answers were neither yes nor no (ke
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...eval.stats import wilson
+from ...jsonrow import JsonRow, optional
 from ...models.nli_features import negate
 from ..config import CriticConfig
 from .llm_judges import EXPERTS
@@ -22,6 +24,42 @@ if TYPE_CHECKING:  # annotations only
     from synthetic_persona_chat.context import RunContext
 
 JUDGES = {e.name: e for e in EXPERTS}
+
+
+@dataclass
+class Rate(JsonRow):
+    """hits of n with its Wilson 95% interval; `rate` and `ci95` are None when n is 0 (nothing to measure)."""
+
+    rate: float | None
+    hits: int
+    n: int
+    ci95: list[float] | None
+
+
+@dataclass
+class JudgeData(JsonRow):
+    """Which clean conversations were labelled (the command fills it in: it knows the source)."""
+
+    conversations: str
+    n_clean: int
+
+
+@dataclass
+class JudgeCalibration(JsonRow):
+    """The record `--out` writes: one judge's figures on labelled conversations, and what they were."""
+
+    expert: str
+    llm: dict[str, Any]  # the backend's own description (LLM.describe()): free-form, per backend
+    calls: int
+    n_positive: int
+    n_negative: int
+    precision: Rate
+    recall: Rate
+    fpr: Rate
+    unparsable: int
+    seed: int
+    positives: str
+    data: JudgeData | None = optional()
 
 
 def with_denial(row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
@@ -59,14 +97,14 @@ def labelled_rows(expert: str, clean: list[dict[str, Any]], toxic_lines: list[st
     return clean + positives, [False] * len(clean) + [True] * len(positives)
 
 
-def _rate(hits: int, n: int) -> dict[str, Any]:
+def _rate(hits: int, n: int) -> Rate:
     low, high = wilson(hits, n)
-    return {"rate": round(hits / n, 4) if n else None, "hits": hits, "n": n,
-            "ci95": [round(low, 4), round(high, 4)] if n else None}
+    return Rate(rate=round(hits / n, 4) if n else None, hits=hits, n=n,
+                ci95=[round(low, 4), round(high, 4)] if n else None)
 
 
 def calibrate_judge(expert: str, ctx: RunContext, clean: list[dict[str, Any]], toxic_lines: list[str],
-                    seed: int = 0) -> dict[str, Any]:
+                    seed: int = 0) -> JudgeCalibration:
     """Run the judge once per labelled conversation; precision / recall / FPR with intervals."""
     if expert not in JUDGES:
         raise ValueError(f"unknown LLM expert {expert!r}; one of {', '.join(JUDGES)}")
@@ -76,23 +114,21 @@ def calibrate_judge(expert: str, ctx: RunContext, clean: list[dict[str, Any]], t
     tp = sum(f and p for f, p in zip(flagged, positive))
     fp = sum(f and not p for f, p in zip(flagged, positive))
     unparsable = sum(v.reason.startswith("unparsable") for v in verdicts)
-    return {"expert": expert, "llm": ctx.llm.describe(),
-            "calls": len(rows), "n_positive": sum(positive), "n_negative": len(positive) - sum(positive),
-            "precision": _rate(tp, tp + fp), "recall": _rate(tp, sum(positive)),
-            "fpr": _rate(fp, len(positive) - sum(positive)), "unparsable": unparsable, "seed": seed,
-            "positives": "a denial of one own attribute" if expert == "llm-faithfulness"
-            else "one offensive labelled line"}
+    return JudgeCalibration(
+        expert=expert, llm=ctx.llm.describe(), calls=len(rows), n_positive=sum(positive),
+        n_negative=len(positive) - sum(positive), precision=_rate(tp, tp + fp), recall=_rate(tp, sum(positive)),
+        fpr=_rate(fp, len(positive) - sum(positive)), unparsable=unparsable, seed=seed,
+        positives="a denial of one own attribute" if expert == "llm-faithfulness" else "one offensive labelled line")
 
 
-def format_judge(result: dict[str, Any]) -> str:
+def format_judge(result: JudgeCalibration) -> str:
     """Readable figures; a warning when the judge could not follow the yes/no format."""
-    def fig(name: str) -> str:
-        r = result[name]
-        return f"{name} {r['rate']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]" if r["n"] else f"{name} n/a"
-    lines = [f"{result['expert']}: {result['calls']} calls ({result['n_positive']} positives: "
-             f"{result['positives']}; {result['n_negative']} clean)",
-             "  " + "  ".join(fig(k) for k in ("precision", "recall", "fpr"))]
-    if result["unparsable"]:
-        lines.append(f"  WARNING: {result['unparsable']} of {result['calls']} answers were neither yes nor no "
+    def fig(name: str, r: Rate) -> str:
+        return f"{name} {r.rate:.3f} [{r.ci95[0]:.3f}, {r.ci95[1]:.3f}]" if r.n else f"{name} n/a"
+    lines = [f"{result.expert}: {result.calls} calls ({result.n_positive} positives: "
+             f"{result.positives}; {result.n_negative} clean)",
+             "  " + "  ".join(fig(k, getattr(result, k)) for k in ("precision", "recall", "fpr"))]
+    if result.unparsable:
+        lines.append(f"  WARNING: {result.unparsable} of {result.calls} answers were neither yes nor no "
                      "(kept, as in a run)")
     return "\n".join(lines)

@@ -122,7 +122,7 @@ def _run_llm_judge(args: argparse.Namespace, config: Any) -> tuple[dict[str, Any
     from ...models.toxicity_head import TOXIC, load_toxicity_labels
     from ...rundir import RunDir
     from .judge import clean_rows
-    from .calibrate_llm import calibrate_judge, format_judge
+    from .calibrate_llm import JudgeData, calibrate_judge, format_judge
 
     clean = clean_rows(args.conversations)[:args.limit]
     toxic = [it.text for it in load_toxicity_labels(args.labels) if it.label == TOXIC] \
@@ -133,8 +133,8 @@ def _run_llm_judge(args: argparse.Namespace, config: Any) -> tuple[dict[str, Any
             result = calibrate_judge(args.expert, ctx, clean, toxic, args.split_seed)
         finally:
             ctx.close()
-    result["data"] = {"conversations": args.conversations, "n_clean": len(clean)}
-    return result, format_judge(result)
+    result.data = JudgeData(conversations=args.conversations, n_clean=len(clean))
+    return result.to_json(), format_judge(result)
 
 
 def _run_toxicity(args: argparse.Namespace, models: Any) -> tuple[dict[str, Any], str]:
