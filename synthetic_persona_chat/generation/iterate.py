@@ -35,7 +35,7 @@ from .modes import generator_config
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .seed_pairs import seed_profile_pairs
 from .retry import Budget, outcome_summary, redraw_job, run_with_retries
-from .run_summary import Consistency, ConversationsSummary, PairOutcomes, SeedPool
+from .run_summary import Consistency, ConversationsSummary, SeedPool
 from .stages import (critic_batch, generate_batch, generator_mode, generator_prompt, select_batch,
                      to_conversation)
 
@@ -173,7 +173,7 @@ def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, A
         run.write_records(STAGE, "pair_outcomes", outcomes)
     run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
     summary = summarize(rows, metas, ctx, usage_start)
-    summary.pair_outcomes = PairOutcomes.from_json(outcome_summary(outcomes))
+    summary.pair_outcomes = outcome_summary(outcomes)
     summary.generator_mode, summary.seed_pool = mode, seed_pool  # the seeds the few-shot pool kept, dropped (why)
     summary.pairs, summary.pairs_available = len({r["pair_id"] for r in rows}), len(pairs)
     summary.skipped_pairs, summary.wall_seconds_this_run = len(skips), round(seconds, 2)

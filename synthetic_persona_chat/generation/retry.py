@@ -22,6 +22,7 @@ from typing import Any, Callable
 from ..records import stable_id
 from ..row_contracts import Job
 from .fewshot import sample_examples
+from .run_summary import PairOutcomes
 
 Rows = list[dict[str, Any]]
 RunRound = Callable[[Rows, str], tuple[Rows, list[dict[str, Any]]]]  # (jobs, directory suffix) -> (rows, metas)
@@ -112,10 +113,9 @@ def _dropped_by(rows: Rows) -> str:
     return ", ".join(f"{n} by {e}" for e, n in sorted(first.items())) or "no candidates"
 
 
-def outcome_summary(outcomes: Rows) -> dict[str, Any]:
+def outcome_summary(outcomes: Rows) -> PairOutcomes:
     """Counts for the stage summary: pairs won at the first attempt, won after retries, and ended without a winner."""
     first = sum(1 for o in outcomes if o["winner"] and o["attempts"] == 1)
     later = sum(1 for o in outcomes if o["winner"] and o["attempts"] > 1)
-    return {"pairs": len(outcomes), "won_first_attempt": first, "won_after_retry": later,
-            "no_winner": len(outcomes) - first - later,
-            "attempts": sum(o["attempts"] for o in outcomes)}
+    return PairOutcomes(pairs=len(outcomes), won_first_attempt=first, won_after_retry=later,
+                        no_winner=len(outcomes) - first - later, attempts=sum(o["attempts"] for o in outcomes))

@@ -47,7 +47,7 @@ def test_failed_pairs_are_retried_with_a_new_draw_until_they_win_or_the_budget_e
     assert by_pair["c"] == {"pair_id": "c", "iteration": 0, "attempts": 3, "winner": False,
                             "reason": "no surviving candidate in 3 attempt(s) (3 by expression); "
                                       "stopped: retry budget of 2 spent"}
-    assert outcome_summary(ended) == {"pairs": 3, "won_first_attempt": 1, "won_after_retry": 1, "no_winner": 1,
+    assert outcome_summary(ended).to_json() == {"pairs": 3, "won_first_attempt": 1, "won_after_retry": 1, "no_winner": 1,
                                       "attempts": 6}
 
 
