@@ -13,13 +13,19 @@ model instance, one after another in one process. Per variant it prints:
 - Critic pass rate: candidates that pass every filter;
 - persona coverage: the eval's measure (`eval/quality.py`) over every parsed candidate;
 - mean turns; winners and winners per minute of stage wall time (a ratio between variants is what
-  means something on a shared machine; the load is printed).
+  means something on a shared machine; the load is printed);
+- tics per candidate (`count_tics`): lines opening with a greeting after the second, lines opening with the
+  same word as their speaker's previous line, a speaker naming themselves twice in a line ("I'm Jane. I'm
+  John"), a line repeating its own 3-word phrase ("How about you? How about you."); `constrained, no tic
+  rules` is the constrained decoder without the rules that forbid them (shape.py), for the before/after.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import re
 import sys
 import tempfile
 import time
@@ -32,6 +38,7 @@ from benchmarks._report import write_results  # noqa: E402
 from eval.quality import persona_coverage  # noqa: E402
 from synthetic_persona_chat.config import load_config  # noqa: E402
 from synthetic_persona_chat.context import RunContext  # noqa: E402
+from synthetic_persona_chat.generation import stages  # noqa: E402
 from synthetic_persona_chat.generation.iterate import run_conversations  # noqa: E402
 from synthetic_persona_chat.models import load_llm  # noqa: E402
 from synthetic_persona_chat.models.llm import CachedLLM  # noqa: E402
@@ -45,6 +52,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "constrained": ({}, {"mode": "constrained"}),
     "constrained, no persona bias": ({}, {"mode": "constrained", "persona_bias": 0.0}),
     "constrained, persona bias 2": ({}, {"mode": "constrained", "persona_bias": 2.0}),
+    "constrained, no tic rules": ({}, {"mode": "constrained"}),
     "constrained, greedy": ({"temperature": 0.0}, {"mode": "constrained"}),
     "constrained, examples without profiles": ({}, {"mode": "constrained", "fewshot_profiles": False}),
     "one-call": ({}, {"mode": "one-call"}),
@@ -56,6 +64,31 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "turns, no retries": ({}, {"mode": "turns", "turn_retries": 0}),
 }
 FILTERS = ["structural", "faithfulness", "toxicity", "expression"]
+# name -> ConversationShape fields replaced for that variant (the shape is built inside the stage)
+SHAPE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "constrained, no tic rules": {"line_ngram": 0, "greeting_turns": 0, "fresh_openers": False},
+}
+GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy)\b", re.I)
+SELF_NAME = re.compile(r"\b(?i:i'm|i am|my name is)\s+([A-Z][a-z]+)")
+
+
+def count_tics(turns: list[dict[str, Any]]) -> dict[str, int]:
+    """The verbal tics a reader of the demo's winners notices, counted per kind over one conversation."""
+    texts = [str(t["text"]).strip() for t in turns]
+    words = [re.findall(r"[a-z']+", text.lower()) for text in texts]
+    late_greeting = sum(bool(GREETING.match(text)) for text in texts[2:])
+    same_opener = sum(bool(words[i] and words[i - 2] and words[i][0] == words[i - 2][0]) for i in range(2, len(words)))
+    named_twice = sum(len(set(SELF_NAME.findall(text))) >= 2 for text in texts)
+    phrase_twice = sum(any(line[i:i + 3] == line[j:j + 3] for i in range(len(line) - 2)
+                           for j in range(i + 1, len(line) - 2)) for line in words)
+    return {"late_greeting": late_greeting, "same_opener": same_opener, "named_twice": named_twice,
+            "phrase_twice": phrase_twice}
+
+
+def shaped_as(overrides: dict[str, Any]):
+    """stages.conversation_shape with `overrides` applied (restore the original after the variant)."""
+    original = stages.conversation_shape
+    return lambda gen, cfg: dataclasses.replace(original(gen, cfg), **overrides)
 
 
 def variant_config(pairs_file: Path, args: argparse.Namespace, gen: dict[str, Any], generator: dict[str, Any]):
@@ -79,13 +112,18 @@ def measure(name: str, config: Any, llm: Any, run_dir: Path) -> dict[str, Any]:
     parsed = [Conversation(user1_persona=list(r["user1_persona"]), user2_persona=list(r["user2_persona"]),
                            turns=[dict(t) for t in r["turns"]], source="bench") for r in rows if r["turns"]]
     coverage = persona_coverage(parsed, ctx.embedder).coverage if parsed else float("nan")
+    tics: dict[str, int] = {}
+    for r in rows:
+        for kind, count in count_tics([dict(t) for t in r["turns"]]).items():
+            tics[kind] = tics.get(kind, 0) + count
     ctx.llm.close_cache()
     return {"variant": name, "mode": summary.get("generator_mode"), "candidates": len(rows),
             "structural_pass": sum(structural) / len(rows), "critic_pass": sum(bool(r["passed"]) for r in rows) / len(rows),
             "faithfulness_pass": summary["pass_rates"].get("faithfulness"), "coverage": coverage,
             "mean_turns": sum(len(r["turns"]) for r in rows) / len(rows), "winners": summary["winners"],
             "seconds": round(seconds, 1), "winners_per_min": summary["winners"] / (seconds / 60),
-            "completion_tokens": summary["tokens"]["completion_tokens"], "load_1min": os.getloadavg()[0]}
+            "completion_tokens": summary["tokens"]["completion_tokens"], "load_1min": os.getloadavg()[0],
+            "tics_per_candidate": round(sum(tics.values()) / max(len(rows), 1), 2), **tics}
 
 
 def main() -> None:
@@ -104,11 +142,17 @@ def main() -> None:
     rows = []
     for i, name in enumerate(n.strip() for n in args.variants.split(";")):
         gen, generator = VARIANTS[name]
-        rows.append(measure(name, variant_config(tmp / "pairs.jsonl", args, gen, generator), llm, tmp / f"run{i}"))
+        original = stages.conversation_shape
+        stages.conversation_shape = shaped_as(SHAPE_OVERRIDES.get(name, {}))
+        try:
+            rows.append(measure(name, variant_config(tmp / "pairs.jsonl", args, gen, generator), llm, tmp / f"run{i}"))
+        finally:
+            stages.conversation_shape = original
         print(rows[-1], flush=True)
     write_results("generator_modes", rows, ["variant", "mode", "candidates", "structural_pass", "critic_pass",
                                             "faithfulness_pass", "coverage", "mean_turns", "winners",
-                                            "winners_per_min", "seconds", "load_1min"],
+                                            "winners_per_min", "seconds", "tics_per_candidate", "late_greeting",
+                                            "same_opener", "named_twice", "phrase_twice", "load_1min"],
                   {"setup": {"pairs": args.pairs, "candidates": args.candidates, "turns": [args.min_turns, args.max_turns],
                              "model": "transformers:smollm2 (bundled SmolLM2-135M-Instruct)", "filters": FILTERS,
                              "pairs_from": "spc-sample:test", "seeds": "spc-sample:valid"}})

@@ -109,3 +109,31 @@ def test_shape_rejects_impossible_bounds():
 def test_the_servers_regex_is_the_same_shape(text, ok):
     pattern = ConversationShape(min_turns=3, max_turns=4).regex()
     assert bool(re.fullmatch(pattern, text)) is ok
+
+
+def test_no_late_greeting_no_repeated_opener_no_phrase_twice_in_a_line(tokenizer):
+    """The demo's tics (#24 h1.2), pushed by the logits: "Hi," opening every turn, a speaker opening each
+    line the same way, "How about you? How about you." The shape makes each impossible."""
+    shape = ConversationShape(min_turns=6, max_turns=6, soft_line_tokens=10, max_line_tokens=14)
+    vocab = Vocabulary.build(tokenizer, shape)
+    assert {tokenizer.decode([i]).strip() for i in vocab.greetings} >= {"Hi", "Hello", "Hey"}
+    tics = [tokenizer.encode(s, add_special_tokens=False)[0] for s in (" Hi", " Hello", " How", " about", " you", "?")]
+    for seed in range(3):
+        for text in _drive(tokenizer, shape, "User 1:", tics, seed):
+            lines = [t["text"] for t in parse_conversation("User 1:" + text, drop_truncated=False).turns]
+            assert len(lines) == 6, text
+            firsts = [line.split()[0].strip(",.!?").lower() for line in lines]
+            assert not {"hi", "hello", "hey"} & set(firsts[2:]), lines
+            assert all(firsts[i] != firsts[i - 2] for i in range(2, 6)), lines  # each speaker's previous line
+            for line in lines:
+                ids = tokenizer.encode(" " + line, add_special_tokens=False)
+                grams = [tuple(ids[i:i + 3]) for i in range(len(ids) - 2)]
+                assert len(grams) == len(set(grams)), line
+
+
+def test_the_tic_rules_can_be_turned_off(tokenizer):
+    shape = ConversationShape(min_turns=4, max_turns=4, line_ngram=0, greeting_turns=0, fresh_openers=False)
+    hi = tokenizer.encode(" Hi", add_special_tokens=False)[0]
+    texts = _drive(tokenizer, shape, "User 1:", [hi], seed=0, rows=1)
+    lines = [t["text"] for t in parse_conversation("User 1:" + texts[0], drop_truncated=False).turns]
+    assert all(line.startswith("Hi") for line in lines), lines

@@ -15,6 +15,9 @@ the paper does, but does not trust a small model to keep its form: the backend e
   is ever allowed;
 - no loops: within the conversation, no `no_repeat_ngram` consecutive tokens of a line repeat ones
   already written (speaker tags excluded), so a line cannot come back word for word.
+- no tics: inside a line no `line_ngram` tokens come twice ("How about you? How about you."); after the
+  first `greeting_turns` lines no line opens with a greeting, and no line opens with the same first token
+  as its speaker's previous line (`fresh_openers`): a small model otherwise opens every turn with "Hi,".
 
 And it leans towards the personas: with `persona_bias` > 0, while a speaker writes, the first tokens of the
 content words of that speaker's persona (read from the prompt, under `persona_headers`) get that much
@@ -44,6 +47,9 @@ class ConversationShape:
     soft_line_tokens: int = 18
     max_line_tokens: int = 40
     no_repeat_ngram: int = 4  # 0: off
+    line_ngram: int = 3  # no n consecutive tokens twice inside one line ("How about you? How about you."); 0: off
+    greeting_turns: int = 2  # a greeting ("Hi", "Hello", "Hey") may open only the first this many lines; 0: off
+    fresh_openers: bool = True  # a line may not open with the first token of that speaker's previous line
     banned: str = BANNED_CHARS
     ascii_only: bool = True
     # per speaker, the prompt line that opens its persona list ("- attribute" lines follow, up to a blank line)

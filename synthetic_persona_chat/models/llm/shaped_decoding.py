@@ -23,6 +23,7 @@ from .shape import ConversationShape
 
 TEXT, START, TAG, DONE = "text", "start", "tag", "done"
 SENTENCE_END = (".", "!", "?")
+GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "greetings"})
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Vocabulary:
     tags: list[list[int]]  # token ids of each speaker's tag ("User 1:")
     banned: list[int]  # never inside a line
     sentence_end: set[int]
+    greetings: list[int] = field(default_factory=list)  # first tokens of a greeting ("Hi", " Hello", ...)
 
     @classmethod
     def build(cls, tokenizer: Any, shape: ConversationShape) -> "Vocabulary":
@@ -49,7 +51,8 @@ class Vocabulary:
         banned = [i for i, text in enumerate(decoded)
                   if i in special or _is_banned(text, shape) or text.strip().lower() in tag_words]
         return cls(newline=newline[0], eos=tokenizer.eos_token_id, tags=tags, banned=banned,
-                   sentence_end={i for i, t in enumerate(decoded) if t.rstrip().endswith(SENTENCE_END)})
+                   sentence_end={i for i, t in enumerate(decoded) if t.rstrip().endswith(SENTENCE_END)},
+                   greetings=sorted({i for i, t in enumerate(decoded) if t.strip().lower() in GREETINGS}))
 
 
 def _is_banned(text: str, shape: ConversationShape) -> bool:
@@ -69,9 +72,13 @@ class SequenceState:
     seen: dict[tuple[int, ...], set[int]] = field(default_factory=dict)  # n-gram prefix -> next tokens said
     boost: list[set[int]] = field(default_factory=list)  # per speaker: its persona's word-initial tokens
     used: set[int] = field(default_factory=set)  # tokens the conversation has written
+    openers: dict[int, int] = field(default_factory=dict)  # speaker -> first token of its latest line
 
-    def write(self, token: int, n: int) -> None:
-        """One more token of the current line; its n-gram is remembered for the no-repeat rule."""
+    def write(self, token: int, n: int, speakers: int = 2) -> None:
+        """One more token of the current line; its n-gram is remembered for the no-repeat rule, a line's
+        first token as its speaker's opener."""
+        if not self.line:
+            self.openers[self.turns % speakers] = token
         self.line.append(token)
         self.used.add(token)
         if n and len(self.line) >= n:
@@ -140,7 +147,7 @@ class ShapeProcessor:
             if token == v.newline:
                 s.turns, s.line, s.phase = s.turns + 1, [], START
             else:
-                s.write(token, n)
+                s.write(token, n, len(v.tags))
         elif s.phase == START:
             s.phase, s.tag_pos = (DONE, 0) if token == v.eos else (TAG, 1)
             self._tag_done(s)
@@ -181,12 +188,29 @@ class ShapeProcessor:
                 extra = [v.newline] if len(s.line) < shape.min_line_tokens else []
                 if n and len(s.line) >= n - 1:
                     extra.extend(s.seen.get(tuple(s.line[len(s.line) - n + 1:]), ()))
+                extra.extend(self._tics(s))
                 if extra:
                     scores[row, extra] = neg
         if writing:  # inside a line: never a banned token, never the end
             if self._banned is None or self._banned.device != scores.device:
                 self._banned = torch.tensor([*v.banned, v.eos], device=scores.device)
             scores[torch.tensor(writing, device=scores.device).unsqueeze(1), self._banned.unsqueeze(0)] = neg
+
+    def _tics(self, s: SequenceState) -> list[int]:
+        """Tokens that would make a verbal tic: at a line's start, a late greeting or the speaker's previous
+        opener; inside it, the end of an n-gram the line already holds. Why here: the 135M model opens
+        every turn with "Hi," and echoes its own phrases, which the conversation-wide 4-gram rule misses
+        when the echo is shorter or varies in one token."""
+        shape, line = self.shape, s.line
+        if not line:
+            out = list(self.vocab.greetings) if shape.greeting_turns and s.turns >= shape.greeting_turns else []
+            opener = s.openers.get(s.turns % len(self.vocab.tags)) if shape.fresh_openers else None
+            return out + ([opener] if opener is not None else [])
+        k = shape.line_ngram
+        if not k or len(line) < k - 1:
+            return []
+        tail = line[len(line) - k + 1:]
+        return [line[i + k - 1] for i in range(len(line) - k + 1) if line[i:i + k - 1] == tail]
 
     def _forced(self, s: SequenceState) -> int | None:
         """The one token the shape allows next, if it allows only one."""
