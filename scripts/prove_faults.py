@@ -52,7 +52,9 @@ REVERTS = (
            ("test_deleted_stage_output_is_rebuilt_from_checkpoints[conversations.parquet]",
             "test_deleted_stage_output_is_rebuilt_from_checkpoints[candidates.parquet]",
             "test_build_and_eval_refuse_a_run_whose_files_do_not_match_their_marker",
-            "test_corrupted_checkpoint[conversations/candidates.parquet-repaired]")),
+            # not test_corrupted_checkpoint[conversations/candidates.parquet-repaired]: it deletes the marker
+            # first, so it passed with this fix taken out (2026-12-04); this test keeps the marker
+            "test_a_garbled_stage_output_under_its_marker_is_rebuilt")),
     Revert("run-lock", "one process per run directory (flock on the folder and RUN/.lock)",
            (("synthetic_persona_chat/lock.py", "        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n",
              "        pass  # REVERTED: no lock\n"),),

@@ -363,3 +363,14 @@ def test_corrupted_checkpoint(tmp_path, reference, target, outcome):
     assert r.returncode == 0, r.stderr[-3000:]
     same_outputs(run, reference[1])
 
+
+def test_a_garbled_stage_output_under_its_marker_is_rebuilt(reference, tmp_path):
+    """The stage marker vouches for its files' bytes (size, sha256), not only that they exist: a garbled output
+    with its marker in place is rebuilt from the checkpoints. (The `candidates.parquet-repaired` case above
+    removes the marker first, so it passes even when the marker is trusted unchecked: scripts/prove_faults.py.)"""
+    config, _ = reference
+    run = _copy(reference, tmp_path)
+    (run / "conversations" / "candidates.parquet").write_bytes(GARBAGE)
+    r = generate(config, run, tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    same_outputs(run, reference[1])
