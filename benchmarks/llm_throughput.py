@@ -13,7 +13,7 @@ Rows (all on the bundled SmolLM2-135M-Instruct Q4_1 GGUF):
 Greedy decoding, so every row decodes the same kind of text. Ratios: `vs_llama_cpp` against llama.cpp
 single-stream, `vs_single` against the same backend's single-stream row.
 
-`decode` (`--backends decode`): decoding alone, float32 vs int8 vs int8-exact on the same batch (the prefill
+`decode` (`--backends decode`): decoding alone, float32 vs int8 vs int8-exact vs int8-fast on the same batch (the prefill
 timed apart and subtracted), best of 2 interleaved rounds.
 
 `levers` (the #24 decode levers, `--backends levers`): the Generator's own workload, long few-shot prompts
@@ -23,7 +23,7 @@ load. Rows: the default (dtype auto = float32 on a CPU without native bf16, one 
 prompt's m samples, batch 32, SDPA attention), then one lever changed each: no prefix sharing
 (transformers' num_return_sequences: the prompt is prefilled m times), batch 16 / 64, eager attention,
 static KV cache, 1 intra-op thread, int8 weights (`quantize: int8`: a second, quantised copy of the model;
-then `int8-exact`, the same copy with float64 attention)
+then `int8-exact`, the same copy with float64 attention; then `int8-fast`, torch quantize_dynamic, per-batch scale)
 and bfloat16 weights (the model cast in place, last). `vs_default` is the
 tok/s ratio to the default row; `same_texts` the share of the candidates identical to the default row's
 (a lever below 1.0 changes the outputs, so it is not a default).
@@ -167,6 +167,7 @@ LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, thread
     ("1 thread", {}, 1),
     ("int8 weights (quantize: int8)", {"model": "int8"}, None),
     ("int8 weights and float64 attention (quantize: int8-exact)", {"model": "int8", "attn": "sdpa_float64"}, None),
+    ("int8 weights with per-batch scale (quantize: int8-fast)", {"model": "int8-fast"}, None),
     ("bfloat16 weights", {"dtype": "bfloat16"}, None),
 ]
 
@@ -203,6 +204,7 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
         models["int8"] = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8"})._model
         use_float64_attention(models["int8"])  # registered, then restored to the model's own (SDPA) below
         models["int8"].set_attn_implementation("sdpa")
+        models["int8-fast"] = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8-fast"})._model
     ATTENTION.update({id(m): m.config._attn_implementation for m in models.values()})
     info = llm.describe()
     llm.generate(chats[:2], params.replace(max_tokens=4))  # warm-up
@@ -243,11 +245,12 @@ def _generate_seconds(model, enc, steps: int, pad_id: int) -> float:
 
 
 def bench_decode(n_prompts: int, steps: int, rounds: int = 2) -> list[dict]:
-    """Decoding alone, float32 vs int8 vs int8-exact side by side: a batch of `n_prompts` short chat prompts run for 1 and for
+    """Decoding alone, float32 vs int8 vs int8-exact vs int8-fast side by side: a batch of `n_prompts` short chat prompts run for 1 and for
     `steps` greedy tokens (no early stop); decode tok/s = n_prompts x (steps - 1) / (time(steps) - time(1)), so
     the prefill cancels out. Best of `rounds` interleaved rounds (the machine is shared)."""
     llms = {f"{name} (quantize: {q})": load_llm({"backend": "transformers", "model": "smollm2", "quantize": q})
-            for name, q in (("float32", "none"), ("int8", "int8"), ("int8, float64 attention", "int8-exact"))}
+            for name, q in (("float32", "none"), ("int8", "int8"), ("int8, float64 attention", "int8-exact"),
+                                  ("int8, per-batch scale", "int8-fast"))}
     first = next(iter(llms.values()))
     texts = [first._template(c) for c in prompts(n_prompts)]
     enc = first.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)

@@ -49,3 +49,31 @@ def test_int8_exact_decodes_a_prompt_the_same_alone_and_in_a_padded_batch(int8_e
     batch = [c.texts[0] for c in int8_exact.generate(chats, params)]
     alone = [int8_exact.generate([chat], params)[0].texts[0] for chat in chats]
     assert batch == alone and all(batch)
+
+
+def test_int8_fast_is_a_choice_of_its_own():
+    assert resolve_quantize("int8-fast", "cpu", torch.float32) == ("int8-fast", "configured")
+
+
+def test_int8_fast_loads_decodes_and_is_recorded_in_the_run_directory(tmp_path, monkeypatch):
+    """torch's per-batch dynamic int8 (quantize_dynamic), the demo's speed choice: the real bundled model is
+    quantised with torch's dynamic Linear, decodes text close to what it is asked, and models.json says so."""
+    from synthetic_persona_chat.config import load_config
+    from synthetic_persona_chat.context import RunContext
+    from synthetic_persona_chat.rundir import RunDir
+
+    monkeypatch.setenv("SPC_CACHE_DIR", str(tmp_path / "cache"))
+    config = load_config(None, ["models.llm.backend=transformers", "models.llm.model=smollm2",
+                                "models.llm.quantize=int8-fast"])
+    ctx = RunContext(config, RunDir(tmp_path / "run").init(config))
+    try:
+        out = ctx.llm.generate([[{"role": "user", "content": "Say hello to my dog."}]],
+                               GenerationParams(max_tokens=12, temperature=0.0))
+        modules = list(ctx.llm.inner._model.modules())
+    finally:
+        ctx.close()
+    assert out[0].texts[0].strip() and out[0].completion_tokens > 0
+    assert not any(isinstance(m, torch.nn.Linear) for m in modules)  # every float Linear was swapped
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules)
+    recorded = ctx.run.read_json("models.json")["llm"]
+    assert recorded["quantize"] == "int8-fast" and recorded["quantize_reason"] == "configured"

@@ -20,6 +20,10 @@ int8 rounding turns a rare ulp into a whole step (see float64_attention). So the
 - `int8-exact`: the same with float64 attention: a row's text is the same alone or in any batch
   (tests/models/test_int8.py), so the Ray and local engines agree as they do in float32; on the Generator's
   long prompts the float64 attention costs more than int8 saves (0.87x), decoding alone is 1.4x.
+- `int8-fast`: PyTorch's own dynamic quantisation (`quantize_dynamic` on every nn.Linear): ONE activation
+  scale per batch, so a row's text may depend on its batch neighbours. Not for runs whose records must match
+  across engines (Ray vs local) or batch groupings; on one machine with a fixed batch plan (the demo) it is
+  the fastest kernel (benchmarks/llm_throughput.py, `--backends decode`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-CHOICES = ("none", "int8", "int8-exact", "auto")
+CHOICES = ("none", "int8", "int8-exact", "int8-fast", "auto")
 # The normalised activations in [-1, 1] map to quint8 1..127 (scale 1/63, zero point 64): 7 bits, as
 # fbgemm's dynamic path uses on AVX2 (reduce_range), so u8 x s8 pair sums cannot saturate int16.
 ACTIVATION_SCALE, ACTIVATION_ZERO_POINT = 1 / 63, 64
@@ -121,6 +125,28 @@ def quantize_int8(model: Any, exact: bool = False) -> Any:
         parent_name, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent_name) if parent_name else model, child, RowInt8Linear(module))
     return model
+
+
+def quantize_int8_fast(model: Any) -> Any:
+    """The model with every nn.Linear swapped for torch's dynamic int8 Linear (per-batch activation scale).
+
+    Why a second kernel: fbgemm's fused dynamic path quantises the activations inside one call, where the
+    per-row layers above pay for a float division, an infinity norm and a multiplication per Linear; it
+    measured faster on the demo's batches. The price is batch dependence (see the module docstring)."""
+    import torch
+
+    with warnings.catch_warnings():  # torch.ao's deprecation notice: the pinned torch still ships the API
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+def apply_quantize(model: Any, setting: str) -> Any:
+    """The model quantised as `setting` (a resolved choice other than "none") asks."""
+    if setting == "int8-fast":
+        return quantize_int8_fast(model)
+    return quantize_int8(model, exact=setting == "int8-exact")
 
 
 def use_float64_attention(model: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..checker_embeddings import native_bf16
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
-from .int8 import quantize_int8, resolve_quantize
+from .int8 import apply_quantize, resolve_quantize
 from .shaped_decoding import ShapeProcessor, Vocabulary
 from ..bundled import LLM_ALIASES, resolve_gguf
 
@@ -43,7 +43,7 @@ class TransformersLLM(LLM):
         self.parameters_m = round(sum(p.numel() for p in self._model.parameters()) / 1e6, 1)  # before int8 packs them
         self.quantize, self.quantize_reason = resolve_quantize(quantize, self.device, self._model.dtype)
         if self.quantize != "none":
-            self._model = quantize_int8(self._model, exact=self.quantize == "int8-exact")
+            self._model = apply_quantize(self._model, self.quantize)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
