@@ -16,14 +16,14 @@ model instance, one after another in one process. Per variant it prints:
   means something on a shared machine; the load is printed);
 - tics per candidate (`count_tics`): lines opening with a greeting after the second, lines opening with the
   same word as their speaker's previous line, a speaker naming themselves twice in a line ("I'm Jane. I'm
-  John"), a line repeating its own 3-word phrase ("How about you? How about you."); `constrained, no tic
-  rules` is the constrained decoder without the rules that forbid them (shape.py), for the before/after.
+  John"), a line repeating its own 3-word phrase ("How about you? How about you."); `constrained, tic
+  rules` turns on the generator section's rules that forbid them (line_ngram, greeting_turns, fresh_openers;
+  off by default), for the before/after.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import re
 import sys
@@ -38,7 +38,6 @@ from benchmarks._report import write_results  # noqa: E402
 from eval.quality import persona_coverage  # noqa: E402
 from synthetic_persona_chat.config import load_config  # noqa: E402
 from synthetic_persona_chat.context import RunContext  # noqa: E402
-from synthetic_persona_chat.generation import stages  # noqa: E402
 from synthetic_persona_chat.generation.iterate import run_conversations  # noqa: E402
 from synthetic_persona_chat.models import load_llm  # noqa: E402
 from synthetic_persona_chat.models.llm import CachedLLM  # noqa: E402
@@ -52,7 +51,8 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "constrained": ({}, {"mode": "constrained"}),
     "constrained, no persona bias": ({}, {"mode": "constrained", "persona_bias": 0.0}),
     "constrained, persona bias 2": ({}, {"mode": "constrained", "persona_bias": 2.0}),
-    "constrained, no tic rules": ({}, {"mode": "constrained"}),
+    "constrained, tic rules": ({}, {"mode": "constrained", "line_ngram": 3, "greeting_turns": 2,
+                                    "fresh_openers": True}),
     "constrained, greedy": ({"temperature": 0.0}, {"mode": "constrained"}),
     "constrained, examples without profiles": ({}, {"mode": "constrained", "fewshot_profiles": False}),
     "one-call": ({}, {"mode": "one-call"}),
@@ -64,10 +64,6 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "turns, no retries": ({}, {"mode": "turns", "turn_retries": 0}),
 }
 FILTERS = ["structural", "faithfulness", "toxicity", "expression"]
-# name -> ConversationShape fields replaced for that variant (the shape is built inside the stage)
-SHAPE_OVERRIDES: dict[str, dict[str, Any]] = {
-    "constrained, no tic rules": {"line_ngram": 0, "greeting_turns": 0, "fresh_openers": False},
-}
 GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy)\b", re.I)
 SELF_NAME = re.compile(r"\b(?i:i'm|i am|my name is)\s+([A-Z][a-z]+)")
 
@@ -83,12 +79,6 @@ def count_tics(turns: list[dict[str, Any]]) -> dict[str, int]:
                            for j in range(i + 1, len(line) - 2)) for line in words)
     return {"late_greeting": late_greeting, "same_opener": same_opener, "named_twice": named_twice,
             "phrase_twice": phrase_twice}
-
-
-def shaped_as(overrides: dict[str, Any]):
-    """stages.conversation_shape with `overrides` applied (restore the original after the variant)."""
-    original = stages.conversation_shape
-    return lambda gen, cfg: dataclasses.replace(original(gen, cfg), **overrides)
 
 
 def variant_config(pairs_file: Path, args: argparse.Namespace, gen: dict[str, Any], generator: dict[str, Any]):
@@ -142,12 +132,7 @@ def main() -> None:
     rows = []
     for i, name in enumerate(n.strip() for n in args.variants.split(";")):
         gen, generator = VARIANTS[name]
-        original = stages.conversation_shape
-        stages.conversation_shape = shaped_as(SHAPE_OVERRIDES.get(name, {}))
-        try:
-            rows.append(measure(name, variant_config(tmp / "pairs.jsonl", args, gen, generator), llm, tmp / f"run{i}"))
-        finally:
-            stages.conversation_shape = original
+        rows.append(measure(name, variant_config(tmp / "pairs.jsonl", args, gen, generator), llm, tmp / f"run{i}"))
         print(rows[-1], flush=True)
     write_results("generator_modes", rows, ["variant", "mode", "candidates", "structural_pass", "critic_pass",
                                             "faithfulness_pass", "coverage", "mean_turns", "winners",

@@ -54,6 +54,13 @@ class GeneratorConfig:
     no_repeat_ngram: int = 4
     # constrained mode: extra logit for the speaker's persona words not said yet (0: off; shape.py says why)
     persona_bias: float = 4.0
+    # constrained mode, tic rules (shape.py): no `line_ngram` tokens twice inside a line, no greeting after the
+    # first `greeting_turns` lines, no line opening as its speaker's previous one. Off by default: on 4 SPC pairs
+    # they removed every tic but cut the Critic's pass rate 0.75 -> 0.25 and persona coverage 0.30 -> 0.22
+    # (benchmarks/generator_modes.py, docs/performance.md); opt in where tics matter more than yield.
+    line_ngram: int = 0
+    greeting_turns: int = 0
+    fresh_openers: bool = False
 
 
 def generator_config(config: Config) -> GeneratorConfig:
@@ -63,7 +70,7 @@ def generator_config(config: Config) -> GeneratorConfig:
     for name in ("turn_max_tokens", "line_tokens"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"generator.{name} must be >= 1, got {getattr(cfg, name)}")
-    for name in ("turn_history", "turn_fewshot", "turn_retries", "no_repeat_ngram"):
+    for name in ("turn_history", "turn_fewshot", "turn_retries", "no_repeat_ngram", "line_ngram", "greeting_turns"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"generator.{name} must be >= 0, got {getattr(cfg, name)}")
     return cfg

@@ -56,7 +56,8 @@ def conversation_shape(gen: GenerationConfig, cfg: GeneratorConfig) -> Conversat
                              min_turns=gen.min_turns, max_turns=gen.max_turns, soft_line_tokens=cfg.line_tokens,
                              max_line_tokens=2 * cfg.line_tokens, no_repeat_ngram=cfg.no_repeat_ngram,
                              persona_headers=tuple(f"{speaker_label(s)}'s persona:" for s in SPEAKERS),
-                             persona_bias=cfg.persona_bias)
+                             persona_bias=cfg.persona_bias, line_ngram=cfg.line_ngram,
+                             greeting_turns=cfg.greeting_turns, fresh_openers=cfg.fresh_openers)
 
 
 def constrained_task(gen: GenerationConfig) -> generator_task.Generator:

@@ -13,7 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from synthetic_persona_chat.generation.config import GenerationConfig
 from synthetic_persona_chat.generation.iterate import run_conversations
+from synthetic_persona_chat.generation.modes import GeneratorConfig
+from synthetic_persona_chat.generation.stages import conversation_shape
 from synthetic_persona_chat.models.llm import LLMError
 from synthetic_persona_chat.text import placeholders
 
@@ -115,3 +118,10 @@ def test_a_template_without_persona_lists_is_told_it_gets_no_bias(caplog):
         assert not caplog.records
         stages._check_persona_headers("Profiles: I knit / I row", shape)
     assert "no persona words are raised" in caplog.text and "User 2's persona:" in caplog.text
+
+
+def test_the_generator_sections_tic_rules_reach_the_shape_and_are_off_by_default():
+    off = conversation_shape(GenerationConfig(), GeneratorConfig())
+    assert (off.line_ngram, off.greeting_turns, off.fresh_openers) == (0, 0, False)
+    on = conversation_shape(GenerationConfig(), GeneratorConfig(line_ngram=3, greeting_turns=2, fresh_openers=True))
+    assert (on.line_ngram, on.greeting_turns, on.fresh_openers) == (3, 2, True)

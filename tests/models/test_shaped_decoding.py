@@ -114,7 +114,8 @@ def test_the_servers_regex_is_the_same_shape(text, ok):
 def test_no_late_greeting_no_repeated_opener_no_phrase_twice_in_a_line(tokenizer):
     """The demo's tics (#24 h1.2), pushed by the logits: "Hi," opening every turn, a speaker opening each
     line the same way, "How about you? How about you." The shape makes each impossible."""
-    shape = ConversationShape(min_turns=6, max_turns=6, soft_line_tokens=10, max_line_tokens=14)
+    shape = ConversationShape(min_turns=6, max_turns=6, soft_line_tokens=10, max_line_tokens=14, line_ngram=3,
+                              greeting_turns=2, fresh_openers=True)
     vocab = Vocabulary.build(tokenizer, shape)
     assert {tokenizer.decode([i]).strip() for i in vocab.greetings} >= {"Hi", "Hello", "Hey"}
     tics = [tokenizer.encode(s, add_special_tokens=False)[0] for s in (" Hi", " Hello", " How", " about", " you", "?")]
@@ -131,8 +132,8 @@ def test_no_late_greeting_no_repeated_opener_no_phrase_twice_in_a_line(tokenizer
                 assert len(grams) == len(set(grams)), line
 
 
-def test_the_tic_rules_can_be_turned_off(tokenizer):
-    shape = ConversationShape(min_turns=4, max_turns=4, line_ngram=0, greeting_turns=0, fresh_openers=False)
+def test_the_tic_rules_are_off_by_default(tokenizer):
+    shape = ConversationShape(min_turns=4, max_turns=4)
     hi = tokenizer.encode(" Hi", add_special_tokens=False)[0]
     texts = _drive(tokenizer, shape, "User 1:", [hi], seed=0, rows=1)
     lines = [t["text"] for t in parse_conversation("User 1:" + texts[0], drop_truncated=False).turns]

@@ -47,9 +47,10 @@ class ConversationShape:
     soft_line_tokens: int = 18
     max_line_tokens: int = 40
     no_repeat_ngram: int = 4  # 0: off
-    line_ngram: int = 3  # no n consecutive tokens twice inside one line ("How about you? How about you."); 0: off
-    greeting_turns: int = 2  # a greeting ("Hi", "Hello", "Hey") may open only the first this many lines; 0: off
-    fresh_openers: bool = True  # a line may not open with the first token of that speaker's previous line
+    # tic rules, off by default (the generator section's settings say why): e.g. 3, 2, True
+    line_ngram: int = 0  # no n consecutive tokens twice inside one line ("How about you? How about you."); 0: off
+    greeting_turns: int = 0  # a greeting ("Hi", "Hello", "Hey") may open only the first this many lines; 0: off
+    fresh_openers: bool = False  # a line may not open with the first token of that speaker's previous line
     banned: str = BANNED_CHARS
     ascii_only: bool = True
     # per speaker, the prompt line that opens its persona list ("- attribute" lines follow, up to a blank line)
