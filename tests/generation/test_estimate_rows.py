@@ -6,6 +6,7 @@ from pathlib import Path
 
 from synthetic_persona_chat.config import load_config
 from synthetic_persona_chat.generation.commands import load_preset
+from synthetic_persona_chat.generation import estimate as estimate_module
 from synthetic_persona_chat.generation.estimate import Estimate, estimate
 
 from .helpers import config_dict, spc_pairs, write_pairs
@@ -22,7 +23,10 @@ def priced_config(tmp_path):
     return load_config(None, base=data)
 
 
-def test_the_estimate_is_written_as_before(tmp_path):
+def test_the_estimate_is_written_as_before(tmp_path, monkeypatch):
+    # estimate_tiny.json was written when the bundled model's pass-rate prior was 0.25: the prior is a
+    # measurement and moves (test_estimate.py checks its value); the format this test guards does not
+    monkeypatch.setattr(estimate_module, "BUNDLED_PASS_RATE", 0.25)
     for name, config in (("priced", priced_config(tmp_path)), ("tiny", load_config(None, base=load_preset("tiny")))):
         text = (FIXTURES / f"estimate_{name}.json").read_text(encoding="utf-8")
         assert json.dumps(estimate(config), indent=2) == text, name
