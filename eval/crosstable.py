@@ -60,7 +60,7 @@ class NUPRunConfig:
     no_persona: also run every row in the paper's "None" condition (the persona removed from training and
         test contexts: one more fine-tune per training set) and report the persona's Δ% (`nup_persona.py`).
     embedder_backend: how the bi-encoders (zero-shot and fine-tuned) embed at evaluation: "torch",
-        "onnx", "onnx-int8" (CPU, onnxruntime) or "openvino" (see `models/onnx_encoder.py` and
+        "onnx", "onnx-int8" (CPU, onnxruntime) or "openvino" (see `models/encoders/` and
         docs/performance.md for speed and hits@1 against torch).
     license, dataset_repos: model cards (`card.py`): the models' license; dataset name -> Hub dataset id.
     """
