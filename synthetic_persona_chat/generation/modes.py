@@ -57,7 +57,7 @@ class GeneratorConfig:
     # constrained mode, tic rules (shape.py): no `line_ngram` tokens twice inside a line, no greeting after the
     # first `greeting_turns` lines, no line opening as its speaker's previous one. Off by default: on 4 SPC pairs
     # they removed every tic but cut the Critic's pass rate 0.75 -> 0.25 and persona coverage 0.30 -> 0.22
-    # (benchmarks/generator_modes.py, docs/performance.md); opt in where tics matter more than yield.
+    # (benchmarks/generator_modes.py, docs/generation.md); opt in where tics matter more than yield.
     line_ngram: int = 0
     greeting_turns: int = 0
     fresh_openers: bool = False
