@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..checker_embeddings import native_bf16
+from ..encoders.precision import native_bf16
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
 from .int8 import apply_quantize, resolve_quantize
 from .shaped_decoding import ShapeProcessor, Vocabulary
