@@ -32,6 +32,7 @@ from . import strict_yaml
 from .model_defaults import DEFAULT_EMBEDDER, DEFAULT_LLM, DEFAULT_NLI, DEFAULT_TOXICITY
 from .model_spec import ROLE_BACKENDS, ModelSpec, ModelSpecError
 from .errors import UsageError
+from .jsontypes import JsonObject, JsonValue
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class ModelsConfig:
         for role in ROLE_BACKENDS:
             setattr(self, role, model_spec(role, getattr(self, role)))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The `models` section as written in a config file (each spec in the spelling it was given)."""
         return {f.name: _plain_spec(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
@@ -105,9 +106,9 @@ def _plain_spec(value: Any) -> Any:
 class Config:
     seed: int = 0
     models: ModelsConfig = field(default_factory=ModelsConfig)
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sections: dict[str, JsonObject] = field(default_factory=dict)
     # what the user asked for (preset <- file <- --set, merged), before defaults are filled in
-    requested: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    requested: JsonObject = field(default_factory=dict, compare=False, repr=False)
 
     def section(self, name: str, cls: type[T]) -> T:
         """The stage section `name` as dataclass `cls`, defaults filled in, unknown keys and wrong types rejected."""
@@ -115,15 +116,15 @@ class Config:
         check_section(name, values, cls)
         return cls(**values)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         return {"seed": self.seed, "models": self.models.to_json(), **copy.deepcopy(self.sections)}
 
-    def asked(self) -> dict[str, Any]:
+    def asked(self) -> JsonObject:
         """What this config asks for beyond the code's defaults, canonical: see `asked_settings`."""
         return asked_settings(self.requested)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Config":
+    def from_dict(cls, data: JsonObject) -> "Config":
         """Validate everything, then build: nothing downstream ever sees a value of the wrong type."""
         if not isinstance(data or {}, dict):
             raise ConfigError(f"a config must be a mapping of sections, got {_shown(data)}")
@@ -149,7 +150,7 @@ class Config:
                    requested=_plain({"seed": seed, "models": models, **data}))
 
 
-def asked_settings(data: dict[str, Any]) -> dict[str, Any]:
+def asked_settings(data: JsonObject) -> JsonObject:
     """The settings of a config mapping that differ from the code's defaults, as plain sorted JSON values.
 
     A run directory compares this, not the resolved config, with what a resume asks for: a config file
@@ -158,7 +159,7 @@ def asked_settings(data: dict[str, Any]) -> dict[str, Any]:
     a section are compared against their dataclass default; nested values are compared whole.
     """
     data = renamed_sections(_plain(data or {}), quiet=True)
-    out: dict[str, Any] = {}
+    out: JsonObject = {}
     if data.get("seed", 0) != 0:
         out["seed"] = data["seed"]
     for name, values in data.items():
@@ -175,7 +176,7 @@ def asked_settings(data: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
-def _defaults(cls: type) -> dict[str, Any]:
+def _defaults(cls: type) -> JsonObject:
     """{field: default} of a dataclass, as plain JSON values (fields without a default are left out)."""
     out = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -186,7 +187,7 @@ def _defaults(cls: type) -> dict[str, Any]:
     return out
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any) -> JsonValue:
     """JSON's view of a value (tuples are lists, dataclasses are dicts): YAML round trips compare equal."""
     if isinstance(value, ModelSpec):
         value = value.to_config()
@@ -215,7 +216,7 @@ def _field_names(cls: type) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
 
 
-def check_section(name: str, values: dict[str, Any], cls: type) -> None:
+def check_section(name: str, values: JsonObject, cls: type) -> None:
     """Unknown keys and values of the wrong type are a `ConfigError` naming `section.key`."""
     known = _field_names(cls)
     unknown = sorted(set(values) - set(known))
@@ -316,16 +317,16 @@ def _shown(value: Any) -> str:
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
-                base: dict[str, Any] | None = None) -> Config:
+                base: JsonObject | None = None) -> Config:
     """`base` (e.g. a preset) <- file <- overrides, merged key by key."""
     return Config.from_dict(config_data(path, overrides, base))
 
 
 def config_data(path: str | Path | None = None, overrides: list[str] | None = None,
-                base: dict[str, Any] | None = None) -> dict[str, Any]:
+                base: JsonObject | None = None) -> JsonObject:
     """The merged mapping `load_config` validates: for a command that checks parts of it on its own
     (`spc models check` reports a bad model spec as that role's row)."""
-    data: dict[str, Any] = renamed_sections(copy.deepcopy(base or {}))
+    data: JsonObject = renamed_sections(copy.deepcopy(base or {}))
     if path:
         _merge(data, renamed_sections(read_config_file(path)))
     for item in overrides or []:
@@ -333,7 +334,7 @@ def config_data(path: str | Path | None = None, overrides: list[str] | None = No
     return data
 
 
-def renamed_sections(data: dict[str, Any], quiet: bool = False) -> dict[str, Any]:
+def renamed_sections(data: JsonObject, quiet: bool = False) -> JsonObject:
     """`data` with every renamed section under its new name; where both names appear, the new one's keys win.
 
     Applied to each layer (preset, file, each --set) before they merge, so `--set pairing.x=1` still
@@ -356,7 +357,7 @@ def renamed_sections(data: dict[str, Any], quiet: bool = False) -> dict[str, Any
     return data
 
 
-def read_config_file(path: str | Path) -> dict[str, Any]:
+def read_config_file(path: str | Path) -> JsonObject:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -375,7 +376,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def parse_override(item: str) -> dict[str, Any]:
+def parse_override(item: str) -> JsonObject:
     """`generation.iterations=3` -> {"generation": {"iterations": 3}} (value parsed as YAML)."""
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
@@ -386,7 +387,7 @@ def parse_override(item: str) -> dict[str, Any]:
         problem = " ".join(str(getattr(exc, "problem", "") or exc).split())
         raise ConfigError(f"--set {item!r}: the value {raw!r} is not valid YAML ({problem}); quote it as a "
                           f"string (--set '{key.strip()}=\"...\"') or fix the brackets") from exc
-    out: dict[str, Any] = {}
+    out: JsonObject = {}
     node = out
     parts = key.strip().split(".")
     if any(not p for p in parts):
@@ -397,7 +398,7 @@ def parse_override(item: str) -> dict[str, Any]:
     return out
 
 
-def _merge(into: dict[str, Any], new: dict[str, Any]) -> None:
+def _merge(into: JsonObject, new: JsonObject) -> None:
     for key, value in new.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
             _merge(into[key], value)
