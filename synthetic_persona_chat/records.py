@@ -10,8 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING
+
 from .errors import InputError
+from .jsontypes import JsonObject
+
+if TYPE_CHECKING:  # annotations only: records stay importable without pyarrow loaded
+    from .rowtypes import ArrowRow
 
 SPEAKERS = ("user 1", "user 2")
 
@@ -48,11 +53,11 @@ class PersonaAttribute:
         if not self.id:
             self.id = stable_id("attr", self.text)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ArrowRow:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any]) -> "PersonaAttribute":
+    def from_dict(cls, row: ArrowRow) -> "PersonaAttribute":
         return cls(**_known(cls, row))
 
 
@@ -73,11 +78,11 @@ class Profile:
         if not self.id:
             self.id = stable_id("profile", *self.attributes)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ArrowRow:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any]) -> "Profile":
+    def from_dict(cls, row: ArrowRow) -> "Profile":
         return cls(**_known(cls, row))
 
 
@@ -111,7 +116,7 @@ class Conversation:
     source: str = ""  # e.g. "spc:test", "persona-chat:valid", "run:<name>"
     split: str | None = None
     iteration: int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: JsonObject = field(default_factory=dict)
     id: str = ""
 
     def __post_init__(self) -> None:
@@ -131,14 +136,14 @@ class Conversation:
     def utterances(self) -> list[str]:
         return [t.text for t in self.turns]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ArrowRow:
         """Flat row; `meta` is JSON text so every row shares one Arrow schema."""
         row = asdict(self)
         row["meta"] = json.dumps(self.meta, sort_keys=True, ensure_ascii=False)
         return row
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any]) -> "Conversation":
+    def from_dict(cls, row: ArrowRow) -> "Conversation":
         row = _known(cls, row)
         meta = row.get("meta") or {}
         row["meta"] = json.loads(meta) if isinstance(meta, str) else dict(meta)
@@ -153,10 +158,10 @@ class Skip:
     locator: str  # row number, id, ... enough to find it again
     reason: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ArrowRow:
         return asdict(self)
 
 
-def _known(cls: type, row: dict[str, Any]) -> dict[str, Any]:
+def _known(cls: type, row: ArrowRow) -> ArrowRow:
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in row.items() if k in names}

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
 import pyarrow as pa
 
-from .rowtypes import Row, arrow_schema, arrow_type, from_row, to_row
+from .rowtypes import ArrowRow, Row, arrow_schema, arrow_type, from_row, to_row
 
 __all__ = ["TurnRow", "Pair", "Job", "Candidate", "Verdict", "Row", "arrow_schema", "from_row", "to_row"]
 
@@ -32,11 +31,11 @@ class Verdict:
     compared: list[int] | None = None  # a pairwise comparison: the two candidate indices, in A/B order
     consistent: bool | None = None  # a pairwise comparison: both orders (A/B, B/A) named the same candidate
 
-    def to_row(self) -> dict[str, Any]:
+    def to_row(self) -> ArrowRow:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Verdict":
+    def from_row(cls, row: ArrowRow) -> "Verdict":
         """A stored row; fields missing in rows written before they existed take their defaults."""
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in row.items() if k in names}

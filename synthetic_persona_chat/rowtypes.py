@@ -7,12 +7,21 @@ written by hand next to the dataclass it stores.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
 import typing
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Union
 
 import pyarrow as pa
 
 T = TypeVar("T")
+
+# A stored row's values as Arrow takes them (`Table.from_pylist`) and gives them back (`Table.to_pylist`):
+# scalars, lists and structs, nested. Not `JsonValue`: a Parquet column may also hold bytes, dates,
+# timestamps and decimals, which JSON has no word for.
+ArrowValue = Union[None, bool, int, float, str, bytes, decimal.Decimal, datetime.date, datetime.time,
+                   datetime.timedelta, list["ArrowValue"], dict[str, "ArrowValue"]]
+ArrowRow = dict[str, ArrowValue]
 _ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
 
 
@@ -35,7 +44,7 @@ def arrow_schema(cls: type) -> pa.Schema:
     return pa.schema([(f.name, arrow_type(hints[f.name])) for f in dataclasses.fields(cls)])
 
 
-def to_row(obj: Any) -> dict[str, Any]:
+def to_row(obj: Any) -> ArrowRow:
     return dataclasses.asdict(obj)
 
 
@@ -43,11 +52,11 @@ class Row:
     """Base of a row contract (a dataclass): its producer builds it and hands on `to_row()`, a plain dict,
     because rows travel between stages as Arrow tables and Ray batches, not as objects."""
 
-    def to_row(self) -> dict[str, Any]:
+    def to_row(self) -> ArrowRow:
         return to_row(self)
 
     @classmethod
-    def from_row(cls: type[T], row: dict[str, Any]) -> T:
+    def from_row(cls: type[T], row: ArrowRow) -> T:
         return from_row(cls, row)
 
     @classmethod
@@ -60,7 +69,7 @@ class Row:
         return arrow_type(cls)
 
 
-def from_row(cls: type[T], row: dict[str, Any]) -> T:
+def from_row(cls: type[T], row: ArrowRow) -> T:
     """The contract of a stored row; nested contracts (turns, verdicts) are rebuilt too."""
     hints = typing.get_type_hints(cls)
     values = {}
