@@ -34,7 +34,9 @@ import pyarrow.parquet as pq
 
 from .models.llm.scope import usage_scope
 from .pause_points import pause_at
+from .jsontypes import JsonObject
 from .records import Skip
+from .rowtypes import ArrowRow
 from .rundir import RunDirError, read_rows
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
@@ -42,8 +44,8 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
 
 log = logging.getLogger(__name__)
 UNIT_FILE = "unit.json"
-Rows = list[dict[str, Any]]
-StageFn = Callable[..., dict[str, Any]]
+Rows = list[ArrowRow]
+StageFn = Callable[..., JsonObject]  # a stage function returns its summary (`_done.json`)
 
 
 def resumable_stage(name: str) -> Callable[[StageFn], StageFn]:
@@ -52,7 +54,7 @@ def resumable_stage(name: str) -> Callable[[StageFn], StageFn]:
 
     def wrap(fn: StageFn) -> StageFn:
         @functools.wraps(fn)
-        def run(ctx: RunContext, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        def run(ctx: RunContext, *args: Any, **kwargs: Any) -> JsonObject:
             if ctx.run.is_done(name):
                 return ctx.run.stage_summary(name)
             return fn(ctx, *args, **kwargs)
@@ -65,9 +67,9 @@ class Unit:
     """One finished step: its tables (rows, or an Arrow table to store as is), JSON values, skips, cost."""
 
     tables: dict[str, Rows | pa.Table] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
+    values: JsonObject = field(default_factory=dict)
     skips: list[Skip] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: JsonObject = field(default_factory=dict)
 
 
 class Checkpoints:

@@ -32,7 +32,7 @@ import time
 from glob import escape as glob_escape
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypedDict
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,8 +41,10 @@ import yaml
 from . import lock
 from . import config as config_module
 from .config import Config, ConfigError, asked_settings
+from .jsontypes import JsonObject
 from .records import Skip
 from .redact import redact
+from .rowtypes import ArrowRow
 from .errors import RunStateError
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,13 @@ TRACKED_PACKAGES = ("synthetic-persona-chat", "torch", "transformers", "sentence
 
 class RunDirError(RunStateError, RuntimeError):
     """The directory holds another run, or a file in it is damaged."""
+
+
+class FileDigest(TypedDict):
+    """What a stage marker vouches for about one file beside it (`_done.json` -> `_files` -> name)."""
+
+    size: int
+    sha256: str
 
 
 def package_versions() -> dict[str, str]:
@@ -108,10 +117,10 @@ class RunDir:
         """Whether any stage has written output (a folder other than prompts/ and cache/)."""
         return any(p.is_dir() and p.name not in ("prompts", "cache") for p in self.path.iterdir())
 
-    def _stored_config(self) -> dict[str, Any]:
+    def _stored_config(self) -> JsonObject:
         return self._stored_yaml("config.yaml")
 
-    def _stored_yaml(self, name: str) -> dict[str, Any]:
+    def _stored_yaml(self, name: str) -> JsonObject:
         path = self.path / name
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -123,7 +132,7 @@ class RunDir:
                               f"config you pass now")
         return data
 
-    def _stored_requested(self) -> dict[str, Any]:
+    def _stored_requested(self) -> JsonObject:
         """What the run's user asked for; runs made before requested.yaml existed: their resolved config."""
         if (self.path / REQUESTED).exists():
             try:
@@ -141,11 +150,11 @@ class RunDir:
         config.requested = self._stored_requested()
         return config
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> JsonObject:
         return self.read_json("manifest.json", default={})
 
     # -- provenance ------------------------------------------------------------------------
-    def record_model(self, role: str, description: dict[str, Any]) -> None:
+    def record_model(self, role: str, description: JsonObject) -> None:
         models = self.read_json("models.json", default={})
         models[role] = description
         self.write_json("models.json", models)
@@ -165,20 +174,20 @@ class RunDir:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-    def write_records(self, stage: str, name: str, rows: list[dict[str, Any]],
+    def write_records(self, stage: str, name: str, rows: list[ArrowRow],
                       schema: pa.Schema | None = None) -> Path:
         path = self.stage_dir(stage) / f"{name}.parquet"
         write_parquet_atomic(path, pa.Table.from_pylist(rows, schema=schema))
         return path
 
-    def read_records(self, stage: str, name: str) -> list[dict[str, Any]]:
+    def read_records(self, stage: str, name: str) -> list[ArrowRow]:
         return read_rows(self.path / stage / f"{name}.parquet", f": run the '{stage}' stage first",
                          f"delete it and rerun the '{stage}' stage")
 
     def has_records(self, stage: str, name: str) -> bool:
         return (self.path / stage / f"{name}.parquet").exists()
 
-    def mark_done(self, stage: str, summary: dict[str, Any]) -> None:
+    def mark_done(self, stage: str, summary: JsonObject) -> None:
         """Finish `stage`: the marker records its summary and vouches for every file beside it."""
         self.write_json(f"{stage}/{DONE}", {"finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **summary,
                                             VOUCHED: stage_files(self.path / stage)})
@@ -235,7 +244,7 @@ class RunDir:
             raise RunDirError(problem)
         raise RunDirError(f"{problem}; rerun the command that made {self.path} to repair it")
 
-    def stage_summary(self, stage: str) -> dict[str, Any]:
+    def stage_summary(self, stage: str) -> JsonObject:
         summary = dict(self.read_json(f"{stage}/{DONE}", default={}))
         summary.pop(VOUCHED, None)
         return summary
@@ -255,7 +264,7 @@ class RunDir:
         lines = [json.dumps(r, ensure_ascii=False) for r in old if r.get("stage") != stage] + mine
         write_text_atomic(self.path / "skips.jsonl", "".join(line + "\n" for line in lines))
 
-    def skips(self, stage: str | None = None) -> list[dict[str, Any]]:
+    def skips(self, stage: str | None = None) -> list[JsonObject]:
         path = self.path / "skips.jsonl"
         if not path.exists():
             return []
@@ -335,7 +344,7 @@ def _replace_from_temporary(path: Path, write: Any) -> None:
             stale.unlink(missing_ok=True)
 
 
-def read_rows(path: Path, missing: str, fix: str) -> list[dict[str, Any]]:
+def read_rows(path: Path, missing: str, fix: str) -> list[ArrowRow]:
     """The rows of a Parquet file; missing or damaged, a `RunDirError` naming it (`missing` / `fix` say what to do)."""
     if not path.is_file():
         raise RunDirError(f"{path} is missing{missing}")
@@ -345,7 +354,7 @@ def read_rows(path: Path, missing: str, fix: str) -> list[dict[str, Any]]:
         raise RunDirError(f"{path} is damaged ({exc}); {fix}") from exc
 
 
-def stage_files(directory: Path) -> dict[str, dict[str, Any]]:
+def stage_files(directory: Path) -> dict[str, FileDigest]:
     """{name: {size, sha256}} of the regular files directly in a stage folder (not the marker, not temp files)."""
     return {p.name: {"size": p.stat().st_size, "sha256": file_sha256(p)} for p in sorted(directory.iterdir())
             if p.is_file() and p.name != DONE and not p.name.endswith(".tmp")}
@@ -359,12 +368,12 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _changed_keys(old: JsonObject, new: JsonObject) -> list[str]:
     """`section.key: old -> new` for every setting two `asked_settings` mappings disagree on."""
-    def flat(data: dict[str, Any]) -> dict[str, Any]:
+    def flat(data: JsonObject) -> JsonObject:
         return {f"{name}.{k}" if isinstance(v, dict) else name: x
                 for name, v in data.items() for k, x in (v.items() if isinstance(v, dict) else [(None, v)])}
-    def shown(values: dict[str, Any], key: str) -> str:
+    def shown(values: JsonObject, key: str) -> str:
         return repr(values[key]) if key in values else "(default)"
 
     a, b = flat(old), flat(new)
