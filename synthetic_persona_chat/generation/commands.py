@@ -130,6 +130,8 @@ def print_estimate(console: Console, est: dict[str, Any]) -> None:
                                                                  "completion_tokens", "completion_tokens_max")))
     console.print(table)
     console.print(f"candidates assumed to pass the filters: {est['pass_rate']:.0%} ({est['pass_rate_source']})")
+    if "attempts_per_pair" in est:
+        console.print(f"Generator rounds per pair with retries (generation.retries): {est['attempts_per_pair']:.2f}")
     if "wall_seconds" in est:
         console.print(f"wall time: ~{est['wall_seconds']:,.0f} s ({est['wall_seconds'] / 3600:,.1f} h) "
                       f"{_wall_basis(est['wall_assumes'])}")

@@ -7,15 +7,17 @@ from the seed conversations when user generation will make them) and counts ever
 - user generation: one query per category (`expand.max_queries`, else about one per 2 seeds), one
   bootstrap prompt per query and round, and the LLM contradiction judge in `profiles` if it is the checker;
 - Generator: one prompt per pair and iteration, `candidates` samples each (one request per sample on an
-  HTTP server, each resending the prompt);
+  HTTP server, each resending the prompt), and again for the expected retries (`expected_attempts`: retry.py
+  asks a pair again while none of its candidates survived, up to `generation.retries` more times);
 - Critic: the LLM contradiction judge (if configured) on the candidates that reach it, and per pair
   `qualities x 2 orders x C(survivors, 2)` quality comparisons.
 
 How many candidates survive the filters is not known in advance: the estimate uses the share measured in
 this run directory's finished batches when there are any, else `estimate.pass_rate`, else a prior
-(25% for the bundled SmolLM2-135M, measured on the tiny preset; 80% for any other model). Tokens are
+(92% for the bundled SmolLM2-135M, measured on the demo preset; 80% for any other model). Tokens are
 characters / `estimate.chars_per_token` (4: the usual rule of thumb for English with BPE tokenizers);
-completions are counted at the configured maximums (`max_tokens`) and as expected lengths. Wall time, for an
+completions are counted at the configured maximums (`max_tokens`) and as expected lengths (the turns the
+prompt asks for x `TOKENS_PER_TURN`, measured on SPC). Wall time, for an
 HTTP backend, is requests x seconds per request / `models.max_concurrency`, or, given the endpoint's stated
 throughput (`estimate.tokens_per_second`), completion tokens / that; cost needs the `estimate`
 section's prices per million tokens.
@@ -50,7 +52,10 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
 # decoding (structural 37.5% x faithfulness 67%), which constrained decoding replaced as the default.
 BUNDLED_PASS_RATE = 0.92
 OTHER_PASS_RATE = 0.8
-TOKENS_PER_TURN = 20  # an utterance of one or two short sentences
+# Measured on the SPC test CSV (968 conversations, 26,644 lines "User N: ..."): 16.96 SmolLM2 BPE tokens a line
+# (13.6 by characters / 4, 11.0 words); it was 20, a guess. SPC's conversations run 27.5 lines on average, but the
+# Generator is asked for min_turns..max_turns and its few-shot examples are cut to fewshot_max_turns (12).
+TOKENS_PER_TURN = 17
 QUALITY_OVERHEAD = 80  # the pairwise template's question and instructions, in tokens
 JUDGE_PROMPT_TOKENS = 60  # the contradiction judge: two statements and a question
 
@@ -104,6 +109,7 @@ class Estimate(JsonRow):
     wall_seconds: float | None = optional()
     wall_assumes: dict[str, float] | None = optional()  # the throughput or concurrency the wall time assumes
     cost: Cost | None = optional()
+    attempts_per_pair: float | None = optional()  # expected Generator rounds per pair with retries (absent: 1)
 
 
 def estimate_config(config: Any) -> EstimateConfig:
@@ -128,8 +134,21 @@ def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None =
     pass_rate, source = _pass_rate(config, est, run_path)
     jobs = [j for it, share in enumerate(schedule(pairs, gen.iterations, gen.pair_schedule, config.seed))
             for j in make_jobs(share, it, [], seeds, gen.fewshot, config.seed)]
-    lines += _conversation_lines(jobs, gen, critic, config, est, pass_rate)
-    return _totals(lines, config, est, pass_rate, source, len(pairs)).to_json()
+    attempts = expected_attempts(pass_rate, gen.candidates, gen.retries if gen.fewshot > 0 else 0)
+    lines += _conversation_lines(jobs, gen, critic, config, est, pass_rate, attempts)
+    out = _totals(lines, config, est, pass_rate, source, len(pairs))
+    out.attempts_per_pair = round(attempts, 3) if attempts > 1.0005 else None
+    return out.to_json()
+
+
+def expected_attempts(pass_rate: float, candidates: int, retries: int) -> float:
+    """Generator rounds a pair is asked, in expectation. retry.py asks a pair again while none of its `candidates`
+    survived the filters, up to `retries` more times; with each candidate passing at `pass_rate`, independently, a
+    round fails with q = (1 - pass_rate)^m, so the rounds are 1 + q + ... + q^retries. Left out (it was), the
+    rehearsal paid 1.6-1.7x the Generator calls estimated (#23). `generation.target_winners` is not modelled: it
+    can only stop retries earlier, so this stays an upper bound there."""
+    q = (1.0 - min(max(pass_rate, 0.0), 1.0)) ** candidates
+    return sum(q ** a for a in range(retries + 1))
 
 
 # critic/llm_judges.py: prompt tokens besides the conversation (instructions, examples, profiles), answer cap
@@ -146,24 +165,25 @@ def _line(role: str, calls: float, requests: float, prompt: float, completion: f
 
 
 def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, critic: CriticConfig, config: Any, est: EstimateConfig,
-                        pass_rate: float) -> list[EstimateLine]:
-    m = gen.candidates
-    prompt = sum(_tokens("\n".join(msg["content"] for msg in generator_chat(j, gen)), est) for j in jobs)
+                        pass_rate: float, attempts: float = 1.0) -> list[EstimateLine]:
+    """Every line scales with `attempts`: a retried pair is generated, judged and compared again."""
+    m, rounds = gen.candidates, len(jobs) * attempts
+    prompt = attempts * sum(_tokens("\n".join(msg["content"] for msg in generator_chat(j, gen)), est) for j in jobs)
     per_candidate = min(gen.max_tokens, (gen.min_turns + gen.max_turns) / 2 * TOKENS_PER_TURN)
-    out = [_line("generator", len(jobs), len(jobs) * m, prompt * m, len(jobs) * m * per_candidate,
-                 len(jobs) * m * gen.max_tokens)]
+    out = [_line("generator", rounds, rounds * m, prompt * m, rounds * m * per_candidate,
+                 rounds * m * gen.max_tokens)]
     if "faithfulness" in critic.experts and needs_llm(config.models.nli):
         persona = sum(len(j["user1_persona"]) + len(j["user2_persona"]) for j in jobs) / max(2 * len(jobs), 1)
         checks = (gen.min_turns + gen.max_turns) / 2 * persona
         checks = min(checks, critic.max_nli_pairs) if critic.max_nli_pairs else checks
-        n = len(jobs) * m * pass_rate * checks
+        n = rounds * m * pass_rate * checks
         out.append(_line("contradiction judge", n, n, n * JUDGE_PROMPT_TOKENS, n * 2, n * 4))
     for name, overhead in LLM_JUDGE_OVERHEAD.items():  # conversation-level LLM experts: one call per candidate
         if name in critic.experts:
-            n = len(jobs) * m * pass_rate
+            n = rounds * m * pass_rate
             out.append(_line(name, n, n, n * (per_candidate + overhead), n * 24, n * LLM_JUDGE_MAX_TOKENS))
     if "quality" in critic.experts and m > 1:
-        comparisons = len(critic.qualities) * 2 * len(jobs)
+        comparisons = len(critic.qualities) * 2 * rounds
         expected, most = comparisons * math.comb(m, 2) * pass_rate ** 2, comparisons * math.comb(m, 2)
         size = 2 * per_candidate + QUALITY_OVERHEAD
         out.append(_line("quality experts", expected, expected, expected * size, expected * 2,

@@ -66,3 +66,30 @@ def test_the_bundled_prior_is_the_demo_measurement():
     est = estimate(load_config(None, base=load_preset("demo")))
     assert est["pass_rate_source"] == "prior for the bundled SmolLM2"
     assert est["pass_rate"] == pytest.approx(59 / 64, abs=0.005)
+
+
+def test_retries_are_counted():
+    """retry.py asks a pair again while all its candidates fell: at pass rate 0.25 and 3 candidates a round fails
+    with q = 0.75^3, so 2 retries make 1 + q + q^2 rounds per pair (the old estimate counted 1: the rehearsal
+    then paid 1.6-1.7x its Generator calls)."""
+    def generator(retries, pass_rate=0.25):
+        data = load_preset("tiny")
+        data.setdefault("generation", {})["retries"] = retries
+        data.setdefault("estimate", {})["pass_rate"] = pass_rate
+        est = estimate(load_config(None, base=data))
+        return est, {line["role"]: line for line in est["lines"]}["generator"]
+
+    once, line0 = generator(0)
+    twice, line2 = generator(2)
+    q = 0.75 ** 3
+    assert "attempts_per_pair" not in once and twice["attempts_per_pair"] == pytest.approx(1 + q + q * q, abs=1e-3)
+    assert line2["calls"] == round(line0["calls"] * (1 + q + q * q))
+    assert line2["prompt_tokens"] == pytest.approx(line0["prompt_tokens"] * (1 + q + q * q), abs=2)
+    assert "attempts_per_pair" not in generator(2, pass_rate=1.0)[0]  # nothing ever fails: nothing is retried
+
+
+def test_no_retries_without_fewshot_examples_to_redraw():
+    data = load_preset("tiny")
+    data.setdefault("generation", {}).update(retries=2, fewshot=0)
+    data.setdefault("estimate", {})["pass_rate"] = 0.25
+    assert "attempts_per_pair" not in estimate(load_config(None, base=data))

@@ -27,6 +27,9 @@ def test_the_estimate_is_written_as_before(tmp_path, monkeypatch):
     # estimate_tiny.json was written when the bundled model's pass-rate prior was 0.25: the prior is a
     # measurement and moves (test_estimate.py checks its value); the format this test guards does not
     monkeypatch.setattr(estimate_module, "BUNDLED_PASS_RATE", 0.25)
+    # and before retries were counted and the per-turn tokens measured (20 was the guess): figures, not format
+    monkeypatch.setattr(estimate_module, "TOKENS_PER_TURN", 20)
+    monkeypatch.setattr(estimate_module, "expected_attempts", lambda *_: 1.0)
     for name, config in (("priced", priced_config(tmp_path)), ("tiny", load_config(None, base=load_preset("tiny")))):
         text = (FIXTURES / f"estimate_{name}.json").read_text(encoding="utf-8")
         assert json.dumps(estimate(config), indent=2) == text, name
