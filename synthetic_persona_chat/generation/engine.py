@@ -33,6 +33,7 @@ from ..models.llm.overlap import batches_in_flight, run_in_flight
 from ..models.llm.scope import usage_scope
 from ..row_contracts import Candidate, arrow_schema
 from ..rundir import RunDirError, write_parquet_stream_atomic, write_text_atomic
+from .stage_rows import BatchMeta, CandidateRow, JobRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -40,10 +41,11 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
 CANDIDATE_SCHEMA = arrow_schema(Candidate)  # the one declaration of a candidate row: row_contracts.py
 STAGES = ("generate", "critic", "select")
 CANDIDATES = "candidates"  # the table of a batch unit
-Rows = list[dict[str, Any]]
+Rows = list[CandidateRow]
+Step = Callable[[list[JobRow] | Rows], Rows]  # a stage map: jobs (the first step) or candidates -> candidates
 
 
-def candidates_table(rows: list[dict[str, Any]]) -> pa.Table:
+def candidates_table(rows: Rows) -> pa.Table:
     """Candidate rows as stored: ids as strings and similarity as a float, whatever the pairs file held."""
     rows = [{**r, "user1_id": _str(r.get("user1_id")), "user2_id": _str(r.get("user2_id")),
              "similarity": None if r.get("similarity") is None else float(r["similarity"])} for r in rows]
@@ -54,7 +56,8 @@ def batch_name(b: int) -> str:
     return f"batch-{b:05d}"
 
 
-def plan_batches(jobs: Rows, directory: Path, batch_size: int) -> tuple[list[Rows], Checkpoints, list[int]]:
+def plan_batches(jobs: list[JobRow], directory: Path, batch_size: int
+                 ) -> tuple[list[list[JobRow]], Checkpoints, list[int]]:
     """What every engine starts from: the batches (checked against the stored plan), their checkpoint
     units, and the batches still to run."""
     batches = chunks(jobs, batch_size)
@@ -63,11 +66,11 @@ def plan_batches(jobs: Rows, directory: Path, batch_size: int) -> tuple[list[Row
     return batches, units, [b for b in range(len(batches)) if not units.done(batch_name(b))]
 
 
-def write_batch(units: Checkpoints, b: int, rows: Rows, meta: dict[str, Any]) -> None:
+def write_batch(units: Checkpoints, b: int, rows: Rows, meta: BatchMeta) -> None:
     units.write(batch_name(b), Unit(tables={CANDIDATES: candidates_table(rows)}, meta=meta))
 
 
-def read_batches(units: Checkpoints, count: int) -> tuple[Rows, list[dict[str, Any]]]:
+def read_batches(units: Checkpoints, count: int) -> tuple[Rows, list[BatchMeta]]:
     """Every batch's rows, in batch order, and its cost: what a finished engine returns."""
     rows, metas = [], []
     for b in range(count):
@@ -91,7 +94,7 @@ def _stored_tables(rounds: Iterable[tuple[Path, int]]) -> Iterable[pa.Table]:
             yield candidates_table(units.read(batch_name(b)).tables[CANDIDATES])
 
 
-def check_plan(directory: Path, batches: list[list[dict[str, Any]]]) -> bool:
+def check_plan(directory: Path, batches: list[list[JobRow]]) -> bool:
     """Write the plan, or check a stored one matches: True when it was new."""
     plan = [[j["job_id"] for j in b] for b in batches]
     path = directory / "plan.json"
@@ -113,9 +116,8 @@ def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def run_local(jobs: list[dict[str, Any]], directory: Path, batch_size: int,
-              steps: Iterable[tuple[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]]],
-              ctx: RunContext, desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def run_local(jobs: list[JobRow], directory: Path, batch_size: int, steps: Iterable[tuple[str, Step]],
+              ctx: RunContext, desc: str = "conversations") -> tuple[Rows, list[BatchMeta]]:
     """Run `steps` (name, rows -> rows) over each batch of `jobs`; returns (rows, per-batch metas) in batch order."""
     steps = list(steps)
     batches, units, pending = plan_batches(jobs, directory, batch_size)
@@ -132,13 +134,13 @@ def run_local(jobs: list[dict[str, Any]], directory: Path, batch_size: int,
     return read_batches(units, len(batches))
 
 
-def _run_batch(batch, steps, ctx) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _run_batch(batch: list[JobRow], steps: Iterable[tuple[str, Step]], ctx: RunContext) -> tuple[Rows, BatchMeta]:
     """Run the steps; record per step the seconds, the CPU seconds of this thread, and the LLM usage
     (calls that reached the model) of this batch alone."""
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
     usage: dict[str, dict[str, int]] = {}
-    rows = batch
+    rows: list[JobRow] | Rows = batch
     for name, fn in steps:
         start, cpu_start = time.perf_counter(), time.thread_time()
         with usage_scope() as scope:
@@ -146,7 +148,7 @@ def _run_batch(batch, steps, ctx) -> tuple[list[dict[str, Any]], dict[str, Any]]
         seconds[name] = round(time.perf_counter() - start, 4)
         cpu[name] = round(time.thread_time() - cpu_start, 4)
         usage[name] = scope.to_dict()
-    return rows, {"usage": usage, "seconds": seconds, "cpu_seconds": cpu, "jobs": len(batch)}
+    return rows, BatchMeta(usage=usage, seconds=seconds, cpu_seconds=cpu, jobs=len(batch))
 
 
 def _str(value: Any) -> str | None:

@@ -25,6 +25,8 @@ from ..checkpoint import resumable_stage
 from ..models.contradiction import needs_llm
 from ..models.llm import LLMError
 from ..iterations import first_iteration
+from ..jsontypes import JsonObject
+from ..records import Skip
 from ..row_contracts import TurnRow
 from .config import critic_config, generation_config
 from .critic import resolve
@@ -36,6 +38,7 @@ from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .seed_pairs import seed_profile_pairs
 from .retry import Budget, outcome_summary, redraw_job, run_with_retries
 from .run_summary import Consistency, ConversationsSummary, SeedPool
+from .stage_rows import BatchMeta, CandidateRow, JobRow, OutcomeRow, PairRow
 from .stages import (critic_batch, generate_batch, generator_mode, generator_prompt, select_batch,
                      to_conversation)
 
@@ -68,7 +71,7 @@ def pairs_path(ctx: RunContext, gen: GenerationConfig) -> Path:
 
 
 @resumable_stage(STAGE)
-def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str, Any]:
+def run_conversations(ctx: RunContext, engine: Callable = run_local) -> JsonObject:
     """The whole stage; a no-op returning the stored summary when it is done."""
     run = ctx.run
     gen, critic = generation_config(ctx.config), critic_config(ctx.config)
@@ -111,8 +114,8 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> dict[str
 
 
 def _run_round(engine: Callable, directory: Path, steps: list, ctx: RunContext, batch_size: int, desc: str,
-               rounds: list[tuple[Path, int]], jobs: list[dict[str, Any]],
-               suffix: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+               rounds: list[tuple[Path, int]], jobs: list[JobRow],
+               suffix: str) -> tuple[list[CandidateRow], list[BatchMeta]]:
     """One engine run over `jobs` in its own plan directory (`iter-N` + suffix, e.g. `-retry-1`); `rounds` gets
     (that directory, its batches), in run order: where `_finish` reads the candidates back from."""
     folder = directory.with_name(directory.name + suffix)
@@ -130,15 +133,15 @@ def _run_round(engine: Callable, directory: Path, steps: list, ctx: RunContext, 
 _ON_DISK_ONLY = frozenset({"raw_text", "turns", "user1_persona", "user2_persona", "fewshot_ids", "parse_notes"})
 
 
-def _slim(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in _ON_DISK_ONLY}
+def _slim(row: CandidateRow) -> CandidateRow:
+    return {k: v for k, v in row.items() if k not in _ON_DISK_ONLY}  # type: ignore[return-value]  # keys kept
 
 
-def _call(fn: Callable, rows: list[dict[str, Any]], ctx: RunContext, cfg: Any) -> list[dict[str, Any]]:
+def _call(fn: Callable, rows: list[JobRow] | list[CandidateRow], ctx: RunContext, cfg: Any) -> list[CandidateRow]:
     return fn(rows, ctx, cfg)
 
 
-def _exclusive(fn: Callable, lock: threading.Lock, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _exclusive(fn: Callable, lock: threading.Lock, rows: list[CandidateRow]) -> list[CandidateRow]:
     with lock:
         return fn(rows)
 
@@ -155,16 +158,16 @@ def _load_critic_models(ctx: RunContext, critic: CriticConfig) -> None:
         ctx.embedder  # noqa: B018
 
 
-def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: dict[str, Any]) -> None:
+def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: JobRow) -> None:
     """The first rendered prompt goes to RUN/prompts/ so a reader sees exactly what the model saw."""
     chat = generator_prompt(job, ctx, gen)
     ctx.run.record_prompt("generator.txt", "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in chat))
 
 
-def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, Any]], pairs: list[dict[str, Any]],
-            skips: list[Any], seconds: float, usage_start: dict[str, int],
-            outcomes: list[dict[str, Any]], mode: str, seed_pool: SeedPool, winners: list[dict[str, Any]],
-            rounds: list[tuple[Path, int]]) -> dict[str, Any]:
+def _finish(ctx: RunContext, rows: list[CandidateRow], metas: list[BatchMeta], pairs: list[PairRow],
+            skips: list[Skip], seconds: float, usage_start: dict[str, int],
+            outcomes: list[OutcomeRow], mode: str, seed_pool: SeedPool, winners: list[dict[str, Any]],
+            rounds: list[tuple[Path, int]]) -> JsonObject:
     """Write the stage's tables and summary. `rows` are slim (`_slim`): candidates.parquet is streamed from the
     batch units of `rounds`, and `winners` are the winning conversations' rows, already built."""
     run = ctx.run
@@ -184,7 +187,7 @@ def _finish(ctx: RunContext, rows: list[dict[str, Any]], metas: list[dict[str, A
     return run.stage_summary(STAGE)
 
 
-def summarize(rows: list[dict[str, Any]], metas: list[dict[str, Any]], ctx: RunContext,
+def summarize(rows: list[CandidateRow], metas: list[BatchMeta], ctx: RunContext,
               usage_start: dict[str, int] | None = None) -> ConversationsSummary:
     """Totals over every batch (also those finished before a resume); `*_this_run`: this process only."""
     evaluated, passed = Counter(), Counter()

@@ -15,6 +15,7 @@ from ..readers import read_records
 from ..records import Skip, stable_id
 from ..row_contracts import Job, Pair
 from .fewshot import sample_examples
+from .stage_rows import JobRow, PairRow
 from ..errors import InputError
 
 PAIR_FIELDS = ("user1_persona", "user2_persona")
@@ -24,7 +25,7 @@ class PairsError(InputError, ValueError):
     """The pairs file is missing or malformed; the message names the file and the field."""
 
 
-def load_pairs(path: str | Path) -> list[dict[str, Any]]:
+def load_pairs(path: str | Path) -> list[PairRow]:
     """`Pair` rows from a file like usergen's `pairs/pairs.parquet`; only the personas are required (a missing
     pair id is derived from them, the user ids and similarity are then None)."""
     path = Path(path)
@@ -47,7 +48,7 @@ def load_pairs(path: str | Path) -> list[dict[str, Any]]:
     return pairs
 
 
-def usable_pairs(pairs: list[dict[str, Any]], source: str) -> tuple[list[dict[str, Any]], list[Skip]]:
+def usable_pairs(pairs: list[PairRow], source: str) -> tuple[list[PairRow], list[Skip]]:
     """A pair whose personas are empty cannot be checked for faithfulness: a recorded skip."""
     keep, skips = [], []
     for p in pairs:
@@ -59,7 +60,7 @@ def usable_pairs(pairs: list[dict[str, Any]], source: str) -> tuple[list[dict[st
     return keep, skips
 
 
-def schedule(pairs: list[dict[str, Any]], iterations: int, mode: str, seed: int) -> list[list[dict[str, Any]]]:
+def schedule(pairs: list[PairRow], iterations: int, mode: str, seed: int) -> list[list[PairRow]]:
     """'split': a seeded shuffle dealt into `iterations` shares; 'repeat': every pair in every iteration."""
     if mode == "repeat":
         return [list(pairs) for _ in range(iterations)]
@@ -74,8 +75,8 @@ def schedule(pairs: list[dict[str, Any]], iterations: int, mode: str, seed: int)
     return out
 
 
-def make_jobs(pairs: list[dict[str, Any]], iteration: int, pool: list[dict[str, str]],
-              seeds: list[dict[str, str]], k: int, seed: int) -> list[dict[str, Any]]:
+def make_jobs(pairs: list[PairRow], iteration: int, pool: list[dict[str, str]],
+              seeds: list[dict[str, str]], k: int, seed: int) -> list[JobRow]:
     """`Job` rows: each pair of this iteration with its few-shot examples drawn (seeded per pair)."""
     jobs = []
     for p in pairs:

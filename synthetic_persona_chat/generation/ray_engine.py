@@ -23,19 +23,45 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, TypedDict
 
 from ..config import Config
 from ..context import RunContext
 from ..models.spec import ModelSpec
 from ..rundir import RunDir
 from ..checkpoint import Checkpoints
+from ..jsontypes import JsonObject
 from .engine import _run_batch, plan_batches, read_batches, write_batch
 from .config import critic_config, generation_config
 from .iterate import stage_steps
+from .stage_rows import BatchMeta, CandidateRow, JobRow
 
 log = logging.getLogger(__name__)
 MODEL_BACKENDS_WITH_GPU = ("transformers", "hf")
+
+
+class ItemBatch(TypedDict):
+    """Planned batches as a Ray Data batch reaches a worker: one column per key (Ray hands numpy arrays)."""
+
+    batch: Iterable[int]  # the planned batch's number
+    jobs: Iterable[str]  # its `JobRow`s, as one JSON string
+
+
+class ResultBatch(TypedDict):
+    """What a worker hands back per planned batch: its number, its `CandidateRow`s and `BatchMeta` as JSON."""
+
+    batch: list[int]
+    rows: list[str]
+    meta: list[str]
+
+
+class InitKwargs(TypedDict, total=False):
+    """The `ray.init` arguments this engine sets."""
+
+    include_dashboard: bool
+    log_to_driver: bool
+    address: str
+    num_cpus: int
 
 
 @dataclass
@@ -54,11 +80,11 @@ def ray_config(config: Config) -> RayConfig:
     return config.section("ray", RayConfig)
 
 
-def make_ray_engine(settings: RayConfig) -> Callable[..., tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+def make_ray_engine(settings: RayConfig) -> Callable[..., tuple[list[CandidateRow], list[BatchMeta]]]:
     """An engine with `run_local`'s signature that runs the batches on Ray."""
 
-    def run_ray(jobs: list[dict[str, Any]], directory: Path, batch_size: int, steps: Any, ctx: RunContext,
-                desc: str = "conversations") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def run_ray(jobs: list[JobRow], directory: Path, batch_size: int, steps: Any, ctx: RunContext,
+                desc: str = "conversations") -> tuple[list[CandidateRow], list[BatchMeta]]:
         del steps  # bound to the driver's models; workers bind the same stage functions to their own
         batches, units, todo = plan_batches(jobs, directory, batch_size)
         if todo:
@@ -69,7 +95,7 @@ def make_ray_engine(settings: RayConfig) -> Callable[..., tuple[list[dict[str, A
     return run_ray
 
 
-def _run_on_ray(settings: RayConfig, ctx: RunContext, todo: list[tuple[int, list[dict[str, Any]]]],
+def _run_on_ray(settings: RayConfig, ctx: RunContext, todo: list[tuple[int, list[JobRow]]],
                 units: Checkpoints, desc: str) -> None:
     import ray
     from tqdm import tqdm
@@ -94,7 +120,7 @@ def _run_on_ray(settings: RayConfig, ctx: RunContext, todo: list[tuple[int, list
 def _init(ray: Any, settings: RayConfig) -> None:
     if ray.is_initialized():
         return
-    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    kwargs = InitKwargs(include_dashboard=False, log_to_driver=False)
     if settings.address:
         kwargs["address"] = settings.address
     elif settings.num_cpus:
@@ -110,15 +136,15 @@ def _gpus_per_actor(ray: Any, settings: RayConfig, ctx: RunContext) -> float:
     return 1.0 if uses_gpu and ray.cluster_resources().get("GPU", 0) > 0 else 0.0
 
 
-def _worker_steps(config: dict[str, Any], run_path: str) -> tuple[RunContext, list]:
+def _worker_steps(config: JsonObject, run_path: str) -> tuple[RunContext, list]:
     """A worker's own context (models load lazily, once) and the stage functions bound to it."""
     cfg = Config.from_dict(config)
     ctx = RunContext(cfg, RunDir(run_path))
     return ctx, stage_steps(ctx, generation_config(cfg), critic_config(cfg))
 
 
-def _run_items(batch: dict[str, Any], ctx: RunContext, steps: list) -> dict[str, list]:
-    out: dict[str, list] = {"batch": [], "rows": [], "meta": []}
+def _run_items(batch: ItemBatch, ctx: RunContext, steps: list) -> ResultBatch:
+    out = ResultBatch(batch=[], rows=[], meta=[])
     for b, jobs in zip(batch["batch"], batch["jobs"]):
         rows, meta = _run_batch(json.loads(jobs), steps, ctx)
         out["batch"].append(int(b))
@@ -130,14 +156,14 @@ def _run_items(batch: dict[str, Any], ctx: RunContext, steps: list) -> dict[str,
 class _StageActor:
     """Holds one model for its lifetime; Ray sends it planned batches one at a time."""
 
-    def __init__(self, config: dict[str, Any], run_path: str) -> None:
+    def __init__(self, config: JsonObject, run_path: str) -> None:
         self.ctx, self.steps = _worker_steps(config, run_path)
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+    def __call__(self, batch: ItemBatch) -> ResultBatch:
         return _run_items(batch, self.ctx, self.steps)
 
 
-def _run_batches(batch: dict[str, Any], config: dict[str, Any], run_path: str) -> dict[str, list]:
+def _run_batches(batch: ItemBatch, config: JsonObject, run_path: str) -> ResultBatch:
     """Stateless task for HTTP backends: the client is cheap to build, the server holds the model."""
     ctx, steps = _worker_steps(config, run_path)
     try:

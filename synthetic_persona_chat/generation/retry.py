@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from ..records import stable_id
 from ..row_contracts import Job
 from .fewshot import sample_examples
 from .run_summary import PairOutcomes
+from .stage_rows import BatchMeta, CandidateRow, JobRow, OutcomeRow
 
-Rows = list[dict[str, Any]]
-RunRound = Callable[[Rows, str], tuple[Rows, list[dict[str, Any]]]]  # (jobs, directory suffix) -> (rows, metas)
+Rows = list[CandidateRow]
+RunRound = Callable[[list[JobRow], str], tuple[Rows, list[BatchMeta]]]  # (jobs, directory suffix) -> (rows, metas)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class Budget:
     fewshot: int = 0
 
 
-def run_with_retries(run_round: RunRound, jobs: Rows, budget: Budget, redraw: Callable[[dict[str, Any], int], dict],
-                     winners_before: int = 0) -> tuple[Rows, list[dict[str, Any]], Rows]:
+def run_with_retries(run_round: RunRound, jobs: list[JobRow], budget: Budget, redraw: Callable[[JobRow, int], JobRow],
+                     winners_before: int = 0) -> tuple[Rows, list[BatchMeta], list[OutcomeRow]]:
     """Every round's candidate rows and metas, and one outcome row per pair of `jobs`."""
     rows, metas = run_round(jobs, "")
     attempts = {j["pair_id"]: 1 for j in jobs}
@@ -61,7 +62,8 @@ def run_with_retries(run_round: RunRound, jobs: Rows, budget: Budget, redraw: Ca
     return rows, metas, outcome_rows(rows, jobs, attempts, stop)
 
 
-def redraw_job(job: dict[str, Any], attempt: int, pool: Rows, seeds: Rows, k: int, seed: int) -> dict[str, Any]:
+def redraw_job(job: JobRow, attempt: int, pool: list[dict[str, str]], seeds: list[dict[str, str]], k: int, seed: int
+               ) -> JobRow:
     """The same pair again with a new few-shot draw (its own RNG key per attempt) and its own job id."""
     examples = sample_examples(pool, k, seed, job["iteration"], f"{job['pair_id']}#retry-{attempt}", fallback=seeds)
     return Job(**{**{f: job[f] for f in Job.__dataclass_fields__},
@@ -69,7 +71,7 @@ def redraw_job(job: dict[str, Any], attempt: int, pool: Rows, seeds: Rows, k: in
                   "fewshot_ids": [e["id"] for e in examples], "fewshot_texts": [e["text"] for e in examples]}).to_row()
 
 
-def outcome_rows(rows: Rows, jobs: Rows, attempts: dict[str, int], stop: str) -> Rows:
+def outcome_rows(rows: Rows, jobs: list[JobRow], attempts: dict[str, int], stop: str) -> list[OutcomeRow]:
     """One row per pair: how many attempts, whether it won, and why it ended."""
     by_pair: dict[str, Rows] = defaultdict(list)
     for r in rows:
@@ -83,12 +85,12 @@ def outcome_rows(rows: Rows, jobs: Rows, attempts: dict[str, int], stop: str) ->
         else:
             reason = (f"no surviving candidate in {attempts[j['pair_id']]} attempt(s) ({_dropped_by(mine)}); "
                       f"stopped: {stop}")
-        out.append({"pair_id": j["pair_id"], "iteration": int(j["iteration"]), "attempts": attempts[j["pair_id"]],
-                    "winner": bool(won), "reason": reason})
+        out.append(OutcomeRow(pair_id=j["pair_id"], iteration=int(j["iteration"]), attempts=attempts[j["pair_id"]],
+                              winner=bool(won), reason=reason))
     return out
 
 
-def _stop_reason(budget: Budget, winners: int, pending: Rows) -> str:
+def _stop_reason(budget: Budget, winners: int, pending: list[JobRow]) -> str:
     if not pending:
         return "every pair has a winner"
     if budget.target and winners >= budget.target:
@@ -113,7 +115,7 @@ def _dropped_by(rows: Rows) -> str:
     return ", ".join(f"{n} by {e}" for e, n in sorted(first.items())) or "no candidates"
 
 
-def outcome_summary(outcomes: Rows) -> PairOutcomes:
+def outcome_summary(outcomes: list[OutcomeRow]) -> PairOutcomes:
     """Counts for the stage summary: pairs won at the first attempt, won after retries, and ended without a winner."""
     first = sum(1 for o in outcomes if o["winner"] and o["attempts"] == 1)
     later = sum(1 for o in outcomes if o["winner"] and o["attempts"] > 1)

@@ -9,17 +9,18 @@ two profiles in either order) is kept once, so overlapping sources do not pay fo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..records import stable_id
 from ..row_contracts import Pair
 from .fewshot import load_seed_conversations
+from .stage_rows import PairRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.generation.config import GenerationConfig
 
 
-def seed_profile_pairs(gen: GenerationConfig) -> list[dict[str, Any]]:
+def seed_profile_pairs(gen: GenerationConfig) -> list[PairRow]:
     """`Pair` rows of the seed sources, in source order, deduplicated, at most `max_seed_pairs`."""
     sources = list(gen.seed_pairs or [])
     out, seen = [], set()

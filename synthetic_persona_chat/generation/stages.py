@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..models.llm import GenerationParams
 from ..models.llm.shape import ConversationShape
@@ -29,6 +29,7 @@ from ..text import render_conversation, speaker_label
 from .critic import Verdict, resolve
 from .critic.quality import majority
 from .modes import generator_config, resolve_mode
+from .stage_rows import CandidateRow, JobRow
 from .turns import SPEAKERS, Draft, turn_row, turn_task, write_drafts
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def generator_params(gen: GenerationConfig, seed: int) -> GenerationParams:
                             top_k=gen.top_k, top_p=gen.top_p, seed=seed)
 
 
-def generator_chat(job: dict[str, Any], gen: GenerationConfig) -> list[dict[str, str]]:
+def generator_chat(job: JobRow, gen: GenerationConfig) -> list[dict[str, str]]:
     """The chat the Generator is shown for a job (what RUN/prompts/ records and the benchmark sends)."""
     return generator_task.Generator.from_config(gen).render(job)
 
@@ -66,7 +67,7 @@ def constrained_task(gen: GenerationConfig) -> generator_task.Generator:
                                drop_truncated=False)
 
 
-def generator_prompt(job: dict[str, Any], ctx: RunContext, gen: GenerationConfig) -> list[dict[str, str]]:
+def generator_prompt(job: JobRow, ctx: RunContext, gen: GenerationConfig) -> list[dict[str, str]]:
     """The chat of a job's first Generator call in this run's mode (what RUN/prompts/generator.txt shows)."""
     mode = generator_mode(ctx)
     if mode == "constrained":
@@ -77,7 +78,7 @@ def generator_prompt(job: dict[str, Any], ctx: RunContext, gen: GenerationConfig
     return turn_task(ctx, cfg).render(turn_row(Draft(job, 0, gen.max_turns, gen.min_turns), cfg))
 
 
-def generate_batch(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationConfig) -> list[dict[str, Any]]:
+def generate_batch(jobs: list[JobRow], ctx: RunContext, gen: GenerationConfig) -> list[CandidateRow]:
     """m `Candidate` rows per job, in the Generator's mode (`modes.py`): one call for the whole batch, or
     one call per turn over the batch's live conversations."""
     if not jobs:
@@ -118,8 +119,8 @@ def generator_mode(ctx: RunContext) -> str:
     return resolve_mode(generator_config(ctx.config), ctx.llm.backend)
 
 
-def _candidate(job: dict[str, Any], i: int, ctx: RunContext, text: str, turns: list[dict[str, str]],
-               error: str | None, notes: list[str], prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def _candidate(job: JobRow, i: int, ctx: RunContext, text: str, turns: list[dict[str, str]],
+               error: str | None, notes: list[str], prompt_tokens: int, completion_tokens: int) -> CandidateRow:
     return Candidate(
         candidate_id=stable_id(job["job_id"], str(i)), job_id=job["job_id"],
         pair_id=job["pair_id"], iteration=job["iteration"], candidate_index=i,
@@ -131,15 +132,15 @@ def _candidate(job: dict[str, Any], i: int, ctx: RunContext, text: str, turns: l
         completion_tokens=completion_tokens).to_row()
 
 
-def critic_batch(rows: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig, every_expert: bool = False
-                 ) -> list[dict[str, Any]]:
+def critic_batch(rows: list[CandidateRow], ctx: RunContext, critic: CriticConfig, every_expert: bool = False
+                 ) -> list[CandidateRow]:
     """Every filter expert in config order; a dropped candidate is not shown to later experts.
 
     `every_expert` shows every candidate to every filter (what `spc critic judge` needs to report
     each expert's own pass rate); `passed` is then the conjunction of all verdicts.
     """
     filters, _ = resolve(critic.experts)
-    out = [{**r, "verdicts": [], "passed": True} for r in rows]
+    out: list[CandidateRow] = [{**r, "verdicts": [], "passed": True} for r in rows]
     for r in out:
         if r.get("parse_error"):
             r["verdicts"].append(Verdict("parser", passed=False, reason=r["parse_error"]).to_row())
@@ -154,15 +155,15 @@ def critic_batch(rows: list[dict[str, Any]], ctx: RunContext, critic: CriticConf
     return out
 
 
-def select_batch(rows: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig) -> list[dict[str, Any]]:
+def select_batch(rows: list[CandidateRow], ctx: RunContext, critic: CriticConfig) -> list[CandidateRow]:
     """Per job, the selector experts vote among the survivors; the majority winner is `selected`.
 
     With no selector configured the winner is a seeded draw among the survivors. Every candidate of a
     job gets the job's selector verdicts, `votes` (how many experts chose it) and `selected`.
     """
     _, selectors = resolve(critic.experts)
-    out = [{**r, "verdicts": list(r["verdicts"]), "votes": 0, "selected": False} for r in rows]
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    out: list[CandidateRow] = [{**r, "verdicts": list(r["verdicts"]), "votes": 0, "selected": False} for r in rows]
+    groups: dict[str, list[CandidateRow]] = defaultdict(list)
     for r in out:
         groups[r["job_id"]].append(r)
     survivors = {j: sorted((r for r in g if r["passed"]), key=lambda r: r["candidate_index"])
@@ -185,7 +186,7 @@ def select_batch(rows: list[dict[str, Any]], ctx: RunContext, critic: CriticConf
     return out
 
 
-def to_conversation(row: dict[str, Any], run_name: str) -> Conversation:
+def to_conversation(row: CandidateRow, run_name: str) -> Conversation:
     """A selected candidate as the dataset record, with its provenance in `meta`."""
     return Conversation(
         user1_persona=list(row["user1_persona"]), user2_persona=list(row["user2_persona"]),

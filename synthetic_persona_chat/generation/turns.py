@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..models.llm import GenerationParams
 from ..records import stable_id
@@ -28,6 +28,7 @@ from ..tasks import ask
 from ..tasks.turn import Turn
 from ..text import placeholders, render_conversation, speaker_label, tokens
 from .modes import PREFIX_BACKENDS
+from .stage_rows import JobRow, TurnPromptRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -48,7 +49,7 @@ NEAR_REPEAT = 0.5  # a greedy turn that must be asked again is sampled, or it wo
 class Draft:
     """One candidate conversation being written, turn by turn."""
 
-    job: dict[str, Any]
+    job: JobRow
     index: int  # candidate index within its job
     target: int  # turns to write
     min_turns: int
@@ -120,16 +121,16 @@ def turn_params(gen: GenerationConfig, cfg: GeneratorConfig, seed: int, attempt:
                             top_p=gen.top_p, seed=seed + attempt, stop=TURN_STOP)
 
 
-def turn_row(d: Draft, cfg: GeneratorConfig) -> dict[str, Any]:
+def turn_row(d: Draft, cfg: GeneratorConfig) -> TurnPromptRow:
     speaker = d.speaker
     partner = SPEAKERS[1 - SPEAKERS.index(speaker)]
     history = d.turns[-cfg.turn_history:] if cfg.turn_history else []
-    return {"speaker": speaker_label(speaker), "partner": speaker_label(partner), "persona": d.persona(speaker),
-            "focus": d.focus(), "history": render_conversation(history),
-            "fewshot_texts": list(d.job["fewshot_texts"])[:cfg.turn_fewshot]}
+    return TurnPromptRow(speaker=speaker_label(speaker), partner=speaker_label(partner), persona=d.persona(speaker),
+                         focus=d.focus(), history=render_conversation(history),
+                         fewshot_texts=list(d.job["fewshot_texts"])[:cfg.turn_fewshot])
 
 
-def write_drafts(jobs: list[dict[str, Any]], ctx: RunContext, gen: GenerationConfig, cfg: GeneratorConfig
+def write_drafts(jobs: list[JobRow], ctx: RunContext, gen: GenerationConfig, cfg: GeneratorConfig
                  ) -> list[Draft]:
     """Every job's `gen.candidates` conversations, written one turn at a time for all of them at once."""
     seed = ctx.config.seed
