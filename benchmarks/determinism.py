@@ -56,9 +56,10 @@ def encoder_cost(texts: int, rounds: int = 3) -> None:
     convs, _ = read_spc_csv(SHARED_DATA / "spc" / "Synthetic-Persona-Chat_valid.csv")
     sample = list(dict.fromkeys(t.text for c in convs for t in c.turns))[:texts]
     emb = Embedder("minilm")
-    ways = {"padded (sentence-transformers batches)": lambda: emb._st.encode(sample, batch_size=emb.batch_size,
-                                                                             normalize_embeddings=True),
-            "same-length (stable_batches)": lambda: emb._encode(sample, False)}
+    st = emb.sentence_transformer
+    ways = {"padded (sentence-transformers batches)": lambda: st.encode(sample, batch_size=emb.batch_size,
+                                                                        normalize_embeddings=True),
+            "same-length (stable_batches)": lambda: emb.encode_uncached(sample)}
     cpu: dict[str, list[float]] = {k: [] for k in ways}
     for _ in range(rounds):
         for name, fn in ways.items():

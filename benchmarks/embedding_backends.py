@@ -74,7 +74,7 @@ def throughput(model: str, backends: list[str], texts: list[str], rounds: int, m
             enc = encoders[backend]
             start = time.perf_counter()
             if ordered:
-                enc._encode(sorted(texts, key=len), show_progress=False)  # as Embedder.encode hands them over
+                enc.encode_uncached(sorted(texts, key=len))  # as Embedder.encode hands them over
             else:
                 enc.encoder.encode(texts, batch_size=enc.batch_size, sort_by_length=False)
             sec = time.perf_counter() - start

@@ -38,9 +38,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .embedder import VectorCache
-from .encoders.precision import computing_in, native_bf16, resolve_precision
+from .encoders.precision import computing_in, resolve_precision
 
-__all__ = ["CheckerEmbeddings", "native_bf16"]  # native_bf16: still imported from here by llm/transformers_llm.py
+__all__ = ["CheckerEmbeddings"]
 MIN_SHARE = 32  # fewer new texts per replica than this: one call (a thread hand-off would cost more than it saves)
 
 

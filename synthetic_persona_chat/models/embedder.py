@@ -40,7 +40,6 @@ class Embedder:
         self.batch_size = batch_size
         self.encoder, self.fallback = make_encoder(self.model, self.requested_backend, device, max_seq_length)
         self.backend = self.requested_backend if self.fallback is None else "torch"
-        self._st = getattr(self.encoder, "st", None)  # the SentenceTransformer, for benchmarks/determinism.py
         self.dim = int(self.encoder.dim)
         self.max_seq_length = int(self.encoder.max_seq_length)
         self._default_length = self.max_seq_length == self.encoder.native_max_seq_length
@@ -64,7 +63,7 @@ class Embedder:
         # by length: a batch of similar lengths pads least (sentence-transformers sorts its own input too)
         todo = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items(), key=lambda kt: len(kt[1]))
         if todo:
-            vecs = self._encode([t for _, t in todo], show_progress)
+            vecs = self.encode_uncached([t for _, t in todo], show_progress)
             self.encoded += len(todo)
             fresh = {k: v for (k, _), v in zip(todo, vecs)}
             if self._cache:
@@ -72,8 +71,16 @@ class Embedder:
             found.update(fresh)
         return np.stack([found[k] for k in keys])
 
-    def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
-        """Same-length batches (`stable_batches`): a text's vector never depends on what it was encoded with."""
+    @property
+    def sentence_transformer(self) -> Any:
+        """The torch backend's `SentenceTransformer` (None on the other backends): public so a benchmark can time
+        its own padded batching against `encode_uncached` (benchmarks/determinism.py --encoder-cost)."""
+        return getattr(self.encoder, "st", None)
+
+    def encode_uncached(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """The model pass `encode` makes for texts it has not cached, in order, without the cache (benchmarks time it).
+
+        Same-length batches (`stable_batches`): a text's vector never depends on what it was encoded with."""
         batches = tqdm(total=len(texts), desc="embedding", unit="text", disable=not show_progress, leave=False)
 
         def one(batch: list[str]) -> np.ndarray:

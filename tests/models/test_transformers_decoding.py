@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from synthetic_persona_chat.models import GenerationParams
-from synthetic_persona_chat.models.checker_embeddings import native_bf16
+from synthetic_persona_chat.models.encoders.precision import native_bf16
 from synthetic_persona_chat.models.llm import transformers_llm
 from synthetic_persona_chat.models.llm.transformers_llm import TransformersLLM
 
