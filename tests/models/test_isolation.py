@@ -36,7 +36,7 @@ def test_models_check_reports_a_crash_with_the_fix(monkeypatch):
     monkeypatch.setattr(check, "PROBES", list(probes.items()))
     config = Config.from_dict({"models": {"llm": "llama-cpp:smollm2", "nli": "cross-encoder:none",
                                           "toxicity": "profanity-check"}})
-    rows = {r["role"]: r for r in check.check_models(config)}
+    rows = {r.role: r.to_json() for r in check.check_models(config)}
     assert not rows["llm"]["ok"] and rows["llm"]["answer"].startswith("crashed (signal 11")
     assert REBUILD_COMMAND in rows["llm"]["answer"]
     assert rows["embedder"]["ok"] and rows["toxicity"]["ok"]  # the other roles were still checked
