@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -15,7 +15,12 @@ from .. import presets
 from ..config import load_config
 from ..context import RunContext
 from ..rundir import RunDir
+from ..jsontypes import JsonObject
 from .run_summary import ConversationsSummary
+
+if TYPE_CHECKING:  # annotations only: the stages load on use, to keep `spc --help` fast
+    from synthetic_persona_chat.generation.estimate import Estimate
+    from synthetic_persona_chat.generation.pipeline import GenerateResult
 
 PRESETS = Path(__file__).resolve().parent / "presets"
 
@@ -42,7 +47,7 @@ def preset_names() -> list[str]:
     return presets.preset_names(PRESETS)
 
 
-def load_preset(name: str | None) -> dict[str, Any]:
+def load_preset(name: str | None) -> JsonObject:
     """The packaged config `name` (`--preset`), or nothing: a whole config, read as a user's file is."""
     return presets.read_preset(PRESETS, name) if name else {}
 
@@ -55,18 +60,18 @@ def default_run_dir(args: argparse.Namespace) -> Path:
 def run_command(args: argparse.Namespace) -> int:
     from .pipeline import run_generate
 
-    from .estimate import estimate, write_estimate
+    from .estimate import estimate_run, write_estimate
 
     config = load_config(args.config, args.overrides, base=load_preset(args.preset))
     console = Console(stderr=False)
     run_path = Path(args.run_dir or default_run_dir(args))
     if args.estimate:  # before anything is spent: no run directory, no model
-        print_estimate(console, estimate(config, run_path if run_path.exists() else None, args.seeds))
+        print_estimate(console, estimate_run(config, run_path if run_path.exists() else None, args.seeds))
         return 0
     run = RunDir(run_path).init(config, allow_config_change=args.allow_config_change)
     if not (run.path / "estimate.json").exists():  # the estimate made before the first start, kept for the summary
         try:
-            write_estimate(run.path, estimate(config, None, args.seeds))
+            write_estimate(run.path, estimate_run(config, None, args.seeds))
         except (OSError, ValueError, RuntimeError) as exc:  # the run itself reports bad inputs, with context
             logging.getLogger(__name__).warning("no estimate for this run: %s", exc)
     ctx = RunContext(config, run)
@@ -95,7 +100,7 @@ def make_engine(args: argparse.Namespace, config: Any) -> Any:
     return make_ray_engine(settings)
 
 
-def print_summary(console: Console, result: dict[str, Any], path: Path) -> None:
+def print_summary(console: Console, result: GenerateResult, path: Path) -> None:
     """The closing table: the conversations stage's typed summary (all runs) beside this invocation's seconds.
 
     `result` is `run_generate`'s answer: every stage's summary (free-form for the stages before this one)."""
@@ -121,29 +126,30 @@ def print_summary(console: Console, result: dict[str, Any], path: Path) -> None:
                   f"{path / 'conversations' / 'candidates.parquet'}")
 
 
-def print_estimate(console: Console, est: dict[str, Any]) -> None:
-    table = Table(title=f"spc generate --estimate: {est['pairs']} pairs, {est['backend']} backend")
+def print_estimate(console: Console, est: Estimate) -> None:
+    table = Table(title=f"spc generate --estimate: {est.pairs} pairs, {est.backend} backend")
     for col in ("role", "calls", "requests", "prompt tokens", "completion tokens", "at most"):
         table.add_column(col, justify="left" if col == "role" else "right")
-    for line in est["lines"] + [{"role": "total", **est["total"]}]:
-        table.add_row(line["role"], *(f"{line[k]:,}" for k in ("calls", "requests", "prompt_tokens",
-                                                                 "completion_tokens", "completion_tokens_max")))
+    counts = ("calls", "requests", "prompt_tokens", "completion_tokens", "completion_tokens_max")
+    for line in est.lines:
+        table.add_row(line.role, *(f"{getattr(line, k):,}" for k in counts))
+    table.add_row("total", *(f"{est.total[k]:,}" for k in counts))
     console.print(table)
-    console.print(f"candidates assumed to pass the filters: {est['pass_rate']:.0%} ({est['pass_rate_source']})")
-    if "attempts_per_pair" in est:
-        console.print(f"Generator rounds per pair with retries (generation.retries): {est['attempts_per_pair']:.2f}")
-    if "wall_seconds" in est:
-        console.print(f"wall time: ~{est['wall_seconds']:,.0f} s ({est['wall_seconds'] / 3600:,.1f} h) "
-                      f"{_wall_basis(est['wall_assumes'])}")
-    if "cost" in est:
-        c = est["cost"]
-        console.print(f"cost: ~{c['expected']:.2f} {c['currency']} (at most {c['at_most_completion']:.2f} "
+    console.print(f"candidates assumed to pass the filters: {est.pass_rate:.0%} ({est.pass_rate_source})")
+    if est.attempts_per_pair is not None:
+        console.print(f"Generator rounds per pair with retries (generation.retries): {est.attempts_per_pair:.2f}")
+    if est.wall_seconds is not None:
+        console.print(f"wall time: ~{est.wall_seconds:,.0f} s ({est.wall_seconds / 3600:,.1f} h) "
+                      f"{_wall_basis(est.wall_assumes or {})}")
+    if est.cost is not None:
+        c = est.cost
+        console.print(f"cost: ~{c.expected:.2f} {c.currency} (at most {c.at_most_completion:.2f} "
                       f"with every completion at max_tokens)")
     else:
         console.print("cost: set estimate.prompt_price_per_million and estimate.completion_price_per_million")
 
 
-def _wall_basis(a: dict[str, Any]) -> str:
+def _wall_basis(a: dict[str, float]) -> str:
     if "tokens_per_second" in a:
         return f"at the endpoint's {a['tokens_per_second']:,} completion tokens/s (estimate.tokens_per_second)"
     return (f"at {a['concurrency']} requests in flight, {a['seconds_per_request']} s per request "

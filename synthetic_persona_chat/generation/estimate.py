@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..jsonrow import JsonRow, optional
+from ..jsontypes import JsonObject
 from ..models.contradiction import needs_llm
 from .critic.llm_judges import MAX_TOKENS as LLM_JUDGE_MAX_TOKENS
 from ..models.spec import ModelSpec
@@ -41,6 +42,7 @@ from .fewshot import load_seed_conversations, pool_entries
 from .plan import load_pairs, make_jobs, schedule, usable_pairs
 from .seed_pairs import seed_profile_pairs
 from .stages import generator_chat
+from .stage_rows import JobRow, PairRow
 from ..usergen.config import ExpandConfig, PairsConfig, ProfilesConfig
 from ..usergen.seeds import LineRules, read_seed_file
 
@@ -116,9 +118,14 @@ def estimate_config(config: Any) -> EstimateConfig:
     return config.section("estimate", EstimateConfig)
 
 
-def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None = None) -> dict[str, Any]:
-    """An `Estimate` as its JSON object (what the command prints and estimate.json stores): per-role lines,
-    totals, wall time and cost; nothing is written and no model is loaded. `seeds_path`: `spc generate --seeds`."""
+def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None = None) -> JsonObject:
+    """`estimate_run`'s answer as its JSON object, the form scripts and tests compare and estimate.json stores."""
+    return estimate_run(config, run_path, seeds_path).to_json()
+
+
+def estimate_run(config: Any, run_path: Path | None = None, seeds_path: str | None = None) -> Estimate:
+    """The `Estimate` of a run (what the command prints and estimate.json stores): per-role lines, totals, wall
+    time and cost; nothing is written and no model is loaded. `seeds_path`: `spc generate --seeds`."""
     est, gen, critic = estimate_config(config), generation_config(config), critic_config(config)
     seeds = pool_entries(load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations),
                          gen.fewshot_max_turns)
@@ -138,7 +145,7 @@ def estimate(config: Any, run_path: Path | None = None, seeds_path: str | None =
     lines += _conversation_lines(jobs, gen, critic, config, est, pass_rate, attempts)
     out = _totals(lines, config, est, pass_rate, source, len(pairs))
     out.attempts_per_pair = round(attempts, 3) if attempts > 1.0005 else None
-    return out.to_json()
+    return out
 
 
 def expected_attempts(pass_rate: float, candidates: int, retries: int) -> float:
@@ -164,7 +171,7 @@ def _line(role: str, calls: float, requests: float, prompt: float, completion: f
     return EstimateLine(role, round(calls), round(requests), round(prompt), round(completion), round(completion_max))
 
 
-def _conversation_lines(jobs: list[dict[str, Any]], gen: GenerationConfig, critic: CriticConfig, config: Any, est: EstimateConfig,
+def _conversation_lines(jobs: list[JobRow], gen: GenerationConfig, critic: CriticConfig, config: Any, est: EstimateConfig,
                         pass_rate: float, attempts: float = 1.0) -> list[EstimateLine]:
     """Every line scales with `attempts`: a retried pair is generated, judged and compared again."""
     m, rounds = gen.candidates, len(jobs) * attempts
@@ -236,13 +243,13 @@ def _paper_expand_lines(expand: ExpandConfig, queries: int, n_seeds: int) -> lis
                   most * expand.max_tokens)]
 
 
-def _stand_in_pairs(gen: GenerationConfig, n: int) -> list[dict[str, Any]]:
+def _stand_in_pairs(gen: GenerationConfig, n: int) -> list[PairRow]:
     """Persona pairs of the seed conversations, repeated to `n`: prompts of the size usergen's will have."""
     convs = load_seed_conversations(gen.seed_conversations, gen.max_seed_conversations)
     if not convs:
         return []
-    return [{"pair_id": f"estimate-{i}", "user1_persona": list(convs[i % len(convs)].user1_persona),
-             "user2_persona": list(convs[i % len(convs)].user2_persona)} for i in range(n)]
+    return [PairRow(pair_id=f"estimate-{i}", user1_persona=list(convs[i % len(convs)].user1_persona),
+                    user2_persona=list(convs[i % len(convs)].user2_persona)) for i in range(n)]
 
 
 def _pass_rate(config: Any, est: EstimateConfig, run_path: Path | None) -> tuple[float, str]:
@@ -299,5 +306,5 @@ def actual_calls(run_path: Path) -> int | None:
         return int(db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
 
 
-def write_estimate(run_path: Path, result: dict[str, Any]) -> None:
-    (run_path / "estimate.json").write_text(json.dumps(result, indent=2))
+def write_estimate(run_path: Path, result: Estimate) -> None:
+    (run_path / "estimate.json").write_text(json.dumps(result.to_json(), indent=2))

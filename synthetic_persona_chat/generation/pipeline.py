@@ -8,8 +8,9 @@ stages are skipped and the given pairs are used.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from ..jsontypes import JsonObject
 from ..usergen.stages import run_expand, run_pairs, run_profiles
 from .config import generation_config
 from .iterate import run_conversations
@@ -18,24 +19,33 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
 
 
-def run_generate(ctx: RunContext, seeds_path: str | None = None, engine: Any = None) -> dict[str, Any]:
+class GenerateResult(TypedDict):
+    """`run_generate`'s answer: each stage's summary (its `_done.json`; typed for the conversations stage by
+    `ConversationsSummary`, free-form before it), and this invocation's seconds per stage and LLM usage."""
+
+    stages: dict[str, JsonObject]
+    seconds: dict[str, float]
+    usage: dict[str, int]
+
+
+def run_generate(ctx: RunContext, seeds_path: str | None = None, engine: Any = None) -> GenerateResult:
     """Every stage's summary, plus `seconds` (per stage, this invocation) and `usage` (this invocation).
 
     `engine` runs the conversation stage's batches (None: the local loop; see `ray_engine`). User
     generation runs in this process either way: it is cheap next to the conversations.
     """
     gen = generation_config(ctx.config)
-    out: dict[str, Any] = {"stages": {}, "seconds": {}}
+    stages: dict[str, JsonObject] = {}
+    seconds: dict[str, float] = {}
     if not gen.pairs_file:
         for name, fn in _usergen(seeds_path or gen.seed_personas):
             start = time.perf_counter()
-            out["stages"][name] = fn(ctx)
-            out["seconds"][name] = round(time.perf_counter() - start, 2)
+            stages[name] = fn(ctx)
+            seconds[name] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    out["stages"]["conversations"] = run_conversations(ctx, **({"engine": engine} if engine else {}))
-    out["seconds"]["conversations"] = round(time.perf_counter() - start, 2)
-    out["usage"] = ctx.usage()
-    return out
+    stages["conversations"] = run_conversations(ctx, **({"engine": engine} if engine else {}))
+    seconds["conversations"] = round(time.perf_counter() - start, 2)
+    return GenerateResult(stages=stages, seconds=seconds, usage=ctx.usage())
 
 
 def _usergen(seeds_path: str | None) -> list[tuple[str, Any]]:

@@ -37,3 +37,21 @@ def test_an_older_summary_without_the_later_keys_prints_zeros_and_none(tmp_path)
     assert "0 / 0" in next(line for line in lines if "LLM tokens in / out" in line)
     assert "0 / 0" in next(line for line in lines if "LLM calls (this run / cached)" in line)
     assert not any("time: conversations/" in line for line in lines)
+
+
+def test_the_estimate_prints_as_before_from_its_typed_rows():
+    """estimate_printed.txt was printed by the dict-era `print_estimate` from the two stored estimates (the
+    priced one also with `attempts_per_pair`); the typed `Estimate` prints the same text."""
+    from synthetic_persona_chat.generation.commands import print_estimate
+    from synthetic_persona_chat.generation.estimate import Estimate
+
+    folder = FIXTURE.parent
+    priced = json.loads((folder / "estimate_priced.json").read_text(encoding="utf-8"))
+    tiny = json.loads((folder / "estimate_tiny.json").read_text(encoding="utf-8"))
+    printed = []
+    for data in (priced, {**priced, "attempts_per_pair": 1.25}, tiny):
+        console = Console(record=True, width=120, color_system=None, file=open("/dev/null", "w"))
+        print_estimate(console, Estimate.from_json(data))
+        console.file.close()
+        printed.append(console.export_text())
+    assert "".join(printed) == (folder / "estimate_printed.txt").read_text(encoding="utf-8")
