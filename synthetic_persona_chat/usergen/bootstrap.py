@@ -10,17 +10,45 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
 from ..models.llm import LLM, GenerationParams
+from ..rowtypes import ArrowRow
 from ..tasks import ask, attribute_bootstrap
 from .seeds import LineRules, dedupe_key
 
 
-def bootstrap_requests(pool: list[dict[str, Any]], queries: dict[int, str], k: int, round_no: int,
-                       seed: int) -> list[dict[str, Any]]:
+class BootstrapRequest(TypedDict):
+    """A compact-algorithm prompt's fields: a category's query and `k` of its attributes as examples."""
+
+    category: int
+    query: str
+    examples: list[str]
+    round: int
+
+
+class CandidateRow(TypedDict):
+    """A prompt's answer as `filter_candidates` reads it, in both algorithms (the prompt's own fields come
+    with it): the sentences the line filters kept, and the lines they dropped, counted by reason."""
+
+    category: int
+    query: str
+    candidates: list[str]
+    drops: dict[str, int]
+
+
+class Survivor(TypedDict):
+    """A candidate that passed the round's duplicate filters: a new attribute of the query's category."""
+
+    text: str
+    category: int
+    query: str
+
+
+def bootstrap_requests(pool: list[ArrowRow], queries: dict[int, str], k: int, round_no: int,
+                       seed: int) -> list[BootstrapRequest]:
     """One row per queried category: {category, query, examples (k sampled attributes), round}."""
     by_cat: dict[int, list[str]] = {}
     for row in pool:
@@ -32,12 +60,12 @@ def bootstrap_requests(pool: list[dict[str, Any]], queries: dict[int, str], k: i
             continue
         rng = random.Random(f"{seed}:{round_no}:{cat}")
         examples = rng.sample(members, min(k, len(members)))
-        rows.append({"category": cat, "query": queries[cat], "examples": examples, "round": round_no})
+        rows.append(BootstrapRequest(category=cat, query=queries[cat], examples=examples, round=round_no))
     return rows
 
 
-def bootstrap_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationParams, rules: LineRules,
-                    num_new: int) -> list[dict[str, Any]]:
+def bootstrap_batch(rows: list[BootstrapRequest], llm: LLM, params: GenerationParams, rules: LineRules,
+                    num_new: int) -> list[CandidateRow]:
     """Rows from `bootstrap_requests` -> + {candidates: [sentences], drops: {reason: count}}. A pure batch map."""
     answers = ask(llm, attribute_bootstrap.AttributeBootstrap(rules, num_new), rows, params)
     out = []
@@ -50,9 +78,9 @@ def bootstrap_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationPara
     return out
 
 
-def filter_candidates(rows: list[dict[str, Any]], pool_texts: list[str], pool_vecs: np.ndarray,
+def filter_candidates(rows: list[CandidateRow], pool_texts: list[str], pool_vecs: np.ndarray,
                       embed, threshold: float, room: int | None = None
-                      ) -> tuple[list[dict[str, Any]], Counter]:
+                      ) -> tuple[list[Survivor], Counter]:
     """Survivors {text, category, query} of a round's candidates, and drops by reason.
 
     A candidate is dropped when its text repeats a pool attribute ("duplicate"), when its
@@ -62,7 +90,7 @@ def filter_candidates(rows: list[dict[str, Any]], pool_texts: list[str], pool_ve
     """
     drops: Counter = Counter()
     seen = {dedupe_key(t) for t in pool_texts}
-    cands = []
+    cands: list[Survivor] = []
     for row in rows:
         for text in row["candidates"]:
             key = dedupe_key(text)
@@ -70,7 +98,7 @@ def filter_candidates(rows: list[dict[str, Any]], pool_texts: list[str], pool_ve
                 drops["duplicate"] += 1
                 continue
             seen.add(key)
-            cands.append({"text": text, "category": row["category"], "query": row["query"]})
+            cands.append(Survivor(text=text, category=row["category"], query=row["query"]))
     if not cands:
         return [], drops
     vecs = embed([c["text"] for c in cands])

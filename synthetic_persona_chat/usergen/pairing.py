@@ -11,10 +11,13 @@ by a seeded random key, so the result is deterministic for a seed.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
+
+from ..jsonrow import JsonRow, optional
+from ..jsontypes import JsonObject, JsonValue
 
 DENSE_LIMIT = 15000  # up to this many users the counts live in a dense uint8 matrix (n^2 bytes)
 
@@ -84,7 +87,22 @@ def greedy_pairs(counts: csr_matrix, min_shared: int = 2, max_degree: int = 4, m
     return out
 
 
-def pairing_report(counts: csr_matrix, pairs: list[tuple[int, int, int]], num_users: int) -> dict[str, Any]:
+@dataclass
+class PairingReport(JsonRow):
+    """pairs/report.json: histograms keyed by the count as a string ("2": users pairs sharing 2 categories)."""
+
+    users: int
+    pairs: int
+    similarity_histogram_all: dict[str, int]
+    similarity_histogram_pairs: dict[str, int]
+    unpaired_users: int
+    degree_histogram: dict[str, int]
+    # spelled out, not JsonObject: `get_type_hints` resolves the alias's inner "JsonValue" in this module
+    config: dict[str, JsonValue] | None = optional()  # the `pairs` section the stage ran with
+
+
+def pairing_report(counts: csr_matrix, pairs: list[tuple[int, int, int]], num_users: int,
+                   config: JsonObject | None = None) -> PairingReport:
     """#pairs, similarity histograms (all user pairs, chosen pairs), users left unpaired, degrees."""
     data = counts.data[counts.data > 0].astype(np.int64)
     hist = Counter(data.tolist())
@@ -93,11 +111,12 @@ def pairing_report(counts: csr_matrix, pairs: list[tuple[int, int, int]], num_us
     for a, b, _ in pairs:
         degree[a] += 1
         degree[b] += 1
-    return {
-        "users": num_users,
-        "pairs": len(pairs),
-        "similarity_histogram_all": {str(k): int(v) for k, v in sorted(hist.items())},
-        "similarity_histogram_pairs": {str(k): int(v) for k, v in sorted(Counter(p[2] for p in pairs).items())},
-        "unpaired_users": int((degree == 0).sum()),
-        "degree_histogram": {str(k): int(v) for k, v in sorted(Counter(degree.tolist()).items())},
-    }
+    return PairingReport(
+        users=num_users,
+        pairs=len(pairs),
+        similarity_histogram_all={str(k): int(v) for k, v in sorted(hist.items())},
+        similarity_histogram_pairs={str(k): int(v) for k, v in sorted(Counter(p[2] for p in pairs).items())},
+        unpaired_users=int((degree == 0).sum()),
+        degree_histogram={str(k): int(v) for k, v in sorted(Counter(degree.tolist()).items())},
+        config=config,
+    )

@@ -12,11 +12,22 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from ..models.llm import LLM, GenerationParams
+from ..rowtypes import ArrowRow
 from ..tasks import ask, persona_bootstrap
+from .bootstrap import CandidateRow
 from .seeds import LineRules
+
+
+class PersonaRow(TypedDict):
+    """A `PersonaPrompt` as the prompt template reads it."""
+
+    category: int
+    query: str
+    persona: list[str]
+    round: int
 
 
 @dataclass(frozen=True)
@@ -28,11 +39,11 @@ class PersonaPrompt:
     persona: list[str]
     round: int
 
-    def to_row(self) -> dict[str, Any]:
-        return {"category": self.category, "query": self.query, "persona": self.persona, "round": self.round}
+    def to_row(self) -> PersonaRow:
+        return PersonaRow(category=self.category, query=self.query, persona=self.persona, round=self.round)
 
 
-def random_persona(pool: list[dict[str, Any]], size: int, rng: random.Random) -> list[str]:
+def random_persona(pool: list[ArrowRow], size: int, rng: random.Random) -> list[str]:
     """`size` pool attributes of distinct categories (fewer categories than `size`: distinct texts)."""
     order = rng.sample(range(len(pool)), len(pool))
     chosen, cats = [], set()
@@ -48,7 +59,7 @@ def random_persona(pool: list[dict[str, Any]], size: int, rng: random.Random) ->
     return [pool[i]["text"] for i in chosen]
 
 
-def persona_requests(pool: list[dict[str, Any]], queries: dict[int, str], size: int, round_no: int,
+def persona_requests(pool: list[ArrowRow], queries: dict[int, str], size: int, round_no: int,
                      seed: int) -> list[PersonaPrompt]:
     """One prompt per queried category, each with its own seeded random persona."""
     if not pool:
@@ -58,7 +69,7 @@ def persona_requests(pool: list[dict[str, Any]], queries: dict[int, str], size: 
 
 
 def persona_batch(prompts: list[PersonaPrompt], llm: LLM, params: GenerationParams, rules: LineRules
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[CandidateRow]:
     """Prompts -> rows {category, query, persona, round, candidates: [at most one], drops}. A pure batch map."""
     if params.n != 1:
         raise ValueError(f"persona bootstrapping asks one answer per prompt; got n={params.n}")

@@ -8,7 +8,7 @@ algorithm); the paper's algorithm records the failure as a skip instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -17,15 +17,31 @@ from ..tasks import ask, query_induction
 from .clustering import centroids
 
 
+class QueryRequest(TypedDict):
+    """A query-induction prompt's fields: a category and the attributes nearest its centroid."""
+
+    category: int
+    examples: list[str]
+
+
+class InducedQuery(QueryRequest):
+    """A category's query as expand/queries.parquet stores it (the request's fields first)."""
+
+    query: str | None  # None: the paper's algorithm found no usable question ("failed")
+    source: str  # "llm" | "fallback" | "failed" | "bootstrap"
+    reason: str | None  # why the LLM's answer was not used
+    raw: str  # the LLM's answer as given
+
+
 def query_requests(texts: list[str], vectors: np.ndarray, labels: np.ndarray, categories: list[int],
-                   num_examples: int) -> list[dict[str, Any]]:
+                   num_examples: int) -> list[QueryRequest]:
     """One row per category: {category, examples} with the `num_examples` attributes nearest its centroid."""
     cents = centroids(vectors, labels)
     rows = []
     for c in categories:
         idx = np.flatnonzero(labels == c)
         order = idx[np.argsort(-(vectors[idx] @ cents[c]), kind="stable")]
-        rows.append({"category": int(c), "examples": [texts[i] for i in order[:num_examples]]})
+        rows.append(QueryRequest(category=int(c), examples=[texts[i] for i in order[:num_examples]]))
     return rows
 
 
@@ -33,15 +49,15 @@ def fallback_query(examples: list[str]) -> str:
     return f'What else would someone who says "{examples[0]}" tell you about themselves?'
 
 
-def induce_queries_batch(rows: list[dict[str, Any]], llm: LLM, params: GenerationParams, fallback: bool = True
-                         ) -> list[dict[str, Any]]:
+def induce_queries_batch(rows: list[QueryRequest], llm: LLM, params: GenerationParams, fallback: bool = True
+                         ) -> list[InducedQuery]:
     """Rows {category, examples} -> + {query, source ("llm" | "fallback" | "failed"), reason, raw}. A pure batch map.
 
     `fallback=False` (the paper's algorithm): an unusable answer leaves the category without a query
     (source "failed", query None) instead of the fallback, which is no category question.
     """
     answers = ask(llm, query_induction.QueryInduction(), rows, params)
-    out = []
+    out: list[InducedQuery] = []
     for row, answer in zip(rows, answers):
         raw = answer.text
         query, why = answer.value

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from ..checkpoint import Checkpoints, Unit, resumable_stage
 from ..context import RunContext
+from ..jsontypes import JsonObject
 from ..models.llm import GenerationParams
 from ..models.llm.overlap import batches_in_flight, run_in_flight
 from ..records import PersonaAttribute, Skip, stable_id
@@ -42,8 +43,8 @@ from .negation import Negations, both_ways, implied_scores
 from .persona_bootstrap import persona_batch, persona_requests
 from .profiles import build_profiles
 from .query_bootstrap import bootstrap_queries
-from .queries import induce_queries_batch, query_requests
-from .report import expansion_report, pool_figures, report_markdown
+from .queries import InducedQuery, induce_queries_batch, query_requests
+from .report import QuerySummary, RoundInfo, expansion_report, pool_figures, report_markdown
 from .seeds import LineRules, SeedFormatError, clean_seeds, read_seed_file
 from ..tasks.templates import template_source
 
@@ -68,7 +69,7 @@ PAIR_SCHEMA = arrow_schema(Pair)  # the one declaration of a pair row: row_contr
 # -- expand ------------------------------------------------------------------------------------
 @resumable_stage(EXPAND)
 def run_expand(ctx: RunContext, seeds_path: str | Path | None = None, seeds: list[str] | None = None
-               ) -> dict[str, Any]:
+               ) -> JsonObject:
     """Seeds -> categories with queries -> R bootstrapping rounds -> attributes, categories, report."""
     run = ctx.run
     cfg = ctx.config.section(EXPAND, ExpandConfig)
@@ -78,19 +79,19 @@ def run_expand(ctx: RunContext, seeds_path: str | Path | None = None, seeds: lis
     base = rounds.get("round_000", partial(_base_pool, ctx, cfg, seeds_path, seeds))
     run.set_skips(EXPAND, base.skips)
     pool, queries = list(base.tables["attributes"]), _queries_of(base.tables["queries"])
-    infos: list[dict[str, Any]] = []
+    infos: list[RoundInfo] = []
     for r in range(1, cfg.rounds + 1):
         unit = rounds.get(f"round_{r:03d}", partial(_bootstrap_round, ctx, cfg, pool, queries, r))
         pool.extend(unit.tables["attributes"])
-        infos.append(unit.values["info"])
-        if cfg.algorithm == "paper" and _target_stop(cfg, pool, unit.values["info"]):
+        infos.append(RoundInfo.from_json(unit.values["info"]))
+        if cfg.algorithm == "paper" and _target_stop(cfg, pool, infos[-1]):
             break
     return _finish_expand(ctx, cfg, pool, base, infos)
 
 
-def _target_stop(cfg: ExpandConfig, pool: list[dict], info: dict[str, Any]) -> bool:
+def _target_stop(cfg: ExpandConfig, pool: list[dict], info: RoundInfo) -> bool:
     """The paper's algorithm grows the pool to a target size: stop there, or when a round added nothing."""
-    return (cfg.max_attributes is not None and len(pool) >= cfg.max_attributes) or info["added"] == 0
+    return (cfg.max_attributes is not None and len(pool) >= cfg.max_attributes) or info.added == 0
 
 
 def _sampling(cfg: ExpandConfig, max_tokens: int, seed: int) -> GenerationParams:
@@ -131,15 +132,15 @@ def _base_pool(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> Unit:
     return Unit(tables={"attributes": rows, "queries": induced}, values={"info": info}, skips=skips)
 
 
-def _bootstrap_query_bank(ctx: RunContext, cfg: ExpandConfig, induced: list[dict[str, Any]], first_category: int
-                          ) -> tuple[list[dict[str, Any]], list[Skip]]:
+def _bootstrap_query_bank(ctx: RunContext, cfg: ExpandConfig, induced: list[InducedQuery], first_category: int
+                          ) -> tuple[list[InducedQuery], list[Skip]]:
     """The paper's query bootstrapping: each added question is a new (empty) category; failed steps are skips."""
     bank = [q["query"] for q in induced if q["query"]]
     params = _sampling(cfg, cfg.query_max_tokens, ctx.config.seed + 7919)
     grown = bootstrap_queries(bank, ctx.llm, params, ctx.embedder.encode, cfg.query_steps, cfg.query_shots,
                               cfg.redundancy_threshold, ctx.config.seed, cfg.max_queries, LLM_BATCH)
-    added = [{"category": first_category + i, "examples": q.examples, "query": q.query, "source": "bootstrap",
-              "reason": None, "raw": q.raw} for i, q in enumerate(grown.added)]
+    added = [InducedQuery(category=first_category + i, examples=q.examples, query=q.query, source="bootstrap",
+                          reason=None, raw=q.raw) for i, q in enumerate(grown.added)]
     skips = [Skip(EXPAND, f"query bootstrap step {step}", why) for step, why in grown.failures]
     log.info("query bootstrapping: %d steps, %d queries added, %d failed%s", cfg.query_steps, len(added),
              len(skips), f" ({grown.stopped})" if grown.stopped else "")
@@ -168,7 +169,7 @@ def _read_seeds(ctx: RunContext, cfg: ExpandConfig, seeds_path, seeds) -> tuple[
     return texts, skips
 
 
-def _queries_of(rows: list[dict[str, Any]]) -> dict[int, str]:
+def _queries_of(rows: list[InducedQuery]) -> dict[int, str]:
     return {int(r["category"]): r["query"] for r in rows if r.get("query")}
 
 
@@ -187,10 +188,10 @@ def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queri
                      ) -> Unit:
     """One bootstrapping round: the attributes it adds to the pool, and its figures (`info`)."""
     room = None if cfg.max_attributes is None else max(cfg.max_attributes - len(pool), 0)
-    info: dict[str, Any] = {"round": r, "prompts": 0, "candidates": 0, "added": 0, "pool": len(pool), "drops": {}}
+    info = RoundInfo(round=r, pool=len(pool))
     if room == 0 or not queries:
-        info["stopped"] = "pool cap reached" if room == 0 else "no category has a query"
-        return Unit(tables={"attributes": []}, values={"info": info})
+        info.stopped = "pool cap reached" if room == 0 else "no category has a query"
+        return Unit(tables={"attributes": []}, values={"info": info.to_json()})
     rules = LineRules(cfg.min_words, cfg.max_words, cfg.max_chars)
     if cfg.algorithm == "paper":
         requests = persona_requests(pool, queries, cfg.persona_size, r, ctx.config.seed)
@@ -215,32 +216,31 @@ def _bootstrap_round(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], queri
     drops.update(more)
     added = [PersonaAttribute(s["text"], category=s["category"], query=s["query"], origin="generated",
                               round=r).to_dict() for s in survivors]
-    info.update(prompts=len(results), candidates=sum(len(x["candidates"]) for x in results), added=len(added),
-                pool=len(pool) + len(added), drops=dict(sorted(drops.items())))
-    log.info("round %d: %d prompts, %d candidates, %d added (pool %d), drops %s", r, info["prompts"],
-             info["candidates"], info["added"], info["pool"], info["drops"])
-    return Unit(tables={"attributes": added}, values={"info": info})
+    info = RoundInfo(round=r, prompts=len(results), candidates=sum(len(x["candidates"]) for x in results),
+                     added=len(added), pool=len(pool) + len(added), drops=dict(sorted(drops.items())))
+    log.info("round %d: %d prompts, %d candidates, %d added (pool %d), drops %s", r, info.prompts,
+             info.candidates, info.added, info.pool, info.drops)
+    return Unit(tables={"attributes": added}, values={"info": info.to_json()})
 
 
-def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: Unit, rounds: list[dict]
-                   ) -> dict[str, Any]:
+def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: Unit, rounds: list[RoundInfo]
+                   ) -> JsonObject:
     run = ctx.run
     seed_count, qrows, base_info = len(base.tables["attributes"]), base.tables["queries"], base.values["info"]
     queries = _queries_of(qrows)
     texts = [p["text"] for p in pool]
     cats = [int(p["category"]) for p in pool]
     vecs = ctx.embedder.encode(texts)
-    seed_fig = pool_figures(texts[:seed_count], cats[:seed_count], vecs[:seed_count])
-    exp_fig = pool_figures(texts, cats, vecs)
-    seed_fig["categories_reclustered"] = seed_fig["categories"]
-    exp_fig["categories_reclustered"] = int(cluster_embeddings(
-        vecs, cfg.distance_threshold, cfg.exact_limit, cfg.partition_size, ctx.config.seed).max() + 1)
-    qsum = {"induced": sum(q["source"] == "llm" for q in qrows),
-            "fallback": sum(q["source"] == "fallback" for q in qrows),
-            "fallback_reasons": dict(Counter(q["reason"] for q in qrows if q["reason"])),
-            "categories_without_query": len(set(cats) - set(queries)),
-            "bootstrapped": sum(q["source"] == "bootstrap" for q in qrows),
-            "failed": sum(q["source"] == "failed" for q in qrows)}
+    seed_fig = pool_figures(texts[:seed_count], cats[:seed_count], vecs[:seed_count],
+                            reclustered=len(set(cats[:seed_count])))  # the seeds' own clustering
+    exp_fig = pool_figures(texts, cats, vecs, reclustered=int(cluster_embeddings(
+        vecs, cfg.distance_threshold, cfg.exact_limit, cfg.partition_size, ctx.config.seed).max() + 1))
+    qsum = QuerySummary(induced=sum(q["source"] == "llm" for q in qrows),
+                        fallback=sum(q["source"] == "fallback" for q in qrows),
+                        fallback_reasons=dict(Counter(q["reason"] for q in qrows if q["reason"])),
+                        categories_without_query=len(set(cats) - set(queries)),
+                        bootstrapped=sum(q["source"] == "bootstrap" for q in qrows),
+                        failed=sum(q["source"] == "failed" for q in qrows))
     report = expansion_report(seed_fig, exp_fig, rounds, qsum, base_info.get("seed_lines_skipped", 0))
     size, seed_size = Counter(cats), Counter(cats[:seed_count])
     categories = [{"category": c, "query": queries.get(c), "size": size[c], "seed_size": seed_size[c]}
@@ -248,11 +248,11 @@ def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: U
     run.write_records(EXPAND, "queries", qrows)
     run.write_records(EXPAND, "attributes", pool, schema=ATTRIBUTE_SCHEMA)
     run.write_records(EXPAND, "categories", categories, schema=CATEGORY_SCHEMA)
-    run.write_json(f"{EXPAND}/report.json", report)
+    run.write_json(f"{EXPAND}/report.json", report.to_json())
     (run.stage_dir(EXPAND) / "report.md").write_text(report_markdown(report), encoding="utf-8")
     drops: Counter = Counter()
     for r in rounds:
-        drops.update(r["drops"])
+        drops.update(r.drops)
     summary = {"algorithm": cfg.algorithm, "seed_attributes": seed_count, "attributes": len(pool), "categories": len(size),
                "queries": len(queries), "rounds": len(rounds), "drops": dict(sorted(drops.items())),
                "seed_lines_skipped": base_info.get("seed_lines_skipped", 0), "llm_usage": ctx.usage()}
@@ -264,7 +264,7 @@ def _finish_expand(ctx: RunContext, cfg: ExpandConfig, pool: list[dict], base: U
 
 # -- profiles ----------------------------------------------------------------------------------
 @resumable_stage(PROFILES)
-def run_profiles(ctx: RunContext) -> dict[str, Any]:
+def run_profiles(ctx: RunContext) -> JsonObject:
     """Expanded pool -> `num_users` consistent profiles (chunks checkpointed)."""
     run = ctx.run
     cfg = ctx.config.section(PROFILES, ProfilesConfig)
@@ -334,7 +334,7 @@ def _profile_chunk(build) -> Unit:
 
 # -- pairs -------------------------------------------------------------------------------------
 @resumable_stage(PAIRS)
-def run_pairs(ctx: RunContext) -> dict[str, Any]:
+def run_pairs(ctx: RunContext) -> JsonObject:
     """Profiles -> pairs sharing >= `min_shared` categories, each user in <= `max_degree` pairs."""
     run = ctx.run
     cfg = ctx.config.section(PAIRS, PairsConfig)
@@ -355,11 +355,12 @@ def run_pairs(ctx: RunContext) -> dict[str, Any]:
                  user1_persona=profiles[a]["attributes"], user2_persona=profiles[b]["attributes"],
                  similarity=int(s)).to_row() for a, b, s in chosen]
     run.write_records(PAIRS, "pairs", rows, schema=PAIR_SCHEMA)
-    report = {**pairing_report(counts, chosen, len(profiles)), "config": vars(cfg)}
-    run.write_json(f"{PAIRS}/report.json", report)
-    summary = {k: report[k] for k in ("users", "pairs", "unpaired_users", "similarity_histogram_pairs")}
-    run.mark_done(PAIRS, {**summary, "min_shared": cfg.min_shared, "max_degree": cfg.max_degree})
-    log.info("pairs: %d pairs among %d users, %d unpaired", len(rows), len(profiles), report["unpaired_users"])
+    report = pairing_report(counts, chosen, len(profiles), config=vars(cfg))
+    run.write_json(f"{PAIRS}/report.json", report.to_json())
+    run.mark_done(PAIRS, {"users": report.users, "pairs": report.pairs, "unpaired_users": report.unpaired_users,
+                          "similarity_histogram_pairs": report.similarity_histogram_pairs,
+                          "min_shared": cfg.min_shared, "max_degree": cfg.max_degree})
+    log.info("pairs: %d pairs among %d users, %d unpaired", len(rows), len(profiles), report.unpaired_users)
     if not rows:
         log.warning("no pair reached pairs.min_shared=%d; lower it or build more profiles", cfg.min_shared)
     return run.stage_summary(PAIRS)

@@ -83,7 +83,7 @@ def test_report_counts():
 
     m = np.zeros((4, 4), dtype=np.int64)
     m[0, 1], m[2, 3] = 2, 1
-    report = pairing_report(csr_matrix(m), [(0, 1, 2)], 4)
+    report = pairing_report(csr_matrix(m), [(0, 1, 2)], 4).to_json()  # pairs/report.json as written
     assert report["pairs"] == 1
     assert report["similarity_histogram_all"] == {"0": 4, "1": 1, "2": 1}
     assert report["similarity_histogram_pairs"] == {"2": 1}
