@@ -10,9 +10,11 @@ import contextlib
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator, Union
 from .errors import StorageError
 
+# What sqlite3 stores in a value column and gives back (the LLM cache's JSON text, the embedding cache's bytes)
+StoredValue = Union[str, bytes, int, float, None]
 DAMAGED = ("file is not a database", "malformed")  # sqlite's words for a file that is not (or no longer) valid
 
 
@@ -50,10 +52,10 @@ class KeyValueStore:
         except sqlite3.DatabaseError as exc:
             raise named_error(exc, self.path, self._table) from exc
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+    def get_many(self, keys: Iterable[str]) -> dict[str, StoredValue]:
         """The stored values of `keys` that exist (SQLite caps bound parameters: 500 a query)."""
         unique = list(dict.fromkeys(keys))
-        found: dict[str, Any] = {}
+        found: dict[str, StoredValue] = {}
         with self._lock, self._named():
             for start in range(0, len(unique), 500):
                 chunk = unique[start:start + 500]
@@ -62,7 +64,7 @@ class KeyValueStore:
                     f"SELECT key, {self._column} FROM {self._table} WHERE key IN ({marks})", chunk))
         return found
 
-    def put_many(self, items: dict[str, Any]) -> None:
+    def put_many(self, items: dict[str, StoredValue]) -> None:
         with self._lock, self._named():
             self._db.execute("BEGIN")
             try:
