@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 from .errors import LockedError
 
 log = logging.getLogger(__name__)
@@ -127,9 +127,19 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def holder_record(command: str = "") -> dict[str, Any]:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "command": command}
+class Holder(TypedDict, total=False):
+    """The lock file's JSON: who holds the run. Partial (or empty) when read from a file a dying process
+    was writing, so readers use `.get`."""
+
+    pid: int
+    host: str
+    started: str
+    command: str
+
+
+def holder_record(command: str = "") -> Holder:
+    return Holder(pid=os.getpid(), host=socket.gethostname(), started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  command=command)
 
 
 def _write_holder(fd: int, command: str) -> None:
@@ -138,7 +148,7 @@ def _write_holder(fd: int, command: str) -> None:
     os.pwrite(fd, data, 0)
 
 
-def read_holder(path: Path) -> dict[str, Any]:
+def read_holder(path: Path) -> Holder:
     """Who wrote the lock file (empty when it is new, or written by a process that died mid-write)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8") or "{}")
@@ -147,7 +157,7 @@ def read_holder(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def refusal(directory: Path, holder: dict[str, Any]) -> str:
+def refusal(directory: Path, holder: Holder) -> str:
     who = (f"PID {holder.get('pid', '?')} on host {holder.get('host', '?')} (started {holder.get('started', '?')}"
            + (f", `{holder['command']}`" if holder.get("command") else "") + ")") if holder else "another process"
     elsewhere = holder.get("host") not in (None, socket.gethostname())
