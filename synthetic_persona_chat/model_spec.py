@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UsageError
+from .jsontypes import JsonObject
 
 
 class ModelSpecError(UsageError, ValueError):
@@ -38,7 +39,7 @@ _CALIBRATION = ("calibration",)  # a `spc critic calibrate --out` file, for the 
 ROLE_BACKENDS: dict[str, tuple[Backend, ...]] = {
     "llm": (
         Backend(("transformers", "hf"), ("device", "dtype", "batch_size", "gguf_file", "prefix_sharing",
-                                         "generate_options", "quantize"), open_options=True,
+                                         "generate_options", "quantize", "batch_prefix"), open_options=True,
                 usage="transformers:MODEL_ID_OR_PATH"),
         Backend(("llama-cpp", "llama_cpp", "llamacpp"), ("n_ctx", "n_threads"), open_options=True,
                 usage="llama-cpp[:PATH.gguf]"),
@@ -69,11 +70,11 @@ class ModelSpec:
 
     backend: str
     model: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
+    options: JsonObject = field(default_factory=dict)  # backend options as the config gives them
     raw: Any = field(default=None, repr=False)
 
     @classmethod
-    def parse(cls, spec: "str | dict[str, Any] | ModelSpec") -> "ModelSpec":
+    def parse(cls, spec: "str | JsonObject | ModelSpec") -> "ModelSpec":
         """`"openai:llama@http://127.0.0.1:8000/v1"` -> backend openai, model llama, base_url option."""
         if isinstance(spec, ModelSpec):
             return spec
@@ -85,13 +86,13 @@ class ModelSpec:
             return cls(backend=str(backend), model=str(opts.pop("model", "")), options=opts,
                        raw=copy.deepcopy(spec))
         backend, _, model = str(spec).partition(":")
-        options: dict[str, Any] = {}
+        options: JsonObject = {}
         if "@" in model and backend == "openai":
             model, _, options["base_url"] = model.partition("@")
         return cls(backend=backend.strip(), model=model.strip(), options=options, raw=spec)
 
     @classmethod
-    def for_role(cls, role: str, spec: "str | dict[str, Any] | ModelSpec") -> "ModelSpec":
+    def for_role(cls, role: str, spec: "str | JsonObject | ModelSpec") -> "ModelSpec":
         """`spec` parsed and checked against what `role` accepts (`ROLE_BACKENDS`): a `ModelSpecError`
         says what is wrong and what would be right."""
         if not isinstance(spec, (str, dict, ModelSpec)):
@@ -108,7 +109,7 @@ class ModelSpec:
                                  f"known: {known}")
         return parsed
 
-    def to_config(self) -> "str | dict[str, Any]":
+    def to_config(self) -> "str | JsonObject":
         """The config value of this spec: what it was read from, else a string when that says it all."""
         if self.raw is not None:
             return copy.deepcopy(self.raw)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, check_section, read_config_file
+from .jsontypes import JsonObject
 
 
 def preset_names(folder: Path) -> list[str]:
@@ -21,7 +22,7 @@ def preset_names(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
-def read_preset(folder: Path, name: str) -> dict[str, Any]:
+def read_preset(folder: Path, name: str) -> JsonObject:
     """The config mapping of preset `name`; an unknown name is a ConfigError listing the ones there are."""
     path = folder / f"{name}.yaml"
     if not path.is_file():
