@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import datasets
@@ -8,6 +9,7 @@ from synthetic_persona_chat.builder.card import BEGIN, END
 from synthetic_persona_chat.builder.export import CONFIGS, ExportError, export
 from synthetic_persona_chat.builder.spc_builder import SyntheticPersonaChat
 from synthetic_persona_chat.cli import main
+from tests.runs import finished_run, sample_conversations
 
 
 def _front_matter(text):
@@ -110,14 +112,8 @@ def test_release_config_is_the_hub_repos_raw_columns(spc_test_only, tmp_path):
 def test_a_run_too_small_for_nup_builds_without_it(tmp_path):
     """Two generated conversations cannot give 19 distractors per example: the `nup` config is skipped with the
     reason (in the result and the card), every other config is built and loads with stock `datasets`."""
-    from .conftest import make_run
-
-    run = make_run(tmp_path / "run", n=2, done=False)
-    rows = run.read_records("conversations", "conversations")
-    for row in rows:
-        row["turns"] = row["turns"][:4]  # 8 utterances in all: too few distractors
-    run.write_records("conversations", "conversations", rows)
-    run.mark_done("conversations", {"conversations": 2})
+    convs = [dataclasses.replace(c, turns=c.turns[:4]) for c in sample_conversations("test", 2)]
+    run = finished_run(tmp_path / "run", convs)  # 8 utterances in all: too few distractors
     result = export(run.path, tmp_path / "out")
     assert "nup" not in result.rows and "distractors" in result.skipped_configs["nup"]
     assert "nup" in (tmp_path / "out" / "README.md").read_text()  # the card says why it is missing
@@ -138,10 +134,6 @@ def test_a_run_without_winners_says_so(tmp_path):
     'full'": advice that contradicted itself."""
     from synthetic_persona_chat.builder.sources import SourceError
 
-    from .conftest import make_run
-
-    run = make_run(tmp_path / "run", n=2, done=False)
-    run.write_records("conversations", "conversations", [])
-    run.mark_done("conversations", {"conversations": 0})
+    run = finished_run(tmp_path / "run", [])
     with pytest.raises(SourceError, match="run has no conversations at all: the run selected no winner"):
         export(run.path, tmp_path / "out")

@@ -77,7 +77,9 @@ def test_run_dir_configs(run_dir, tmp_path):
     assert {v["expert"]: (v["passed"], v["choice"], v["reason"]) for v in gen["critic_verdicts"]} == {
         "faithfulness": (True, None, "no contradiction"), "quality:depth": (None, 1, "asks follow-up questions")}
     assert gen["meta"]["pair_id"] == "p20" and gen["source"] == "run:test"
-    assert gen["meta"]["other"] is None  # nothing beyond the typed fields
+    # the typed fields are not repeated in `other`, which keeps only the stage's untyped provenance
+    assert set(json.loads(gen["meta"]["other"])) == {"candidate_id", "candidate_index", "fewshot_ids", "parse_notes",
+                                                     "user1_id", "user2_id", "votes"}
     _, personas = build("personas", tmp_path, data_dir=str(run_dir))
     assert list(personas) == ["from_run"]  # named for its origin, never "train"
     pool = personas["from_run"]

@@ -10,7 +10,7 @@ from synthetic_persona_chat.cli import main
 from synthetic_persona_chat.config import load_config
 from synthetic_persona_chat.generation.critic.judge import judge_source
 from synthetic_persona_chat.readers import read_spc_csv, write_records
-from synthetic_persona_chat.rundir import RunDir
+from tests.runs import finished_run, sample_conversations
 
 CHEAP = ["--set", "critic.experts=[structural,toxicity]"]
 
@@ -35,14 +35,10 @@ def test_judge_cli_on_the_released_spc_csv(spc_dir, tmp_path, capsys):
     assert "structural" in capsys.readouterr().out
 
 
-def test_judge_api_on_jsonl_and_a_run_directory(spc_dir, tmp_path):
-    convs, _ = read_spc_csv(spc_dir / "Synthetic-Persona-Chat_valid.csv")
-    rows = [c.to_dict() for c in convs[:6]]
-    write_records(tmp_path / "convs.jsonl", rows)
+def test_judge_api_on_jsonl_and_a_run_directory(tmp_path):
     config = load_config(None, ["critic.experts=[structural]"])
-    run = RunDir(tmp_path / "run").init(config)  # what `spc generate` leaves: records + the done marker
-    run.write_records("conversations", "conversations", rows)
-    run.mark_done("conversations", {"winners": len(rows)})
+    run = finished_run(tmp_path / "run", sample_conversations("valid", 6))  # what `spc generate` leaves
+    write_records(tmp_path / "convs.jsonl", run.read_records("conversations", "conversations"))
     by_jsonl = judge_source(str(tmp_path / "convs.jsonl"), tmp_path / "a", config)
     by_run = judge_source(str(tmp_path / "run"), tmp_path / "b", config)
     assert by_jsonl["conversations"] == by_run["conversations"] == 6
