@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from ..text import PLACEHOLDER, placeholders, render_conversation  # noqa: F401  (re-exported)
 
@@ -36,14 +36,22 @@ _ID_IN_TAG = re.compile(rf"{_WHO}\s*[-_#]?\s*{_ID}", re.IGNORECASE)
 _TERMINAL = tuple(".!?\"')]*:;…~") + ("😊", "🙂")
 
 
+class ParsedRow(TypedDict):
+    """A parse as the candidate row's columns name it (`ParseResult.to_dict`)."""
+
+    turns: list[dict[str, str]]
+    parse_error: str | None
+    parse_notes: list[str]
+
+
 @dataclass
 class ParseResult:
     turns: list[dict[str, str]] = field(default_factory=list)  # [{"speaker": "user 1", "text": ...}]
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"turns": self.turns, "parse_error": self.error, "parse_notes": self.notes}
+    def to_dict(self) -> ParsedRow:
+        return ParsedRow(turns=self.turns, parse_error=self.error, parse_notes=self.notes)
 
 
 def parse_conversation(text: str | None, drop_truncated: bool = True) -> ParseResult:
