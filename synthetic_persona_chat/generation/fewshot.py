@@ -10,7 +10,7 @@ import dataclasses
 import random
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from ..records import Conversation, stable_id
 from ..readers.sources import SourceFormatError, open_source
@@ -20,6 +20,15 @@ from .parser import render_conversation
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.generation.config import CriticConfig
 from ..errors import InputError
+
+
+class SeedCounts(TypedDict):
+    """`clean_seeds`' count of the seeds: the stage summary stores it as its `SeedPool` (run_summary.py)."""
+
+    read: int
+    kept: int
+    dropped: int
+    dropped_by_reason: dict[str, int]
 
 
 class FewShotError(InputError, ValueError):
@@ -67,7 +76,7 @@ def pool_entries(convs: list[Conversation], max_turns: int = 0, profiles: bool =
 
 
 def clean_seeds(convs: list[Conversation], critic: CriticConfig, max_turns: int = 0
-                ) -> tuple[list[Conversation], dict[str, Any]]:
+                ) -> tuple[list[Conversation], SeedCounts]:
     """The seeds whose shown turns pass the Critic's structural expert, and a count of the rest by reason.
 
     A few-shot example is what a small Generator copies: "[User 1's name]" or a loop in an example comes
@@ -86,8 +95,8 @@ def clean_seeds(convs: list[Conversation], critic: CriticConfig, max_turns: int 
     if not kept:
         raise FewShotError(f"none of the {len(convs)} seed conversations passes the structural checks "
                            f"({dict(reasons)}); give cleaner seeds in generation.seed_conversations")
-    return kept, {"read": len(convs), "kept": len(kept), "dropped": len(convs) - len(kept),
-                  "dropped_by_reason": dict(sorted(reasons.items()))}
+    return kept, SeedCounts(read=len(convs), kept=len(kept), dropped=len(convs) - len(kept),
+                            dropped_by_reason=dict(sorted(reasons.items())))
 
 
 _KINDS = (("placeholder", "template placeholders"), ("alternate", "turns do not alternate"),
