@@ -10,7 +10,6 @@ type existed: tests/fixtures/summaries/). Only the counts every release wrote ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..jsonrow import JsonRow, optional
 from ..rundir import RunDir
@@ -75,8 +74,8 @@ class ConversationsSummary(JsonRow):
     pairs_available: int | None = optional()
     skipped_pairs: int | None = optional()
     wall_seconds_this_run: float | None = optional()
-    # an HTTP backend's client figures (cap, 429 back-offs, CPU time): free-form, as the client reports them
-    llm_client_this_run: dict[str, Any] | None = optional()
+    # an HTTP backend's client figures (cap, 429 back-offs, CPU seconds): numbers, under the client's own names
+    llm_client_this_run: dict[str, float] | None = optional()
 
     @classmethod
     def of_run(cls, run: RunDir) -> "ConversationsSummary":
