@@ -37,6 +37,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..jsontypes import JsonObject
 from .embedder import VectorCache
 from .encoders.precision import computing_in, resolve_precision
 
@@ -114,6 +115,6 @@ class CheckerEmbeddings:
                 "encoded": self.encoded,
                 "cache_hit_rate": round(self.cache_hits / self.distinct, 4) if self.distinct else None}
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {"precision": self.precision, "encoders": len(self._encoders),
                 "cache": str(self._store.path) if self._store is not None else None, **self.stats()}

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..jsontypes import JsonObject
 from ..tasks import ask, render_all
 from ..tasks.contradiction_judge import FEWSHOT_TEMPLATE, ContradictionJudge
 from .llm import LLM, GenerationParams, load_llm
@@ -38,7 +39,7 @@ class ContradictionChecker(Protocol):
         """Probability-like score in [0, 1] that each hypothesis contradicts its premise."""
         ...
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         ...
 
 
@@ -65,7 +66,7 @@ class CrossEncoderNLI:
         matches = [i for i, l in labels.items() if l.startswith("contradict")]
         # sentence-transformers' NLI cross-encoders order labels (contradiction, entailment, neutral).
         self.contradiction_index = matches[0] if matches else 0
-        self.calibration: dict[str, Any] | None = None
+        self.calibration: JsonObject | None = None  # the record as written (calibration_record.Calibration reads it)
 
     def scores(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
         if not premises:
@@ -76,8 +77,8 @@ class CrossEncoderNLI:
         probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         return probs[:, self.contradiction_index].astype(np.float32)
 
-    def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"kind": self.kind, "model": self.model}
+    def describe(self) -> JsonObject:
+        info: JsonObject = {"kind": self.kind, "model": self.model}
         if getattr(self, "calibration", None):
             info["calibration"] = self.calibration
         return info
@@ -105,7 +106,7 @@ class LLMJudgeNLI:
         self.scoring = "greedy" if self.scoring == "auto" else self.scoring
         self.params = GenerationParams(max_tokens=max_tokens, temperature=0.0, top_k=1, n=1)
         self.unparsed = 0
-        self.calibration: dict[str, Any] | None = None
+        self.calibration: JsonObject | None = None  # the record as written (calibration_record.Calibration reads it)
 
     def scores(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
         if not premises:
@@ -120,7 +121,7 @@ class LLMJudgeNLI:
         self.unparsed += sum(v is None for v in values)
         return np.array([0.5 if v is None else v for v in values], dtype=np.float32)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         info = {"kind": self.kind, "scoring": self.scoring, "judge": self.llm.describe()}
         if self.calibration:
             info["calibration"] = self.calibration
@@ -139,12 +140,12 @@ DEFAULT_CHECKER = DEFAULT_NLI
 CALIBRATION_FILE = "contradiction_calibration.json"
 
 
-def needs_llm(spec: "str | dict[str, Any] | None") -> bool:
+def needs_llm(spec: "str | JsonObject | None") -> bool:
     """Only the LLM judge needs the configured LLM loaded."""
     return bool(spec) and ModelSpec.parse(spec).backend == "llm-judge"
 
 
-def load_contradiction_checker(spec: "str | dict[str, Any] | None", llm: LLM | None = None,
+def load_contradiction_checker(spec: "str | JsonObject | None", llm: LLM | None = None,
                                vector_cache: str | Path | None = None) -> ContradictionChecker:
     """`minilm-polarity` (or nothing), `llm-judge` on `llm`, or `cross-encoder:MODEL`.
 
@@ -191,17 +192,17 @@ def checker_key(checker: Any) -> str:
     return str(getattr(checker, "calibration_key", None) or getattr(checker, "kind", type(checker).__name__))
 
 
-def shipped_calibrations() -> dict[str, dict[str, Any]]:
+def shipped_calibrations() -> dict[str, JsonObject]:
     """Every calibration measured for this release, keyed by `checker_key`."""
     path = resources.files("synthetic_persona_chat.models") / CALIBRATION_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def shipped_calibration(key: str) -> dict[str, Any] | None:
+def shipped_calibration(key: str) -> JsonObject | None:
     return shipped_calibrations().get(key)
 
 
-def read_calibration(path: str | Path) -> dict[str, Any]:
+def read_calibration(path: str | Path) -> JsonObject:
     """A `spc critic calibrate --out` file, checked for the fields a threshold needs."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
@@ -215,7 +216,7 @@ def read_calibration(path: str | Path) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "checker"}  # as written; who measured it is not the loader's
 
 
-def calibration_of(checker: Any) -> dict[str, Any] | None:
+def calibration_of(checker: Any) -> JsonObject | None:
     """The checker's measured threshold, AUROC, F1, precision, recall, n and source, or None."""
     return getattr(checker, "calibration", None) or shipped_calibration(checker_key(checker))
 

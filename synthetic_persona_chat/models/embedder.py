@@ -21,6 +21,7 @@ import numpy as np
 
 from tqdm import tqdm
 
+from ..jsontypes import JsonObject
 from ..kvstore import KeyValueStore
 from .bundled import DEFAULT_EMBEDDER
 from .encoders import make_encoder, parse_embedder_spec
@@ -94,7 +95,7 @@ class Embedder:
         """Tokens per text after the encoder's truncation: what its batches pad to."""
         return self.encoder.token_lengths(texts)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         info = self.encoder.describe()
         info.update(model=self.model, dim=self.dim, embedder_backend=self.backend,
                     max_seq_length=self.max_seq_length)

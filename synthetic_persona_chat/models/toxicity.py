@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..jsontypes import JsonObject
 from .bundled import DEFAULT_TOXICITY
 from .embedder import Embedder
 from .spec import ModelSpec
@@ -27,7 +28,7 @@ class ToxicityScorer(Protocol):
         """Probability in [0, 1] that each text is toxic."""
         ...
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         ...
 
 
@@ -46,7 +47,7 @@ class ProfanityCheckScorer:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self._predict_prob(list(texts)), dtype=np.float32)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         from importlib.metadata import version
 
         return {"kind": self.kind, "model": f"alt-profanity-check {version('alt-profanity-check')}"}
@@ -71,7 +72,7 @@ class MiniLMToxicityScorer:
             return np.zeros(0, dtype=np.float32)
         return head_scores(self._head, features(list(texts), self._embedder, self._predict_prob))
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         from importlib.metadata import version
 
         trained = {k: v for k, v in self._head["trained_on"].items() if k != "labelled_keys"}
@@ -100,14 +101,14 @@ class TransformersToxicityScorer:
         return np.array([max((d["score"] for d in row if d["label"].lower() == self.toxic_label),
                              default=0.0) for row in out], dtype=np.float32)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {"kind": self.kind, "model": self.model, "toxic_label": self.toxic_label}
 
 
 CALIBRATION_FILE = "toxicity_calibration.json"
 
 
-def load_toxicity_scorer(spec: "str | dict[str, Any] | None" = DEFAULT_TOXICITY,
+def load_toxicity_scorer(spec: "str | JsonObject | None" = DEFAULT_TOXICITY,
                          vector_cache: "str | Path | None" = None) -> ToxicityScorer:
     """`vector_cache`: minilm-toxicity keeps its MiniLM vectors there (the run's embedding cache file: its
     keys name the model and backend, so the embedder's own vectors of the same texts are shared)."""
@@ -128,7 +129,7 @@ def toxicity_key(scorer: Any) -> str:
     return f"{scorer.kind}:{model}" if model else scorer.kind
 
 
-def shipped_toxicity_calibration(key: str) -> dict[str, Any] | None:
+def shipped_toxicity_calibration(key: str) -> JsonObject | None:
     path = resources.files("synthetic_persona_chat.models") / CALIBRATION_FILE
     return json.loads(path.read_text(encoding="utf-8")).get(key) if path.is_file() else None
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
+
+from ...jsontypes import JsonObject
 
 
 class Encoder(Protocol):
@@ -28,7 +30,7 @@ class Encoder(Protocol):
         """Tokens per text after truncation: what a batch pads to."""
         ...
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         """Backend, device, precision and the like, written as-is to the run directory (free-form JSON:
         each backend has its own fields)."""
         ...

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from ...jsontypes import JsonObject
 from .scope import record
 from .shape import ConversationShape
 from ...errors import ModelError
@@ -136,7 +137,7 @@ class LLM(ABC):
     def _generate(self, chats: list[Chat], params: GenerationParams) -> list[Completion]:
         ...
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         """What this model is: recorded in the run directory and printed by `spc models check`."""
         return {"backend": self.backend, "model": self.model}
 

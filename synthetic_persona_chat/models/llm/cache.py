@@ -14,8 +14,8 @@ import json
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
 
+from ...jsontypes import JsonObject
 from ...kvstore import KeyValueStore
 from .base import LLM, Chat, Completion, GenerationParams
 from .group_commit import GroupCommit
@@ -98,7 +98,7 @@ class CachedLLM(LLM):
     def __len__(self) -> int:
         return len(self._store_kv)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return self.inner.describe()
 
     def close_cache(self) -> None:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ...jsontypes import JsonObject
 from ..bundled import resolve_gguf as _resolve_bundled
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
 from .seeding import sample_seed
@@ -96,7 +97,7 @@ class LlamaCppLLM(LLM):
             out.completion_tokens += int(usage.get("completion_tokens", 0))
         return out
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {**super().describe(), "path": str(self.path),
                 "size_mb": round(self.path.stat().st_size / 2**20, 1), "device": "cpu",
                 "n_ctx": self.n_ctx, "n_threads": self.n_threads}
