@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...eval.stats import wilson
 from ...jsonrow import JsonRow, optional
+from ...jsontypes import JsonValue
 from ...models.nli_features import negate
 from ..config import CriticConfig
 from .llm_judges import EXPERTS
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only
     from synthetic_persona_chat.context import RunContext
@@ -49,7 +51,7 @@ class JudgeCalibration(JsonRow):
     """The record `--out` writes: one judge's figures on labelled conversations, and what they were."""
 
     expert: str
-    llm: dict[str, Any]  # the backend's own description (LLM.describe()): free-form, per backend
+    llm: dict[str, JsonValue]  # the backend's own description (LLM.describe()): free-form, per backend
     calls: int
     n_positive: int
     n_negative: int
@@ -62,30 +64,30 @@ class JudgeCalibration(JsonRow):
     data: JudgeData | None = optional()
 
 
-def with_denial(row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+def with_denial(row: ArrowRow, rng: random.Random) -> ArrowRow:
     """`row` with one line of one speaker replaced by a denial of one of that speaker's attributes."""
     speaker = rng.choice([s for s in ("user 1", "user 2") if _persona(row, s)] or ["user 1"])
     return _replace_line(row, speaker, negate(rng.choice(_persona(row, speaker))), rng)
 
 
-def with_line(row: dict[str, Any], text: str, rng: random.Random) -> dict[str, Any]:
+def with_line(row: ArrowRow, text: str, rng: random.Random) -> ArrowRow:
     """`row` with one line of a random speaker replaced by `text`."""
     return _replace_line(row, rng.choice(["user 1", "user 2"]), text, rng)
 
 
-def _persona(row: dict[str, Any], speaker: str) -> list[str]:
+def _persona(row: ArrowRow, speaker: str) -> list[str]:
     return list(row.get("user1_persona" if speaker == "user 1" else "user2_persona") or [])
 
 
-def _replace_line(row: dict[str, Any], speaker: str, text: str, rng: random.Random) -> dict[str, Any]:
+def _replace_line(row: ArrowRow, speaker: str, text: str, rng: random.Random) -> ArrowRow:
     lines = [i for i, t in enumerate(row["turns"]) if t["speaker"] == speaker] or [0]
     turns = [dict(t) for t in row["turns"]]
     turns[rng.choice(lines)]["text"] = text
     return {**row, "turns": turns}
 
 
-def labelled_rows(expert: str, clean: list[dict[str, Any]], toxic_lines: list[str], seed: int
-                  ) -> tuple[list[dict[str, Any]], list[bool]]:
+def labelled_rows(expert: str, clean: list[ArrowRow], toxic_lines: list[str], seed: int
+                  ) -> tuple[list[ArrowRow], list[bool]]:
     """Clean rows (negatives) and one corrupted copy of each (positives), seeded."""
     rng = random.Random(f"{expert}:{seed}")
     if expert == "llm-toxicity":
@@ -103,7 +105,7 @@ def _rate(hits: int, n: int) -> Rate:
                 ci95=[round(low, 4), round(high, 4)] if n else None)
 
 
-def calibrate_judge(expert: str, ctx: RunContext, clean: list[dict[str, Any]], toxic_lines: list[str],
+def calibrate_judge(expert: str, ctx: RunContext, clean: list[ArrowRow], toxic_lines: list[str],
                     seed: int = 0) -> JudgeCalibration:
     """Run the judge once per labelled conversation; precision / recall / FPR with intervals."""
     if expert not in JUDGES:

@@ -26,6 +26,7 @@ from ...config import ConfigError
 from ...coverage import attribute_similarities, speaker_groups
 from .base import Verdict
 from .expression_llm import lifts
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -39,7 +40,7 @@ def required(attributes: int, share: float) -> int:
     return max(0, math.ceil(share * attributes - 1e-9))
 
 
-def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
+def judge(rows: list[ArrowRow], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     plans = [speaker_groups(personas(row), row["turns"]) for row in rows]
     if cfg.expression_measure == "llm":  # the paper's P(π|D) >= P(π): a lift >= 0 counts (expression_llm.py)
         sims, cut, what = lifts(rows, plans, ctx, cfg), 0.0, f"P(yes|D) - P(yes) >= {cfg.expression_margin}"
@@ -56,7 +57,7 @@ def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> lis
     return out
 
 
-def personas(row: dict[str, Any]) -> dict[str, list[str]]:
+def personas(row: ArrowRow) -> dict[str, list[str]]:
     return {"user 1": list(row.get("user1_persona") or []), "user 2": list(row.get("user2_persona") or [])}
 
 

@@ -10,13 +10,14 @@ One forward pass per (attribute, with/without conversation); the priors repeat a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...config import ConfigError
 from ...models.contradiction import _logprob_backend
 from ...text import render_conversation
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -37,7 +38,7 @@ def p_yes(logprobs: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(no - yes))
 
 
-def lifts(rows: list[dict[str, Any]], plans: list[list[tuple[str, tuple[list[str], list[str]]]]],
+def lifts(rows: list[ArrowRow], plans: list[list[tuple[str, tuple[list[str], list[str]]]]],
           ctx: RunContext, cfg: CriticConfig) -> list[np.ndarray]:
     """Per speaker group (in plan order): P(yes | conversation) - P(yes | nothing) per attribute."""
     model = _logprob_backend(ctx.llm)

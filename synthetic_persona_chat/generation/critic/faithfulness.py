@@ -26,6 +26,7 @@ from ...models.clauses import self_statements
 from ...models.contradiction import calibration_of, default_threshold
 from ...text import tokens
 from .base import Verdict
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -37,7 +38,7 @@ _STOP = frozenset("i me my we our you your he she it they a an the and or but to
                   "like love".split())
 
 
-def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
+def judge(rows: list[ArrowRow], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     plans = [candidate_pairs(row, cfg.max_nli_pairs) for row in rows]
     premises = [p for pairs, _ in plans for p, _h in pairs]
     hypotheses = [h for pairs, _ in plans for _p, h in pairs]
@@ -66,7 +67,7 @@ def threshold(checker: Any, configured: float | None) -> tuple[float, str]:
     return default_threshold(checker), "calibrated, best-F1 point" if "threshold" in cal else "uncalibrated default"
 
 
-def candidate_pairs(row: dict[str, Any], cap: int) -> tuple[list[tuple[str, str]], int]:
+def candidate_pairs(row: ArrowRow, cap: int) -> tuple[list[tuple[str, str]], int]:
     """(attribute, statement) pairs of the same speaker, most word-overlapping first, capped; and the total.
 
     The statement is the utterance less its questions and remarks to the partner (`self_statements`): only

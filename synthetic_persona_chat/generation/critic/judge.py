@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...jsontypes import JsonObject
 from ...config import Config
 from ...context import RunContext
 from ...eval.data import Unavailable, load_dataset
@@ -35,6 +36,7 @@ from . import faithfulness
 from .base import Verdict
 from .summary import CheckerSummary, JudgeSummary
 from . import resolve
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -42,14 +44,14 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
 VERDICTS, SUMMARY = "verdicts.jsonl", "summary.json"
 
 
-def conversation_row(conv: Conversation, index: int) -> dict[str, Any]:
+def conversation_row(conv: Conversation, index: int) -> ArrowRow:
     """A conversation as the candidate row the experts read."""
     return {"job_id": conv.id, "pair_id": conv.id, "candidate_index": index, "parse_error": None,
             "user1_persona": list(conv.user1_persona), "user2_persona": list(conv.user2_persona),
             "turns": [{"speaker": t.speaker, "text": t.text} for t in conv.turns]}
 
 
-def clean_rows(source: str) -> list[dict[str, Any]]:
+def clean_rows(source: str) -> list[ArrowRow]:
     """Real conversations as candidate rows (an SPC CSV, or spc-sample:test|valid): the clean side of a
     calibration (critic/calibrate.py's conversation point, critic/calibrate_llm.py's judges)."""
     conversations, _ = read_spc_csv(resolve_path(source))
@@ -109,7 +111,7 @@ def read_conversations(source: str, split: str = "test") -> tuple[list[Conversat
 
 
 def judge_source(source: str, out_dir: str | Path, config: Config, split: str = "test",
-                 limit: int | None = None) -> dict[str, Any]:
+                 limit: int | None = None) -> JsonObject:
     """`judge` with its summary as the summary.json object."""
     return judge(source, out_dir, config, split, limit).to_json()
 

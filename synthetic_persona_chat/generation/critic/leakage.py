@@ -19,12 +19,13 @@ leak this expert was asked for.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .base import Verdict
 from .expression import personas as _personas
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -41,7 +42,7 @@ def claims(text: str) -> bool:
     return "?" not in text and bool(_FIRST_PERSON.search(text)) and not _SECOND_PERSON.search(text)
 
 
-def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
+def judge(rows: list[ArrowRow], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     texts = list(dict.fromkeys(t for r in rows for t in (*_personas(r)["user 1"], *_personas(r)["user 2"],
                                                          *(u["text"] for u in r["turns"]))))
     if not texts:
@@ -51,7 +52,7 @@ def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> lis
     return [_verdict(r, emb, index, cfg) for r in rows]
 
 
-def leaks(row: dict[str, Any], emb: np.ndarray, index: dict[str, int], cfg: CriticConfig
+def leaks(row: ArrowRow, emb: np.ndarray, index: dict[str, int], cfg: CriticConfig
           ) -> list[tuple[float, str, str]]:
     """(partner cosine, utterance, partner attribute) per leaking utterance."""
     personas = _personas(row)
@@ -70,7 +71,7 @@ def leaks(row: dict[str, Any], emb: np.ndarray, index: dict[str, int], cfg: Crit
     return out
 
 
-def _verdict(row: dict[str, Any], emb: np.ndarray, index: dict[str, int], cfg: CriticConfig) -> Verdict:
+def _verdict(row: ArrowRow, emb: np.ndarray, index: dict[str, int], cfg: CriticConfig) -> Verdict:
     found = leaks(row, emb, index, cfg)
     if len(found) > cfg.max_leaks:
         score, text, attr = max(found)

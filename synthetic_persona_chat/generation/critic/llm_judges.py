@@ -12,13 +12,14 @@ Opt-in: add `llm-faithfulness` / `llm-toxicity` to `critic.experts` (they need `
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...models.llm import GenerationParams
 from ...tasks import ask
 from ...tasks.conversation_judge import FAITHFULNESS_TEMPLATE, TOXICITY_TEMPLATE, ConversationJudge
 from ...text import render_conversation
 from .base import Expert, Verdict
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
 MAX_TOKENS = 48  # "yes/no" and one sentence of reason
 
 
-def _judge(name: str, template: str, rows: list[dict[str, Any]], ctx: RunContext) -> list[Verdict]:
+def _judge(name: str, template: str, rows: list[ArrowRow], ctx: RunContext) -> list[Verdict]:
     """One call per candidate (one batched `generate` for all rows)."""
     task_rows = [{"conversation": render_conversation(r["turns"]), "user1_persona": list(r.get("user1_persona") or []),
                   "user2_persona": list(r.get("user2_persona") or [])} for r in rows]
@@ -44,11 +45,11 @@ def _judge(name: str, template: str, rows: list[dict[str, Any]], ctx: RunContext
     return out
 
 
-def judge_faithfulness(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
+def judge_faithfulness(rows: list[ArrowRow], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     return _judge("llm-faithfulness", FAITHFULNESS_TEMPLATE, rows, ctx)
 
 
-def judge_toxicity(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
+def judge_toxicity(rows: list[ArrowRow], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     return _judge("llm-toxicity", TOXICITY_TEMPLATE, rows, ctx)
 
 

@@ -29,6 +29,7 @@ from ...tasks.pairwise_quality import PairwiseQuality, parse_choice  # noqa: F40
 from ...tasks.templates import quality_questions
 from ...text import render_conversation
 from .base import Verdict
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -57,7 +58,7 @@ def questions(cfg: CriticConfig) -> dict[str, str]:
     return {q: known[q] for q in cfg.qualities}
 
 
-def choose(groups: list[list[dict[str, Any]]], ctx: RunContext, cfg: CriticConfig) -> list[list[Verdict]]:
+def choose(groups: list[list[ArrowRow]], ctx: RunContext, cfg: CriticConfig) -> list[list[Verdict]]:
     """Per group: every comparison's verdict, then one pick per quality."""
     asked = questions(cfg)
     plan = [Comparison(g, q, i, j) for g, group in enumerate(groups) for q in asked
@@ -75,7 +76,7 @@ def choose(groups: list[list[dict[str, Any]]], ctx: RunContext, cfg: CriticConfi
     return out
 
 
-def _ask(plan: list[Comparison], groups: list[list[dict[str, Any]]], asked: dict[str, str], ctx: RunContext,
+def _ask(plan: list[Comparison], groups: list[list[ArrowRow]], asked: dict[str, str], ctx: RunContext,
          cfg: CriticConfig) -> list[Answer]:
     """Two answers per comparison (A/B order, then B/A), from one LLM call for the whole batch."""
     texts: dict[tuple[int, int], str] = {}
@@ -91,7 +92,7 @@ def _ask(plan: list[Comparison], groups: list[list[dict[str, Any]]], asked: dict
     return ask(ctx.llm, PairwiseQuality(template=cfg.quality_template), rows, params)
 
 
-def comparison_verdict(c: Comparison, group: list[dict[str, Any]], ab_answer: Answer, ba_answer: Answer) -> Verdict:
+def comparison_verdict(c: Comparison, group: list[ArrowRow], ab_answer: Answer, ba_answer: Answer) -> Verdict:
     """One comparison, both orders: a choice only when both answers name the same candidate."""
     first, second = group[c.first]["candidate_index"], group[c.second]["candidate_index"]
     ab, ba = ab_answer.text, ba_answer.text
@@ -108,7 +109,7 @@ def comparison_verdict(c: Comparison, group: list[dict[str, Any]], ab_answer: An
                                                  f"{ba.strip()[:20]!r}: {why}")
 
 
-def pick(quality: str, group: list[dict[str, Any]], comparisons: list[Verdict], key: str) -> Verdict:
+def pick(quality: str, group: list[ArrowRow], comparisons: list[Verdict], key: str) -> Verdict:
     """The expert's pick: most consistent wins; a tie is drawn with a seeded RNG; no win -> no vote."""
     expert = f"quality:{quality}"
     if len(group) == 1:

@@ -17,10 +17,11 @@ Placeholders are found by `text.PLACEHOLDER`, the pattern the eval's template-le
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...text import distinct_n, placeholders, tokens
 from .base import Verdict
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -30,7 +31,7 @@ NAME, KIND = "structural", "filter"
 COPY_MIN_TOKENS = 4  # shorter lines ("me too", "that sounds fun") are echoed in ordinary talk
 
 
-def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
+def judge(rows: list[ArrowRow], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     return [check(row["turns"], cfg) for row in rows]
 
 

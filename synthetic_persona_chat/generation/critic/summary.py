@@ -9,8 +9,8 @@ Why a type: `judge.py` writes it and the command's table prints it; both use the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from ...jsontypes import JsonValue
 from ...jsonrow import JsonRow, optional
 from ...models.calibration_record import Calibration
 
@@ -19,7 +19,7 @@ from ...models.calibration_record import Calibration
 class CheckerSummary(JsonRow):
     """The contradiction checker, the threshold used and where it came from (its calibration or the config)."""
 
-    checker: dict[str, Any]  # the checker's describe(), verbatim
+    checker: dict[str, JsonValue]  # the checker's describe(), verbatim
     threshold: float
     threshold_source: str
     calibration: Calibration | None

@@ -22,6 +22,7 @@ from ...label_split import split_labels
 from ...eval.stats import wilson
 from .base import Verdict
 from .calibrate import auroc, clean_conversation_threshold
+from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -33,7 +34,7 @@ NAME, KIND = "toxicity", "filter"
 MAX_FPR = 0.01  # calibration: at most this share of clean calibration conversations rejected
 
 
-def judge(rows: list[dict[str, Any]], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
+def judge(rows: list[ArrowRow], ctx: RunContext, cfg: CriticConfig) -> list[Verdict]:
     texts = [t["text"] for row in rows for t in row["turns"]]
     scores = ctx.toxicity.scores(texts) if texts else []
     cut = threshold(ctx.toxicity, cfg.toxicity_threshold) if texts else 0.0
