@@ -16,9 +16,11 @@ converted is a recorded skip; a dataset in no known layout is an error naming it
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from synthetic_persona_chat.records import Conversation, RecordError, Skip, Turn
+from synthetic_persona_chat.rowtypes import ArrowRow, ArrowValue
 from synthetic_persona_chat.readers.parlai import read_parlai_lines
 from synthetic_persona_chat.readers.spc_csv import parse_spc_lines, split_personas
 
@@ -57,7 +59,7 @@ def read_rows(rows: Any, split: str | None, source: str) -> tuple[list[Conversat
     return convs, skips
 
 
-def row_to_conversation(row: dict[str, Any], split: str | None = None, source: str = "hub") -> Conversation:
+def row_to_conversation(row: ArrowRow, split: str | None = None, source: str = "hub") -> Conversation:
     """One row of the `spc-release` or `personachat-dialogs` layout -> `Conversation`."""
     layout = detect_layout(row)
     if layout == "spc-release":
@@ -67,7 +69,7 @@ def row_to_conversation(row: dict[str, Any], split: str | None = None, source: s
     raise ValueError(f"a {layout} row is not one conversation; read the split with read_rows")
 
 
-def _spc_row(row: dict[str, Any], split: str | None, source: str) -> Conversation:
+def _spc_row(row: ArrowRow, split: str | None, source: str) -> Conversation:
     turns, _ = parse_spc_lines(row["Best Generated Conversation"] or "")
     if not turns:
         raise RecordError("no 'User 1:'/'User 2:' line in conversation")
@@ -75,7 +77,7 @@ def _spc_row(row: dict[str, Any], split: str | None, source: str) -> Conversatio
                         split_personas(row.get("user 2 personas", "")), turns, source=source, split=split)
 
 
-def dialog_to_conversation(personality: list[str], utterances: list[dict[str, Any]], split: str | None,
+def dialog_to_conversation(personality: list[str], utterances: list[ArrowRow], split: str | None,
                            source: str) -> Conversation:
     """Persona-Chat's dialog form: the last utterance entry's history + its gold is the whole conversation;
     the last line is the persona's side ("user 2") and speakers alternate backwards from there."""
@@ -108,26 +110,36 @@ def _texts(value: Any, column: str) -> list[str]:
     return value
 
 
+@dataclass
+class _Dialog:
+    """The rows of one `conv_id` gathered so far: its persona, its utterance entries by index, and what
+    makes it unusable (an `utterance_idx` that is not a number)."""
+
+    personality: Any  # the column as stored; dialog_to_conversation checks it is a list of strings
+    entries: dict[int, ArrowRow] = field(default_factory=dict)
+    problem: str | None = None
+
+
 def _grouped_rows(rows: Any, split: str | None, source: str) -> tuple[list[Conversation], list[Skip]]:
     """`personachat-rows`: one row per response; rows of a `conv_id`, ordered by `utterance_idx`, are the
     utterance entries of one dialog (a repeated index keeps its first row)."""
-    dialogs: dict[Any, dict[str, Any]] = {}
+    dialogs: dict[ArrowValue, _Dialog] = {}
     cols = list(LAYOUTS["personachat-rows"])
     for batch in rows.select_columns(cols).iter(batch_size=1000):
         for persona, cands, hist, idx, conv in zip(*(batch[c] for c in cols)):
-            d = dialogs.setdefault(conv, {"personality": persona, "entries": {}, "problem": None})
+            d = dialogs.setdefault(conv, _Dialog(persona))
             try:
-                d["entries"].setdefault(int(idx), {"history": hist, "candidates": cands})
+                d.entries.setdefault(int(idx), {"history": hist, "candidates": cands})
             except (TypeError, ValueError):  # the order of the dialog's entries is unknown: the dialog is a skip
-                d["problem"] = f"utterance_idx is {str(idx)[:40]!r}, not a number"
+                d.problem = f"utterance_idx is {str(idx)[:40]!r}, not a number"
     convs, skips = [], []
     for conv_id, d in dialogs.items():
-        if d["problem"]:
-            skips.append(Skip(source, f"conv_id {conv_id}", d["problem"]))
+        if d.problem:
+            skips.append(Skip(source, f"conv_id {conv_id}", d.problem))
             continue
-        entries = [d["entries"][k] for k in sorted(d["entries"])]
+        entries = [d.entries[k] for k in sorted(d.entries)]
         try:
-            conv = dialog_to_conversation(d["personality"], entries, split, source)
+            conv = dialog_to_conversation(d.personality, entries, split, source)
         except (RecordError, KeyError, ValueError, IndexError, TypeError) as exc:
             skips.append(Skip(source, f"conv_id {conv_id}", str(exc)))
             continue

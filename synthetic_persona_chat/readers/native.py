@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..records import RecordError, Skip
+from ..rowtypes import ArrowRow, ArrowValue
 from .textfile import read_text, split_lines
 
 R = TypeVar("R")
@@ -21,7 +22,7 @@ class RecordsFormatError(InputError, ValueError):
     names the file and the line."""
 
 
-def read_records(path: str | Path, factory: Callable[[dict[str, Any]], R]) -> tuple[list[R], list[Skip]]:
+def read_records(path: str | Path, factory: Callable[[ArrowRow], R]) -> tuple[list[R], list[Skip]]:
     """Rows -> records with `factory` (e.g. `Conversation.from_dict`); bad rows become skips."""
     path = Path(path)
     rows = _read_rows(path)
@@ -37,7 +38,8 @@ def read_records(path: str | Path, factory: Callable[[dict[str, Any]], R]) -> tu
     return records, skips
 
 
-def _read_rows(path: Path) -> list[dict[str, Any]]:
+def _read_rows(path: Path) -> list[ArrowValue]:
+    """Parquet rows, or JSON lines (any JSON value: a line that is not an object becomes a skip)."""
     if not path.is_file():
         raise FileNotFoundError(f"records file not found: {path}")
     if path.suffix == ".parquet":
