@@ -88,3 +88,59 @@ def test_the_default_keeps_float32_and_int8_is_recorded_when_asked(smollm):
         assert text.strip()
     finally:
         int8.close()
+
+
+SYSTEM = ("You write realistic conversations between two people. Output only lines that start with \"User 1:\" or "
+          "\"User 2:\". Each user talks naturally about their own persona and never says anything that contradicts it.")
+PERSONAS = ["I have two cats.\n- I work nights as a nurse.", "I grow tomatoes.\n- My brother is a pilot.",
+            "I ran a marathon last year.", "I collect old maps.\n- I am afraid of dogs.\n- I live in Ohio."]
+
+
+def _shared_prefix_chats() -> list[list[dict[str, str]]]:
+    return [[{"role": "system", "content": SYSTEM},
+             {"role": "user", "content": f"User 1's persona:\n- {p}\n\nWrite a conversation of 4 lines."},
+             {"role": "assistant", "content": "User 1:"}] for p in PERSONAS]
+
+
+@pytest.mark.parametrize("n, temperature", [(1, 0.0), (1, 0.7), (2, 0.7)])
+def test_a_batch_prefix_prefilled_once_writes_the_same_texts(smollm, n, temperature):
+    """float32 (batch-invariant): the batch's shared system prompt prefilled once, padding moved between it and
+    each prompt's own tokens, gives every row the text it gets with plain left padding, n samples included."""
+    params = GenerationParams(n=n, temperature=temperature, top_k=40, max_tokens=16, seed=5)
+    old = smollm.batch_prefix
+    try:
+        smollm.batch_prefix = False
+        plain = smollm.generate(_shared_prefix_chats(), params)
+        smollm.batch_prefix = True
+        enc = smollm.tokenizer([smollm._template(c) for c in _shared_prefix_chats()], return_tensors="pt",
+                               padding=True, add_special_tokens=False)
+        assert smollm._shared_prefix_length(enc) >= 40  # the system prompt really is shared
+        shared = smollm.generate(_shared_prefix_chats(), params)
+    finally:
+        smollm.batch_prefix = old
+    assert [c.texts for c in shared] == [c.texts for c in plain]
+    assert [(c.prompt_tokens, c.completion_tokens) for c in shared] == \
+        [(c.prompt_tokens, c.completion_tokens) for c in plain]
+
+
+def test_the_shared_prefix_leaves_each_prompt_a_token_and_skips_short_ones(smollm):
+    def length(texts: list[str]) -> int:
+        enc = smollm.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        return smollm._shared_prefix_length(enc)
+
+    long = " ".join(["the same words again"] * 10)
+    assert length([long]) == 0  # one prompt: nothing to share
+    assert length([long, long]) == len(smollm.tokenizer(long, add_special_tokens=False)["input_ids"]) - 1
+    assert length([f"{long} cats", f"{long} dogs and more"]) >= 30
+    assert length(["Hello there, cats", "Hello there, dogs"]) == 0  # under MIN_BATCH_PREFIX
+
+
+@pytest.mark.parametrize("quantize, expected", [("none", False), ("int8-exact", False), ("int8", True),
+                                                ("int8-fast", True)])
+def test_batch_prefix_auto_follows_the_batch_invariance_promise(quantize, expected):
+    llm = _bare("cpu")
+    llm.quantize = quantize
+    assert llm._resolve_batch_prefix("auto")[0] is expected
+    assert llm._resolve_batch_prefix("on") == (True, "configured")
+    with pytest.raises(transformers_llm.LLMError, match="batch_prefix"):
+        llm._resolve_batch_prefix("sometimes")

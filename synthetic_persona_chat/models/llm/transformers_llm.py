@@ -13,9 +13,13 @@ from typing import Any
 
 from ..encoders.precision import native_bf16
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
+from .gguf_cache import load_location
 from .int8 import apply_quantize, resolve_quantize
 from .shaped_decoding import ShapeProcessor, Vocabulary
 from ..bundled import LLM_ALIASES, resolve_gguf
+
+# A batch's shared prefix shorter than this is prefilled with each prompt: a second forward call costs more.
+MIN_BATCH_PREFIX = 16
 
 
 class TransformersLLM(LLM):
@@ -25,18 +29,20 @@ class TransformersLLM(LLM):
 
     def __init__(self, model: str = "smollm2", device: str = "auto", dtype: str = "auto",
                  batch_size: int = 32, gguf_file: str | None = None, prefix_sharing: bool = True,
-                 generate_options: dict[str, Any] | None = None, quantize: str = "none", **kwargs: Any) -> None:
+                 generate_options: dict[str, Any] | None = None, quantize: str = "none",
+                 batch_prefix: str = "auto", **kwargs: Any) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         super().__init__(model)
         location, gguf_file = self._locate(model, gguf_file)
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-        load_kw: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(location, **load_kw)
+            # a GGUF is read from its converted folder (gguf_cache.py): the same weights, a tenth of the time
+            source, load_kw = load_location(location, gguf_file)
+            self.tokenizer = AutoTokenizer.from_pretrained(source, **load_kw)
             self._model = AutoModelForCausalLM.from_pretrained(
-                location, dtype=self._dtype(dtype, torch), **load_kw, **kwargs).to(self.device)
+                source, dtype=self._dtype(dtype, torch), **load_kw, **kwargs).to(self.device)
         except OSError as exc:
             raise LLMError(f"cannot load transformers model {model!r}: {exc}") from exc
         self._model.eval()
@@ -48,11 +54,25 @@ class TransformersLLM(LLM):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.batch_size = batch_size
-        self.location, self.gguf_file = location, gguf_file
+        self.location, self.gguf_file, self.loaded_from = location, gguf_file, source
         # one prefill per prompt for its n samples (see _shared_prefill); extra model.generate options
         # (e.g. cache_implementation="static"): levers that benchmarks/llm_throughput.py measures
         self.prefix_sharing, self.generate_options = prefix_sharing, dict(generate_options or {})
+        self.batch_prefix, self.batch_prefix_reason = self._resolve_batch_prefix(batch_prefix)
         self._vocabularies: dict[Any, Any] = {}  # ConversationShape -> shaped_decoding.Vocabulary
+
+    def _resolve_batch_prefix(self, setting: str) -> tuple[bool, str]:
+        """Whether a prefix every prompt of a batch shares is prefilled once (see _batch_prefix_prefill).
+        `auto`: on where a row's text may already depend on its batch (int8, int8-fast: batch-dependent
+        numerics by design), off where the run promises texts that do not (float32, int8-exact), since
+        where the batch's shared prefix ends depends on who else is in the batch."""
+        if setting not in ("auto", "on", "off"):
+            raise LLMError(f"batch_prefix must be auto, on or off, got {setting!r}")
+        if setting != "auto":
+            return setting == "on", "configured"
+        if self.quantize in ("int8", "int8-fast"):
+            return True, f"auto: {self.quantize} texts already depend on their batch"
+        return False, "auto: batch-invariant texts wanted"
 
     @staticmethod
     def _locate(model: str, gguf_file: str | None) -> tuple[str, str | None]:
@@ -113,9 +133,7 @@ class TransformersLLM(LLM):
         # refuses num_return_sequences > 1 without sampling).
         decoded = params.n if sampling else 1
         with torch.inference_mode():
-            share = decoded > 1 and self.prefix_sharing and enc["input_ids"].shape[1] > 1
-            inputs = self._shared_prefill(enc, decoded) if share else \
-                {**enc, "num_return_sequences": decoded}
+            inputs = self._prefill_inputs(enc, decoded)
             torch.manual_seed(params.seed)
             out = self._model.generate(
                 **inputs, max_new_tokens=params.max_tokens, do_sample=sampling,
@@ -123,7 +141,7 @@ class TransformersLLM(LLM):
                 top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
                 pad_token_id=self.tokenizer.pad_token_id, **self._stopping(params.stop), **self._shaping(params),
                 **self.generate_options)
-        new_tokens = out[:, enc["input_ids"].shape[1]:]
+        new_tokens = out[:, inputs["input_ids"].shape[1]:]  # the batch-prefix layout is wider than enc's
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         texts = [self._cut(t, params.stop) for t in texts]
         lengths = (new_tokens != self.tokenizer.pad_token_id).sum(dim=1).tolist()
@@ -136,6 +154,67 @@ class TransformersLLM(LLM):
                            completion_tokens=int(sum(lengths[i * params.n:(i + 1) * params.n])))
                 for i in range(len(prompts))]
 
+    def _prefill_inputs(self, enc: Any, n: int) -> dict[str, Any]:
+        """generate() inputs for n samples of each prompt: the batch's shared prefix prefilled once, each
+        prompt prefilled once for its n samples, or transformers' own way (n prefills per prompt)."""
+        shared = self._shared_prefix_length(enc) if self.batch_prefix else 0
+        if shared:
+            return self._batch_prefix_prefill(enc, n, shared)
+        if n > 1 and self.prefix_sharing and enc["input_ids"].shape[1] > 1:
+            return self._shared_prefill(enc, n)
+        return {**enc, "num_return_sequences": n}
+
+    def _shared_prefix_length(self, enc: Any) -> int:
+        """How many leading tokens every prompt of the batch shares (each keeps at least one of its own),
+        or 0 when that is too short to be worth a second forward call."""
+        import torch
+
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        lengths = mask.sum(dim=1).tolist()
+        if len(lengths) < 2:
+            return 0
+        limit = min(lengths) - 1
+        if limit < MIN_BATCH_PREFIX:
+            return 0
+        heads = torch.stack([ids[i, ids.shape[1] - n:][:limit] for i, n in enumerate(lengths)])  # left padding
+        shared = int((heads == heads[0]).all(dim=0).long().cumprod(0).sum())
+        return shared if shared >= MIN_BATCH_PREFIX else 0
+
+    def _batch_prefix_prefill(self, enc: Any, n: int, shared: int) -> dict[str, Any]:
+        """generate() inputs whose first `shared` tokens, common to every prompt, are prefilled once.
+
+        Why: the Generator's prompts of one batch start with the same system prompt and instructions (74 of
+        ~375 tokens in the demo), which a batch of 32 otherwise prefills 32 times; prefill is compute-bound
+        on a CPU, about 40% of the conversation stage. The prompts are laid out as [shared prefix | padding |
+        each prompt's own tokens]: the padding moves from the left edge to the middle, masked as before, and
+        positions follow the mask, so each row sees the tokens it saw with left padding. The prefix's KV cache
+        is computed for one row and repeated; generate() continues from it (and the n samples of a prompt
+        share one prefill of its own tokens, as _shared_prefill does)."""
+        import torch
+
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        lengths = mask.sum(dim=1)
+        own = (lengths - shared).tolist()
+        width = max(own)
+        new_ids = torch.full((ids.shape[0], shared + width), self.tokenizer.pad_token_id, dtype=ids.dtype,
+                             device=ids.device)
+        new_mask = torch.zeros_like(new_ids, dtype=mask.dtype)
+        prefix = ids[0, ids.shape[1] - int(lengths[0]):][:shared]
+        new_ids[:, :shared], new_mask[:, :shared] = prefix, 1
+        for row, count in enumerate(own):
+            new_ids[row, shared + width - count:] = ids[row, ids.shape[1] - count:]
+            new_mask[row, shared + width - count:] = 1
+        cache = self._model(input_ids=prefix.unsqueeze(0), use_cache=True, logits_to_keep=1).cache
+        cache.batch_repeat_interleave(ids.shape[0])
+        if n > 1:  # each prompt's own tokens (but the last) once, then its cache repeated for the n samples
+            positions = (new_mask.long().cumsum(-1) - 1).masked_fill(new_mask == 0, 0)
+            cache = self._model(input_ids=new_ids[:, shared:-1], attention_mask=new_mask[:, :-1],
+                                position_ids=positions[:, shared:-1], cache=cache, use_cache=True,
+                                logits_to_keep=1).cache
+            cache.batch_repeat_interleave(n)
+            new_ids, new_mask = new_ids.repeat_interleave(n, 0), new_mask.repeat_interleave(n, 0)
+        return {"input_ids": new_ids, "attention_mask": new_mask, "cache": cache}
+
     def _shared_prefill(self, enc: Any, n: int) -> dict[str, Any]:
         """generate() inputs for n samples of each prompt that share one prefill.
 
@@ -147,7 +226,7 @@ class TransformersLLM(LLM):
         ids, mask = enc["input_ids"], enc["attention_mask"]
         positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
         cache = self._model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
-                            use_cache=True).cache  # transformers 5: `cache` (was `past_key_values`)
+                            use_cache=True, logits_to_keep=1).cache  # transformers 5: `cache` (was `past_key_values`)
         cache.batch_repeat_interleave(n)
         return {"input_ids": ids.repeat_interleave(n, 0), "attention_mask": mask.repeat_interleave(n, 0),
                 "cache": cache}
@@ -209,12 +288,14 @@ class TransformersLLM(LLM):
         info = {**super().describe(), "location": self.location, "device": self.device,
                 "parameters_m": self.parameters_m, "dtype": str(self._model.dtype),
                 "dtype_reason": self.dtype_reason, "quantize": self.quantize,
-                "quantize_reason": self.quantize_reason, "prefix_sharing": self.prefix_sharing}
+                "quantize_reason": self.quantize_reason, "prefix_sharing": self.prefix_sharing,
+                "batch_prefix": self.batch_prefix, "batch_prefix_reason": self.batch_prefix_reason}
         if self.generate_options:
             info["generate_options"] = self.generate_options
         if self.gguf_file:
             info["gguf_file"] = self.gguf_file
             info["size_mb"] = round((Path(self.location) / self.gguf_file).stat().st_size / 2**20, 1)
+            info["loaded_from"] = self.loaded_from  # the converted folder (gguf_cache.py) or the GGUF's own
         return info
 
     def close(self) -> None:
