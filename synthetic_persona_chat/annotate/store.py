@@ -265,10 +265,6 @@ class StudyStore:
         with self._con() as con:
             return [Item.from_dict(json.loads(b)) for (b,) in con.execute("SELECT body FROM items ORDER BY rowid")]
 
-    def count_answers(self) -> int:
-        with self._con() as con:
-            return con.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-
 
 def validate_answer(item: Item, answer: Any) -> dict[str, str]:
     """Exactly the item's questions, each with one of its allowed values."""
