@@ -24,11 +24,16 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from synthetic_persona_chat.eval.figures import Estimate
+from synthetic_persona_chat.eval.human_result import AttributeRate
 from synthetic_persona_chat.eval.stats import proportion
 from synthetic_persona_chat.models.nli_features import negate
 from synthetic_persona_chat.records import Conversation
+
+if TYPE_CHECKING:  # annotations only: the store imports the items, which import this module
+    from .store import RecordedAnswer
 
 OPTIONS = 8
 TRUE_OPTIONS = 4
@@ -75,7 +80,7 @@ def outcome(item: Any, question: str, value: str) -> str:
     return item.option_kinds[int(question[1:])] if value == "yes" else "not picked"
 
 
-def figures(answers: list[Any]) -> list[dict[str, Any]]:
+def figures(answers: list[RecordedAnswer]) -> list[AttributeRate]:
     """Per (dataset, iteration): precision of the picks, recall of the speaker's attributes, and how often each
     distractor kind was picked; `answers` are the store's recorded answers (attributes items only are read)."""
     picks: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
@@ -94,11 +99,11 @@ def figures(answers: list[Any]) -> list[dict[str, Any]]:
         picks, key=lambda k: (k[0], k[1] is None, k[1] or 0))]
 
 
-def _row(key: tuple, n: int, kinds: dict[str, list[int]]) -> dict[str, Any]:
+def _row(key: tuple, n: int, kinds: dict[str, list[int]]) -> AttributeRate:
     picked = sum(k[0] for k in kinds.values())
     true_picked, true_shown = kinds[PERSONA]
-    return {"dataset": key[0], "iteration": key[1], "judgements": n,
-            "precision": proportion(true_picked, picked, "selections"),
-            "recall": proportion(true_picked, true_shown, "options"),
-            "negated_picked": proportion(*kinds[NEGATED], "options"),
-            "other_picked": proportion(*kinds[OTHER], "options")}
+    return AttributeRate(dataset=key[0], iteration=key[1], judgements=n,
+                         precision=Estimate.from_json(proportion(true_picked, picked, "selections")),
+                         recall=Estimate.from_json(proportion(true_picked, true_shown, "options")),
+                         negated_picked=Estimate.from_json(proportion(*kinds[NEGATED], "options")),
+                         other_picked=Estimate.from_json(proportion(*kinds[OTHER], "options")))

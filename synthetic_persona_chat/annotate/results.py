@@ -23,7 +23,7 @@ from pathlib import Path
 
 from synthetic_persona_chat.eval.figures import Estimate
 from synthetic_persona_chat.eval.human_report import HUMAN_JSON
-from synthetic_persona_chat.eval.human_result import (AspectRate, Agreement, AttributeRate, ContradictionRate,
+from synthetic_persona_chat.eval.human_result import (AspectRate, Agreement, ContradictionRate,
                                                       HumanResult, TuringRate)
 from synthetic_persona_chat.eval.same_users import SAME_USERS
 from synthetic_persona_chat.eval.stats import proportion
@@ -118,7 +118,7 @@ def compute(store: StudyStore) -> HumanResult:
                                         contradiction_rate=_rate(rs, "yes"))
                       for (d, it), rs in _by(task["faithfulness"], "dataset", "iteration").items()],
         agreement={t: _agreement(rs, config.overlap) for t, rs in task.items() if rs},
-        attributes=[AttributeRate.from_json(r) for r in attributes.figures(answers)] or None)
+        attributes=attributes.figures(answers) or None)
 
 
 def write_results(store: StudyStore, out_dir: str | Path) -> Path:
