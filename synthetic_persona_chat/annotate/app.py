@@ -125,7 +125,7 @@ def build_app(store: StudyStore) -> Any:
     def submit(token: str, item_id: str, machine: str | None, contradicts: str | None, picked: Any,
                *aspect_values: str | None) -> list[Any]:
         item = store.item(item_id)
-        answer: dict[str, Any] = {}
+        answer: dict[str, str | None] = {}  # question -> answer; the store refuses what is missing
         if item is not None and item.task == "turing":
             answer = {"machine": machine}
         elif item is not None and item.task == "faithfulness":

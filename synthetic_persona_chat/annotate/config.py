@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from synthetic_persona_chat import strict_yaml
 from synthetic_persona_chat.config import ConfigError, check_section
+from synthetic_persona_chat.jsontypes import JsonObject
 
 # "attributes": the paper's eight-option faithfulness question (annotate/attributes.py); opt-in, beside the
 # yes/no contradiction question "faithfulness"
@@ -108,12 +108,12 @@ class StudyConfig:
                               f"items_per_annotator or annotators")
         return self
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         d = dataclasses.asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StudyConfig":
+    def from_dict(cls, data: JsonObject) -> "StudyConfig":
         """Unknown keys and wrong types refused; a lone string where a list is expected (`tasks: turing`)
         is that one item, not its letters (`tuple("turing")` used to make six unknown tasks)."""
         known = {f.name for f in dataclasses.fields(cls)}

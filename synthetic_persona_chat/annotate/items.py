@@ -24,11 +24,11 @@ import dataclasses
 import logging
 import random
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from synthetic_persona_chat.config import ConfigError
 from synthetic_persona_chat.eval.same_users import RealIndex
 from synthetic_persona_chat.records import Conversation, stable_id
+from synthetic_persona_chat.rowtypes import ArrowRow
 
 from . import attributes
 from .config import StudyConfig
@@ -46,7 +46,7 @@ class Item:
     task: str
     dataset: str  # synthetic dataset name, or "real" (faithfulness on a human conversation)
     iteration: int | None
-    conversations: list[dict[str, Any]]  # Conversation.to_dict() rows, left first
+    conversations: list[ArrowRow]  # Conversation.to_dict() rows, left first
     synthetic_side: str | None = None  # "left" | "right" for pair tasks
     speaker: str | None = None  # faithfulness, attributes: "user 1" | "user 2"
     aspects: list[str] = field(default_factory=list)
@@ -55,11 +55,11 @@ class Item:
     options: list[str] = field(default_factory=list)  # attributes: the eight attributes shown, in page order
     option_kinds: list[str] = field(default_factory=list)  # attributes: "persona" | "negated" | "other user"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ArrowRow:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any]) -> "Item":
+    def from_dict(cls, row: ArrowRow) -> "Item":
         return cls(**row)
 
     def conversation(self, side: int) -> Conversation:
