@@ -18,3 +18,7 @@ if [ "${SPC_LLAMA_CPP:-0}" = "1" ]; then
     CMAKE_ARGS="$(python -c 'from synthetic_persona_chat.models.llm.llama_cpp import PORTABLE_CMAKE_ARGS as a; print(a)')" \
         pip install -q --no-binary llama-cpp-python "llama-cpp-python[server]>=0.3"
 fi
+# Load every default model once, offline, and ask it something small: proves the install works on this CPU, and
+# converts the bundled GGUF into a transformers folder in the user cache (models/llm/gguf_cache.py), which later
+# runs load in a few seconds instead of re-reading the GGUF each time.
+HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false spc models check
