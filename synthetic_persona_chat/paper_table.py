@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from .generation.config import CriticConfig, GenerationConfig
+from .jsontypes import JsonObject
 from .usergen.config import ExpandConfig, PairsConfig, ProfilesConfig
 
 SECTIONS = {"generation": GenerationConfig, "critic": CriticConfig, "expand": ExpandConfig,
@@ -116,12 +117,12 @@ ROWS = [
 ]
 
 
-def preset_values() -> dict[str, dict[str, Any]]:
+def preset_values() -> dict[str, JsonObject]:
     """Every packaged preset's config, by name."""
     return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(PRESETS.glob("*.yaml"))}
 
 
-def ours(row: Row, presets: dict[str, dict[str, Any]]) -> str:
+def ours(row: Row, presets: dict[str, JsonObject]) -> str:
     """The default of `row.key` and any preset that sets it differently; or the row's own text."""
     if not row.key:
         return row.ours

@@ -11,10 +11,13 @@ from __future__ import annotations
 import dataclasses
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from .config import ConfigError, check_section, read_config_file
-from .jsontypes import JsonObject
+from .jsontypes import JsonObject, JsonValue
+
+# A preset section's value as its dataclass takes it: the YAML value, a list made a tuple where the field is one
+PresetValue = Union[JsonValue, tuple[JsonValue, ...]]
 
 
 def preset_names(folder: Path) -> list[str]:
@@ -30,7 +33,7 @@ def read_preset(folder: Path, name: str) -> JsonObject:
     return read_config_file(path)
 
 
-def section_presets(folder: Path, section: str, cls: type) -> dict[str, dict[str, Any]]:
+def section_presets(folder: Path, section: str, cls: type) -> dict[str, dict[str, PresetValue]]:
     """{preset name: its `[section]` settings} of every preset in `folder`, each checked against `cls`.
 
     A preset file holds the one section (`eval_nup:` ...) and nothing else, so a typo in a packaged preset
@@ -52,7 +55,7 @@ def section_presets(folder: Path, section: str, cls: type) -> dict[str, dict[str
     return out
 
 
-def _as_declared(values: dict[str, Any], cls: type) -> dict[str, Any]:
+def _as_declared(values: JsonObject, cls: type) -> dict[str, PresetValue]:
     """`values` with YAML lists turned into tuples where the field of `cls` is a tuple."""
     hints = typing.get_type_hints(cls)
     tuples = {f.name for f in dataclasses.fields(cls) if _is_tuple(hints[f.name])}
