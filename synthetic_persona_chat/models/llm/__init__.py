@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
-from typing import Any
 
+from ...jsontypes import JsonObject
 from ... import logs
 from ..bundled import DEFAULT_LLM
 from ..spec import ModelSpec
@@ -25,7 +25,7 @@ BACKENDS = ("llama-cpp", "transformers", "openai")
 LLAMA_CPP_BACKENDS = ("llama-cpp", "llama_cpp", "llamacpp")  # spellings of the llama.cpp backend
 
 
-def load_llm(spec: "str | dict[str, Any] | ModelSpec" = DEFAULT_LLM, max_concurrency: int | None = None) -> LLM:
+def load_llm(spec: "str | JsonObject | ModelSpec" = DEFAULT_LLM, max_concurrency: int | None = None) -> LLM:
     """`max_concurrency` (config `models.max_concurrency`): the cap on requests in flight for HTTP backends."""
     s = ModelSpec.parse(spec)
     if s.backend in LLAMA_CPP_BACKENDS:

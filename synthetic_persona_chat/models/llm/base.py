@@ -41,7 +41,7 @@ class GenerationParams:
     # a whole-conversation answer's form, enforced while decoding (`shape.py`); None: free text
     shape: ConversationShape | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """The settings as the answer cache keys them: `shape` only when set, so every key written before
         shapes existed stays the same."""
         data = asdict(self)

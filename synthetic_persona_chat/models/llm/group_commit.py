@@ -12,22 +12,24 @@ its answers are committed (`flush`).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Callable, Generic, TypeVar
+
+V = TypeVar("V")  # what is committed per key (the answer cache: an answer's stored form)
 
 
-class GroupCommit:
+class GroupCommit(Generic[V]):
     """`put(key, value)` from any thread; `flush()` waits until everything put so far is committed."""
 
-    def __init__(self, commit: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, commit: Callable[[dict[str, V]], None]) -> None:
         self._commit = commit
         self._cond = threading.Condition()
-        self._queue: dict[str, Any] = {}
+        self._queue: dict[str, V] = {}
         self._queued = self._done = 0  # puts so far / puts whose commit finished (or failed)
         self._in_queue = 0  # puts waiting in `_queue` (a key put twice is one row but two puts)
         self._error: BaseException | None = None
         self._writer: threading.Thread | None = None
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: V) -> None:
         with self._cond:
             self._queue[key] = value
             self._queued += 1

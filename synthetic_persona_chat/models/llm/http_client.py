@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from typing import Any
 from urllib.parse import urlsplit
 
+from ...jsontypes import JsonObject
 from ...errors import NetworkError
 
 
@@ -62,7 +62,7 @@ class JSONClient:
         self._fixed = "".join(f"{k}: {v}\r\n" for k, v in fixed.items())
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def post(self, path: str, payload: JsonObject) -> JsonObject:
         body = json.dumps(payload).encode()
         request = (f"POST {self.prefix}{path} HTTP/1.1\r\n{self._fixed}content-length: {len(body)}\r\n\r\n"
                    .encode() + body)
@@ -71,7 +71,7 @@ class JSONClient:
         except asyncio.TimeoutError as exc:
             raise APITimeoutError(f"no answer from {self.host}:{self.port} within {self.timeout}s") from exc
 
-    async def _send(self, request: bytes) -> dict[str, Any]:
+    async def _send(self, request: bytes) -> JsonObject:
         while True:
             reused = bool(self._idle)
             conn = self._idle.pop() if reused else await self._connect()
@@ -157,7 +157,7 @@ def _within(size: int, cap: int) -> int:
     return size
 
 
-def _decode(data: bytes) -> dict[str, Any]:
+def _decode(data: bytes) -> JsonObject:
     """The JSON answer; nesting too deep for the parser is a bad response, not a crash of spc."""
     try:
         return json.loads(data)

@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...jsontypes import JsonObject
 from .base import LLM, AnswerCallback, Chat, Completion, GenerationParams, LLMError
 from .http_client import (DEFAULT_MAX_RESPONSE_BYTES, APIConnectionError, APIResponseTooLargeError, APITimeoutError,
                           JSONClient)
@@ -105,7 +106,7 @@ class OpenAICompatLLM(LLM):
         return AsyncOpenAI(base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=self.timeout,
                            http_client=DefaultAsyncHttpxClient(limits=pool, timeout=self.timeout))
 
-    async def _complete(self, client: Any, request: dict[str, Any]) -> tuple[str, int, int]:
+    async def _complete(self, client: Any, request: JsonObject) -> tuple[str, int, int]:
         """One chat completion: (text, prompt tokens, completion tokens)."""
         if isinstance(client, JSONClient):
             resp = await client.post("/chat/completions", request)
@@ -179,7 +180,7 @@ class OpenAICompatLLM(LLM):
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    def _guided_request(self, chat: Chat, shape: ConversationShape) -> dict[str, Any]:
+    def _guided_request(self, chat: Chat, shape: ConversationShape) -> JsonObject:
         """A shaped answer from a server: its guided decoding follows `shape.regex()`, which holds the first
         speaker's tag, so the chat goes without the forced opening a local model would continue."""
         if self.guided != "regex":
@@ -190,13 +191,13 @@ class OpenAICompatLLM(LLM):
         pattern = shape.regex()
         return {"messages": messages, "guided_regex": pattern, "regex": pattern}
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, float]:
         """The limiter's state and the CPU seconds the client's event loop has used (for profiles)."""
         if self._loop is None:
             return {"cap": self.concurrency, "client_cpu_s": 0.0}
         return {**self._loop.limit.stats(), "client_cpu_s": round(self._loop.cpu_seconds(), 3)}
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {**super().describe(), "base_url": self.shown_url, "concurrency": self.concurrency,
                 "device": "remote"}
 
