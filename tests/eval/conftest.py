@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from synthetic_persona_chat.config import Config
 from synthetic_persona_chat.readers import read_spc_csv
 from synthetic_persona_chat.records import Conversation
-from synthetic_persona_chat.rundir import RunDir
+from tests.runs import finished_run
 
 
 @pytest.fixture(scope="session")
@@ -31,16 +30,8 @@ def spc_test(spc_dir):
 
 
 def make_run(path: Path, convs: list[Conversation], iterations: int = 3) -> Path:
-    """A run folder as the generation stage writes it: RUN/conversations/conversations.parquet."""
-    run = RunDir(path).init(Config())
-    rows = []
-    for i, c in enumerate(convs):
-        rec = Conversation(c.user1_persona, c.user2_persona, c.turns, source="run:test", split="train",
-                           iteration=1 + i % iterations, meta={"from": c.id})
-        rows.append(rec.to_dict())
-    run.write_records("conversations", "conversations", rows)
-    run.mark_done("conversations", {"conversations": len(rows)})  # eval reads finished runs only
-    return path
+    """A finished run (`tests/runs.py`) whose Critic chose `convs`, in iterations 1..`iterations` in turn."""
+    return finished_run(path, convs, iterations=iterations).path
 
 
 def write_parlai(path: Path, convs: list[Conversation], seed: int = 0) -> Path:
