@@ -21,10 +21,11 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from synthetic_persona_chat import __version__
 from synthetic_persona_chat.eval.stats import fmt, proportion
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.text import tokens
 
 from .skips import SKIP_FILE, SkipClass, SkipRecord, skip_groups
-from .sources import CITATION, SPC_HUB_REPO, Source, public_name
+from .sources import CITATION, SPC_HUB_REPO, AttributeRow, Source, public_name
 
 BEGIN = "<!-- BEGIN spc-generated: rebuilt by `spc build`; edit outside these markers -->"
 END = "<!-- END spc-generated -->"
@@ -114,7 +115,7 @@ def statistics(source: Source) -> list[SplitStatistics]:
     return out
 
 
-def persona_summary(persona_rows: list[dict[str, Any]] | None) -> dict[str, int] | None:
+def persona_summary(persona_rows: list[AttributeRow] | None) -> dict[str, int] | None:
     if not persona_rows:
         return None
     origins = Counter(r.get("origin") for r in persona_rows)
@@ -130,7 +131,7 @@ def skip_table(skips: list[SkipRecord]) -> tuple[list[SkipClass], int]:
 
 
 def card_context(source: Source, *, version: str, license: str, configs: list[CardConfig],
-                 skipped_configs: dict[str, str], persona_rows: list[dict[str, Any]] | None,
+                 skipped_configs: dict[str, str], persona_rows: list[AttributeRow] | None,
                  nup_seed: int, num_candidates: int, repo_hint: str | None = None) -> CardContext:
     all_splits = list(dict.fromkeys(s for c in configs for s in c["rows"]))  # every split, in build order
     from_spc = source.kind == "spc"
@@ -216,7 +217,7 @@ def compose(context: CardContext, existing: str | None = None) -> str:
     return _with_metadata(meta, text)
 
 
-def _with_metadata(meta: dict[str, Any], body: str) -> str:  # the card's YAML header: free-form, user keys kept
+def _with_metadata(meta: JsonObject, body: str) -> str:  # the card's YAML header: free-form, user keys kept
     return f"---\n{compact_yaml(DatasetCardData(**meta).to_dict())}---\n\n{body.lstrip()}"
 
 

@@ -30,7 +30,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator, TypedDict
 
 import datasets
 
@@ -45,8 +45,8 @@ from .export_manifest import MANIFEST, ExportManifest
 from .features import FEATURES
 from .nup import NUM_CANDIDATES
 from .rows import persona_rows
-from .skips import write_skip_file
-from .sources import Source, SourceError, describe, load_source, read_spc_files, spc_urls
+from .skips import SkipRecord, write_skip_file
+from .sources import AttributeRow, Source, SourceError, describe, load_source, read_spc_files, spc_urls
 from .spc_builder import SyntheticPersonaChat
 from .spc_builder import logger as builder_log
 from synthetic_persona_chat.errors import ExportFolderError
@@ -61,17 +61,32 @@ class ExportError(ExportFolderError, RuntimeError):
     """The output folder cannot take this export; the message names the file and the fix."""
 
 
+class BuilderInputs(TypedDict, total=False):
+    """Where the builder reads its input: a run or release folder, or the release CSVs by split."""
+
+    data_dir: str
+    data_files: dict[str, list[str]]
+
+
+class BuildOptions(BuilderInputs):
+    """The builder's keyword arguments for one export: its input and `SyntheticPersonaChatConfig`'s settings."""
+
+    nup_seed: int
+    num_candidates: int
+    partner_persona: bool
+
+
 @dataclass
 class ExportResult:
     folder: Path
     version: str
     rows: dict[str, dict[str, int]]  # config -> split -> rows
     skipped_configs: dict[str, str] = field(default_factory=dict)
-    skips: list[dict[str, Any]] = field(default_factory=list)
+    skips: list[SkipRecord] = field(default_factory=list)
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # config -> split -> Parquet path in OUT
 
 
-def read_build_source(source: str | Path) -> tuple[Source, dict[str, Any]]:
+def read_build_source(source: str | Path) -> tuple[Source, BuilderInputs]:
     """The input read for the card, and the arguments that point the builder at the same files: a URL prefix of
     the release (downloaded once, the builder reads the local copies), a run directory or a release folder."""
     if str(source).startswith(("http://", "https://")):
@@ -79,10 +94,10 @@ def read_build_source(source: str | Path) -> tuple[Source, dict[str, Any]]:
         local = datasets.DownloadManager(dataset_name="synthetic_persona_chat").download(urls)
         src = read_spc_files(local)
         src.location = str(source)
-        return src, {"data_files": {split: [path] for split, path in src.files.items()}}
+        return src, BuilderInputs(data_files={split: [path] for split, path in src.files.items()})
     if is_run_dir(resolve_path(str(source))):
         RunDir(source).require_complete(("conversations",))  # a run: complete by the rule eval uses too
-    return load_source(source), {"data_dir": str(source)}
+    return load_source(source), BuilderInputs(data_dir=str(source))
 
 
 def export(source: str | Path, out: str | Path, *, version: str = "1.0.0",
@@ -98,7 +113,8 @@ def export(source: str | Path, out: str | Path, *, version: str = "1.0.0",
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{_leftover_prefix(out, 'staging')}{os.getpid()}-", dir=out.parent))
     try:
-        options = {**data, "nup_seed": nup_seed, "num_candidates": num_candidates, "partner_persona": partner_persona}
+        options = BuildOptions(**data, nup_seed=nup_seed, num_candidates=num_candidates,
+                               partner_persona=partner_persona)
         rows, files, skipped, nbytes = _write_configs(options, staging, configs)
         configs_ctx = [{"name": n, "description": SyntheticPersonaChat.builder_configs[n].description,
                         "rows": rows[n], "bytes": nbytes[n], "files": files[n], "features": FEATURES[n]}
@@ -120,7 +136,7 @@ def export(source: str | Path, out: str | Path, *, version: str = "1.0.0",
     return ExportResult(out, version, rows, skipped, list(src.skips), files)
 
 
-def _write_configs(options: dict[str, Any], staging: Path, configs: tuple[str, ...]
+def _write_configs(options: BuildOptions, staging: Path, configs: tuple[str, ...]
                    ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, str]], dict[str, str],
                               dict[str, dict[str, int]]]:
     """Parquet per config and split, from the builder; a file identical to one already written is not stored
@@ -158,7 +174,7 @@ def _write_configs(options: dict[str, Any], staging: Path, configs: tuple[str, .
     return rows, files, skipped, nbytes
 
 
-def build_config(name: str, options: dict[str, Any], cache: Path) -> datasets.DatasetDict:
+def build_config(name: str, options: BuildOptions, cache: Path) -> datasets.DatasetDict:
     """One config's splits through `download_and_prepare`, in `cache` (fresh per export: never a stale one).
 
     A failure while rows are made reaches `datasets` inside its `DatasetGenerationError`; the source's own
@@ -188,7 +204,7 @@ def _quiet() -> Iterator[None]:
             datasets.enable_progress_bars()
 
 
-def _persona_rows(src: Source, rows: dict[str, dict[str, int]]) -> list[dict[str, Any]] | None:
+def _persona_rows(src: Source, rows: dict[str, dict[str, int]]) -> list[AttributeRow] | None:
     return persona_rows(src) if "personas" in rows else None
 
 

@@ -7,10 +7,8 @@ a column here without a second declaration that could drift from it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import datasets
-from datasets.features.features import generate_from_arrow_type
+from datasets.features.features import FeatureType, generate_from_arrow_type
 
 from synthetic_persona_chat.generation.critic.base import Verdict
 from synthetic_persona_chat.records import SPEAKERS
@@ -22,7 +20,7 @@ ORIGINS = ("seed", "generated")
 ORIGIN = datasets.ClassLabel(names=list(ORIGINS))
 
 
-def verdict_feature(cls: type = Verdict) -> dict[str, Any]:
+def verdict_feature(cls: type = Verdict) -> dict[str, FeatureType]:
     """The Critic's own Arrow struct of a verdict (`Verdict.arrow_type`) as `datasets` features."""
     return dict(generate_from_arrow_type(cls.arrow_type()))
 

@@ -22,8 +22,9 @@ instruction in one user message (no system message, which some chat templates re
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Iterator, TypedDict
+from typing import Iterable, Iterator, TypedDict
 
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.row_contracts import Verdict
 from synthetic_persona_chat.text import render_conversation
 
@@ -31,6 +32,24 @@ INSTRUCTION = ("Write a conversation between User 1 and User 2 that stays faithf
                "'User 1: ...' or 'User 2: ...' line per turn, the two users taking turns.")
 SPLIT = "train"
 FILTERS = ("structural", "faithfulness", "toxicity")  # the Critic's filter experts (`generation/config.py`)
+
+
+class CandidateRow(TypedDict, total=False):
+    """The keys of a `conversations/candidates.parquet` row (`Candidate.to_row()`) that the preferences read.
+    Not total, and a TypedDict rather than the `Candidate` contract: the row is read as Parquet gives it, the
+    other keys stay, and a row of an older run may lack one the contract has since gained."""
+
+    candidate_id: str
+    job_id: str
+    pair_id: str
+    iteration: int
+    candidate_index: int
+    user1_persona: list[str]
+    user2_persona: list[str]
+    turns: list[dict[str, str]]  # {"speaker", "text"}; empty when the parser read nothing
+    verdicts: list[JsonObject] | None  # `Verdict.to_row()` each
+    passed: bool | None
+    selected: bool | None  # the pair's winner
 
 
 class PreferenceRow(TypedDict):
@@ -53,7 +72,7 @@ def prompt_messages(user1_persona: list[str], user2_persona: list[str]) -> list[
     return [{"role": "user", "content": f"{personas}\n\n{INSTRUCTION}"}]
 
 
-def beaten(verdicts: Iterable[dict[str, Any]], winner: int) -> dict[int, tuple[list[str], list[str]]]:
+def beaten(verdicts: Iterable[JsonObject], winner: int) -> dict[int, tuple[list[str], list[str]]]:
     """Per candidate the winner was compared with: (experts preferring the winner, experts preferring it),
     from position-consistent comparisons only."""
     out: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
@@ -67,9 +86,9 @@ def beaten(verdicts: Iterable[dict[str, Any]], winner: int) -> dict[int, tuple[l
     return dict(out)
 
 
-def preference_rows(candidates: list[dict[str, Any]]) -> Iterator[PreferenceRow]:
+def preference_rows(candidates: list[CandidateRow]) -> Iterator[PreferenceRow]:
     """DPO rows of one run's candidates (`conversations/candidates.parquet` rows), in candidate order."""
-    jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    jobs: dict[str, list[CandidateRow]] = defaultdict(list)
     for row in candidates:
         jobs[row["job_id"]].append(row)
     for job_id, rows in jobs.items():
@@ -85,7 +104,7 @@ def preference_rows(candidates: list[dict[str, Any]]) -> Iterator[PreferenceRow]
                 yield preference_row(winner, row, sorted(pro), len(pro) - len(contra))
 
 
-def filtered_by(candidate: dict[str, Any]) -> set[str]:
+def filtered_by(candidate: CandidateRow) -> set[str]:
     """The filter experts that dropped `candidate` (empty for a kept one, or one with no turns to show)."""
     if not candidate.get("turns"):
         return set()
@@ -93,7 +112,7 @@ def filtered_by(candidate: dict[str, Any]) -> set[str]:
             if v.expert in FILTERS and v.passed is False}
 
 
-def preference_row(winner: dict[str, Any], loser: dict[str, Any], experts: list[str], margin: int
+def preference_row(winner: CandidateRow, loser: CandidateRow, experts: list[str], margin: int
                    ) -> PreferenceRow:
     return PreferenceRow(id=f"{winner['candidate_id']}>{loser['candidate_id']}", pair_id=winner["pair_id"],
                          iteration=int(winner["iteration"]),

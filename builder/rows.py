@@ -7,24 +7,69 @@ their names (`datasets` encodes them).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, TypedDict, Union, cast
 
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.records import Conversation, PersonaAttribute
 
 from .features import META, PERSONA_FEATURES, VERDICT
-from .messages import message_rows
-from .nup import nup_examples
-from .preferences import SPLIT, preference_rows
-from .sources import PERSONA_CHAT_SPLITS, Source, SourceError, public_name
+from .messages import MessagesRow, message_rows
+from .nup import NUPExample, nup_examples
+from .preferences import SPLIT, PreferenceRow, preference_rows
+from .sources import PERSONA_CHAT_SPLITS, AttributeRow, Source, SourceError, public_name
 
 # the release's speaker tag per speaker, as its CSVs write it
 _TAGS = {"user 1": "User 1", "user 2": "User 2"}
 
 
-def spc_row(conv: Conversation) -> dict[str, Any]:
+class SpcRow(TypedDict):
+    """A `full` / `persona-chat-compatible` row (`features.SPC_FEATURES`): the GitHub release loader's."""
+
+    user_1_persona: list[str]
+    user_2_persona: list[str]
+    utterances: list[str]
+
+
+class ConversationMeta(TypedDict):
+    """A conversation's provenance (`features.META`): the typed fields, and any other as one JSON string."""
+
+    row: int | None
+    pair_id: str | None
+    speakers_inferred: bool | None
+    unparsed_lines: list[str] | None
+    other: str | None
+
+
+class ConversationRow(TypedDict):
+    """A `conversations` row (`features.CONVERSATION_FEATURES`)."""
+
+    id: str
+    split: str
+    source: str
+    iteration: int | None
+    user_1_persona: list[str]
+    user_2_persona: list[str]
+    turns: list[dict[str, str]]  # {"speaker", "text"}
+    generator: str | None
+    critic_verdicts: list[JsonObject]  # one value per `Verdict` field
+    pair_similarity: float | None
+    meta: ConversationMeta
+
+
+class MessagesConfigRow(MessagesRow):
+    """A `messages` row (`features.MESSAGES_FEATURES`): one speaker's chat and the conversation's verdicts."""
+
+    critic_verdicts: list[JsonObject]
+
+
+# A row of any config, as the builder hands it to Arrow (`release` rows are the CSV's own columns).
+ConfigRow = Union[SpcRow, dict[str, str], ConversationRow, MessagesConfigRow, AttributeRow, NUPExample, PreferenceRow]
+
+
+def spc_row(conv: Conversation) -> SpcRow:
     """The GitHub release loader's row."""
-    return {"user_1_persona": list(conv.user1_persona), "user_2_persona": list(conv.user2_persona),
-            "utterances": conv.utterances}
+    return SpcRow(user_1_persona=list(conv.user1_persona), user_2_persona=list(conv.user2_persona),
+                  utterances=conv.utterances)
 
 
 def release_row(conv: Conversation) -> dict[str, str]:
@@ -33,7 +78,7 @@ def release_row(conv: Conversation) -> dict[str, str]:
             "Best Generated Conversation": "\n".join(f"{_TAGS[t.speaker]}: {t.text}" for t in conv.turns)}
 
 
-def verdict_rows(verdicts: Any) -> list[dict[str, Any]]:
+def verdict_rows(verdicts: Any) -> list[JsonObject]:
     """The Critic's verdicts (a list of `Verdict.to_dict()`), typed: one value per `Verdict` field."""
     if not verdicts:
         return []
@@ -43,19 +88,20 @@ def verdict_rows(verdicts: Any) -> list[dict[str, Any]]:
     return [{k: v.get(k) for k in VERDICT} for v in verdicts]
 
 
-def conversation_row(conv: Conversation, split: str) -> dict[str, Any]:
+def conversation_row(conv: Conversation, split: str) -> ConversationRow:
     meta = dict(conv.meta)
     generator = meta.pop("generator", None)
     verdicts = meta.pop("verdicts", None)
     similarity = meta.pop("pair_similarity", None)
     typed = {k: meta.pop(k, None) for k in META if k != "other"}
-    return {"id": conv.id, "split": split, "source": conv.source, "iteration": conv.iteration,
-            "user_1_persona": list(conv.user1_persona), "user_2_persona": list(conv.user2_persona),
-            "turns": [{"speaker": t.speaker, "text": t.text} for t in conv.turns],
-            "generator": None if generator is None else str(generator), "critic_verdicts": verdict_rows(verdicts),
-            "pair_similarity": None if similarity is None else float(similarity),
-            "meta": {**typed, "other": json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str) if meta
-                     else None}}
+    other = json.dumps(meta, sort_keys=True, ensure_ascii=False, default=str) if meta else None
+    return ConversationRow(id=conv.id, split=split, source=conv.source, iteration=conv.iteration,
+                           user_1_persona=list(conv.user1_persona), user_2_persona=list(conv.user2_persona),
+                           turns=[{"speaker": t.speaker, "text": t.text} for t in conv.turns],
+                           generator=None if generator is None else str(generator),
+                           critic_verdicts=verdict_rows(verdicts),
+                           pair_similarity=None if similarity is None else float(similarity),
+                           meta=cast(ConversationMeta, {**typed, "other": other}))
 
 
 def persona_origin_split(source: Source) -> str:
@@ -66,11 +112,11 @@ def persona_origin_split(source: Source) -> str:
     return "from_" + "_".join(source.conversations)
 
 
-def persona_rows(source: Source) -> list[dict[str, Any]]:
+def persona_rows(source: Source) -> list[AttributeRow]:
     """A run's attribute pool; for the release, each distinct persona sentence once (seed or generated part)."""
     keys = PERSONA_FEATURES.keys()
     if source.attributes is not None:
-        return [{k: row.get(k) for k in keys} for row in source.attributes]
+        return [cast(AttributeRow, {k: row.get(k) for k in keys}) for row in source.attributes]
     if source.kind == "run":
         raise SourceError(f"{public_name(source)}: expand/attributes.parquet is missing: the 'personas' config needs "
                           f"the user generation stage; run it on this run directory, or skip this config")
@@ -82,11 +128,12 @@ def persona_rows(source: Source) -> list[dict[str, Any]]:
                 if text not in seen:
                     seen.add(text)
                     attr = PersonaAttribute(text=text, origin=origin).to_dict()
-                    rows.append({**{k: None for k in keys}, **{k: attr[k] for k in keys if k in attr}})
+                    row = {**{k: None for k in keys}, **{k: attr[k] for k in keys if k in attr}}
+                    rows.append(cast(AttributeRow, row))
     return rows
 
 
-def config_rows(config: Any, source: Source, split: str) -> Iterable[dict[str, Any]]:
+def config_rows(config: Any, source: Source, split: str) -> Iterable[ConfigRow]:
     """The rows of one split of one config (`config` is a `SyntheticPersonaChatConfig`)."""
     name = config.name
     if name == "personas":
@@ -107,11 +154,11 @@ def config_rows(config: Any, source: Source, split: str) -> Iterable[dict[str, A
     return (spc_row(c) for c in conversations)
 
 
-def _messages(conversations: list[Conversation], partner: bool) -> Iterator[dict[str, Any]]:
+def _messages(conversations: list[Conversation], partner: bool) -> Iterator[MessagesConfigRow]:
     for conv in conversations:
         verdicts = verdict_rows(conv.meta.get("verdicts"))
         for row in message_rows(conv, partner_persona=partner):
-            yield {**row, "critic_verdicts": verdicts}
+            yield MessagesConfigRow(**row, critic_verdicts=verdicts)
 
 
 def preference_split(source: Source) -> str:

@@ -18,20 +18,22 @@ import os
 from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping, TypedDict, cast
 
 import yaml
 
 from synthetic_persona_chat.generation.run_summary import STAGE, ConversationsSummary
 from synthetic_persona_chat.iterations import one_based
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES, conversations_from_rows, read_spc_rows
-from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError
+from synthetic_persona_chat.records import Conversation, PersonaAttribute, RecordError, Skip
 from synthetic_persona_chat.readers.sources import is_run_dir
 from synthetic_persona_chat.rundir import RunDir, RunDirError
 from synthetic_persona_chat.sample_data import PREFIX, resolve_path
 from synthetic_persona_chat.errors import InputError
+from synthetic_persona_chat.jsontypes import JsonObject
 
 from .export_manifest import SourceSummary
+from .preferences import CandidateRow
 from .skips import SkipRecord
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,19 @@ def spc_urls(prefix: str = SPC_URL) -> dict[str, str]:
 PERSONA_CHAT_SPLITS = ("train", "validation", "test")
 
 
+class AttributeRow(TypedDict):
+    """One persona attribute of a run's pool: `PersonaAttribute.to_dict()` and the size of its category (the
+    `personas` config's columns, `features.PERSONA_FEATURES`). A TypedDict: the rows go to the builder as dicts."""
+
+    text: str
+    category: int | None  # cluster id from query induction
+    query: str | None
+    origin: str  # "seed" or "generated"
+    round: int
+    id: str
+    category_size: int | None  # attributes in its category (None: the run wrote no categories)
+
+
 class SourceError(InputError, ValueError):
     """The input is not a usable SPC release or run directory; the message names the file and the fix."""
 
@@ -68,13 +83,13 @@ class Source:
     kind: str  # "spc" or "run"
     location: str
     conversations: dict[str, list[Conversation]]
-    attributes: list[dict[str, Any]] | None = None  # PersonaAttribute rows (+ category_size), if any
+    attributes: list[AttributeRow] | None = None  # the run's attribute pool, if it has one
     skips: list[SkipRecord] = field(default_factory=list)
-    config: dict[str, Any] | None = None  # the run's config.yaml, verbatim (free-form: the card prints it)
-    models: dict[str, Any] | None = None  # the run's models.json, verbatim (role -> the backend's own description)
+    config: JsonObject | None = None  # the run's config.yaml, verbatim (free-form: the card prints it)
+    models: JsonObject | None = None  # the run's models.json, verbatim (role -> the backend's own description)
     release: dict[str, list[dict[str, str]]] | None = None  # the release CSVs' raw rows by split (SPC only)
     summary: ConversationsSummary | None = None  # the conversations stage's `_done.json` (runs only)
-    candidates: list[dict[str, Any]] | None = None  # every Generator candidate with its verdicts (runs only)
+    candidates: list[CandidateRow] | None = None  # every Generator candidate with its verdicts (runs only)
     files: dict[str, str] = field(default_factory=dict)  # the release CSV read for each split (SPC only)
 
     @property
@@ -133,7 +148,7 @@ def _stamp(path: str) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=8)
 def _parsed_csv(path: str, split: str, size: int, mtime_ns: int) -> tuple[list[dict[str, str]], list[Conversation],
-                                                                           tuple[Any, ...]]:
+                                                                           tuple[Skip, ...]]:
     """One release CSV parsed once per version of the file in this process (its callers only read the result):
     the builder reads a split's files once to plan the splits and again to make the rows, once per config, and
     parsing dominated the time of an export of all configs."""
@@ -164,11 +179,11 @@ def _read_summary(run: RunDir) -> ConversationsSummary | None:
         return None
 
 
-def _read_candidates(run: RunDir) -> list[dict[str, Any]] | None:
+def _read_candidates(run: RunDir) -> list[CandidateRow] | None:
     """`conversations/candidates.parquet` (the Critic's every verdict), or None for a run without it."""
     if not (run.path / "conversations" / "candidates.parquet").exists():
         return None
-    return one_based(_read_records(run, "conversations", "candidates"))
+    return cast("list[CandidateRow]", one_based(_read_records(run, "conversations", "candidates")))
 
 
 def _read_conversations(run: RunDir) -> list[Conversation]:
@@ -188,7 +203,7 @@ def _read_conversations(run: RunDir) -> list[Conversation]:
     return out
 
 
-def _read_attributes(run: RunDir) -> list[dict[str, Any]] | None:
+def _read_attributes(run: RunDir) -> list[AttributeRow] | None:
     parquet = run.path / "expand" / "attributes.parquet"
     if not parquet.exists():
         return None
@@ -203,8 +218,7 @@ def _read_attributes(run: RunDir) -> list[dict[str, Any]] | None:
         except (RecordError, TypeError) as exc:
             raise SourceError(f"{parquet} row {i} is not a persona attribute ({exc}); "
                               f"rerun the user generation stage on {run.path}") from exc
-        attr["category_size"] = sizes.get(attr["category"])
-        rows.append(attr)
+        rows.append(AttributeRow(**attr, category_size=sizes.get(attr["category"])))
     return rows
 
 
@@ -216,14 +230,15 @@ def _require_done(run: RunDir, stage: str) -> None:
         raise SourceError(str(exc)) from exc
 
 
-def _read_records(run: RunDir, stage: str, name: str) -> list[dict[str, Any]]:
+def _read_records(run: RunDir, stage: str, name: str) -> list[JsonObject]:
+    """A stage's Parquet rows (`to_pylist`: scalars, lists and structs, the values JSON has)."""
     try:
         return run.read_records(stage, name)
     except RunDirError as exc:
         raise SourceError(str(exc)) from exc
 
 
-def _read_yaml(path: Path) -> dict[str, Any] | None:
+def _read_yaml(path: Path) -> JsonObject | None:
     if not path.exists():
         return None
     try:

@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import datasets
 import pyarrow as pa
@@ -38,7 +38,7 @@ from datasets.builder import Key
 from .features import FEATURES
 from .hub_source import default_source
 from .nup import NUM_CANDIDATES
-from .rows import config_rows, config_splits
+from .rows import ConfigRow, config_rows, config_splits
 from .skips import reason_class
 from .sources import CITATION as _CITATION
 from .sources import SPC_FILES, Source, SourceError, load_source, read_spc_files
@@ -134,7 +134,7 @@ WHOLE_SPLIT = frozenset({"nup"})  # distractors drawn from the whole split
 BATCH_ROWS = 1000  # rows per Arrow table: `datasets`' own writer batch, so memory stays flat on a large split
 
 
-def arrow_table(rows: list[dict[str, Any]], features: datasets.Features) -> pa.Table:
+def arrow_table(rows: list[ConfigRow], features: datasets.Features) -> pa.Table:
     """Rows (shaped like `features`, `ClassLabel` values as names) as one Arrow table of `features`' schema."""
     columns = features.encode_batch({name: [row.get(name) for row in rows] for name in features})
     return pa.Table.from_pydict(columns, schema=features.arrow_schema)
