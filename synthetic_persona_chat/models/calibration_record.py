@@ -10,9 +10,8 @@ it, and an older or newer record's other keys are kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from ..jsonrow import JsonRow, optional
+from ..jsontypes import JsonValue
 
 
 @dataclass(kw_only=True)
@@ -21,7 +20,7 @@ class Calibration(JsonRow):
     the confusion counts behind them; `calibration_part` and `strict` (a precision-first threshold) are
     the same figures as nested records. Every field is optional: hand-written and older records hold fewer."""
 
-    checker: dict[str, Any] | None = optional()  # the checker's describe() when calibrate wrote the record
+    checker: dict[str, JsonValue] | None = optional()  # the checker's describe() when calibrate wrote the record
     threshold: float | None = optional()
     min_precision: float | None = optional()
     n: int | None = optional()
@@ -39,7 +38,7 @@ class Calibration(JsonRow):
     calibration_part: Calibration | None = optional()
     strict: Calibration | None = optional()
     by_label_mean_score: dict[str, float] | None = optional()
-    labels: dict[str, Any] | None = optional()  # the labelled file it was measured on
+    labels: dict[str, JsonValue] | None = optional()  # the labelled file it was measured on
 
     def confusion(self) -> tuple[int, int, int, int] | None:
         """(tp, fp, fn, tn) when all four were recorded (the F1 interval needs them), else None."""

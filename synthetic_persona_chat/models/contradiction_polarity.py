@@ -22,12 +22,15 @@ inserted denial still caught; the labelled pairs contain none of these idioms (c
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..jsonrow import JsonRow
+from ..jsontypes import JsonObject, JsonValue
 from .checker_embeddings import CheckerEmbeddings
 from .clauses import split_clauses
 from .embedder import Embedder
@@ -42,16 +45,30 @@ def _workers(workers: int) -> int:
     return workers
 
 
-def load_weights(path: str | Path | None = None) -> dict[str, Any]:
+@dataclass(kw_only=True)
+class PolarityWeights(JsonRow):
+    """The logistic model `nli_training.fit` writes (`contradiction_polarity.json`): standardisation and
+    coefficients per feature, in the order of `features`."""
+
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    training: dict[str, JsonValue] | None = None  # pairs, seed, C, kinds, accuracy, source: for describe()
+
+
+def load_weights(path: str | Path | None = None) -> PolarityWeights:
     """The shipped weights (or a file written by the training script); features must match this code."""
     text = Path(path).read_text(encoding="utf-8") if path else \
         (resources.files("synthetic_persona_chat.models") / WEIGHTS_FILE).read_text(encoding="utf-8")
     weights = json.loads(text)
-    if tuple(weights.get("features", ())) != FEATURE_NAMES:
+    if not isinstance(weights, dict) or tuple(weights.get("features", ())) != FEATURE_NAMES:
+        found = weights.get("features") if isinstance(weights, dict) else type(weights).__name__
         raise ValueError(f"contradiction weights {path or WEIGHTS_FILE} were trained on features "
-                         f"{weights.get('features')}, this code computes {list(FEATURE_NAMES)}; retrain them "
+                         f"{found}, this code computes {list(FEATURE_NAMES)}; retrain them "
                          "with benchmarks/contradiction_checker.py --train")
-    return weights
+    return PolarityWeights.from_json(weights)
 
 
 class PolarityNLI:
@@ -59,7 +76,7 @@ class PolarityNLI:
 
     kind = "minilm-polarity"
 
-    def __init__(self, embedder: Any = None, weights: str | Path | dict[str, Any] | None = None,
+    def __init__(self, embedder: Any = None, weights: str | Path | PolarityWeights | JsonObject | None = None,
                  precision: str = "auto", cache_path: str | Path | None = None, encoder: str = "torch",
                  workers: int = 1, clauses: bool = True) -> None:
         """`embedder`: an encoder without its own cache (default: bundled MiniLM run by `encoder`, torch
@@ -76,12 +93,13 @@ class PolarityNLI:
             replicas = [Embedder("minilm", backend=encoder) for _ in range(_workers(workers) - 1)]
         self.embedder = embedder
         self.vectors = CheckerEmbeddings(self.embedder, precision, cache_path, replicas)
-        self.weights = weights if isinstance(weights, dict) else load_weights(weights)
-        self._mean = np.asarray(self.weights["mean"], dtype=np.float32)
-        self._scale = np.asarray(self.weights["scale"], dtype=np.float32)
-        self._coef = np.asarray(self.weights["coef"], dtype=np.float32)
+        self.weights = PolarityWeights.from_json(weights) if isinstance(weights, (dict, PolarityWeights)) \
+            else load_weights(weights)
+        self._mean = np.asarray(self.weights.mean, dtype=np.float32)
+        self._scale = np.asarray(self.weights.scale, dtype=np.float32)
+        self._coef = np.asarray(self.weights.coef, dtype=np.float32)
         self.clauses = bool(clauses)  # score the clause of an utterance most related to the attribute (clauses.py)
-        self.calibration: dict[str, Any] | None = None
+        self.calibration: JsonObject | None = None  # the record as written (calibration_record.Calibration reads it)
 
     def features(self, premises: list[str], hypotheses: list[str]) -> np.ndarray:
         return pair_features(premises, hypotheses, self.vectors.encode)
@@ -108,17 +126,17 @@ class PolarityNLI:
 
     def _logistic(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self._mean) / self._scale) @ self._coef
-        return (1 / (1 + np.exp(-(z + self.weights["intercept"])))).astype(np.float32)
+        return (1 / (1 + np.exp(-(z + self.weights.intercept)))).astype(np.float32)
 
     def explain(self, premise: str, hypothesis: str) -> dict[str, float]:
         """Each feature's contribution to the logit: why this pair scored as it did."""
         x = (self.features([premise], [hypothesis])[0] - self._mean) / self._scale
         return {name: round(float(v * c), 3) for name, v, c in zip(FEATURE_NAMES, x, self._coef)}
 
-    def describe(self) -> dict[str, Any]:
-        info = {"kind": self.kind, "model": "minilm-polarity", "embedder": self.embedder.model,
-                "training_pairs": self.weights.get("training", {}).get("pairs"),
-                "embeddings": self.vectors.describe()}
+    def describe(self) -> JsonObject:
+        info: JsonObject = {"kind": self.kind, "model": "minilm-polarity", "embedder": self.embedder.model,
+                             "training_pairs": (self.weights.training or {}).get("pairs"),
+                             "embeddings": self.vectors.describe()}
         if self.calibration:
             info["calibration"] = self.calibration
         return info
