@@ -9,7 +9,10 @@ and nothing else (no arrays, no objects of ours). Where a document has a fixed s
 
 from __future__ import annotations
 
-from typing import Union
+from typing import ForwardRef, Union
 
-JsonValue = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
+# The inner reference names this module: `typing.get_type_hints` on a dataclass elsewhere with a JsonObject
+# field resolves it here (a bare "JsonValue" was looked up in the dataclass's module and failed there).
+_INNER = ForwardRef("JsonValue", module=__name__)
+JsonValue = Union[None, bool, int, float, str, list[_INNER], dict[str, _INNER]]
 JsonObject = dict[str, JsonValue]

@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import decimal
 import typing
-from typing import Any, TypeVar, Union
+from typing import Any, ForwardRef, TypeVar, Union
 
 import pyarrow as pa
 
@@ -18,9 +18,11 @@ T = TypeVar("T")
 
 # A stored row's values as Arrow takes them (`Table.from_pylist`) and gives them back (`Table.to_pylist`):
 # scalars, lists and structs, nested. Not `JsonValue`: a Parquet column may also hold bytes, dates,
-# timestamps and decimals, which JSON has no word for.
+# timestamps and decimals, which JSON has no word for. The inner reference names this module, so
+# `typing.get_type_hints` resolves it for a dataclass of another module with an ArrowRow field.
+_INNER = ForwardRef("ArrowValue", module=__name__)
 ArrowValue = Union[None, bool, int, float, str, bytes, decimal.Decimal, datetime.date, datetime.time,
-                   datetime.timedelta, list["ArrowValue"], dict[str, "ArrowValue"]]
+                   datetime.timedelta, list[_INNER], dict[str, _INNER]]
 ArrowRow = dict[str, ArrowValue]
 _ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
 

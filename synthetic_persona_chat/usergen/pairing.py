@@ -17,7 +17,7 @@ import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
 
 from ..jsonrow import JsonRow, optional
-from ..jsontypes import JsonObject, JsonValue
+from ..jsontypes import JsonObject
 
 DENSE_LIMIT = 15000  # up to this many users the counts live in a dense uint8 matrix (n^2 bytes)
 
@@ -97,8 +97,7 @@ class PairingReport(JsonRow):
     similarity_histogram_pairs: dict[str, int]
     unpaired_users: int
     degree_histogram: dict[str, int]
-    # spelled out, not JsonObject: `get_type_hints` resolves the alias's inner "JsonValue" in this module
-    config: dict[str, JsonValue] | None = optional()  # the `pairs` section the stage ran with
+    config: JsonObject | None = optional()  # the `pairs` section the stage ran with
 
 
 def pairing_report(counts: csr_matrix, pairs: list[tuple[int, int, int]], num_users: int,
