@@ -20,7 +20,7 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...config import ConfigError
 from ...models.llm import GenerationParams
@@ -28,8 +28,9 @@ from ...tasks import Answer, ask
 from ...tasks.pairwise_quality import PairwiseQuality, parse_choice  # noqa: F401  (parse_choice re-exported)
 from ...tasks.templates import quality_questions
 from ...text import render_conversation
-from .base import Verdict
 from ...rowtypes import ArrowRow
+from .base import Verdict
+from .report import ConsistencyCounts
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
     from synthetic_persona_chat.context import RunContext
@@ -137,7 +138,7 @@ def majority(verdicts: list[Verdict], candidates: list[int], key: str = "") -> t
     return rng.choice(tied), votes, reason
 
 
-def position_consistency(verdicts: Iterable[Verdict | dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def position_consistency(verdicts: Iterable[Verdict | ArrowRow]) -> dict[str, ConsistencyCounts]:
     """Per quality expert: comparisons asked in both orders, how many agreed, and the rate.
 
     Give each pair's verdicts once (they are copied onto every candidate of the pair).
@@ -148,5 +149,5 @@ def position_consistency(verdicts: Iterable[Verdict | dict[str, Any]]) -> dict[s
         if v.compared is not None:
             asked[v.expert] += 1
             agreed[v.expert] += bool(v.consistent)
-    return {e: {"comparisons": asked[e], "consistent": agreed[e], "rate": round(agreed[e] / asked[e], 4)}
+    return {e: ConsistencyCounts(comparisons=asked[e], consistent=agreed[e], rate=round(agreed[e] / asked[e], 4))
             for e in sorted(asked)}

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 DONE = Path("conversations") / "_done.json"
 
 
-def run_consistency(source: str | None) -> dict[str, dict[str, Any]] | None:
+class ConsistencyCounts(TypedDict):
+    """One quality expert's comparisons asked in both orders, how many agreed, and the rate: the object
+    `quality.position_consistency` makes and `_done.json` stores (`run_summary.Consistency` reads it)."""
+
+    comparisons: int
+    consistent: int
+    rate: float
+
+
+def run_consistency(source: str | None) -> dict[str, ConsistencyCounts] | None:
     """The stored position-consistency rates of a run directory's conversation stage; None if not a run."""
     if not source or str(source).startswith("hub:"):
         return None
