@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ...cli_common import add_config_args
+from ...jsontypes import JsonObject
 from .calibrate import calibrate_checker, format_result, load_labels
 from .judge import SUMMARY, VERDICTS, judge
 from .summary import JudgeSummary
@@ -113,7 +114,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_llm_judge(args: argparse.Namespace, config: Any) -> tuple[dict[str, Any], str]:
+def _run_llm_judge(args: argparse.Namespace, config: Any) -> tuple[JsonObject, str]:
     """A conversation-level LLM expert's precision / recall / FPR (critic/calibrate_llm.py); the LLM cache
     lives in a throwaway run directory."""
     import tempfile
@@ -137,7 +138,7 @@ def _run_llm_judge(args: argparse.Namespace, config: Any) -> tuple[dict[str, Any
     return result.to_json(), format_judge(result)
 
 
-def _run_toxicity(args: argparse.Namespace, models: Any) -> tuple[dict[str, Any], str]:
+def _run_toxicity(args: argparse.Namespace, models: Any) -> tuple[JsonObject, str]:
     """The toxicity expert's calibration (critic/toxicity.py) on the configured scorer."""
     from ...models.toxicity import load_toxicity_scorer, ship_calibration, toxicity_key
     from ...models.toxicity_head import labels_path, load_toxicity_labels

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ...jsontypes import JsonObject
 from ...config import Config
@@ -44,6 +44,15 @@ if TYPE_CHECKING:  # annotations only: no import cycle at run time
 VERDICTS, SUMMARY = "verdicts.jsonl", "summary.json"
 
 
+class JudgedConversation(TypedDict):
+    """One line of `verdicts.jsonl`: the conversation's place in the input, its id, and every expert's verdict."""
+
+    index: int
+    id: str
+    passed: bool
+    verdicts: list[ArrowRow]  # Verdict rows, as the Critic's batch hands them on
+
+
 def conversation_row(conv: Conversation, index: int) -> ArrowRow:
     """A conversation as the candidate row the experts read."""
     return {"job_id": conv.id, "pair_id": conv.id, "candidate_index": index, "parse_error": None,
@@ -59,19 +68,19 @@ def clean_rows(source: str) -> list[ArrowRow]:
 
 
 def judge_conversations(convs: list[Conversation], ctx: RunContext, critic: CriticConfig,
-                        batch_size: int = 256) -> list[dict[str, Any]]:
+                        batch_size: int = 256) -> list[JudgedConversation]:
     """One verdict record per conversation, in input order; each batch is one call per model."""
     records = []
     for start in range(0, len(convs), batch_size):
         chunk = convs[start:start + batch_size]
         rows = critic_batch([conversation_row(c, start + i) for i, c in enumerate(chunk)], ctx, critic,
                             every_expert=True)
-        records += [{"index": start + i, "id": c.id, "passed": bool(r["passed"]), "verdicts": r["verdicts"]}
+        records += [JudgedConversation(index=start + i, id=c.id, passed=bool(r["passed"]), verdicts=r["verdicts"])
                     for i, (c, r) in enumerate(zip(chunk, rows))]
     return records
 
 
-def summarize(records: list[dict[str, Any]], ctx: RunContext, critic: CriticConfig, source: str | None = None,
+def summarize(records: list[JudgedConversation], ctx: RunContext, critic: CriticConfig, source: str | None = None,
               split: str | None = None) -> JudgeSummary:
     """Pass rates (overall and per expert) and what judged: experts, checker, threshold, calibration."""
     filters, selectors = resolve(critic.experts)
