@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from synthetic_persona_chat.models import GenerationParams, load_llm
-from synthetic_persona_chat.models.llm.int8 import RowInt8Linear, resolve_quantize
+from synthetic_persona_chat.models.llm.int8 import resolve_quantize
+from synthetic_persona_chat.models.llm.row_int8 import RowInt8Linear
 
 
 def test_a_row_is_quantised_on_its_own_range():

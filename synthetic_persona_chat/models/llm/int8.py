@@ -32,9 +32,6 @@ import warnings
 from typing import Any
 
 CHOICES = ("none", "int8", "int8-exact", "int8-fast", "auto")
-# The normalised activations in [-1, 1] map to quint8 1..127 (scale 1/63, zero point 64): 7 bits, as
-# fbgemm's dynamic path uses on AVX2 (reduce_range), so u8 x s8 pair sums cannot saturate int16.
-ACTIVATION_SCALE, ACTIVATION_ZERO_POINT = 1 / 63, 64
 
 
 def resolve_quantize(setting: str, device: str, dtype: Any) -> tuple[str, str]:
@@ -50,45 +47,6 @@ def resolve_quantize(setting: str, device: str, dtype: Any) -> tuple[str, str]:
     if dtype != torch.float32:
         return "none", f"auto: {str(dtype).removeprefix('torch.')} weights (native bf16)"
     return "int8", "auto: CPU in float32"
-
-
-def _module_base() -> type:
-    import torch
-
-    return torch.nn.Module
-
-
-class RowInt8Linear(_module_base()):  # type: ignore[misc]
-    """A Linear whose weight is int8 per output channel and whose input is quantised row by row."""
-
-    def __init__(self, linear: Any) -> None:
-        import torch
-
-        super().__init__()
-        weight = linear.weight.detach().float()
-        scales = (weight.abs().amax(dim=1) / 127).clamp_min(1e-12).double()
-        with warnings.catch_warnings():  # torch's quantized-tensor deprecation notice: 2.13 (pinned) ships it
-            warnings.simplefilter("ignore")
-            qweight = torch.quantize_per_channel(weight, scales, torch.zeros_like(scales, dtype=torch.long),
-                                                 0, torch.qint8)
-            self._packed = torch.ops.quantized.linear_prepack(qweight, None)
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-        self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach().float(),
-                                                                        requires_grad=False)
-
-    def forward(self, x: Any) -> Any:
-        import torch
-
-        rows = x.reshape(-1, self.in_features)
-        peak = torch.linalg.vector_norm(rows, ord=float("inf"), dim=-1, keepdim=True).clamp_min(1e-12)
-        out = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
-            rows / peak, ACTIVATION_SCALE, ACTIVATION_ZERO_POINT, self._packed) * peak
-        if self.bias is not None:
-            out = out + self.bias
-        return out.reshape(*x.shape[:-1], self.out_features)
-
-    def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, int8 per-row activations"
 
 
 def float64_attention(module: Any, query: Any, key: Any, value: Any, attention_mask: Any, **kwargs: Any) -> Any:
@@ -120,6 +78,8 @@ def quantize_int8(model: Any, exact: bool = False) -> Any:
 
     if exact:
         use_float64_attention(model)
+    from .row_int8 import RowInt8Linear  # holds torch at import: loaded with the model, not with `spc --help`
+
     targets = [(name, module) for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)]
     for name, module in targets:
         parent_name, _, child = name.rpartition(".")
@@ -128,18 +88,20 @@ def quantize_int8(model: Any, exact: bool = False) -> Any:
 
 
 def quantize_int8_fast(model: Any) -> Any:
-    """The model with every nn.Linear swapped for torch's dynamic int8 Linear (per-batch activation scale).
+    """The model with every nn.Linear swapped for torch's dynamic int8 Linear (per-batch activation scale,
+    one weight scale per output channel, as `int8`'s weights).
 
     Why a second kernel: fbgemm's fused dynamic path quantises the activations inside one call, where the
-    per-row layers above pay for a float division, an infinity norm and a multiplication per Linear; it
-    measured faster on the demo's batches. The price is batch dependence (see the module docstring)."""
+    per-row layers above pay for a float division, an infinity norm and a multiplication per Linear; on the
+    demo's Generator call (32 prompts, constrained, one process) it took 0.65-0.7x the per-row layers' time
+    (docs/performance.md). The price is batch dependence (see the module docstring)."""
     import torch
 
     with warnings.catch_warnings():  # torch.ao's deprecation notice: the pinned torch still ships the API
         warnings.simplefilter("ignore")
-        from torch.ao.quantization import quantize_dynamic
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
 
 
 def apply_quantize(model: Any, setting: str) -> Any:
