@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 
 from ..checkpoint import resumable_stage
@@ -90,7 +90,7 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> JsonObje
     shares = schedule(pairs, gen.iterations, gen.pair_schedule, ctx.config.seed)
     steps = stage_steps(ctx, gen, critic)
     _load_critic_models(ctx, critic)
-    rows, metas, winners_pool, outcomes, winners, rounds = [], [], [], [], [], []
+    metas, winners_pool, outcomes, winners, rounds = [], [], [], [], []
     budget = Budget(gen.retries, gen.target_winners, gen.fewshot)
     first = first_iteration(stage_dir)  # 1, as the paper counts; 0 in a run begun before (iterations.py)
     for it, share in enumerate(shares, start=first):
@@ -104,12 +104,12 @@ def run_conversations(ctx: RunContext, engine: Callable = run_local) -> JsonObje
                                              seed=ctx.config.seed),
             winners_before=len(winners))
         won = [to_conversation(r, run.path.name) for r in got if r["selected"]]
-        rows.extend(map(_slim, got))  # the texts stay on disk (batch units) until _finish streams them
+        del got  # no candidate is held past its iteration: _finish reads them back from disk (#23)
         metas.extend(got_meta)
         outcomes.extend(ended)
         winners += [c.to_dict() for c in won]
         winners_pool += pool_entries(won, gen.fewshot_max_turns, profiles)
-    return _finish(ctx, rows, metas, pairs, skips, time.perf_counter() - started, usage_start, outcomes,
+    return _finish(ctx, metas, pairs, skips, time.perf_counter() - started, usage_start, outcomes,
                    generator_mode(ctx), SeedPool.from_json(seed_pool), winners, rounds)
 
 
@@ -120,21 +120,22 @@ def _run_round(engine: Callable, directory: Path, steps: list, ctx: RunContext, 
     (that directory, its batches), in run order: where `_finish` reads the candidates back from."""
     folder = directory.with_name(directory.name + suffix)
     try:
-        got = engine(jobs, folder, batch_size, steps, ctx, desc=desc + suffix)
+        got, metas = engine(jobs, folder, batch_size, steps, ctx, desc=desc + suffix)
     except LLMError as exc:
         raise LLMError(f"{exc}\nfinished batches are saved under {directory.parent}: "
                        f"rerun the same command to resume") from exc
     rounds.append((folder, len(chunks(jobs, batch_size))))
-    return got
+    return [r if r["selected"] else _slim(r) for r in got], metas  # a winner's texts make its conversation
 
 
-# What a candidate row keeps in memory after its round: the counts, verdicts and ids that the summary and the
-# retry outcomes read. The texts (turns, raw answer, personas, few-shot ids) are ~10 KB a row in Python objects.
+# What a losing candidate's row keeps in memory until its iteration ends: the verdicts and ids that the retry
+# outcomes read (the summary reads them back from disk at the end: `stored_rows`). The texts (turns, raw answer,
+# personas, few-shot ids) are ~10 KB a row in Python objects.
 _ON_DISK_ONLY = frozenset({"raw_text", "turns", "user1_persona", "user2_persona", "fewshot_ids", "parse_notes"})
 
 
 def _slim(row: CandidateRow) -> CandidateRow:
-    return {k: v for k, v in row.items() if k not in _ON_DISK_ONLY}  # type: ignore[return-value]  # keys kept
+    return {k: v for k, v in row.items() if k not in _ON_DISK_ONLY}  # the keys CandidateRow may leave out
 
 
 def _call(fn: Callable, rows: list[JobRow] | list[CandidateRow], ctx: RunContext, cfg: Any) -> list[CandidateRow]:
@@ -164,21 +165,23 @@ def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: JobRow) -> None
     ctx.run.record_prompt("generator.txt", "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in chat))
 
 
-def _finish(ctx: RunContext, rows: list[CandidateRow], metas: list[BatchMeta], pairs: list[PairRow],
+def _finish(ctx: RunContext, metas: list[BatchMeta], pairs: list[PairRow],
             skips: list[Skip], seconds: float, usage_start: dict[str, int],
             outcomes: list[OutcomeRow], mode: str, seed_pool: SeedPool, winners: list[dict[str, Any]],
             rounds: list[tuple[Path, int]]) -> JsonObject:
-    """Write the stage's tables and summary. `rows` are slim (`_slim`): candidates.parquet is streamed from the
-    batch units of `rounds`, and `winners` are the winning conversations' rows, already built."""
+    """Write the stage's tables and summary. candidates.parquet is streamed from the batch units of `rounds`, and
+    the summary from that file (`stored_rows`), so no candidate row is held for the whole run; `winners` are the
+    winning conversations' rows, already built."""
     run = ctx.run
-    write_candidates(rounds, run.stage_dir(STAGE) / "candidates.parquet")
+    path = run.stage_dir(STAGE) / "candidates.parquet"
+    write_candidates(rounds, path)
     if outcomes:  # why each pair ended (retry.py): a pair without a winner is a recorded outcome, not a silent drop
         run.write_records(STAGE, "pair_outcomes", outcomes)
     run.write_records(STAGE, "conversations", winners or [], schema=None if winners else _empty_schema())
-    summary = summarize(rows, metas, ctx, usage_start)
+    summary = summarize(stored_rows(path), metas, ctx, usage_start)
     summary.pair_outcomes = outcome_summary(outcomes)
     summary.generator_mode, summary.seed_pool = mode, seed_pool  # the seeds the few-shot pool kept, dropped (why)
-    summary.pairs, summary.pairs_available = len({r["pair_id"] for r in rows}), len(pairs)
+    summary.pairs_available = len(pairs)
     summary.skipped_pairs, summary.wall_seconds_this_run = len(skips), round(seconds, 2)
     client = getattr(getattr(ctx.llm, "inner", None), "stats", None) if "llm" in vars(ctx) else None
     if client is not None:  # an HTTP backend: its cap, how far 429s pushed it down, its own CPU time
@@ -187,12 +190,19 @@ def _finish(ctx: RunContext, rows: list[CandidateRow], metas: list[BatchMeta], p
     return run.stage_summary(STAGE)
 
 
-def summarize(rows: list[CandidateRow], metas: list[BatchMeta], ctx: RunContext,
+def summarize(rows: Iterable[CandidateRow], metas: list[BatchMeta], ctx: RunContext,
               usage_start: dict[str, int] | None = None) -> ConversationsSummary:
-    """Totals over every batch (also those finished before a resume); `*_this_run`: this process only."""
-    evaluated, passed = Counter(), Counter()
-    unparsable = Counter()
+    """Totals over every batch (also those finished before a resume); `*_this_run`: this process only.
+    One pass over `rows`, any iterable (`stored_rows` streams them from disk): nothing per candidate is kept."""
+    evaluated, passed, unparsable, by_iter = Counter(), Counter(), Counter(), Counter()
+    candidates = parsed = placeholders = 0
+    pair_ids: set[str] = set()
+    compared: dict[str, list[dict[str, Any]]] = {}  # per job, its last row's comparisons (copied onto every row)
     for r in rows:
+        candidates, parsed = candidates + 1, parsed + (not r["parse_error"])
+        pair_ids.add(r["pair_id"])
+        by_iter[r["iteration"]] += bool(r["selected"])
+        compared[r["job_id"]] = [v for v in r["verdicts"] if v.get("compared") is not None]
         for v in r["verdicts"]:
             if v["passed"] is not None and v["expert"] != "parser":
                 evaluated[v["expert"]] += 1
@@ -200,8 +210,8 @@ def summarize(rows: list[CandidateRow], metas: list[BatchMeta], ctx: RunContext,
             elif v["expert"].startswith("quality:") and v["choice"] is None and r["candidate_index"] == 0 \
                     and v.get("compared") is None:
                 unparsable[v["expert"]] += 1
-    parsed = sum(1 for r in rows if not r["parse_error"])
-    evaluated["parser"], passed["parser"] = len(rows), parsed  # the parser records only its rejections
+            placeholders += v["expert"] == "structural" and "placeholder" in (v["reason"] or "")
+    evaluated["parser"], passed["parser"] = candidates, parsed  # the parser records only its rejections
     tokens = Counter()
     per_stage_tokens: dict[str, Counter] = {s: Counter() for s in STAGES}
     seconds, cpu = Counter(), Counter()
@@ -212,25 +222,35 @@ def summarize(rows: list[CandidateRow], metas: list[BatchMeta], ctx: RunContext,
             per_stage_tokens.setdefault(stage, Counter()).update(u)
         seconds.update(m.get("seconds") or {})
     usage_now, usage_start = ctx.usage(), usage_start or {}
-    by_iter = Counter(r["iteration"] for r in rows if r["selected"])
-    consistency = quality_expert.position_consistency(
-        v for r in {r["job_id"]: r for r in rows}.values() for v in r["verdicts"])
-    return ConversationsSummary(
-        candidates=len(rows), parsed=parsed, winners=sum(1 for r in rows if r["selected"]),
-        winners_per_iteration={str(k): v for k, v in sorted(by_iter.items())},
+    consistency = quality_expert.position_consistency(v for vs in compared.values() for v in vs)
+    summary = ConversationsSummary(
+        candidates=candidates, parsed=parsed, winners=sum(by_iter.values()),
+        winners_per_iteration={str(k): v for k, v in sorted(by_iter.items()) if v},
         pass_rates={e: round(passed[e] / evaluated[e], 4) for e in evaluated},
         evaluated=dict(evaluated), unparsable_quality_answers=dict(unparsable),
         position_consistency={e: Consistency.from_json(c) for e, c in consistency.items()},
-        placeholder_rejections=sum(1 for r in rows for v in r["verdicts"]
-                                   if v["expert"] == "structural" and "placeholder" in (v["reason"] or "")),
+        placeholder_rejections=placeholders,
         tokens={k: int(tokens.get(k, 0)) for k in ("prompt_tokens", "completion_tokens", "calls", "cache_hits")},
         tokens_per_stage={s: dict(c) for s, c in per_stage_tokens.items()},
         seconds_per_stage={s: round(seconds.get(s, 0.0), 2) for s in STAGES},
         cpu_seconds_per_stage={s: round(cpu.get(s, 0.0), 2) for s in STAGES},
         llm_calls_this_run=int(usage_now["calls"] - usage_start.get("calls", 0)),
         cache_hits_this_run=int(usage_now["cache_hits"] - usage_start.get("cache_hits", 0)))
+    summary.pairs = len(pair_ids)
+    return summary
 
 
+# The columns `summarize` reads: a candidate without its texts, read back a row group (one batch) at a time.
+SUMMARY_COLUMNS = ["pair_id", "job_id", "iteration", "candidate_index", "selected", "parse_error", "verdicts"]
+
+
+def stored_rows(path: Path) -> Iterator[CandidateRow]:
+    """The stage's candidates as `summarize` reads them, streamed from candidates.parquet (held for the whole run,
+    their verdicts alone grew the driver by ~7 KB a candidate: 150 MB between 1k and 5k pairs)."""
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=512, columns=SUMMARY_COLUMNS):
+        yield from batch.to_pylist()
 
 
 def _empty_schema():

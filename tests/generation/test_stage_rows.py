@@ -12,7 +12,7 @@ import typing
 import pyarrow.parquet as pq
 
 from synthetic_persona_chat.generation.engine import run_local
-from synthetic_persona_chat.generation.iterate import run_conversations
+from synthetic_persona_chat.generation.iterate import _ON_DISK_ONLY, run_conversations
 from synthetic_persona_chat.generation.stage_rows import (BatchMeta, CandidateRow, JobRow, OutcomeRow, PairRow,
                                                           VerdictRow)
 from synthetic_persona_chat.row_contracts import Candidate, Job, Pair, Verdict
@@ -31,7 +31,7 @@ def test_each_mirror_has_its_contracts_fields_in_order():
 
 def test_only_the_slim_texts_and_the_optional_pair_fields_may_be_missing():
     assert CandidateRow.__optional_keys__ == {"user1_persona", "user2_persona", "fewshot_ids", "raw_text", "turns",
-                                              "parse_notes"}
+                                              "parse_notes"} == _ON_DISK_ONLY  # what a slim row leaves out
     assert PairRow.__optional_keys__ == {"user1_id", "user2_id", "similarity"}
     assert not JobRow.__optional_keys__ and not BatchMeta.__optional_keys__ and not OutcomeRow.__optional_keys__
 
