@@ -27,6 +27,7 @@ from ..models.llm import LLMError
 from ..iterations import first_iteration
 from ..jsontypes import JsonObject
 from ..records import Skip
+from ..rowtypes import ArrowRow
 from ..row_contracts import TurnRow
 from .config import critic_config, generation_config
 from .critic import resolve
@@ -167,7 +168,7 @@ def _record_prompts(ctx: RunContext, gen: GenerationConfig, job: JobRow) -> None
 
 def _finish(ctx: RunContext, metas: list[BatchMeta], pairs: list[PairRow],
             skips: list[Skip], seconds: float, usage_start: dict[str, int],
-            outcomes: list[OutcomeRow], mode: str, seed_pool: SeedPool, winners: list[dict[str, Any]],
+            outcomes: list[OutcomeRow], mode: str, seed_pool: SeedPool, winners: list[ArrowRow],
             rounds: list[tuple[Path, int]]) -> JsonObject:
     """Write the stage's tables and summary. candidates.parquet is streamed from the batch units of `rounds`, and
     the summary from that file (`stored_rows`), so no candidate row is held for the whole run; `winners` are the
