@@ -13,8 +13,8 @@ from ..config import Config, ConfigError
 DEFAULT_SEEDS = "spc-sample:valid"  # the packaged SPC sample (sample_data.py); any path works
 PAPER_QUALITIES = ["depth", "coherency", "consistency", "diversity", "likability"]
 # `expression` (the persona-expression gate) and `leakage` are opt-in: add them to critic.experts before
-# "quality". Measured on the tiny preset (SmolLM2-135M): the structural expert already drops 16 of 18 candidates
-# and the gate dropped the other 2, so the tiny run would have no winners with it; on a capable model turn it on.
+# "quality". The tiny preset turns the gate on; on the main job's demo run it would drop 13 of 59 winners
+# (critic/expression.py), so the default leaves the choice to the preset.
 PAPER_EXPERTS = ["structural", "faithfulness", "toxicity", "quality"]
 
 

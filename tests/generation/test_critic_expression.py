@@ -5,9 +5,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from synthetic_persona_chat.config import load_config
 from synthetic_persona_chat.coverage import attribute_similarities
 from synthetic_persona_chat.eval.quality import persona_coverage
-from synthetic_persona_chat.generation.config import CriticConfig
+from synthetic_persona_chat.generation.commands import load_preset
+from synthetic_persona_chat.generation.config import PAPER_EXPERTS, CriticConfig, critic_config
 from synthetic_persona_chat.generation.critic import expression
 from synthetic_persona_chat.readers import read_spc_csv
 from synthetic_persona_chat.records import Conversation
@@ -46,6 +48,14 @@ def test_the_tiny_runs_persona_free_winner_fails_and_an_expressive_one_passes(mi
     assert "user 1 0/6 (need 2)" in tiny.reason and "closest attribute" in tiny.reason
     assert good.passed and good.score > 0
     assert "user 1 2/6 (need 2)" in good.reason and "user 2 " in good.reason
+
+
+def test_the_tiny_preset_runs_the_gate_before_the_quality_judges():
+    """Issue #28: every tiny winner expresses its personas, so the preset must really turn the gate on."""
+    cfg = critic_config(load_config(None, base=load_preset("tiny")))
+    assert cfg.experts == ["structural", "faithfulness", "toxicity", "expression", "quality"]
+    assert "expression" not in PAPER_EXPERTS  # the preset, not the default, turns it on
+    assert (cfg.min_expressed_share, cfg.expression_threshold, cfg.expression_measure) == (0.2, 0.5, "embedding")
 
 
 def test_share_zero_turns_the_gate_off_but_still_counts(minilm):
