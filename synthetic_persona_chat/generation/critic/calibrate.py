@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
+from ...jsontypes import JsonObject
 from ...label_split import NLI_LABELS, split_labels  # split_labels: re-exported for the tests and benchmarks
 from ...models.calibration_record import Calibration
+from ...rowtypes import ArrowRow
 from .faithfulness import candidate_pairs, worst_scores
 
 LABELS = NLI_LABELS
@@ -140,16 +142,26 @@ def clean_conversation_threshold(worst: np.ndarray, max_fpr: float = CONVERSATIO
     return float((values[k] + values[k - 1]) / 2) if k else float(values[0] + 1e-6)
 
 
-def conversation_point(checker: Any, rows: list[dict[str, Any]], max_fpr: float = CONVERSATION_MAX_FPR,
-                       source: str = "") -> dict[str, Any]:
+class ConversationPoint(TypedDict):
+    """The faithfulness expert's threshold at a rate of clean conversations rejected, and what it rejects."""
+
+    threshold: float
+    max_fpr: float
+    conversations: str  # where the clean conversations came from
+    n: int
+    rejected: int
+
+
+def conversation_point(checker: Any, rows: list[ArrowRow], max_fpr: float = CONVERSATION_MAX_FPR,
+                       source: str = "") -> ConversationPoint:
     """The faithfulness expert's threshold from clean conversations (candidate rows), with what it rejects."""
     worst = worst_scores(checker, [candidate_pairs(r, 0)[0] for r in rows])
     cut = clean_conversation_threshold(worst, max_fpr)
-    return {"threshold": round(cut, 6), "max_fpr": max_fpr, "conversations": source, "n": len(rows),
-            "rejected": int((worst > cut).sum())}
+    return ConversationPoint(threshold=round(cut, 6), max_fpr=max_fpr, conversations=source, n=len(rows),
+                             rejected=int((worst > cut).sum()))
 
 
-def measure(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+def measure(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
     """AUROC and P/R/F1 at `threshold`, with the counts behind them."""
     positive = np.asarray(positive, dtype=bool)
     m = prf(positive, scores, threshold)
@@ -159,8 +171,9 @@ def measure(positive: np.ndarray, scores: np.ndarray, threshold: float) -> dict[
 
 
 def calibrate_scores(items: list[LabelledPair], scores: np.ndarray, seed: int = 0,
-                     fraction: float = 0.5) -> dict[str, Any]:
-    """Threshold from the calibration part, figures on the held-aside part (or on all when nothing is held)."""
+                     fraction: float = 0.5) -> JsonObject:
+    """The calibration record (`Calibration` reads it): threshold from the calibration part, figures on the
+    held-aside part (or on all when nothing is held)."""
     scores = np.asarray(scores, dtype=np.float64)
     if len(scores) != len(items):
         raise ValueError(f"{len(scores)} scores for {len(items)} labelled pairs")
@@ -185,7 +198,7 @@ def calibrate_scores(items: list[LabelledPair], scores: np.ndarray, seed: int = 
 
 
 def calibrate_checker(checker: Any, items: list[LabelledPair], seed: int = 0,
-                      fraction: float = 0.5) -> dict[str, Any]:
+                      fraction: float = 0.5) -> JsonObject:
     """Score every pair in one batch (persona = premise, utterance = hypothesis) and calibrate."""
     scores = checker.scores([it.persona for it in items], [it.utterance for it in items])
     result = calibrate_scores(items, scores, seed, fraction)

@@ -38,7 +38,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypedDict
 
 import numpy as np
 
@@ -194,9 +194,21 @@ def ensure_export(location: str | Path, precision: str, cache_dir: Path) -> Path
     return target
 
 
-def export_plan(st: Any) -> dict[str, Any]:
-    """What the export needs to know, or `UnsupportedForOnnx` naming what does not fit. A plain dict on purpose:
-    it becomes the export's meta.json as-is, with provenance fields added (source, versions, seconds)."""
+class ExportPlan(TypedDict):
+    """What the export needs to know of an encoder. A dict (typed) on purpose: it becomes the export's
+    meta.json as-is, with provenance fields added (source, versions, seconds)."""
+
+    model_type: str
+    inputs: list[str]
+    dim: int
+    max_seq_length: int
+    do_lower_case: bool
+    hidden_size: int
+    num_heads: int
+
+
+def export_plan(st: Any) -> ExportPlan:
+    """What the export needs to know, or `UnsupportedForOnnx` naming what does not fit."""
     names = [type(m).__name__ for m in st]
     if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
         raise UnsupportedForOnnx(f"modules {names}: only Transformer -> Pooling(mean) [-> Normalize] is exported")
@@ -212,14 +224,14 @@ def export_plan(st: Any) -> dict[str, Any]:
     tokenizer = transformer.tokenizer
     config = hf.config
     # token_type_ids are all zeros for one sentence, which every supported encoder assumes when they are absent
-    return {"model_type": model_type, "inputs": ["input_ids", "attention_mask"], "dim": int(config.hidden_size),
-            "max_seq_length": int(transformer.max_seq_length or tokenizer.model_max_length),
-            "do_lower_case": bool(getattr(transformer, "do_lower_case", False)),
-            "hidden_size": int(config.hidden_size),
-            "num_heads": int(getattr(config, "num_attention_heads", getattr(config, "n_heads", 0)))}
+    return ExportPlan(model_type=model_type, inputs=["input_ids", "attention_mask"], dim=int(config.hidden_size),
+                      max_seq_length=int(transformer.max_seq_length or tokenizer.model_max_length),
+                      do_lower_case=bool(getattr(transformer, "do_lower_case", False)),
+                      hidden_size=int(config.hidden_size),
+                      num_heads=int(getattr(config, "num_attention_heads", getattr(config, "n_heads", 0))))
 
 
-def _export(st: Any, plan: dict[str, Any], out: Path, precision: str) -> None:
+def _export(st: Any, plan: ExportPlan, out: Path, precision: str) -> None:
     import torch
 
     try:  # torch's dynamo exporter needs onnx + onnxscript but imports them deep inside; the optimiser is ort's
@@ -283,7 +295,7 @@ def _quiet_exporters() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
-def _optimise(src: Path, dst: Path, plan: dict[str, Any]) -> None:
+def _optimise(src: Path, dst: Path, plan: ExportPlan) -> None:
     """onnxruntime's transformer optimiser (LayerNorm / bias-GELU fusion) on the exported graph."""
     from onnxruntime.transformers.optimizer import optimize_model
 
