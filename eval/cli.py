@@ -26,6 +26,7 @@ from .measured import require_nup_measured, require_quality_measured
 if TYPE_CHECKING:  # annotations only: the command loads its modules on use (`spc --help` stays fast)
     from .data import Dataset, Unavailable
     from .diversity_result import SizeMatched
+    from .quality_result import DetectionJson
 
 log = logging.getLogger(__name__)
 
@@ -302,24 +303,25 @@ def _quality_models(ctx: Any, keys: tuple[str, ...] = tuple(MODEL_ATTRS)) -> Qua
 
 
 def _detection(datasets: dict[str, Dataset | Unavailable], args: argparse.Namespace, qcfg: Any, ctx: Any, detection_test: Any
-               ) -> dict[str, Any]:
+               ) -> DetectionJson:
     from . import data as D
     from .detection import LLMJudge
+    from .quality_result import DetectionJson
 
     real, syn = datasets.get(args.real), datasets.get(args.synthetic)
     for flag, name, ds in (("--real", args.real, real), ("--synthetic", args.synthetic, syn)):
         if not name:
-            return {"not_run": f"{flag} not given"}
+            return DetectionJson(not_run=f"{flag} not given")
         if ds is None:
-            return {"not_run": f"{flag} {name!r} is not one of the --dataset names"}
+            return DetectionJson(not_run=f"{flag} {name!r} is not one of the --dataset names")
         if isinstance(ds, D.Unavailable):
-            return {"not_run": f"{name}: {ds.reason}"}
+            return DetectionJson(not_run=f"{name}: {ds.reason}")
     judge = LLMJudge(ctx.llm, qcfg.seed) if qcfg.detection_judge == "llm" else "classifier"
     limit = qcfg.detection_pairs if qcfg.detection_judge == "llm" else None
     try:
         det = detection_test(real.conversations, syn.conversations, judge, qcfg.seed, limit)
     except ValueError as exc:  # too little data for the judge: a reason in the report, the metrics still stand
-        return {"not_run": str(exc)}
+        return DetectionJson(not_run=str(exc))
     det.update(real=args.real, synthetic=args.synthetic, real_source=real.source)
     return det
 

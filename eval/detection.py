@@ -27,12 +27,14 @@ from typing import Any
 
 import numpy as np
 
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.models import GenerationParams
 from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.tasks import run_task
 from synthetic_persona_chat.tasks.detection_judge import DetectionJudge
 from synthetic_persona_chat.text import render_conversation
 
+from .quality_result import DetectionJson, IterationLosses
 from .same_users import SAME_USERS, RealIndex, pair_key, pairing_summary
 from .stats import wilson
 
@@ -141,7 +143,7 @@ class ClassifierJudge:
         p_syn = self._model.predict_proba([conversation_text(p.synthetic) for p in pairs])[:, 1]
         return [1.0 if r > s else 0.5 if r == s else 0.0 for r, s in zip(p_real, p_syn)]
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {"kind": self.kind, "model": "tf-idf(1-2 grams) + logistic regression", "seed": self.seed}
 
 
@@ -169,12 +171,12 @@ class LLMJudge:
                 losses.append(0.0 if (named == "A") == a_syn else 1.0)
         return losses
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {"kind": self.kind, "judge": self.llm.describe() if hasattr(self.llm, "describe") else str(self.llm)}
 
 
 def detection_test(real: list[Conversation], synthetic: list[Conversation], judge: str | Any = "classifier",
-                   seed: int = 0, pairs_limit: int | None = None) -> dict[str, Any]:
+                   seed: int = 0, pairs_limit: int | None = None) -> DetectionJson:
     """Losing rate overall and per iteration of the synthetic conversation (`iteration`, or "none")."""
     if judge == "classifier" or isinstance(judge, ClassifierJudge):
         j = judge if isinstance(judge, ClassifierJudge) else ClassifierJudge(seed)
@@ -191,10 +193,11 @@ def detection_test(real: list[Conversation], synthetic: list[Conversation], judg
     loss_of = {id(p): float(loss) for p, loss in zip(pairs, losses)}
     for p in pairs:
         per_iter.setdefault(str(p.synthetic.iteration) if p.synthetic.iteration is not None else "none", []).append(p)
-    return {"judge": j.describe(), "pairs": len(pairs), "losing_rate": float(losses.mean()) if losses.size else None,
-            "by_iteration": {k: {"pairs": len(v), "losing_rate": float(np.mean([loss_of[id(p)] for p in v])),
-                                 "same_users": sum(p.reason == SAME_USERS for p in v)}
-                             for k, v in sorted(per_iter.items())},
-            "pairing": pairing_summary(pairs),
-            "undecided": getattr(j, "undecided", 0),
-            "reference": paper_reference()}
+    return DetectionJson(judge=j.describe(), pairs=len(pairs),
+                         losing_rate=float(losses.mean()) if losses.size else None,
+                         by_iteration={k: IterationLosses(pairs=len(v),
+                                                          losing_rate=float(np.mean([loss_of[id(p)] for p in v])),
+                                                          same_users=sum(p.reason == SAME_USERS for p in v))
+                                       for k, v in sorted(per_iter.items())},
+                         pairing=pairing_summary(pairs), undecided=getattr(j, "undecided", 0),
+                         reference=paper_reference())

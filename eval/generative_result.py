@@ -9,9 +9,11 @@ figures out of it by name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from synthetic_persona_chat.jsonrow import JsonRow, optional
+# JsonRow fields say dict[str, JsonValue], not JsonObject: `get_type_hints` resolves the alias's inner
+# "JsonValue" in the module that declares the field (as usergen/pairing.py does)
+from synthetic_persona_chat.jsontypes import JsonValue
 
 from .figures import Comparison, DataSetInfo, Estimate
 from .generative_metrics import hits_key
@@ -42,7 +44,7 @@ class GenerativeCell(JsonRow):
 
     train: str
     test: str
-    metrics: dict[str, Any] | None = optional()  # generative_metrics(): figures + per-example arrays, verbatim
+    metrics: dict[str, JsonValue] | None = optional()  # generative_metrics(): figures + per-example arrays, verbatim
     not_run: str | None = optional()
 
     def estimate(self, key: str) -> Estimate | None:
@@ -61,11 +63,11 @@ class GenerativeResult(JsonRow):
     """`generative.json`: the configuration, the data sets, the models, the cells, the paired comparisons
     against the base model, the contradiction checker's description (with its calibration) and the preset."""
 
-    config: dict[str, Any] = field(default_factory=dict)  # asdict(SFTRunConfig): the settings as run
+    config: dict[str, JsonValue] = field(default_factory=dict)  # asdict(SFTRunConfig): the settings as run
     train_sets: dict[str, DataSetInfo] = field(default_factory=dict)
     test_sets: dict[str, DataSetInfo] = field(default_factory=dict)
     models: dict[str, SFTModel] = field(default_factory=dict)
     cells: list[GenerativeCell] = field(default_factory=list)
     comparisons: list[Comparison] = field(default_factory=list)
-    checker: dict[str, Any] | None = None  # the checker's describe(): kind, model, calibration record, verbatim
+    checker: dict[str, JsonValue] | None = None  # the checker's describe(): kind, model, calibration record, verbatim
     preset: str | None = optional()

@@ -9,9 +9,11 @@ instead of each spelling its keys. The rates are `Estimate`s (Wilson intervals o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from synthetic_persona_chat.jsonrow import JsonRow, optional
+# JsonRow fields say dict[str, JsonValue], not JsonObject: `get_type_hints` resolves the alias's inner
+# "JsonValue" in the module that declares the field (as usergen/pairing.py does)
+from synthetic_persona_chat.jsontypes import JsonValue
 
 from .figures import Estimate
 
@@ -85,7 +87,7 @@ class HumanResult(JsonRow):
     figures of each task (agreement only for tasks with answers)."""
 
     study: str
-    config: dict[str, Any] = field(default_factory=dict)  # StudyConfig.to_dict(): the design as run, verbatim
+    config: dict[str, JsonValue] = field(default_factory=dict)  # StudyConfig.to_dict(): the design as run, verbatim
     definitions: dict[str, str] = field(default_factory=dict)
     answers: int
     expected_answers: int

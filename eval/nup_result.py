@@ -8,11 +8,14 @@ a fine-tuned model, a cell (one ranker on one test set) and the whole result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from synthetic_persona_chat.jsonrow import JsonRow, optional
+# JsonRow fields say dict[str, JsonValue], not JsonObject: `get_type_hints` resolves the alias's inner
+# "JsonValue" in the module that declares the field (as usergen/pairing.py does)
+from synthetic_persona_chat.jsontypes import JsonValue
 
 from .figures import Comparison, DataSetInfo, Estimate
+from .paper_nup import PaperReferenceJson
 
 
 @dataclass(kw_only=True)
@@ -82,7 +85,7 @@ class NUPResult(JsonRow):
     the paired comparisons; `eval nup` adds the preset, the paper's reference figures, the cards written and
     what was pushed."""
 
-    config: dict[str, Any] = field(default_factory=dict)  # asdict(NUPRunConfig): the settings as run
+    config: dict[str, JsonValue] = field(default_factory=dict)  # asdict(NUPRunConfig): the settings as run
     train_sets: dict[str, DataSetInfo] = field(default_factory=dict)
     test_sets: dict[str, DataSetInfo] = field(default_factory=dict)
     cells: list[NUPCell] = field(default_factory=list)
@@ -90,9 +93,9 @@ class NUPResult(JsonRow):
     models: dict[str, FineTunedModel] = field(default_factory=dict)
     comparisons: list[Comparison] = field(default_factory=list)
     preset: str | None = optional()
-    paper_reference: Any = optional()  # paper_nup.as_json(): the published table, carried verbatim
+    paper_reference: PaperReferenceJson | None = optional()  # paper_nup.as_json(): the published table
     cards: dict[str, str] | None = optional()
-    pushed: dict[str, Any] | None = optional()  # train set -> the Hub's answer to the push, verbatim
+    pushed: dict[str, str] | None = optional()  # train set -> the commit URL the Hub answered the push with
     no_persona: NoPersonaCondition | None = optional()  # `eval_nup.no_persona`: the paper's "None" condition
 
     def all_cells(self) -> list[NUPCell]:

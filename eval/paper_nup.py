@@ -30,7 +30,9 @@ Why it is shown beside our figures but not compared cell by cell (what differs f
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TypedDict
+
+from synthetic_persona_chat.jsontypes import JsonObject
 
 SOURCE = ("Jandaghi et al., arXiv:2312.10007v1 (15 Dec 2023), §4.2 Table 2 (hit@1 in %, "
           "plain = Persona-Chat test, parentheses = Synthetic-Persona-Chat test)")
@@ -91,7 +93,18 @@ def reference_cell(ranker: str, train: str, test: str) -> str:
     return f"{value:.3f}" if value is not None else "not in paper"
 
 
-def as_json() -> dict[str, Any]:
+class PaperReferenceJson(TypedDict):
+    """The published figures as nup.json and report.json carry them (`as_json`)."""
+
+    source: str
+    url: str
+    reference_model: str
+    label: str
+    note: str
+    figures: list[JsonObject]  # one `PaperFigure` each, field for field
+
+
+def as_json() -> PaperReferenceJson:
     """The figures with their provenance, for nup.json / report.json."""
-    return {"source": SOURCE, "url": SOURCE_URL, "reference_model": REFERENCE_MODEL, "label": COLUMN_LABEL,
-            "note": PROTOCOL_NOTE, "figures": [asdict(f) for f in PAPER_NUP_FIGURES]}
+    return PaperReferenceJson(source=SOURCE, url=SOURCE_URL, reference_model=REFERENCE_MODEL, label=COLUMN_LABEL,
+                              note=PROTOCOL_NOTE, figures=[asdict(f) for f in PAPER_NUP_FIGURES])

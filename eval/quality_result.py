@@ -2,20 +2,49 @@
 `quality.py` measures them, `eval quality` writes them, and the report's tables and checks read them
 (`JsonRow`: the file format is unchanged, key order included).
 
-The size-matched diversity is typed in `diversity_result.py`; the AI-detection test and the models'
-descriptions stay verbatim objects of the result: their own module (`detection`) writes and renders them.
+The size-matched diversity is typed in `diversity_result.py`; the AI-detection test is a `DetectionJson`
+(a TypedDict: `detection.detection_test` and the tests index it as the dict it is); the models' descriptions
+stay verbatim JSON objects (each backend describes itself with its own keys).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from synthetic_persona_chat.builder.skips import SkipRecord
 from synthetic_persona_chat.jsonrow import JsonRow, keyed, optional
+# JsonRow fields say dict[str, JsonValue], not JsonObject: `get_type_hints` resolves the alias's inner
+# "JsonValue" in the module that declares the field (as usergen/pairing.py does)
+from synthetic_persona_chat.jsontypes import JsonObject, JsonValue
 
 from .diversity_result import SizeMatched
 from .figures import Estimate
+
+
+class IterationLosses(TypedDict):
+    """The AI-detection test over one iteration's synthetic conversations."""
+
+    pairs: int
+    losing_rate: float
+    same_users: int  # pairs whose real conversation has the synthetic one's two users
+
+
+class DetectionJson(TypedDict, total=False):
+    """`quality.json`'s `detection`: `detection.detection_test`'s result, the datasets `eval quality` compared
+    (`real`, `synthetic`, `real_source`), or only `not_run` when the test could not run."""
+
+    judge: JsonObject  # the judge's describe()
+    pairs: int
+    losing_rate: float | None
+    by_iteration: dict[str, IterationLosses]  # iteration ("1", ..., or "none") -> its pairs
+    pairing: dict[str, int]  # how the pairs were made (`same_users.pairing_summary`)
+    undecided: int  # LLM-judge answers that named neither conversation (counted as a tie)
+    reference: str  # the paper's human figures, as the report cites them
+    real: str
+    synthetic: str
+    real_source: str | None
+    not_run: str
 
 
 class _Rate:
@@ -92,7 +121,7 @@ class Faithfulness(_Rate, JsonRow):
     undecided: int | None = optional()
     threshold: float | None = optional()
     estimate: Estimate | None = optional()
-    checker: dict[str, Any] | None = optional()  # describe() + its calibration record, verbatim
+    checker: dict[str, JsonValue] | None = optional()  # describe() + its calibration record, verbatim
     not_run: str | None = optional()
 
     def point(self) -> float | None:
@@ -146,14 +175,14 @@ class DatasetQuality(JsonRow):
 @dataclass(kw_only=True)
 class QualityResult(JsonRow):
     """`quality.json`: the settings, one `DatasetQuality` per dataset, then the size-matched diversity, the
-    AI-detection test and the models used (the last two verbatim objects of their own modules)."""
+    AI-detection test and the models used."""
 
-    config: dict[str, Any] = field(default_factory=dict)  # asdict(QualityConfig): the settings as run
+    config: dict[str, JsonValue] = field(default_factory=dict)  # asdict(QualityConfig): the settings as run
     datasets: dict[str, DatasetQuality] = field(default_factory=dict)
     size_matched_diversity: SizeMatched | None = optional()
     size_matched_by_iteration: dict[str, SizeMatched] | None = optional()  # generated dataset -> its iterations
-    detection: dict[str, Any] | None = optional()
-    models: dict[str, Any] | None = optional()
+    detection: DetectionJson | None = optional()
+    models: dict[str, JsonValue] | None = optional()  # role -> the model's describe() (None: not used)
 
     def seed(self) -> int:
         return int(self.config.get("seed", 0))

@@ -25,7 +25,7 @@ from .human_report import HUMAN_JSON, report_section as human_section
 from .diversity_result import EmbeddingDiversity, EmbeddingFigures, SizeMatched, Spread
 from .figures import Estimate
 from .nup_result import NUPCell, NUPResult
-from .quality_result import DatasetQuality, Faithfulness, PersonaCoverage, QualityResult, Toxicity
+from .quality_result import DatasetQuality, DetectionJson, Faithfulness, PersonaCoverage, QualityResult, Toxicity
 from .nup_tables import markdown_table, persona_table, table_notes
 from .detection import PAPER_HUMAN_LOSING, PAPER_HUMAN_PAIRS, paper_reference
 from .generative_table import GENERATIVE_JSON, section as generative_section
@@ -196,14 +196,14 @@ def consistency_markdown(quality: QualityResult | dict) -> str:
             "|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
-def detection_block(pairs: int, losing_rate: float | None) -> dict[str, Any]:
+def detection_block(pairs: int, losing_rate: float | None) -> S.EstimateJson:
     """Losing rate as a proportion of independent pairs with its Wilson interval and flags."""
     if not pairs or losing_rate is None:
-        return {"value": None, "flags": [f"too few pairs: {pairs or 0}"]}
+        return S.EstimateJson(value=None, flags=[f"too few pairs: {pairs or 0}"])
     return S.proportion(losing_rate * pairs, pairs, "pairs")
 
 
-def detection_markdown(det: dict[str, Any] | None) -> str:
+def detection_markdown(det: DetectionJson | None) -> str:
     if not det:
         return ""
     out = "\n### AI-detection test\n\n"

@@ -46,7 +46,7 @@ class EstimateJson(TypedDict, total=False):
     (`figures.Estimate` is its typed reader there). Not total: a proportion has no clusters, a figure with
     nothing to measure only value/ci/flags, and callers drop `per_conversation` before storing."""
 
-    value: float
+    value: float | None  # None: nothing to measure (the flags say why)
     ci: list[float]
     n: int
     item: str
