@@ -28,11 +28,12 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from synthetic_persona_chat.builder.nup import NUM_CANDIDATES
 from synthetic_persona_chat.builder.hub_calls import hub_call
 from synthetic_persona_chat.builder.sources import CITATION, SPC_HUB_REPO
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.models.bundled import EMBEDDER_ALIASES, embedder_hub_id
 from synthetic_persona_chat.readers.spc_csv import SPLIT_FILES
 
@@ -134,7 +135,15 @@ def base_model_id(base_model: str) -> str | None:
     return None if Path(hub).exists() or not _HUB_ID.fullmatch(hub) else hub
 
 
-def training_card_data(train_name: str, source: str, config: dict[str, Any]) -> Any:
+class CardSettings(TypedDict, total=False):
+    """The settings of an `eval_nup` run a model card reads (`asdict(NUPRunConfig)` holds them, among others)."""
+
+    base_model: str
+    license: str | None
+    dataset_repos: dict[str, str] | None  # training/test set name -> its Hub dataset id
+
+
+def training_card_data(train_name: str, source: str, config: CardSettings) -> Any:
     """sentence-transformers' card data for a model about to be trained (`finetune(..., card=...)`)."""
     from sentence_transformers import SentenceTransformerModelCardData
 
@@ -176,7 +185,7 @@ def eval_results(model_name: str, results: list[CardResult]) -> list[Any]:
 
 
 def card_data(model_name: str, base_model: str, results: list[CardResult], datasets: list[str],
-              license: str = DEFAULT_LICENSE, existing: dict[str, Any] | None = None) -> Any:
+              license: str = DEFAULT_LICENSE, existing: JsonObject | None = None) -> Any:
     """The YAML header: sentence-transformers' keys (`existing`) kept, ours added; license and model-index ours."""
     from huggingface_hub import ModelCardData
     from huggingface_hub.repocard_data import model_index_to_eval_results

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, TypedDict
 
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.models.calibration_record import Calibration
 
 from . import stats as S
@@ -28,7 +29,7 @@ class CalibrationEstimate(TypedDict):
     warnings: list[str]
 
 
-def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> CalibrationEstimate | None:
+def calibration_estimate(checker: JsonObject | None, seed: int = 0) -> CalibrationEstimate | None:
     """The checker's AUROC and F1 with 95% intervals, flags and warnings; None when it was never calibrated.
 
     The calibration is itself an estimate on a few labelled pairs, so it gets intervals (Hanley–McNeil for
@@ -55,7 +56,7 @@ def calibration_estimate(checker: dict[str, Any] | None, seed: int = 0) -> Calib
         warnings=warnings)
 
 
-def calibration_text(checker: dict[str, Any] | None, seed: int = 0) -> str:
+def calibration_text(checker: JsonObject | None, seed: int = 0) -> str:
     """"AUROC 0.756 [0.649, 0.863], F1 0.639 [0.492, 0.761] (n = 99 labelled pairs, 33 contradictions) ⚠ ..."
     or "checker not calibrated" (`calibration_estimate`)."""
     est = calibration_estimate(checker, seed)

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.models.bundled import embedder_location
 
 from .rankers import BiEncoderRanker
@@ -39,7 +40,7 @@ class FineTuneConfig:
     scale: float = 20.0  # MultipleNegativesRankingLoss temperature (1/scale)
     seed: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:  # every field a number, a string or None
         return asdict(self)
 
 

@@ -28,12 +28,13 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence, TypedDict
 
 import numpy as np
 
 from synthetic_persona_chat.builder.messages import perspective
 from synthetic_persona_chat.builder.nup import NUPExample
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.records import Conversation, Skip
 
 from . import stats as S
@@ -62,7 +63,23 @@ def unigram_f1(guess: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def perplexity(token_logprobs: Sequence[Sequence[float]], groups: Sequence[Any], seed: int = 0) -> dict[str, Any]:
+class PerplexityJson(S.EstimateJson, total=False):
+    """The perplexity block: exp of the mean NLL per token and of its interval, and the mean NLL itself."""
+
+    mean_nll: float
+
+
+class ConsistencyJson(TypedDict, total=False):
+    """The persona-consistency block: the share of replies the checker flags, or why it was not measured."""
+
+    estimate: S.EstimateJson
+    threshold: float
+    checker: JsonObject  # the checker's describe() and its calibration record
+    per_example: dict[str, list[float]]  # "flags": 1.0 per flagged reply (moved to the block's `per_example`)
+    not_run: str
+
+
+def perplexity(token_logprobs: Sequence[Sequence[float]], groups: Sequence[Any], seed: int = 0) -> PerplexityJson:
     """exp(mean NLL per token) over every gold token, with the exp of the mean's 95% interval over conversations.
 
     `token_logprobs[i]` are the natural-log probabilities of example i's gold tokens; `groups[i]` its conversation.
@@ -70,11 +87,12 @@ def perplexity(token_logprobs: Sequence[Sequence[float]], groups: Sequence[Any],
     nll = [-float(x) for row in token_logprobs for x in row]
     token_groups = [g for row, g in zip(token_logprobs, groups) for _ in row]
     if not nll:
-        return {"value": math.nan, "ci": [math.nan, math.nan], "n": 0, "flags": ["no gold tokens"]}
+        return PerplexityJson(value=math.nan, ci=[math.nan, math.nan], n=0, flags=["no gold tokens"])
     est = S.estimate(nll, token_groups, "tokens", seed=seed, max_width=None)
     est.pop("per_conversation")
-    return {**est, "value": math.exp(est["value"]), "ci": [math.exp(x) for x in est["ci"]],
-            "mean_nll": est["value"], "method": "exp of the mean NLL per token; " + est["method"]}
+    out: PerplexityJson = {**est, "value": math.exp(est["value"]), "ci": [math.exp(x) for x in est["ci"]],
+                           "mean_nll": est["value"], "method": "exp of the mean NLL per token; " + est["method"]}
+    return out
 
 
 @dataclass
@@ -117,7 +135,7 @@ class ExampleScores:
     reply: str
 
 
-def hits_key(metrics: dict[str, Any]) -> str:
+def hits_key(metrics: Iterable[str]) -> str:
     """The "hits@1/N" key of a metrics block (N = candidates per example: 20 in both test sets)."""
     return next((k for k in metrics if k.startswith("hits@1/")), "hits@1/20")
 
@@ -128,8 +146,10 @@ def candidate_scores(scored: ExampleScores) -> np.ndarray:
 
 
 def generative_metrics(examples: list[GenExample], scored: list[ExampleScores], checker: Any = None,
-                       threshold: float = 0.5, seed: int = 0) -> dict[str, Any]:
-    """Perplexity, F1, hits@1/N and persona consistency with intervals; per-example values for paired tests."""
+                       threshold: float = 0.5, seed: int = 0) -> JsonObject:
+    """Perplexity, F1, hits@1/N and persona consistency with intervals; per-example values for paired tests.
+    A JSON object, not a typed row: its hits key follows the candidate count, and `generative.json` stores it
+    verbatim (`GenerativeCell.estimate` reads its figures by name)."""
     if len(examples) != len(scored) or not examples:
         raise ValueError(f"need one score per example (>0), got {len(examples)} examples, {len(scored)} scores")
     groups = [e.conversation_id for e in examples]
@@ -139,7 +159,7 @@ def generative_metrics(examples: list[GenExample], scored: list[ExampleScores], 
     f1 = [unigram_f1(s.reply, e.gold) for e, s in zip(examples, scored)]
     per_example = {f"hits@1/{n_cand}": (ranks <= 1).astype(np.float64).tolist(), "f1": f1,
                    "gold_nll": [float(-lp.mean()) for lp in gold_lp]}
-    out: dict[str, Any] = {"examples": len(examples), "conversations": len(set(groups)),
+    out: JsonObject = {"examples": len(examples), "conversations": len(set(groups)),
                            "perplexity": perplexity(gold_lp, groups, seed)}
     for key in (f"hits@1/{n_cand}", "f1"):
         est = S.estimate(per_example[key], groups, "examples", seed=seed)
@@ -155,14 +175,15 @@ def generative_metrics(examples: list[GenExample], scored: list[ExampleScores], 
 
 
 def consistency(personas: list[list[str]], replies: list[str], groups: list[str], checker: Any,
-                threshold: float = 0.5, seed: int = 0) -> dict[str, Any]:
+                threshold: float = 0.5, seed: int = 0) -> ConsistencyJson:
     """Share of replies the checker flags against their speaker's persona, with the checker's calibration."""
     if checker is None:
-        return {"not_run": "no contradiction checker"}
+        return ConsistencyJson(not_run="no contradiction checker")
     scores = np.asarray(checker.scores([" ".join(p) for p in personas], replies), dtype=np.float64)
     flagged = (scores > threshold).astype(np.float64)
     est = S.estimate(flagged, groups, "replies", seed=seed)
     est.pop("per_conversation")
     info = checker.describe() if hasattr(checker, "describe") else {"kind": str(checker)}
-    return {"estimate": est, "threshold": threshold, "checker": {**info, "calibration": checker_calibration(checker)},
-            "per_example": {"flags": flagged.tolist()}}
+    return ConsistencyJson(estimate=est, threshold=threshold,
+                           checker={**info, "calibration": checker_calibration(checker)},
+                           per_example={"flags": flagged.tolist()})

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synthetic_persona_chat.jsontypes import JsonObject
+
 from . import data as D
 from . import stats as S
 from .checker_calibration import calibration_text
@@ -64,7 +66,7 @@ def evaluation_examples(ds: D.Dataset | D.Unavailable, config: SFTRunConfig) -> 
 
 
 def evaluate_model(model_dir: str, tests: dict[str, list[Any]], config: SFTRunConfig, checker: Any
-                   ) -> dict[str, dict[str, Any]]:
+                   ) -> dict[str, JsonObject]:
     """Every test set's metrics for one model (loaded once)."""
     model, tokenizer = load_model(model_dir)
     scorer = LMScorer(model, tokenizer, config.max_new_tokens, config.generate_batch)
@@ -78,7 +80,7 @@ def evaluate_model(model_dir: str, tests: dict[str, list[Any]], config: SFTRunCo
     return out
 
 
-def _cells(train: str, test_names: list[str], result: GenerativeResult, measured: dict[str, Any] | None,
+def _cells(train: str, test_names: list[str], result: GenerativeResult, measured: dict[str, JsonObject] | None,
            why: str | None) -> None:
     for t in test_names:
         if t not in (measured or {}):
@@ -127,7 +129,7 @@ def _train_info(ds: D.Dataset | D.Unavailable, config: SFTRunConfig) -> DataSetI
 
 
 def _train_and_evaluate(ds: D.Dataset, name: str, out_dir: Path, config: SFTRunConfig, tests: dict[str, list[Any]],
-                        checker: Any, model: SFTModel) -> dict[str, Any]:
+                        checker: Any, model: SFTModel) -> dict[str, JsonObject]:
     sample = D.subsample(ds, config.max_train_conversations, config.seed)
     fit = train_sft(sample.conversations, out_dir / "sft" / slug(name), config)
     for key, value in fit.to_dict().items():

@@ -20,13 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from synthetic_persona_chat.builder.nup import NUPExample
+
 from . import stats as S
 from .figures import Comparison, Estimate
 from .nup_result import NUPCell, PersonaEffect
 from .paper_nup import PAPER_NUP_FIGURES, REFERENCE_MODEL
 
 
-def without_persona(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def without_persona(rows: list[NUPExample]) -> list[NUPExample]:
     """The same NUP examples with no persona: `context_text` then shows the history alone."""
     return [{**r, "persona": []} for r in rows]
 
@@ -56,7 +58,7 @@ def relative_change(with_: np.ndarray, without: np.ndarray, groups: list[Any], s
 
 
 def persona_effect(cell: NUPCell, none: NUPCell, ranks_with: np.ndarray, ranks_without: np.ndarray,
-                   rows: list[dict[str, Any]], seed: int = 0) -> PersonaEffect:
+                   rows: list[NUPExample], seed: int = 0) -> PersonaEffect:
     """One row on one test set, both conditions measured on the same examples (gold ranks, 1 = first)."""
     groups = [r["conversation_id"] for r in rows]
     metric = f"hits@1/{len(rows[0]['candidates'])}"

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from synthetic_persona_chat.coverage import attribute_similarities
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.models.contradiction import calibration_of
 from synthetic_persona_chat.records import Conversation
 from synthetic_persona_chat.text import PLACEHOLDER
@@ -63,7 +64,7 @@ class QualityConfig:
     diversity_fraction: float = 0.5  # budget = min(max_tokens, fraction x the smallest dataset's tokens)
     diversity_conversations: int = 200  # conversations per draw for embedding diversity
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:  # every field a number, a string or None
         return asdict(self)
 
 
@@ -141,7 +142,7 @@ def faithfulness(convs: list[Conversation], checker: Any, sample: int | None = 2
         "checker": {**info, "calibration": checker_calibration(checker)}})
 
 
-def checker_calibration(checker: Any) -> dict[str, Any] | None:
+def checker_calibration(checker: Any) -> JsonObject | None:
     """The checker's measured AUROC/F1 on labelled pairs (the Critic's calibration), or None.
 
     A contradiction rate means little without it, so the report prints it beside the rate."""

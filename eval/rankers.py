@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.models import Embedder
 
 
@@ -24,7 +25,7 @@ class Ranker(Protocol):
     def scores(self, contexts: list[str], candidates: list[list[str]]) -> np.ndarray:
         ...
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         ...
 
 
@@ -78,7 +79,7 @@ class BiEncoderRanker:
         emb = self.embed(unique)
         return np.einsum("nd,nkd->nk", emb[q_idx], emb[c_idx]).astype(np.float32)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         info = self.encoder.describe() if hasattr(self.encoder, "describe") else {}
         return {"ranker": self.name, "kind": "bi-encoder", **info}
 
@@ -112,7 +113,7 @@ class TfidfRanker:
             out[:, j] = np.asarray(q.multiply(m[c_idx[:, j]]).sum(axis=1)).ravel()
         return out
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {"ranker": self.name, "kind": "lexical", "ngram_range": list(self.ngram_range),
                 "sublinear_tf": self.sublinear_tf}
 
@@ -129,7 +130,7 @@ class RandomRanker:
         k = _check(contexts, candidates)
         return np.random.default_rng(self.seed).random((len(contexts), k)).astype(np.float32)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {"ranker": self.name, "kind": "random", "seed": self.seed}
 
 

@@ -21,12 +21,16 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from synthetic_persona_chat.builder.messages import message_rows
 from synthetic_persona_chat.models.bundled import LLM_ALIASES, SMOLLM2_TOKENIZER_ID, resolve_gguf
 from synthetic_persona_chat.presets import section_presets
+from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.records import Conversation
+
+if TYPE_CHECKING:  # annotations only: transformers is heavy and loaded on use
+    from transformers import GgufConfig
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +93,36 @@ class SFTRunConfig:
 PRESETS = section_presets(Path(__file__).resolve().parent / "presets" / "sft", "eval_sft", SFTRunConfig)
 
 
-def model_location(name: str) -> tuple[str, dict[str, Any]]:
+class LocationKwargs(TypedDict, total=False):
+    """`from_pretrained` keyword arguments that say which file of a folder to load (a GGUF's name)."""
+
+    gguf_file: str
+
+
+class DequantiseKwargs(TypedDict, total=False):
+    """`from_pretrained` keyword arguments that ask for a GGUF's weights dense (`_dequantised`)."""
+
+    quantization_config: GgufConfig
+
+
+class FitJson(TypedDict):
+    """What one fine-tuning run did, as `generative.json`'s model entry (`generative_result.SFTModel`) stores it."""
+
+    path: str
+    rows: int
+    steps: int
+    train_tokens: int
+    seconds: float
+    train_loss: float | None
+    tokens_per_second: float
+
+
+def model_location(name: str) -> tuple[str, LocationKwargs]:
     """(folder or id, from_pretrained kwargs): the bundled alias and `.gguf` paths load through `gguf_file`."""
     if name in LLM_ALIASES or str(name).endswith(".gguf"):
         path = resolve_gguf(name)
-        return str(path.parent), {"gguf_file": path.name}
-    return str(name), {}
+        return str(path.parent), LocationKwargs(gguf_file=path.name)
+    return str(name), LocationKwargs()
 
 
 def base_hub_id(name: str) -> str | None:
@@ -119,13 +147,13 @@ def load_model(name: str, dtype: str = "float32") -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _dequantised(gguf_file: str | None) -> dict[str, Any]:
+def _dequantised(gguf_file: str | None) -> DequantiseKwargs:
     """Ask for dense weights explicitly: with a GGUF matmul kernel installed transformers would keep the blocks."""
     if not gguf_file:
-        return {}
+        return DequantiseKwargs()
     from transformers import GgufConfig
 
-    return {"quantization_config": GgufConfig(gguf_file=gguf_file, dequantize=True)}
+    return DequantiseKwargs(quantization_config=GgufConfig(gguf_file=gguf_file, dequantize=True))
 
 
 def _drop_quantizer(model: Any) -> None:
@@ -177,10 +205,10 @@ class SFTResult:
     def tokens_per_second(self) -> float:
         return self.train_tokens / self.seconds if self.seconds else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.output_dir), "rows": self.rows, "steps": self.steps,
-                "train_tokens": self.train_tokens, "seconds": round(self.seconds, 2), "train_loss": self.train_loss,
-                "tokens_per_second": round(self.tokens_per_second, 1)}
+    def to_dict(self) -> FitJson:
+        return FitJson(path=str(self.output_dir), rows=self.rows, steps=self.steps, train_tokens=self.train_tokens,
+                       seconds=round(self.seconds, 2), train_loss=self.train_loss,
+                       tokens_per_second=round(self.tokens_per_second, 1))
 
 
 def sft_config(config: SFTRunConfig, output_dir: Path) -> Any:
@@ -210,7 +238,7 @@ def lora_config(config: SFTRunConfig) -> Any:
                       task_type="CAUSAL_LM")
 
 
-def trained_tokens(log_history: list[dict[str, Any]]) -> int:  # the Trainer's log entries: free-form
+def trained_tokens(log_history: list[JsonObject]) -> int:  # the Trainer's log entries: free-form
     """Tokens the trainer consumed (TRL counts them from the attention mask, so padding is not counted)."""
     counts = [float(e["num_tokens"]) for e in log_history if "num_tokens" in e]
     return int(counts[-1]) if counts else 0

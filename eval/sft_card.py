@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synthetic_persona_chat.builder.sources import CITATION
+from synthetic_persona_chat.jsontypes import JsonObject
 
 from .card import check_license, hub_id, hub_ids, hub_split, model_name_for
 from .figures import DataSetInfo, Estimate
@@ -28,7 +29,7 @@ METRICS = (("perplexity", "perplexity", "perplexity of the gold reply"),
            ("contradiction", "contradiction_rate", "persona contradiction rate"))
 
 
-def _block(train: str, test: str, metrics: dict[str, Any], key: str) -> Estimate | None:
+def _block(train: str, test: str, metrics: JsonObject, key: str) -> Estimate | None:
     return GenerativeCell(train=train, test=test, metrics=metrics).estimate(key)
 
 
@@ -36,7 +37,7 @@ def _text(est: Estimate | None) -> str:
     return est.text() if est is not None else "—"
 
 
-def eval_results(model_name: str, measured: dict[str, dict[str, Any]], test_sources: dict[str, str],
+def eval_results(model_name: str, measured: dict[str, JsonObject], test_sources: dict[str, str],
                  repos: dict[str, str]) -> list[Any]:
     """model-index entries: every metric of every test set that ran and has a Hub dataset id."""
     from huggingface_hub.repocard_data import EvalResult
@@ -56,7 +57,7 @@ def eval_results(model_name: str, measured: dict[str, dict[str, Any]], test_sour
 
 
 def render_card(train_name: str, train_info: DataSetInfo, model: SFTModel,
-                measured: dict[str, dict[str, Any]], config: SFTRunConfig, test_sources: dict[str, str]) -> str:
+                measured: dict[str, JsonObject], config: SFTRunConfig, test_sources: dict[str, str]) -> str:
     """README.md text: YAML header (with model-index) and a body with the intervals behind each figure."""
     from huggingface_hub import ModelCardData
 
@@ -83,7 +84,7 @@ def render_card(train_name: str, train_info: DataSetInfo, model: SFTModel,
 
 
 def write_card(train_name: str, train_info: DataSetInfo | dict, model: SFTModel | dict,
-               measured: dict[str, dict[str, Any]], config: SFTRunConfig, test_sources: dict[str, str]) -> Path:
+               measured: dict[str, JsonObject], config: SFTRunConfig, test_sources: dict[str, str]) -> Path:
     """README.md in the model's folder; `train_info` and `model` may be their `generative.json` objects."""
     train_info, model = DataSetInfo.from_json(train_info), SFTModel.from_json(model)
     path = Path(model.path) / "README.md"
