@@ -168,6 +168,8 @@ LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, thread
     ("int8 weights (quantize: int8)", {"model": "int8"}, None),
     ("int8 weights and float64 attention (quantize: int8-exact)", {"model": "int8", "attn": "sdpa_float64"}, None),
     ("int8 weights with per-batch scale (quantize: int8-fast)", {"model": "int8-fast"}, None),
+    ("batch's shared prompt prefix prefilled once (batch_prefix: on)", {"batch_prefix": True}, None),
+    ("int8-fast and the batch prefix (the demo's)", {"model": "int8-fast", "batch_prefix": True}, None),
     ("bfloat16 weights", {"dtype": "bfloat16"}, None),
 ]
 
@@ -208,7 +210,7 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
     ATTENTION.update({id(m): m.config._attn_implementation for m in models.values()})
     info = llm.describe()
     llm.generate(chats[:2], params.replace(max_tokens=4))  # warm-up
-    baseline = {k: getattr(llm, k) for k in ("prefix_sharing", "batch_size", "generate_options")}
+    baseline = {k: getattr(llm, k) for k in ("prefix_sharing", "batch_size", "generate_options", "batch_prefix")}
     threads, rows, reference = torch.get_num_threads(), [], None
     prompt_tokens = None
     for name, changes, n_threads in LEVERS:
