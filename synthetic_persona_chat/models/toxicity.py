@@ -134,7 +134,7 @@ def shipped_toxicity_calibration(key: str) -> JsonObject | None:
     return json.loads(path.read_text(encoding="utf-8")).get(key) if path.is_file() else None
 
 
-def ship_calibration(key: str, result: dict[str, Any]) -> Path:
+def ship_calibration(key: str, result: JsonObject) -> Path:
     """Store a `spc critic calibrate --expert toxicity` result as scorer `key`'s release calibration
     (the figures that matter, without the missed lines or machine-specific paths)."""
     path = Path(__file__).with_name(CALIBRATION_FILE)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..jsontypes import JsonObject
 from ..label_split import split_labels
 from ..sample_data import resolve_path
 from ..readers import read_spc_csv
@@ -83,7 +84,7 @@ def features(texts: list[str], embedder: Any, profanity: Any) -> np.ndarray:
     return np.hstack([vectors, prob])
 
 
-def head_scores(head: dict[str, Any], x: np.ndarray) -> np.ndarray:
+def head_scores(head: JsonObject, x: np.ndarray) -> np.ndarray:
     """The logistic head's probability of "toxic" for each feature row."""
     w = np.asarray(head["weights"], dtype=np.float64)
     if x.shape[1] != len(w):
@@ -93,7 +94,9 @@ def head_scores(head: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
 
 
-def load_head(path: str | Path | None = None) -> dict[str, Any]:
+def load_head(path: str | Path | None = None) -> JsonObject:
+    """A head file as `train_head` writes it (weights, bias, features, C, trained_on), checked for what
+    scoring needs."""
     text = Path(path).read_text(encoding="utf-8") if path else \
         (resources.files("synthetic_persona_chat.models") / HEAD_FILE).read_text(encoding="utf-8")
     head = json.loads(text)
@@ -110,7 +113,7 @@ def labels_digest(labelled: list[LabelledUtterance]) -> str:
 
 def train_head(labelled: list[LabelledUtterance], negatives: list[str], embedder: Any, profanity: Any,
                c: float = HEAD_C, source: str = "", all_labels: "list[LabelledUtterance] | None" = None
-               ) -> dict[str, Any]:
+               ) -> JsonObject:
     """Fit the head on `labelled` (both labels) plus `negatives` (clean utterances), classes balanced.
 
     `all_labels`: the whole labels file the training half came from; its digest goes into `trained_on`."""

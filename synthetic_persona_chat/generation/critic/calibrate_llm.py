@@ -99,9 +99,10 @@ def labelled_rows(expert: str, clean: list[ArrowRow], toxic_lines: list[str], se
     return clean + positives, [False] * len(clean) + [True] * len(positives)
 
 
-def _rate(hits: int, n: int) -> Rate:
+def wilson_rate(hits: int, n: int) -> Rate:
+    """`hits` of `n` with its Wilson interval (the toxicity expert's calibration writes the same objects)."""
     low, high = wilson(hits, n)
-    return Rate(rate=round(hits / n, 4) if n else None, hits=hits, n=n,
+    return Rate(rate=round(hits / n, 4) if n else None, hits=int(hits), n=int(n),
                 ci95=[round(low, 4), round(high, 4)] if n else None)
 
 
@@ -118,8 +119,8 @@ def calibrate_judge(expert: str, ctx: RunContext, clean: list[ArrowRow], toxic_l
     unparsable = sum(v.reason.startswith("unparsable") for v in verdicts)
     return JudgeCalibration(
         expert=expert, llm=ctx.llm.describe(), calls=len(rows), n_positive=sum(positive),
-        n_negative=len(positive) - sum(positive), precision=_rate(tp, tp + fp), recall=_rate(tp, sum(positive)),
-        fpr=_rate(fp, len(positive) - sum(positive)), unparsable=unparsable, seed=seed,
+        n_negative=len(positive) - sum(positive), precision=wilson_rate(tp, tp + fp), recall=wilson_rate(tp, sum(positive)),
+        fpr=wilson_rate(fp, len(positive) - sum(positive)), unparsable=unparsable, seed=seed,
         positives="a denial of one own attribute" if expert == "llm-faithfulness" else "one offensive labelled line")
 
 

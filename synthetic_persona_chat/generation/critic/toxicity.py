@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...models.toxicity import calibrated_threshold
+from ...jsontypes import JsonObject
 from ...label_split import split_labels
-from ...eval.stats import wilson
 from .base import Verdict
 from .calibrate import auroc, clean_conversation_threshold
+from .calibrate_llm import wilson_rate
 from ...rowtypes import ArrowRow
 
 if TYPE_CHECKING:  # annotations only: no import cycle at run time
@@ -67,14 +68,12 @@ def fpr_threshold(clean_maxima: np.ndarray, max_fpr: float) -> float:
     return clean_conversation_threshold(clean_maxima, max_fpr)
 
 
-def _rate(hits: int, n: int) -> dict[str, Any]:
-    low, high = wilson(hits, n)
-    return {"rate": round(hits / n, 4) if n else None, "hits": int(hits), "n": int(n),
-            "ci95": [round(low, 4), round(high, 4)] if n else None}
+def _rate(hits: int, n: int) -> JsonObject:
+    return wilson_rate(hits, n).to_json()
 
 
 def _inserted_recall(lines: list[LabelledUtterance], line_scores: dict[str, float], host_maxima: np.ndarray,
-                     cut: float, seed: int) -> dict[str, Any]:
+                     cut: float, seed: int) -> JsonObject:
     """Each offensive line put into a seeded clean host conversation: caught when the host is rejected."""
     rng = random.Random(f"toxicity-insert:{seed}")
     caught = [max(line_scores[it.text], float(host_maxima[rng.randrange(len(host_maxima))])) > cut for it in lines]
@@ -85,7 +84,7 @@ def _inserted_recall(lines: list[LabelledUtterance], line_scores: dict[str, floa
 
 
 def calibrate_toxicity(scorer: Any, conversations: list[Conversation], labelled: list[LabelledUtterance],
-                       seed: int = 0, fraction: float = 0.5, max_fpr: float = MAX_FPR) -> dict[str, Any]:
+                       seed: int = 0, fraction: float = 0.5, max_fpr: float = MAX_FPR) -> JsonObject:
     """Threshold on the calibration half of the clean conversations; every figure on the held-aside half."""
     texts = sorted({t.text for c in conversations for t in c.turns} | {it.text for it in labelled})
     score_of = dict(zip(texts, (float(s) for s in scorer.scores(texts))))
@@ -130,7 +129,7 @@ class _Clean:
         self.index = index
 
 
-def format_calibration(result: dict[str, Any]) -> str:
+def format_calibration(result: JsonObject) -> str:
     """The same lines as the checker's: threshold and where it was chosen, then the held-aside figures (counts and
     per kind with intervals: a kind's recall can be far below the total's, as threats' is)."""
     s, fpr, rec = result["scorer"], result["conversation_fpr"], result["inserted_recall"]
