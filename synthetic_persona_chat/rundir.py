@@ -30,7 +30,6 @@ import platform
 import sys
 import time
 from glob import escape as glob_escape
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Iterable, TypedDict
 
@@ -45,6 +44,7 @@ from .jsontypes import JsonObject
 from .records import Skip
 from .redact import redact
 from .rowtypes import ArrowRow
+from .versions import installed_versions
 from .errors import RunStateError
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,7 @@ class FileDigest(TypedDict):
 
 
 def package_versions() -> dict[str, str]:
-    out = {}
-    for name in TRACKED_PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return out
+    return installed_versions(TRACKED_PACKAGES)
 
 
 class RunDir:

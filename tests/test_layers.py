@@ -25,7 +25,7 @@ SOURCES = {PKG: ROOT / PKG, f"{PKG}.builder": ROOT / "builder", f"{PKG}.eval": R
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("the package itself", ("",)),
     ("foundation: leaf utilities, records, row types, bundled model names", (
-        "errors", "paths", "json_output", "jsonrow", "jsontypes", "pause_points", "label_split", "redact", "model_defaults", "model_spec", "iterations", "logs", "strict_yaml", "records", "text", "rowtypes", "row_contracts", "kvstore",
+        "errors", "paths", "json_output", "jsonrow", "jsontypes", "versions", "pause_points", "label_split", "redact", "model_defaults", "model_spec", "iterations", "logs", "strict_yaml", "records", "text", "rowtypes", "row_contracts", "kvstore",
         "lock", "sample_data", "data", "prompts", "coverage", "cli_common", "models.bundled", "models.spec",
         "eval.stats", "generation.critic.report")),
     ("configuration", ("config", "presets", "usergen.config", "generation.config", "annotate.config")),

@@ -15,7 +15,6 @@ the first rename wins). `SPC_GGUF_CACHE=0` turns it off (the GGUF is then read a
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata as md
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ...paths import user_cache_dir
+from ...versions import installed_versions
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,7 @@ def file_digest(path: Path, chunk: int = 1 << 22) -> str:
 
 
 def _versions() -> dict[str, str]:
-    found = {}
-    for name in _VERSIONED:
-        try:
-            found[name] = md.version(name)
-        except md.PackageNotFoundError:
-            found[name] = "absent"
-    return found
+    return installed_versions(_VERSIONED, missing="absent")
 
 
 def cache_key(gguf: Path) -> str:
