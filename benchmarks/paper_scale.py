@@ -75,7 +75,23 @@ def scaled_config(size: int, url: str, args: argparse.Namespace) -> dict:
                              "seed_personas": SEED_CSVS[1]}}
     if args.nli != "default":
         config["models"]["nli"] = args.nli
+    if args.pairs_only:  # the conversation stage alone, on N profile pairs of SPC (no user generation)
+        config["generation"].update(pairs_file=args.pairs_only, seed_pairs=None, max_seed_pairs=None, max_pairs=size)
     return config
+
+
+def write_spc_pairs(path: Path, size: int) -> str:
+    """`--pairs-only`: SPC's profile pairs (test and valid CSVs), repeated to `size` under their own ids."""
+    from synthetic_persona_chat.readers import read_spc_csv
+
+    convs = [c for csv in SEED_CSVS for c in read_spc_csv(csv)[0]]
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(size):
+            c = convs[i % len(convs)]
+            f.write(json.dumps({"pair_id": f"spc-{i}", "user1_id": f"u{2 * i}", "user2_id": f"u{2 * i + 1}",
+                                "user1_persona": list(c.user1_persona), "user2_persona": list(c.user2_persona),
+                                "similarity": 2}) + "\n")
+    return str(path)
 
 
 class Server:
@@ -97,12 +113,15 @@ class Server:
         self.proc.wait()
 
 
-def spc_generate(config_path: Path, run_dir: Path, work: Path, kill_when=None) -> dict:
+def spc_generate(config_path: Path, run_dir: Path, work: Path, kill_when=None, probe: str = "") -> dict:
     """One `spc generate` process: wall, peak RSS and CPU of that process alone (os.wait4); `kill_when()`
-    polled every 0.2 s sends SIGKILL when it turns true."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "SPC_CACHE_DIR": str(work / "cache")}
+    polled every 0.2 s sends SIGKILL when it turns true. `probe` ("rss" or "trace"): run it under
+    benchmarks/driver_memory.py, whose per-stage peaks (and allocation sites) come back as "memory"."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "SPC_CACHE_DIR": str(work / "cache"),
+           "SPC_MEMORY_OUT": str(work / "memory.json"), "SPC_TRACEMALLOC": "1" if probe == "trace" else "0"}
+    module = "benchmarks.driver_memory" if probe else "synthetic_persona_chat.cli"
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "synthetic_persona_chat.cli", "generate", "--preset", "paper",
+    proc = subprocess.Popen([sys.executable, "-m", module, "generate", "--preset", "paper",
                              "--config", str(config_path), "--run-dir", str(run_dir)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=open(work / "stderr.log", "a"))
     killed = False
@@ -117,8 +136,11 @@ def spc_generate(config_path: Path, run_dir: Path, work: Path, kill_when=None) -
     if proc.returncode and not killed:
         raise RuntimeError(f"spc generate failed ({proc.returncode}); see {work / 'stderr.log'}:\n"
                            + (work / "stderr.log").read_text()[-3000:])
-    return {"wall_s": round(time.perf_counter() - start, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "killed": killed}
+    out = {"wall_s": round(time.perf_counter() - start, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+           "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "killed": killed}
+    if probe and (work / "memory.json").is_file():
+        out["memory"] = json.loads((work / "memory.json").read_text())
+    return out
 
 
 def held_per_candidate(run_dir: Path, sample: int = 3000) -> dict:
@@ -148,6 +170,8 @@ def estimate_check(run_dir: Path) -> dict:
     """The run's own estimate (estimate.json, written before any call) beside what its stages paid, per stage
     group and in total, with paid / estimated: the check that `--estimate` is within 2x of a real run."""
     def summary(stage: str) -> dict:
+        if not (run_dir / stage / "_done.json").is_file():  # --pairs-only: no user generation
+            return {"llm_usage": {}}
         done = json.loads((run_dir / stage / "_done.json").read_text())
         return done.get("summary", done)
 
@@ -179,9 +203,11 @@ def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
     server = Server(args)
     try:
         config_path = work / f"config-{size}.yaml"
+        if args.pairs_only:
+            args.pairs_only = write_spc_pairs(work / "pairs.jsonl", size)
         config_path.write_text(yaml.safe_dump(scaled_config(size, server.url, args)))
         load = os.getloadavg()[0]
-        full = spc_generate(config_path, work / f"run-{size}", work)
+        full = spc_generate(config_path, work / f"run-{size}", work, probe=args.probe)
         requests = server.call("/stats")["requests"]
         summary = json.loads((work / f"run-{size}" / "conversations" / "_done.json").read_text())
         summary = summary.get("summary", summary)
@@ -194,7 +220,8 @@ def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
                "cpu_critic_s": cpu.get("critic"), "cpu_select_s": cpu.get("select"),
                **dir_figures(work / f"run-{size}"), **held_per_candidate(work / f"run-{size}"),
                "pass_rates": summary.get("pass_rates"), "estimate_calls": check["total"]["estimate"]["calls"],
-               "paid_calls": check["total"]["paid"]["calls"], "estimate_check": check}
+               "paid_calls": check["total"]["paid"]["calls"], "estimate_check": check,
+               **({"memory": full["memory"]} if "memory" in full else {})}
         if not args.no_resume:
             try:
                 row.update(resume(size, requests, config_path, server, work))
@@ -263,6 +290,11 @@ def main() -> None:
     ap.add_argument("--nli", default="default", help="models.nli for the run: default (the CPU checker) or llm-judge")
     ap.add_argument("--corrupt", type=float, default=0.4, help="share of Generator answers corrupted")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill -9 / resume run")
+    ap.add_argument("--probe", choices=("", "rss", "trace"), default="",
+                    help="run the driver under benchmarks/driver_memory.py: per-stage peak RSS (rss), and the "
+                         "biggest live allocation sites at each stage's end (trace: tracemalloc, slower)")
+    ap.add_argument("--pairs-only", action="store_const", const="yes", default="",
+                    help="the conversation stage alone on N SPC profile pairs (no user generation): memory probes")
     ap.add_argument("--name", default="paper_scale")
     ap.add_argument("--append", action="store_true",
                     help="keep the rows of results/NAME.json this run does not redo (measure sizes one at a time)")
