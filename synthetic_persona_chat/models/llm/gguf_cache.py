@@ -21,7 +21,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from ...paths import user_cache_dir
 from ...versions import installed_versions
@@ -101,7 +100,7 @@ def _convert(gguf: Path, build: Path) -> None:
     tokenizer.save_pretrained(build)
 
 
-def load_location(location: str, gguf_file: str | None) -> tuple[str, dict[str, Any]]:
+def load_location(location: str, gguf_file: str | None) -> tuple[str, dict[str, str]]:
     """Where transformers should load from, and the `from_pretrained` keyword for it: the converted folder
     for a GGUF when the cache is on, else the GGUF itself."""
     if not gguf_file:
