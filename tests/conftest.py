@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import forget_task_names, record_task_names
+from tests.runs import sample_conversations
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SPC_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -27,6 +28,19 @@ def spc_dir() -> Path:
     if not SPC_TEST.exists():
         pytest.fail(f"real SPC data missing at {SPC_DIR}; set SPC_SHARED_DATA")
     return SPC_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_test() -> list:
+    """SPC's first 150 test conversations, read from the sample in the package (the release's own rows): a test
+    that needs no more than these runs without ../shared."""
+    return sample_conversations("test")
+
+
+@pytest.fixture(scope="session")
+def sample_valid() -> list:
+    """SPC's first 150 validation conversations, from the packaged sample (see `sample_test`)."""
+    return sample_conversations("valid")
 
 
 @pytest.fixture(autouse=True)

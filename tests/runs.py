@@ -41,8 +41,9 @@ WINNER, LOSER, FILTERED = 1, 0, 2  # candidate indices of a pair
 
 
 def sample_conversations(split: str = "test", n: int | None = None) -> list[Conversation]:
-    """The first `n` conversations of the packaged SPC sample (150 per split): real text without ../shared."""
-    convs, _ = read_spc_csv(sample_path(split), split=split)
+    """The first `n` conversations of the packaged SPC sample (150 per split): real text without ../shared,
+    the very conversations (ids, split names) that the release's first rows read as."""
+    convs, _ = read_spc_csv(sample_path(split), split={"valid": "validation"}.get(split, split))
     if n is not None and n > len(convs):
         raise ValueError(f"the packaged sample holds {len(convs)} {split} conversations, {n} were asked for")
     return convs[:n]

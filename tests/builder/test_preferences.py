@@ -9,7 +9,6 @@ import pytest
 
 from synthetic_persona_chat.builder.export import export
 from synthetic_persona_chat.builder.preferences import preference_rows
-from synthetic_persona_chat.readers import read_spc_csv
 from synthetic_persona_chat.row_contracts import Verdict
 
 from .conftest import make_run
@@ -32,8 +31,8 @@ def candidates(job: str, convs, verdicts: list[dict], winner: int, passed=None) 
 
 
 @pytest.fixture(scope="module")
-def spc_convs(spc_dir):
-    return read_spc_csv(spc_dir / "Synthetic-Persona-Chat_test.csv", split="test")[0][:12]
+def spc_convs(sample_test):
+    return sample_test[:12]
 
 
 def test_a_winner_against_each_candidate_it_beat_with_experts_and_margin(spc_convs):
@@ -66,7 +65,7 @@ def test_a_winner_against_candidates_a_filter_dropped_when_no_vote_is_consistent
     assert [(r["id"], r["experts"], r["margin"]) for r in out] == [("f-c0>f-c1", ["faithfulness", "toxicity"], 2)]
 
 
-def test_stock_load_then_trl_preprocessing_and_dpo_collator(spc_dir, tmp_path, spc_convs):
+def test_stock_load_then_trl_preprocessing_and_dpo_collator(tmp_path, spc_convs):
     trl = pytest.importorskip("trl", reason="TRL is in the dev extra")
     from transformers import AutoTokenizer
     from trl.data_utils import maybe_apply_chat_template

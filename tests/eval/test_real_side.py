@@ -25,10 +25,10 @@ def write_real_csv(path, convs):
     return path
 
 
-def test_quality_compares_the_run_with_a_real_csv_and_pairs_the_same_users(tmp_path, spc_valid, spc_test):
-    real = write_real_csv(tmp_path / "held_out_real.csv", spc_test[:12])
-    on_real_pairs = [Conversation(r.user1_persona, r.user2_persona, v.turns) for r, v in zip(spc_test[:8], spc_valid)]
-    run = make_run(tmp_path / "run", on_real_pairs + spc_valid[40:48], iterations=2)
+def test_quality_compares_the_run_with_a_real_csv_and_pairs_the_same_users(tmp_path, sample_valid, sample_test):
+    real = write_real_csv(tmp_path / "held_out_real.csv", sample_test[:12])
+    on_real_pairs = [Conversation(r.user1_persona, r.user2_persona, v.turns) for r, v in zip(sample_test[:8], sample_valid)]
+    run = make_run(tmp_path / "run", on_real_pairs + sample_valid[40:48], iterations=2)
     out = tmp_path / "eval"
     rc = main(["eval", "quality", "--out", str(out), "--dataset", f"real={real}", "--dataset", f"generated={run}",
                "--real", "real", "--synthetic", "generated", "--set", "eval_quality.faithfulness_sample=4"])

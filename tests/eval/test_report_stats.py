@@ -11,9 +11,9 @@ from synthetic_persona_chat.eval.paper_nup import as_json as paper_json
 from synthetic_persona_chat.eval.report import calibration_text, plot_nup, quality_markdown
 
 
-def test_guard_fires_on_a_three_pair_detection_test(spc_valid, spc_test):
+def test_guard_fires_on_a_three_pair_detection_test(sample_valid, sample_test):
     # 6 real + 6 "synthetic" conversations: the classifier trains on halves and judges 3 pairs
-    det = detection_test(spc_test[:6], spc_valid[:6], "classifier", seed=0)
+    det = detection_test(sample_test[:6], sample_valid[:6], "classifier", seed=0)
     assert det["pairs"] == 3
     det.update(real="real", synthetic="synthetic")
     md = quality_markdown({"datasets": {}, "detection": det})
@@ -102,11 +102,11 @@ def test_calibration_beside_the_rate_with_its_own_intervals():
     assert "⚠ AUROC < 0.7" in calibration_text({"calibration": {"auroc": 0.55, "f1": 0.2}})
 
 
-def test_raw_diversity_is_only_context_beside_the_size_matched_figures(spc_valid, spc_test):
+def test_raw_diversity_is_only_context_beside_the_size_matched_figures(sample_valid, sample_test):
     from synthetic_persona_chat.eval.diversity import DiversityConfig, size_matched
     from synthetic_persona_chat.eval.quality import dataset_quality
 
-    convs = {"big": spc_test[:60], "small": spc_valid[:6]}
+    convs = {"big": sample_test[:60], "small": sample_valid[:6]}
     datasets = {n: dataset_quality(c).to_json() for n, c in convs.items()}
     md = quality_markdown({"datasets": datasets, "size_matched_diversity": size_matched(convs, cfg=DiversityConfig(
         draws=3))})
@@ -134,14 +134,14 @@ def test_paper_card_note_quotes_the_published_figure():
     assert "arXiv:2312.10007v1" in note and "paper (published" not in interval_note(spc_cells)
 
 
-def test_paper_preset_keeps_only_the_papers_training_sets(tmp_path, spc_test):
+def test_paper_preset_keeps_only_the_papers_training_sets(tmp_path, sample_test):
     """The paper's rows only (no generated row); baselines on real SPC rows get intervals and paired tests."""
     from synthetic_persona_chat.eval import data as D
     from synthetic_persona_chat.eval.crosstable import NUPRunConfig, cross_table
 
     train = {name: D.Unavailable(name, "no data given") for name in ("SPC", "Persona-Chat", "SPC+Persona-Chat",
                                                                      "generated")}
-    test = {"SPC test": D.Dataset("SPC test", spc_test[:12], "spc")}
+    test = {"SPC test": D.Dataset("SPC test", sample_test[:12], "spc")}
     cfg = NUPRunConfig(baselines=("tf-idf", "random"), **{k: v for k, v in PRESETS["paper"].items()})
     res = cross_table(train, test, cfg, tmp_path).to_json()
     assert {c["train"] for c in res["cells"]} == {"SPC", "Persona-Chat"}
@@ -169,14 +169,14 @@ def test_expert_consistency_rates_get_intervals(tmp_path):
     assert consistency_markdown({"datasets": {"spc": {"source": "spc-sample:test"}}}) == ""
 
 
-def test_report_json_carries_the_intervals_the_report_adds(tmp_path, spc_test):
+def test_report_json_carries_the_intervals_the_report_adds(tmp_path, sample_test):
     """report.json holds the calibration intervals printed in report.md (computed from stored counts)."""
     import json
 
     from synthetic_persona_chat.eval.quality import dataset_quality
     from synthetic_persona_chat.eval.report import render_report
 
-    q = dataset_quality(spc_test[:5]).to_json()
+    q = dataset_quality(sample_test[:5]).to_json()
     q["faithfulness"] = {"checked": 0, "of": 0, "checker": {"kind": "minilm-polarity", "calibration": {
         "auroc": 0.7557, "f1": 0.6389, "n": 99, "n_contradiction": 33, "tp": 23, "fp": 16, "fn": 10, "tn": 50}}}
     (tmp_path / "quality.json").write_text(json.dumps({"config": {"seed": 0}, "datasets": {"spc": q}}))
