@@ -81,6 +81,7 @@ def test_bad_label_files_are_clear_errors(tmp_path, line, message):
         load_labels(tmp_path / "missing.jsonl")
 
 
+@pytest.mark.slow  # the default checker (real MiniLM, loaded by the command) over the real labelled file
 def test_calibrate_subcommand_on_the_real_file(tmp_path, capsys):
     """Registered on a fresh parser and through `spc critic calibrate`: the default checker, real labels."""
     parser = argparse.ArgumentParser()

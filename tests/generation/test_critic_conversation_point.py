@@ -48,6 +48,7 @@ def test_conversation_point_is_preferred_over_the_pair_level_strict_point():
     assert faithfulness.threshold(checker, 0.3) == (0.3, "configured")
 
 
+@pytest.mark.slow  # loads the real MiniLM checker itself (no `minilm` fixture to mark it) and scores 150 conversations
 def test_default_checker_on_the_packaged_sample_rejects_at_most_5_percent_and_catches_denials():
     """The issue's goal on real data: spc-sample:test (150), shipped checker and calibration (chosen on valid)."""
     checker = load_contradiction_checker("minilm-polarity")

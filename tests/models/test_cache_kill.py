@@ -9,9 +9,12 @@ arrived, so the interrupted run costs the uninterrupted one plus only what was i
 Before, the cache was written once per call, and the whole call was paid again.
 """
 
+import pytest
 import yaml
 
 from tests.faults.helpers import FakeOpenAI, generate, kill_when, outputs, start, write_config
+
+pytestmark = pytest.mark.slow  # the real `spc generate` in child processes (started by tests.faults.helpers), run twice
 
 CONCURRENCY = 2
 CANDIDATES = 2  # samples per prompt: a prompt is stored when both are in
