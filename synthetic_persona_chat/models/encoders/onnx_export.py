@@ -30,7 +30,6 @@ import contextlib
 import hashlib
 import importlib
 import io
-import importlib.metadata as md
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ import numpy as np
 
 from ...errors import ModelError
 from ...paths import user_cache_dir
+from ...versions import installed_versions
 
 log = logging.getLogger(__name__)
 
@@ -353,13 +353,7 @@ def _state_digest(st: Any) -> str:
 
 
 def _versions() -> dict[str, str]:
-    out = {}
-    for dist in _VERSIONED:
-        try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            out[dist] = "missing"
-    return out
+    return installed_versions(_VERSIONED, missing="missing")
 
 
 def _cache_key(weights: str, precision: str) -> str:
