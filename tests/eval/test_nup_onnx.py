@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("onnxruntime", reason="the onnx backends are the optional [onnx] extra")
+pytestmark = pytest.mark.slow  # exports MiniLM to ONNX/OpenVINO and fine-tunes it: real models without the fixture
 
 from synthetic_persona_chat.eval import data as D  # noqa: E402
 from synthetic_persona_chat.eval.crosstable import NUPRunConfig, cross_table  # noqa: E402

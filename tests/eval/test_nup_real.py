@@ -40,11 +40,13 @@ def scores(slices, tmp_path_factory):
     return result
 
 
+@pytest.mark.slow  # `scores` fine-tunes and loads MiniLM itself (no `minilm` fixture to mark it)
 def test_finetuned_beats_zero_shot(scores):
     assert scores["fine-tuned"]["hits@1/20"] > scores["zero-shot"]["hits@1/20"]
     assert scores["fine-tuned"]["mrr"] > scores["zero-shot"]["mrr"]
 
 
+@pytest.mark.slow  # `scores` fine-tunes and loads MiniLM itself (no `minilm` fixture to mark it)
 def test_ir_baseline_beats_random(scores):
     assert scores["tf-idf"]["hits@1/20"] > 2 / 20
     assert scores["tf-idf"]["hits@1/20"] > scores["random"]["hits@1/20"]
