@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default models (CPU, no network), end to end:
 # generate a small dataset (`--preset demo`), build it into a datasets export, evaluate it against SPC.
-# About 5 minutes on 2 CPU cores (docs/performance.md, "Main job"). `spc models check` shows each model first.
+# About 3.5 minutes on 2 idle CPU cores (docs/performance.md, "Main job"). `spc models check` shows each model first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
