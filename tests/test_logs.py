@@ -15,7 +15,7 @@ from .builder.conftest import subprocess_env
 def _build(spc_test_only, out, *flags):
     return subprocess.run([sys.executable, "-m", "synthetic_persona_chat.cli", *flags, "build", str(spc_test_only),
                            "--out", str(out), "--configs", "full,messages"], capture_output=True, text=True,
-                          timeout=300, env=subprocess_env(HF_HUB_OFFLINE="1"))
+                          timeout=300, env=subprocess_env(HF_HUB_OFFLINE="1", SPC_GGUF_CACHE="0"))
 
 
 def test_third_party_bars_and_logs_only_with_v(spc_dir, tmp_path):
@@ -44,11 +44,12 @@ def test_levels_ours_at_info_libraries_at_warning_unless_verbose():
 
 
 def _load_bundled_llm(verbose: int) -> str:
-    """stderr of a real load of the bundled GGUF model after `logs.configure(verbose)`, as `spc` does."""
+    """stderr of a real load of the bundled GGUF model after `logs.configure(verbose)`, as `spc` does; read from the
+    GGUF itself (SPC_GGUF_CACHE=0), the path that draws the bar (a converted folder loads without dequantising)."""
     code = ("from synthetic_persona_chat import logs; logs.configure(%d)\n"
             "from synthetic_persona_chat.models.llm import load_llm; load_llm('transformers:smollm2')" % verbose)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env=subprocess_env(HF_HUB_OFFLINE="1"))
+                          env=subprocess_env(HF_HUB_OFFLINE="1", SPC_GGUF_CACHE="0"))
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stderr
 
