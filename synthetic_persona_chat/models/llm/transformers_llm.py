@@ -207,26 +207,23 @@ class TransformersLLM(LLM):
         cache = self._model(input_ids=prefix.unsqueeze(0), use_cache=True, logits_to_keep=1).cache
         cache.batch_repeat_interleave(ids.shape[0])
         if n > 1:  # each prompt's own tokens (but the last) once, then its cache repeated for the n samples
-            positions = (new_mask.long().cumsum(-1) - 1).masked_fill(new_mask == 0, 0)
-            cache = self._model(input_ids=new_ids[:, shared:-1], attention_mask=new_mask[:, :-1],
-                                position_ids=positions[:, shared:-1], cache=cache, use_cache=True,
-                                logits_to_keep=1).cache
-            cache.batch_repeat_interleave(n)
-            new_ids, new_mask = new_ids.repeat_interleave(n, 0), new_mask.repeat_interleave(n, 0)
+            return self._shared_prefill({"input_ids": new_ids, "attention_mask": new_mask}, n, cache, shared)
         return {"input_ids": new_ids, "attention_mask": new_mask, "cache": cache}
 
-    def _shared_prefill(self, enc: Any, n: int) -> dict[str, Any]:
+    def _shared_prefill(self, enc: Any, n: int, cache: Any = None, start: int = 0) -> dict[str, Any]:
         """generate() inputs for n samples of each prompt that share one prefill.
 
         transformers' num_return_sequences copies each prompt n times *before* the prefill, so a Generator
         prompt of ~1,000 tokens with m=3 candidates is encoded three times. Here the prompt minus its last
         token is encoded once, its KV cache is repeated n times, and generate() continues from it (the
-        last token runs in the first decoding step). Positions follow the left padding as generate()'s own.
+        last token runs in the first decoding step). Positions follow the padding as generate()'s own. With a
+        `cache` of the first `start` tokens (the batch's shared prefix), only the tokens after it are encoded.
         """
         ids, mask = enc["input_ids"], enc["attention_mask"]
         positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
-        cache = self._model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
-                            use_cache=True, logits_to_keep=1).cache  # transformers 5: `cache` (was `past_key_values`)
+        cache = self._model(input_ids=ids[:, start:-1], attention_mask=mask[:, :-1],
+                            position_ids=positions[:, start:-1], cache=cache, use_cache=True,
+                            logits_to_keep=1).cache  # transformers 5: `cache` (was `past_key_values`)
         cache.batch_repeat_interleave(n)
         return {"input_ids": ids.repeat_interleave(n, 0), "attention_mask": mask.repeat_interleave(n, 0),
                 "cache": cache}
