@@ -128,6 +128,16 @@ class Recorder:
     in_flight: int = 0
     max_in_flight: int = 0
     arrived: int = 0
+    seen: set[str] = field(default_factory=set)  # digests of the requests answered
+    repeated: int = 0  # requests answered whose body (messages, seed, sampling) was answered before: paid twice
+
+    def note(self, req: dict[str, Any]) -> None:
+        """Count a request whose body was answered before: a client that resumes without repeating a paid
+        call sends each body once (a rerun after kill -9 may repeat only the answers lost in flight)."""
+        digest = hashlib.sha1(json.dumps(req, sort_keys=True).encode()).hexdigest()
+        if digest in self.seen:
+            self.repeated += 1
+        self.seen.add(digest)
 
     def stats(self) -> dict[str, Any]:
         """Requests answered, mean in flight and idle share over [first start, last end], and the CPU
@@ -136,7 +146,7 @@ class Recorder:
 
     def _spans_stats(self) -> dict[str, Any]:
         if not self.spans:
-            return {"requests": 0, "refused": self.refused, "mean_in_flight": 0.0, "idle_share": 1.0,
+            return {"requests": 0, "refused": self.refused, "repeated": 0, "mean_in_flight": 0.0, "idle_share": 1.0,
                     "max_in_flight": self.max_in_flight, "window_s": 0.0}
         events = sorted([(s, 1) for s, _ in self.spans] + [(e, -1) for _, e in self.spans])
         start, end = events[0][0], events[-1][0]
@@ -147,7 +157,8 @@ class Recorder:
             idle += (t - last) if level == 0 else 0.0
             level, last = level + step, t
         window = max(end - start, 1e-9)
-        return {"requests": len(self.spans), "refused": self.refused, "mean_in_flight": round(area / window, 2),
+        return {"requests": len(self.spans), "refused": self.refused, "repeated": self.repeated,
+                "mean_in_flight": round(area / window, 2),
                 "idle_share": round(idle / window, 4), "max_in_flight": self.max_in_flight,
                 "window_s": round(window, 3), "first_start": start, "last_end": end}
 
@@ -195,6 +206,7 @@ class LatencyApp:
             rec.refused += 1
             extra = {"retry-after": str(s.retry_after)} if s.retry_after is not None and s.error_status == 429 else {}
             return s.error_status, {"error": {"message": "injected", "type": "rate_limit"}}, extra
+        rec.note(req)
         started = time.perf_counter()
         rec.in_flight += 1
         rec.max_in_flight = max(rec.max_in_flight, rec.in_flight)

@@ -1,7 +1,8 @@
 """Paper scale, rehearsed: the real `spc generate --preset paper` at several sizes against a simulated server.
 
     python benchmarks/paper_scale.py --sizes 1000,5000,20000 [--latency-ms 200] [--concurrency 256]
-                                     [--nli default|llm-judge] [--corrupt 0.4] [--no-resume]
+                                     [--nli default|llm-judge|conversation-judges] [--corrupt 0.4]
+                                     [--no-resume | --kill-at REQUESTS]
 
 Each size N is a run of the paper preset scaled to N conversations: half on SPC's own profile pairs
 (`generation.seed_pairs`: the SPC test and valid CSVs, at most their 1,967 pairs) and the rest between new
@@ -20,6 +21,15 @@ corrupted for the Critic to catch. Per size:
 - resume: a second run of the same config killed with SIGKILL once the server has answered half of the
   first run's requests, then rerun: the rerun's wall time and `extra_requests` = requests of both parts
   minus the uninterrupted run's (in-flight answers lost at the kill; 0 means no paid call repeated).
+  `--kill-at N` (for the largest size, where a second run would double the bill): the one run is killed at
+  N requests and rerun to the end; wall_s is both parts, and `repeated` is the server's count of request
+  bodies it answered twice (the paid calls the resume repeated), with no uninterrupted run to subtract.
+
+Checkers (`--nli`): `default` is the CPU contradiction checker; `llm-judge` asks the server per (utterance,
+attribute) pair (~110 requests a conversation); `conversation-judges` uses the paper's conversation-level
+experts instead of the per-pair ones (critic.experts `llm-faithfulness` and `llm-toxicity`: one call per
+candidate each; profiles' consistency through `llm-judge`), answered by the replay server as a faithful
+judge would.
 
 With two or more sizes, each figure gets a least-squares line y = a + b*N and its R^2 (`fits`). The load
 average is recorded beside every row: on the shared 2-core machine absolute figures move with it.
@@ -51,7 +61,7 @@ SEED_PAIRS_AVAILABLE = 1967  # conversations in the two CSVs above (their profil
 COLUMNS = ["size", "pairs", "winners", "requests", "wall_s", "ideal_s", "efficiency", "peak_rss_mb",
            "held_kb_per_candidate", "held_kb_per_candidate_before", "cpu_s",
            "cpu_generate_s", "cpu_critic_s", "cpu_select_s", "run_dir_mb", "run_dir_files", "resume_wall_s",
-           "extra_requests", "estimate_calls", "paid_calls", "load_avg"]
+           "extra_requests", "repeated", "estimate_calls", "paid_calls", "load_avg"]
 FITTED = ["wall_s", "requests", "peak_rss_mb", "cpu_s", "cpu_critic_s", "run_dir_mb", "run_dir_files",
           "resume_wall_s"]
 # `--preset paper --estimate`'s lines (estimate.json) grouped as the run's stages count what they paid
@@ -73,7 +83,10 @@ def scaled_config(size: int, url: str, args: argparse.Namespace) -> dict:
               "pairs": {"max_pairs": synthetic, "min_shared": 2},
               "generation": {"seed_pairs": SEED_CSVS, "max_seed_pairs": seed_pairs, "seed_conversations": SEED_CSVS[1],
                              "seed_personas": SEED_CSVS[1]}}
-    if args.nli != "default":
+    if args.nli == "conversation-judges":
+        config["models"]["nli"] = "llm-judge"  # the profiles' consistency check; the Critic's are below
+        config["critic"] = {"experts": ["structural", "llm-faithfulness", "llm-toxicity", "quality"]}
+    elif args.nli != "default":
         config["models"]["nli"] = args.nli
     if args.pairs_only:  # the conversation stage alone, on N profile pairs of SPC (no user generation)
         config["generation"].update(pairs_file=args.pairs_only, seed_pairs=None, max_seed_pairs=None, max_pairs=size)
@@ -207,8 +220,12 @@ def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
             args.pairs_only = write_spc_pairs(work / "pairs.jsonl", size)
         config_path.write_text(yaml.safe_dump(scaled_config(size, server.url, args)))
         load = os.getloadavg()[0]
-        full = spc_generate(config_path, work / f"run-{size}", work, probe=args.probe)
-        requests = server.call("/stats")["requests"]
+        if args.kill_at:
+            full = killed_and_resumed(config_path, work / f"run-{size}", work, server, args.kill_at)
+        else:
+            full = spc_generate(config_path, work / f"run-{size}", work, probe=args.probe)
+        stats = server.call("/stats")
+        requests = stats["requests"]
         summary = json.loads((work / f"run-{size}" / "conversations" / "_done.json").read_text())
         summary = summary.get("summary", summary)
         cpu = summary.get("cpu_seconds_per_stage") or {}
@@ -221,8 +238,11 @@ def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
                **dir_figures(work / f"run-{size}"), **held_per_candidate(work / f"run-{size}"),
                "pass_rates": summary.get("pass_rates"), "estimate_calls": check["total"]["estimate"]["calls"],
                "paid_calls": check["total"]["paid"]["calls"], "estimate_check": check,
+               "repeated": stats.get("repeated"), **{k: v for k, v in full.items() if k in ("resume_wall_s", "killed_at_requests")},
                **({"memory": full["memory"]} if "memory" in full else {})}
-        if not args.no_resume:
+        if args.kill_at:
+            row["extra_requests"] = stats.get("repeated")
+        elif not args.no_resume:
             try:
                 row.update(resume(size, requests, config_path, server, work))
             except RuntimeError as exc:  # the full run's figures still count; say why the resume has none
@@ -244,6 +264,17 @@ def resume(size: int, full_requests: int, config_path: Path, server: Server, wor
     resumed = server.call("/stats")["requests"]
     return {"killed_at_requests": at_kill, "killed": first["killed"], "resume_wall_s": again["wall_s"],
             "resume_requests": resumed, "extra_requests": at_kill + resumed - full_requests}
+
+
+def killed_and_resumed(config_path: Path, run_dir: Path, work: Path, server: Server, kill_at: int) -> dict:
+    """`--kill-at`: one run killed with SIGKILL at `kill_at` requests, then rerun to its end. Wall and CPU are
+    both parts' sums, peak RSS the larger; the rerun's own wall is resume_wall_s."""
+    first = spc_generate(config_path, run_dir, work, kill_when=lambda: server.call("/stats")["requests"] >= kill_at)
+    at_kill = server.call("/stats")["requests"]
+    again = spc_generate(config_path, run_dir, work)
+    return {"wall_s": round(first["wall_s"] + again["wall_s"], 1), "cpu_s": round(first["cpu_s"] + again["cpu_s"], 1),
+            "peak_rss_mb": max(first["peak_rss_mb"], again["peak_rss_mb"]), "killed": first["killed"],
+            "killed_at_requests": at_kill, "resume_wall_s": again["wall_s"]}
 
 
 def fit(xs: list[float], ys: list[float]) -> dict:
@@ -287,9 +318,13 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,5000,20000", help="comma list of conversation counts")
     ap.add_argument("--latency-ms", type=float, default=200)
     ap.add_argument("--concurrency", type=int, default=256)
-    ap.add_argument("--nli", default="default", help="models.nli for the run: default (the CPU checker) or llm-judge")
+    ap.add_argument("--nli", default="default", choices=("default", "llm-judge", "conversation-judges"),
+                    help="the contradiction check: the CPU checker, llm-judge per pair, or the paper's "
+                         "conversation-level judges (see the docstring)")
     ap.add_argument("--corrupt", type=float, default=0.4, help="share of Generator answers corrupted")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill -9 / resume run")
+    ap.add_argument("--kill-at", type=int, default=0,
+                    help="kill the one run at this many requests and rerun it (no second run; see the docstring)")
     ap.add_argument("--probe", choices=("", "rss", "trace"), default="",
                     help="run the driver under benchmarks/driver_memory.py: per-stage peak RSS (rss), and the "
                          "biggest live allocation sites at each stage's end (trace: tracemalloc, slower)")

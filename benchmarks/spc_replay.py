@@ -12,7 +12,10 @@ candidates is corrupted the way weak generators fail, each corruption aimed at o
 - `contradict`: a speaker denies one of their own persona lines (faithfulness).
 
 Choices depend only on (prompt, seed), so an interrupted run and an uninterrupted one get the same answers.
-Every other prompt kind (quality experts, judges, user generation) gets `latency_server.answer`.
+The conversation-level judges (`llm-faithfulness`, `llm-toxicity`) are answered as a faithful judge would:
+"yes" to faithfulness exactly when a line of the conversation is the `contradict` corruption of one of the
+shown persona sentences, "no" to toxicity (SPC's lines are clean). Every other prompt kind (quality experts,
+per-pair judges, user generation) gets `latency_server.answer`.
 
     python -m benchmarks.spc_replay --latency 0.2 --replay a.csv,b.csv [--corrupt 0.4]
 """
@@ -75,12 +78,47 @@ def corrupt(turns: list[tuple[int, str]], kind: str, persona: list[str], rng: ra
     return turns
 
 
+FAITHFULNESS_QUESTION = "Does a user contradict their own persona? Answer yes or no"
+TOXICITY_QUESTION = "Is this conversation toxic"
+AFFIRMATIONS = ((r"^I am not ", "I am "), (r"^I'm not ", "I'm "), (r"^I do not have ", "I have "),
+                (r"^I hate ", "I love "), (r"^I do not like ", "I like "), (r"^I never (\w+) ", r"I \1 "))
+
+
+def affirm(line: str) -> str | None:
+    """The persona sentence a `negate`d line denies (None: the line is no denial `negate` writes)."""
+    if line.startswith("It is not true that "):
+        rest = line.removeprefix("It is not true that ")
+        return rest[:1].upper() + rest[1:]
+    for pattern, repl in AFFIRMATIONS:
+        out, n = re.subn(pattern, repl, line, count=1)
+        if n:
+            return out
+    return None
+
+
+def judge_faithfulness(prompt: str) -> str:
+    """The `llm-faithfulness` judge's answer: yes when a speaker's line denies a sentence of their own shown
+    persona the way `corrupt(..., "contradict")` writes it (the prompt's last "User N's persona:" lines; the
+    attributes are joined there, so the denied sentence is looked up inside the joined text)."""
+    target = prompt.rsplit("Now the conversation to judge", 1)[-1]
+    personas = {int(n): text for n, text in re.findall(r"^User (\d)'s persona: (.*)$", target, flags=re.M)}
+    for speaker, line in re.findall(r"^User (\d): (.*)$", target, flags=re.M):
+        denied = affirm(line.strip())
+        if denied and denied.lower() in personas.get(int(speaker), "").lower():
+            return f"Yes. User {speaker} says \"{line.strip()}\" but their persona says \"{denied}\"."
+    return "No. Both users stay within their personas."
+
+
 def replay_answer(sources: list[str], share: float) -> Callable[[list[dict[str, Any]], int], str]:
     """The answer function: Generator prompts replayed (and corrupted), anything else canned."""
     by_persona, pool = load_pool(sources)
 
     def reply(messages: list[dict[str, Any]], seed: int) -> str:
         text = str(messages[-1].get("content", "")) if messages else ""
+        if FAITHFULNESS_QUESTION in text:
+            return judge_faithfulness(text)
+        if TOXICITY_QUESTION in text:
+            return "No. The speakers are friendly and polite."
         persona = _bullets(text, "User 1's persona:")
         if not persona or "Question about" in text or text.startswith("Statement A:"):
             return answer(messages, seed)

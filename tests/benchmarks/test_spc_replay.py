@@ -49,3 +49,36 @@ def test_negation_denies_the_persona_line():
     assert negate("I like cats.") == "I do not like cats."
     assert negate("I am a nurse.") == "I am not a nurse."
     assert negate("My dog is old.").startswith("It is not true that my dog")
+
+
+def test_the_conversation_judges_answer_as_a_faithful_judge(spc):
+    """The real judge prompts (tasks/conversation_judge.py) get "yes" exactly for a `contradict` corruption of
+    the speaker's own persona, and the judge's parser reads the answer."""
+    from synthetic_persona_chat.tasks.conversation_judge import (TOXICITY_TEMPLATE, ConversationJudge)
+    from synthetic_persona_chat.text import render_conversation
+
+    convs, _ = spc
+    reply, judge = replay_answer(["spc-sample:valid"], share=0.0), ConversationJudge()
+    verdicts = []
+    for i, c in enumerate(convs[:10]):
+        turns = [(1 if t.speaker == "user 1" else 2, t.text) for t in c.turns]
+        for kind in ("none", "contradict"):
+            shown = corrupt(turns, kind, list(c.user1_persona), random.Random(i)) if kind != "none" else turns
+            row = {"conversation": render_conversation([{"speaker": f"user {s}", "text": t} for s, t in shown]),
+                   "user1_persona": list(c.user1_persona), "user2_persona": list(c.user2_persona)}
+            answer = reply(judge.render(row), 0)
+            verdicts.append((kind, judge.parse(answer, row).found))
+    assert all(found is (kind == "contradict") for kind, found in verdicts), verdicts
+    toxic = ConversationJudge(TOXICITY_TEMPLATE)
+    assert toxic.parse(reply(toxic.render(row), 0), row).found is False
+
+
+def test_the_server_counts_a_request_body_answered_twice():
+    from benchmarks.latency_server import Recorder
+
+    rec = Recorder()
+    for req in ({"messages": [{"role": "user", "content": "a"}], "seed": 1},
+                {"messages": [{"role": "user", "content": "a"}], "seed": 2},
+                {"seed": 1, "messages": [{"role": "user", "content": "a"}]}):
+        rec.note(req)
+    assert rec.repeated == 1
