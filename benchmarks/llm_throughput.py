@@ -14,7 +14,9 @@ Greedy decoding, so every row decodes the same kind of text. Ratios: `vs_llama_c
 single-stream, `vs_single` against the same backend's single-stream row.
 
 `decode` (`--backends decode`): decoding alone, float32 vs int8 vs int8-exact vs int8-fast on the same batch (the prefill
-timed apart and subtracted), best of 2 interleaved rounds.
+timed apart and subtracted), each with and without fused projections (fused_projections.py: q/k/v and gate/up as
+one product per group; `same_texts`: the share of greedy token sequences equal to the unfused row's), best of
+`--decode-rounds` interleaved rounds.
 
 `levers` (the #24 decode levers, `--backends levers`): the Generator's own workload, long few-shot prompts
 made of packaged SPC sample conversations, m=3 candidates sampled per prompt (top-k 40, temperature 0.7,
@@ -22,8 +24,9 @@ one seed), on ONE loaded model whose settings are switched between rows, so ever
 load. Rows: the default (dtype auto = float32 on a CPU without native bf16, one prefill shared by a
 prompt's m samples, batch 32, SDPA attention), then one lever changed each: no prefix sharing
 (transformers' num_return_sequences: the prompt is prefilled m times), batch 16 / 64, eager attention,
-static KV cache, 1 intra-op thread, int8 weights (`quantize: int8`: a second, quantised copy of the model;
+static KV cache, 1 intra-op thread, int8 weights (`quantize: int8`: a second, quantised copy, projections fused;
 then `int8-exact`, the same copy with float64 attention; then `int8-fast`, torch quantize_dynamic, per-batch scale)
+then the int8 and the demo's rows with projections not fused (as before #24.3)
 and bfloat16 weights (the model cast in place, last). `vs_default` is the
 tok/s ratio to the default row; `same_texts` the share of the candidates identical to the default row's
 (a lever below 1.0 changes the outputs, so it is not a default).
@@ -45,7 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._report import write_results  # noqa: E402
 from synthetic_persona_chat.models import GenerationParams, load_llm  # noqa: E402
 from synthetic_persona_chat.models.bundled import smollm2_gguf  # noqa: E402
-from synthetic_persona_chat.models.llm.int8 import use_float64_attention  # noqa: E402
+from synthetic_persona_chat.models.llm.fused_projections import fuse_projections  # noqa: E402
+from synthetic_persona_chat.models.llm.int8 import apply_quantize, use_float64_attention  # noqa: E402
 
 TOPICS = ["your dogs", "your job as a nurse", "hiking in the mountains", "your favourite band", "cooking pasta",
           "learning to surf", "your garden", "a trip to Japan", "playing chess", "your new house"]
@@ -170,9 +174,15 @@ LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, thread
     ("int8 weights with per-batch scale (quantize: int8-fast)", {"model": "int8-fast"}, None),
     ("batch's shared prompt prefix prefilled once (batch_prefix: on)", {"batch_prefix": True}, None),
     ("int8-fast and the batch prefix (the demo's)", {"model": "int8-fast", "batch_prefix": True}, None),
+    ("int8 weights, projections not fused (before #24.3)", {"model": "int8-unfused"}, None),
+    ("int8-fast and the batch prefix, projections not fused (the demo's before #24.3)",
+     {"model": "int8-fast-unfused", "batch_prefix": True}, None),
     ("bfloat16 weights", {"dtype": "bfloat16"}, None),
 ]
 
+# Quantised copies the lever rows switch to: (quantize, projections fused); the library fuses every quantised model.
+LEVER_MODELS = {"int8": ("int8", True), "int8-fast": ("int8-fast", True), "int8-unfused": ("int8", False),
+                "int8-fast-unfused": ("int8-fast", False)}
 
 ATTENTION: dict[int, str] = {}  # id(model) -> its own attention implementation, restored between rows
 
@@ -202,11 +212,14 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
     params = GenerationParams(n=3, max_tokens=max_tokens, temperature=0.7, top_k=40, seed=0)
     llm = load_llm({"backend": "transformers", "model": "smollm2"})
     models = {"default": llm._model}
-    if not names or any("int8" in n for n in names):  # a quantised copy (int8 cannot be undone in place)
-        models["int8"] = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8"})._model
-        use_float64_attention(models["int8"])  # registered, then restored to the model's own (SDPA) below
-        models["int8"].set_attn_implementation("sdpa")
-        models["int8-fast"] = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "int8-fast"})._model
+    wanted = {changes.get("model") for name, changes, _ in LEVERS if not names or name in names}
+    for key, (quantize, fuse) in LEVER_MODELS.items():  # quantised copies (int8 cannot be undone in place)
+        if key in wanted:
+            models[key] = load_variant(quantize, fuse)._model
+    for key in ("int8", "int8-unfused"):
+        if key in models:
+            use_float64_attention(models[key])  # registered, then restored to the model's own (SDPA) below
+            models[key].set_attn_implementation("sdpa")
     ATTENTION.update({id(m): m.config._attn_implementation for m in models.values()})
     info = llm.describe()
     llm.generate(chats[:2], params.replace(max_tokens=4))  # warm-up
@@ -237,38 +250,66 @@ def bench_levers(n_prompts: int, max_tokens: int, names: list[str] | None = None
     return rows
 
 
-def _generate_seconds(model, enc, steps: int, pad_id: int) -> float:
+def _generate(model, enc, steps: int, pad_id: int) -> tuple[float, object]:
+    """(seconds, the tokens) of `steps` greedy tokens for the batch."""
     import torch
 
     start = time.perf_counter()
     with torch.inference_mode():
-        model.generate(**enc, max_new_tokens=steps, min_new_tokens=steps, do_sample=False, pad_token_id=pad_id)
-    return time.perf_counter() - start
+        out = model.generate(**enc, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
+                             pad_token_id=pad_id)
+    return time.perf_counter() - start, out
 
 
-def bench_decode(n_prompts: int, steps: int, rounds: int = 2) -> list[dict]:
-    """Decoding alone, float32 vs int8 vs int8-exact vs int8-fast side by side: a batch of `n_prompts` short chat prompts run for 1 and for
-    `steps` greedy tokens (no early stop); decode tok/s = n_prompts x (steps - 1) / (time(steps) - time(1)), so
-    the prefill cancels out. Best of `rounds` interleaved rounds (the machine is shared)."""
-    llms = {f"{name} (quantize: {q})": load_llm({"backend": "transformers", "model": "smollm2", "quantize": q})
-            for name, q in (("float32", "none"), ("int8", "int8"), ("int8, float64 attention", "int8-exact"),
-                                  ("int8, per-batch scale", "int8-fast"))}
-    first = next(iter(llms.values()))
+DECODE_VARIANTS = [  # (row name, quantize, projections fused): float32 stays unfused in the library
+    ("float32", "none", False), ("float32, fused projections", "none", True),
+    ("int8", "int8", False), ("int8, fused projections", "int8", True),
+    ("int8, float64 attention", "int8-exact", False), ("int8, float64 attention, fused projections", "int8-exact", True),
+    ("int8, per-batch scale", "int8-fast", False), ("int8, per-batch scale, fused projections", "int8-fast", True),
+]
+
+
+def load_variant(quantize: str, fuse: bool):
+    """The bundled model quantised as `quantize`, its shared-input projections fused or not
+    (fused_projections.py; the library fuses every quantised model and no float32 one)."""
+    llm = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "none"})
+    if quantize != "none":
+        llm._model, llm.quantize = apply_quantize(llm._model, quantize, fuse=fuse), quantize
+    elif fuse:
+        fuse_projections(llm._model)
+    return llm
+
+
+def bench_decode(n_prompts: int, steps: int, rounds: int = 2, names: list[str] | None = None) -> list[dict]:
+    """Decoding alone, each DECODE_VARIANTS row side by side: a batch of `n_prompts` short chat prompts run for
+    1 and for `steps` greedy tokens (no early stop); decode tok/s = n_prompts x (steps - 1) / (time(steps) -
+    time(1)), so the prefill cancels out. Best of `rounds` interleaved rounds (the machine is shared).
+    `same_texts`: the share of the batch's greedy token sequences equal to the same setting's unfused row."""
+    llms = {f"{name} (quantize: {q})": (load_variant(q, fuse), q, fuse) for name, q, fuse in DECODE_VARIANTS
+            if not names or name in names}
+    first = next(iter(llms.values()))[0]
     texts = [first._template(c) for c in prompts(n_prompts)]
     enc = first.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     pad = first.tokenizer.pad_token_id
     best: dict[str, float] = {}
-    for name, llm in llms.items():
-        _generate_seconds(llm._model, enc, 2, pad)  # warm-up
+    outputs: dict[tuple[str, bool], object] = {}
+    for name, (llm, q, fuse) in llms.items():
+        outputs[q, fuse] = _generate(llm._model, enc, steps, pad)[1]  # warm-up, and the tokens compared
     for _ in range(rounds):
-        for name, llm in llms.items():
-            seconds = _generate_seconds(llm._model, enc, steps, pad) - _generate_seconds(llm._model, enc, 1, pad)
+        for name, (llm, _, _) in llms.items():
+            seconds = _generate(llm._model, enc, steps, pad)[0] - _generate(llm._model, enc, 1, pad)[0]
             best[name] = min(best.get(name, float("inf")), seconds)
-    rows = [{"backend": "transformers", "mode": f"decode only: {name}", "prompts": n_prompts,
-             "seconds": round(seconds, 2), "completion_tokens": n_prompts * (steps - 1),
-             "tok_per_s": n_prompts * (steps - 1) / seconds,
-             "note": f"batch {n_prompts}, prompts of {enc['input_ids'].shape[1]} tokens (padded), {steps} steps"}
-            for name, seconds in best.items()]
+    rows = []
+    for name, seconds in best.items():
+        _, q, fuse = llms[name]
+        row = {"backend": "transformers", "mode": f"decode only: {name}", "prompts": n_prompts,
+               "seconds": round(seconds, 2), "completion_tokens": n_prompts * (steps - 1),
+               "tok_per_s": n_prompts * (steps - 1) / seconds,
+               "note": f"batch {n_prompts}, prompts of {enc['input_ids'].shape[1]} tokens (padded), {steps} steps"}
+        if fuse and (q, False) in outputs:
+            same = (outputs[q, True] == outputs[q, False]).all(dim=1).float().mean()
+            row["same_texts"] = round(float(same), 3)
+        rows.append(row)
     for row in rows:
         row["vs_default"] = round(row["tok_per_s"] / rows[0]["tok_per_s"], 2)
     return rows
@@ -296,6 +337,8 @@ def main() -> None:
     ap.add_argument("--lever-prompts", type=int, default=16, help="few-shot prompts for the levers rows (x3 samples)")
     ap.add_argument("--decode-batch", type=int, default=32, help="batch of the decode-only rows")
     ap.add_argument("--decode-steps", type=int, default=32, help="greedy steps of the decode-only rows")
+    ap.add_argument("--decode-rounds", type=int, default=2, help="interleaved rounds of the decode-only rows")
+    ap.add_argument("--decode-variants", default="", help="semicolon-separated decode row names (default: all)")
     ap.add_argument("--levers", default="", help="comma-separated lever names to run (default: all)")
     args = ap.parse_args()
     chats = prompts(args.prompts)
@@ -314,7 +357,8 @@ def main() -> None:
     if "openai" in backends and has_llama and importlib.util.find_spec("llama_cpp.server"):
         rows += bench_openai(chats, params, max(batches), args.single_prompts)
     if "decode" in backends:
-        rows += bench_decode(args.decode_batch, args.decode_steps)
+        rows += bench_decode(args.decode_batch, args.decode_steps, args.decode_rounds,
+                             [n for n in args.decode_variants.split(";") if n])
     if "levers" in backends:
         rows += bench_levers(args.lever_prompts, args.max_tokens, [n for n in args.levers.split(",") if n])
     add_ratios(rows)

@@ -81,7 +81,8 @@ def test_the_default_keeps_float32_and_int8_is_recorded_when_asked(smollm):
         info = int8.describe()
         assert info["quantize"] == "int8" and info["quantize_reason"] == "configured"
         assert 100 < info["parameters_m"] < 200  # counted before int8 packs the Linear weights away
-        assert type(int8._model.model.layers[0].mlp.up_proj).__name__ == "RowInt8Linear"
+        mlp = int8._model.model.layers[0].mlp  # gate/up run as one product (fused_projections.py), down apart
+        assert {type(mlp.gate_up_fused.linear).__name__, type(mlp.down_proj).__name__} == {"RowInt8Linear"}
         assert int8._model.config._attn_implementation == "sdpa"  # float64 attention is int8-exact's
         text = int8.generate([[{"role": "user", "content": "Say hi."}]],
                              GenerationParams(max_tokens=8, temperature=0.0))[0].texts[0]

@@ -104,8 +104,14 @@ def quantize_int8_fast(model: Any) -> Any:
         return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
 
 
-def apply_quantize(model: Any, setting: str) -> Any:
-    """The model quantised as `setting` (a resolved choice other than "none") asks."""
+def apply_quantize(model: Any, setting: str, fuse: bool = True) -> Any:
+    """The model quantised as `setting` (a resolved choice other than "none") asks; with `fuse`, the
+    projections that share an input are first fused into one Linear per group (fused_projections.py: the
+    same texts, fewer and larger int8 products)."""
+    if fuse:
+        from .fused_projections import fuse_projections  # holds torch at import, as row_int8
+
+        fuse_projections(model)
     if setting == "int8-fast":
         return quantize_int8_fast(model)
     return quantize_int8(model, exact=setting == "int8-exact")
