@@ -61,7 +61,7 @@ SEED_PAIRS_AVAILABLE = 1967  # conversations in the two CSVs above (their profil
 COLUMNS = ["size", "pairs", "winners", "requests", "wall_s", "ideal_s", "efficiency", "peak_rss_mb",
            "held_kb_per_candidate", "held_kb_per_candidate_before", "cpu_s",
            "cpu_generate_s", "cpu_critic_s", "cpu_select_s", "run_dir_mb", "run_dir_files", "resume_wall_s",
-           "extra_requests", "repeated", "estimate_calls", "paid_calls", "load_avg"]
+           "extra_requests", "repeated", "resume_repeated", "estimate_calls", "paid_calls", "load_avg"]
 FITTED = ["wall_s", "requests", "peak_rss_mb", "cpu_s", "cpu_critic_s", "run_dir_mb", "run_dir_files",
           "resume_wall_s"]
 # `--preset paper --estimate`'s lines (estimate.json) grouped as the run's stages count what they paid
@@ -158,18 +158,18 @@ def spc_generate(config_path: Path, run_dir: Path, work: Path, kill_when=None, p
 
 def held_per_candidate(run_dir: Path, sample: int = 3000) -> dict:
     """What the driver holds per candidate until the stage ends, in KB of Python objects (tracemalloc over up to
-    `sample` of the run's candidates): the slim row it keeps now (`iterate._slim`) and the whole row it kept
+    `sample` of the run's candidates): the slim row it keeps now (`engine.slim`) and the whole row it kept
     before #23's fix. Peak RSS alone hides it under the ~0.8 GB the models take at these sizes."""
     import tracemalloc
 
     import pyarrow.parquet as pq
 
-    from synthetic_persona_chat.generation.iterate import _slim
+    from synthetic_persona_chat.generation.engine import slim
 
     table = pq.read_table(run_dir / "conversations" / "candidates.parquet")
     table = table.slice(0, min(sample, table.num_rows))
     figures = {}
-    for key, shape in (("held_kb_per_candidate_before", lambda r: r), ("held_kb_per_candidate", _slim)):
+    for key, shape in (("held_kb_per_candidate_before", lambda r: r), ("held_kb_per_candidate", slim)):
         tracemalloc.start()
         rows = [shape(r) for r in table.to_pylist()]
         held = tracemalloc.get_traced_memory()[0]
@@ -254,16 +254,18 @@ def run_size(size: int, args: argparse.Namespace, work: Path) -> dict:
 
 
 def resume(size: int, full_requests: int, config_path: Path, server: Server, work: Path) -> dict:
-    """Kill -9 a second run at half the requests, rerun it: the rerun's wall and the requests paid twice."""
+    """Kill -9 a second run at half the requests, rerun it: the rerun's wall, the requests beyond the uninterrupted
+    run's, and `resume_repeated`: request bodies the server answered in both parts (sent before the kill and
+    again after it: at most the client's in-flight requests at the kill, whose answers never reached the cache)."""
     server.call("/reset", "POST")
     run_dir = work / f"run-{size}-killed"
     first = spc_generate(config_path, run_dir, work, kill_when=lambda: server.call("/stats")["requests"] >= full_requests / 2)
     at_kill = server.call("/stats")["requests"]
-    server.call("/reset", "POST")
-    again = spc_generate(config_path, run_dir, work)
-    resumed = server.call("/stats")["requests"]
+    again = spc_generate(config_path, run_dir, work)  # no reset: the server's `repeated` spans both parts
+    stats = server.call("/stats")
     return {"killed_at_requests": at_kill, "killed": first["killed"], "resume_wall_s": again["wall_s"],
-            "resume_requests": resumed, "extra_requests": at_kill + resumed - full_requests}
+            "resume_requests": stats["requests"] - at_kill, "extra_requests": stats["requests"] - full_requests,
+            "resume_repeated": stats.get("repeated")}
 
 
 def killed_and_resumed(config_path: Path, run_dir: Path, work: Path, server: Server, kill_at: int) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    use_system_arrow_pool()
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.configure(args.verbose)  # spc's own INFO lines; other libraries' logs and bars only with -v
@@ -48,6 +50,21 @@ def main(argv: list[str] | None = None) -> int:
         return errors.INTERRUPTED
     except Exception as exc:  # the one error boundary: one line + an exit code per class (errors.py)
         return report_failure(exc, args.verbose)
+
+
+def use_system_arrow_pool() -> None:
+    """Arrow allocates from the C library's malloc in `spc` (unless ARROW_DEFAULT_MEMORY_POOL says otherwise).
+
+    Why: pyarrow's default pool (mimalloc or jemalloc) keeps the pages it frees, and the conversation stage reads
+    every batch unit back once per round: in the paper-scale rehearsal the driver's conversation stage grew by
+    250 MB over 4,000 conversations with the default pool and by 108 MB with the system one
+    (docs/performance.md, "Paper scale, rehearsed"). Arrow work here is small I/O, so the allocator's speed
+    does not show."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 def report_failure(exc: BaseException, verbose: int) -> int:

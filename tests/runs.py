@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 from synthetic_persona_chat.config import Config
 from synthetic_persona_chat.generation.engine import CANDIDATE_SCHEMA
-from synthetic_persona_chat.generation.iterate import _empty_schema
+from synthetic_persona_chat.generation.iterate import conversation_schema
 from synthetic_persona_chat.generation.retry import outcome_rows, outcome_summary
 from synthetic_persona_chat.generation.run_summary import STAGE, ConversationsSummary
 from synthetic_persona_chat.generation.stages import to_conversation
@@ -74,7 +74,7 @@ def finished_run(path: Path, conversations: Sequence[Conversation], *, seeds: in
                             "every pair has a winner")
     if outcomes:
         run.write_records(STAGE, "pair_outcomes", outcomes)
-    run.write_records(STAGE, "conversations", rows, schema=None if rows else _empty_schema())
+    run.write_records(STAGE, "conversations", rows, schema=None if rows else conversation_schema())
     if expand:
         write_expansion(run, conversations)
     run.set_skips(STAGE, skips)

@@ -71,13 +71,25 @@ def write_batch(units: Checkpoints, b: int, rows: Rows, meta: BatchMeta) -> None
 
 
 def read_batches(units: Checkpoints, count: int) -> tuple[Rows, list[BatchMeta]]:
-    """Every batch's rows, in batch order, and its cost: what a finished engine returns."""
+    """Every batch's rows, in batch order, and its cost: what a finished engine returns. A losing candidate comes
+    back `slim`, read a unit at a time: holding a whole round of full rows (~15 KB of Python objects each) at
+    once was the driver's peak, growing with the run (docs/performance.md, paper scale)."""
     rows, metas = [], []
     for b in range(count):
         unit = units.read(batch_name(b))
-        rows.extend(unit.tables[CANDIDATES])
+        rows.extend(r if r["selected"] else slim(r) for r in unit.tables[CANDIDATES])
         metas.append(unit.meta)
     return rows, metas
+
+
+# What a losing candidate's row keeps in memory until its iteration ends: the verdicts and ids that the retry
+# outcomes read (the summary reads them back from disk at the end: `iterate.stored_rows`). The texts (turns, raw
+# answer, personas, few-shot ids) stay in the batch units.
+ON_DISK_ONLY = frozenset({"raw_text", "turns", "user1_persona", "user2_persona", "fewshot_ids", "parse_notes"})
+
+
+def slim(row: CandidateRow) -> CandidateRow:
+    return {k: v for k, v in row.items() if k not in ON_DISK_ONLY}  # the keys CandidateRow may leave out
 
 
 def write_candidates(rounds: Iterable[tuple[Path, int]], path: Path) -> int:

@@ -56,7 +56,7 @@ class VerdictRow(TypedDict):
 class CandidateRow(TypedDict):
     """A `Candidate` row: generated (`stages.generate_batch`), judged (`critic_batch`: `verdicts`, `passed`)
     and voted on (`select_batch`: `votes`, `selected`). The texts are `NotRequired` because the stage keeps
-    a candidate *slim* in memory after its round (`iterate._slim`): those keys stay on disk only."""
+    a candidate *slim* in memory after its round (`engine.slim`): those keys stay on disk only."""
 
     candidate_id: str
     job_id: str

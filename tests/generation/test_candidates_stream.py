@@ -11,8 +11,8 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthetic_persona_chat.generation.engine import CANDIDATE_SCHEMA, write_candidates
-from synthetic_persona_chat.generation.iterate import _slim, run_conversations
+from synthetic_persona_chat.generation.engine import CANDIDATE_SCHEMA, slim, write_candidates
+from synthetic_persona_chat.generation.iterate import run_conversations
 
 from .helpers import config_dict, make_ctx, scripted, spc_pairs, write_pairs
 from .test_stage import varied
@@ -51,10 +51,10 @@ def test_write_candidates_with_no_batches_is_an_empty_table(tmp_path):
 
 def test_slim_rows_keep_what_the_summary_reads_and_drop_the_texts():
     row = {f.name: None for f in CANDIDATE_SCHEMA}
-    slim = _slim(row)
-    assert {"raw_text", "turns", "user1_persona", "user2_persona", "fewshot_ids", "parse_notes"}.isdisjoint(slim)
+    slimmed = slim(row)
+    assert {"raw_text", "turns", "user1_persona", "user2_persona", "fewshot_ids", "parse_notes"}.isdisjoint(slimmed)
     assert {"verdicts", "selected", "job_id", "pair_id", "candidate_id", "candidate_index", "iteration",
-            "parse_error"} <= set(slim)
+            "parse_error"} <= set(slimmed)
     assert isinstance(CANDIDATE_SCHEMA, pa.Schema)
 
 

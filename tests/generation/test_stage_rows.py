@@ -11,8 +11,8 @@ import typing
 
 import pyarrow.parquet as pq
 
-from synthetic_persona_chat.generation.engine import run_local
-from synthetic_persona_chat.generation.iterate import _ON_DISK_ONLY, run_conversations
+from synthetic_persona_chat.generation.engine import ON_DISK_ONLY, run_local
+from synthetic_persona_chat.generation.iterate import run_conversations
 from synthetic_persona_chat.generation.stage_rows import (BatchMeta, CandidateRow, JobRow, OutcomeRow, PairRow,
                                                           VerdictRow)
 from synthetic_persona_chat.row_contracts import Candidate, Job, Pair, Verdict
@@ -31,7 +31,7 @@ def test_each_mirror_has_its_contracts_fields_in_order():
 
 def test_only_the_slim_texts_and_the_optional_pair_fields_may_be_missing():
     assert CandidateRow.__optional_keys__ == {"user1_persona", "user2_persona", "fewshot_ids", "raw_text", "turns",
-                                              "parse_notes"} == _ON_DISK_ONLY  # what a slim row leaves out
+                                              "parse_notes"} == ON_DISK_ONLY  # what a slim row leaves out
     assert PairRow.__optional_keys__ == {"user1_id", "user2_id", "similarity"}
     assert not JobRow.__optional_keys__ and not BatchMeta.__optional_keys__ and not OutcomeRow.__optional_keys__
 
@@ -50,7 +50,9 @@ def test_a_real_run_hands_on_exactly_the_declared_keys(tmp_path):
     ctx = make_ctx(tmp_path, config_dict(pairs, iterations=1, retries=1), scripted(generator=lambda chat, i: "no"))
     run_conversations(ctx, engine=recording)
     assert seen["jobs"] and all(list(j) == keys(JobRow) for j in seen["jobs"])
-    assert seen["rows"] and all(list(r) == keys(CandidateRow) for r in seen["rows"])
+    # the engine hands losers back slim (their texts stay in the batch units): the declared keys less ON_DISK_ONLY
+    assert seen["rows"] and not any(r["selected"] for r in seen["rows"])
+    assert all(list(r) == [k for k in keys(CandidateRow) if k not in ON_DISK_ONLY] for r in seen["rows"])
     assert all(list(v) == keys(VerdictRow) for r in seen["rows"] for v in r["verdicts"])
     assert seen["metas"] and all(list(m) == ["usage", "seconds", "cpu_seconds", "jobs"] == keys(BatchMeta)
                                  for m in seen["metas"])
