@@ -174,8 +174,8 @@ LEVERS = [  # (row name, attribute changes on the loaded TransformersLLM, thread
     ("int8 weights with per-batch scale (quantize: int8-fast)", {"model": "int8-fast"}, None),
     ("batch's shared prompt prefix prefilled once (batch_prefix: on)", {"batch_prefix": True}, None),
     ("int8-fast and the batch prefix (the demo's)", {"model": "int8-fast", "batch_prefix": True}, None),
-    ("int8 weights, projections not fused (before #24.3)", {"model": "int8-unfused"}, None),
-    ("int8-fast and the batch prefix, projections not fused (the demo's before #24.3)",
+    ("int8 weights with projections not fused (before #24.3)", {"model": "int8-unfused"}, None),
+    ("int8-fast and the batch prefix with projections not fused (the demo's before #24.3)",
      {"model": "int8-fast-unfused", "batch_prefix": True}, None),
     ("bfloat16 weights", {"dtype": "bfloat16"}, None),
 ]

@@ -34,7 +34,10 @@ class RowInt8Linear(torch.nn.Module):
 
     def forward(self, x: Any) -> Any:
         rows = x.reshape(-1, self.in_features)
-        peak = torch.linalg.vector_norm(rows, ord=float("inf"), dim=-1, keepdim=True).clamp_min(1e-12)
+        # the same number as linalg.vector_norm(ord=inf), which took 64 us on a 32 x 576 batch and 1.8 ms on a
+        # 1568 x 576 prefill against 8 us and 0.18 ms here (10% of int8 decode time in py-spy): decode steps
+        # 1.12x, prefill 1.15x (CPU time, one thread, docs/performance.md)
+        peak = rows.abs().amax(dim=-1, keepdim=True).clamp_min(1e-12)
         out = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
             rows / peak, ACTIVATION_SCALE, ACTIVATION_ZERO_POINT, self._packed) * peak
         if self.bias is not None:
