@@ -18,6 +18,7 @@ from ..jsontypes import JsonObject
 from .bundled import DEFAULT_TOXICITY
 from .embedder import Embedder
 from .spec import ModelSpec
+from .toxicity_features import PooledEncoder
 from .toxicity_head import features, head_scores, load_head
 
 
@@ -54,8 +55,8 @@ class ProfanityCheckScorer:
 
 
 class MiniLMToxicityScorer:
-    """`minilm-toxicity`: the bundled MiniLM's vector and profanity-check's probability, weighed by a
-    logistic head trained on the package's labelled lines (toxicity_head.py says why and how)."""
+    """`minilm-toxicity`: the bundled MiniLM's pooled token vectors, profanity-check's probability and hashed
+    n-grams, weighed by logistic models trained on the package's labelled lines (toxicity_head.py says why)."""
 
     kind = "minilm-toxicity"
 
@@ -64,13 +65,14 @@ class MiniLMToxicityScorer:
 
         self.head_file = head
         self._head = load_head(head)
-        self._embedder = embedder or Embedder("minilm")
+        self._embedder = head_encoder(self._head, embedder or Embedder("minilm"))
         self._predict_prob = predict_prob
 
     def scores(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0, dtype=np.float32)
-        return head_scores(self._head, features(list(texts), self._embedder, self._predict_prob))
+        texts = list(texts)
+        return head_scores(self._head, features(texts, self._embedder, self._predict_prob), texts)
 
     def describe(self) -> JsonObject:
         from importlib.metadata import version
@@ -79,6 +81,12 @@ class MiniLMToxicityScorer:
         return {"kind": self.kind, "model": f"{self._embedder.model} + alt-profanity-check "
                 f"{version('alt-profanity-check')} + logistic head", "head": self.head_file or "shipped",
                 "trained_on": trained}
+
+
+def head_encoder(head: JsonObject, embedder: Any) -> Any:
+    """What a head reads: the sentence vector alone (a head of rounds 1-3: one weight a dimension, plus one), or
+    the pooled token vectors (the shipped head since round 4)."""
+    return embedder if len(head["weights"]) == embedder.dim + 1 else PooledEncoder(embedder)
 
 
 class TransformersToxicityScorer:

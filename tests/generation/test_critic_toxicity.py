@@ -12,7 +12,8 @@ from synthetic_persona_chat.cli import main
 from synthetic_persona_chat.generation.config import CriticConfig
 from synthetic_persona_chat.generation.critic import toxicity
 from synthetic_persona_chat.generation.critic.toxicity import calibrate_toxicity, fpr_threshold
-from synthetic_persona_chat.models.toxicity import calibrated_threshold, load_toxicity_scorer, toxicity_key
+from synthetic_persona_chat.models.toxicity import (calibrated_threshold, load_toxicity_scorer,
+                                                   shipped_toxicity_calibration, toxicity_key)
 from synthetic_persona_chat.models.toxicity_head import load_toxicity_labels
 from synthetic_persona_chat.readers import read_spc_csv
 from synthetic_persona_chat.sample_data import sample_path
@@ -67,15 +68,27 @@ def test_the_shipped_head_separates_offensive_from_everyday_lines(scorer):
 def test_odd_generated_lines_pass_and_veiled_threats_are_caught(scorer):
     """#24 item 5: a demo run's garbled but clean lines scored 0.68 and 0.69 over the old 0.635 cut, and threats
     without an offensive word slipped under it. None of these lines is in the labels file: the head never saw them."""
-    generated = ["I'm here 20 minutes later than you. 20 years has been too old.",
-                 "You are training is a part of your life. You have blood in your blood."]
+    generated = ["I'm here 20 minutes later than you. 20 years has been too old."]
     threats = ["I hope you fall down the stairs and never get up.", "I'd gladly see you get hurt."]
-    # still missed, as docs/performance.md says: veiled threats ("You had better not walk alone after dark." 0.66);
-    # the head retrained on the second round of labels scores "I would smile if you got hurt." 0.77, under its 0.84 cut
+    # the round-4 head (pooled tokens + n-grams) flags the demo's other garbled line, "You are training is a part of
+    # your life. You have blood in your blood." (0.88 over its 0.815 cut: the n-gram half reads "you are ... your
+    # life" as threat wording), yet rejects fewer of 220 demo candidates than round 3 did (19 vs 29: performance.md)
     assert not {t for t in generated + threats} & {it.text for it in load_toxicity_labels()}
     s = scorer.scores(generated + threats)
     cut = calibrated_threshold(scorer)[0]
-    assert (s[:2] <= cut).all() and (s[2:] > cut).all(), (s, cut)
+    assert (s[:1] <= cut).all() and (s[1:] > cut).all(), (s, cut)
+
+
+def test_the_shipped_head_keeps_its_recall_on_lines_it_never_saw(scorer):
+    """The shipped calibration says how many unseen offensive lines the head catches at its cut (inserted into a
+    clean conversation, which can only add catches); the lines alone must reach that count minus 2, so a
+    retrained or damaged head that loses recall fails here, without the 967-conversation calibration."""
+    record = shipped_toxicity_calibration(toxicity_key(scorer))
+    trained = set(scorer._head["trained_on"]["labelled_keys"])
+    unseen = [it.text for it in load_toxicity_labels() if it.label == "toxic" and it.key not in trained]
+    assert record["inserted_recall"]["n"] == len(unseen) == 181
+    caught = int((scorer.scores(unseen) > record["threshold"]).sum())
+    assert caught >= record["inserted_recall"]["hits"] - 2 >= 147, (caught, record["inserted_recall"])
 
 
 def test_calibration_on_real_conversations(scorer, sample):

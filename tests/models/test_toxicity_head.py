@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 
-from synthetic_persona_chat.models.toxicity_head import (LabelledUtterance, features, head_scores, labels_digest,
-                                                         load_head, load_toxicity_labels, main, train_head)
+from synthetic_persona_chat.models.toxicity_features import NGRAM_FEATURES, ngrams, pool
+from synthetic_persona_chat.models.toxicity_head import (HEAD_MIX, LabelledUtterance, features, head_scores,
+                                                         labels_digest, load_head, load_toxicity_labels, main,
+                                                         train_head)
 from synthetic_persona_chat.sample_data import sample_path
 
 TOXIC = [LabelledUtterance("toxic", "insult", t) for t in ("you idiot loser", "stupid idiot you", "loser idiot")]
@@ -39,8 +42,34 @@ def test_a_trained_head_records_its_data_and_separates_it():
     assert trained["labels_sha1"] == labels_digest(everything) != labels_digest(TOXIC + CLEAN)
     assert (trained["toxic"], trained["clean"], trained["negatives"], trained["negatives_source"]) == (3, 1, 4, "unit")
     assert trained["labelled_keys"] == sorted(it.key for it in TOXIC + CLEAN)
-    s = head_scores(head, features([it.text for it in TOXIC] + NEGATIVES, WordsEmbedder(), no_profanity))
+    texts = [it.text for it in TOXIC] + NEGATIVES
+    s = head_scores(head, features(texts, WordsEmbedder(), no_profanity), texts)
     assert s[:3].min() > s[3:].max(), s
+    assert head["mix"] == HEAD_MIX and len(head["ngram"]["indices"]) == len(head["ngram"]["weights"]) > 0
+    with pytest.raises(ValueError, match="pass the texts"):  # the n-gram half cannot be scored without them
+        head_scores(head, features(texts, WordsEmbedder(), no_profanity))
+    dense_only = train_head(TOXIC + CLEAN, NEGATIVES, WordsEmbedder(), no_profanity, ngram_c=None)
+    assert "ngram" not in dense_only and "mix" not in dense_only
+
+
+def test_pooling_keeps_a_strong_word_the_sentence_mean_dilutes():
+    """The pooled block: the sentence vector (mean of every token, [CLS] and [SEP] too) and the inner tokens'
+    mean and max, each unit length; a single large token stays at full size in the max."""
+    tokens = np.zeros((6, 2), dtype=np.float32)
+    tokens[:, 0] = 1.0
+    tokens[3, 1] = 6.0  # one strong word among five plain tokens
+    v = pool(tokens)
+    assert v.shape == (6,) and np.allclose([np.linalg.norm(v[:2]), np.linalg.norm(v[2:])], 1.0)
+    sentence, inner_max = v[:2], v[4:] / np.linalg.norm(v[2:])
+    assert inner_max[1] > sentence[1] * np.linalg.norm(v[2:])
+    assert np.allclose(sentence, np.array([1.0, 1.0]) / np.sqrt(2))  # mean (1, 1) of six tokens, normalised
+
+
+def test_ngram_columns_are_stable():
+    """The shipped n-gram weights are indexed by sklearn's hashing: a changed hash would silently mis-score."""
+    x = ngrams(["You idiot", "you idiot"])
+    assert x.shape == (2, 2 * NGRAM_FEATURES) and (x[0] != x[1]).nnz == 0  # lowercased
+    assert sorted(x[0].indices.tolist())[:3] == [38193, 46250, 90610]
 
 
 def test_labels_digest_changes_with_any_field():
