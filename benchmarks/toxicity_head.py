@@ -244,13 +244,14 @@ def nearest_toxic(feats: CachedFeatures, texts: list[str], refs: list[str]) -> n
 
 
 class VariantHead:
-    """A logistic head on the shipped features, optionally + nearest-offensive-line cosines and weighted negatives."""
+    """A logistic head on a feature view (the sentence vector in round 3), optionally + nearest-offensive-line
+    cosines and weighted negatives."""
 
     def __init__(self, feats: CachedFeatures, knn: bool, c: float, hard: tuple[int, float] | None = None) -> None:
         self.feats, self.knn, self.c, self.hard = feats, knn, c, hard
 
     def rows(self, texts: list[str]) -> np.ndarray:
-        x = self.feats.x[[self.feats.row[t] for t in texts]]
+        x = np.hstack([self.feats.encode(texts), self.feats.profanity(texts).reshape(-1, 1)])
         return np.hstack([x, nearest_toxic(self.feats, texts, self.refs)]) if self.knn else x
 
     def fit(self, lab: list[Any], negatives: list[str]) -> "VariantHead":
@@ -291,13 +292,20 @@ def cross_validate(args: argparse.Namespace, folds: int = 5, budget: float = 0.0
     feats = CachedFeatures(list(dict.fromkeys([it.text for it in labelled] + all_test + negatives)),
                            Embedder("minilm", cache_path=args.vector_cache))
     fold = np.random.default_rng(0).integers(0, folds, len(train))
-    for name, knn, c, hard in [("shipped features, C=3", False, HEAD_C, None), ("shipped features, C=10", False, 10.0, None),
-                               ("+ nearest offensive lines, C=3", True, HEAD_C, None),
-                               ("+ nearest offensive lines, C=10", True, 10.0, None),
-                               ("hard negatives top 50 x20, C=3", False, HEAD_C, (50, 20.0))]:
+    sentence = feats.view("sentence")
+    variants = {name: (lambda lab, neg, v=sentence, k=knn, c=c, h=hard: VariantHead(v, k, c, h).fit(lab, neg))
+                for name, knn, c, hard in [("sentence vector, C=3", False, HEAD_C, None),
+                                           ("sentence vector, C=10", False, 10.0, None),
+                                           ("+ nearest offensive lines, C=3", True, HEAD_C, None),
+                                           ("+ nearest offensive lines, C=10", True, 10.0, None),
+                                           ("hard negatives top 50 x20, C=3", False, HEAD_C, (50, 20.0))]}
+    variants["pooled tokens, C=3"] = lambda lab, neg: VariantHead(feats, False, HEAD_C).fit(lab, neg)
+    variants["pooled + n-grams (shipped)"] = lambda lab, neg: HeadScorer(
+        train_head(lab, neg, feats, feats.profanity), feats)
+    for name, make in variants.items():
         caught: dict[str, list[int]] = {}
         for f in range(folds):
-            head = VariantHead(feats, knn, c, hard).fit([it for it, g in zip(train, fold) if g != f], negatives)
+            head = make([it for it, g in zip(train, fold) if g != f], negatives)
             score = dict(zip(cal_texts, head.scores(cal_texts)))
             cut = fpr_threshold(np.array([max(score[t.text] for t in conv.turns) for conv in cal_convs]), budget)
             out = [it for it, g in zip(train, fold) if g == f and it.label == TOXIC]
@@ -307,7 +315,7 @@ def cross_validate(args: argparse.Namespace, folds: int = 5, budget: float = 0.0
         kinds = " ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(caught.items()))
         print(f"{name:34s} cv recall {hits}/{n} {hits / n:.3f} | {kinds}", flush=True)
         if args.held_aside:  # once, after choosing: the whole training half, figures on the held-aside half
-            head = VariantHead(feats, knn, c, hard).fit(train, negatives)
+            head = make(train, negatives)
             print("  held-aside: " + line("", calibrate_toxicity(head, test_convs, labelled, max_fpr=budget)).strip(),
                   flush=True)
 
