@@ -65,7 +65,7 @@ def bench_pairing(users: int, categories: int = 550, per_user: int = 5, seed: in
     vecs = topic_vectors(len(cats), topics=categories, seed=seed + 1, assign=cats)  # same-category attributes are alike
 
     def run():
-        counts = shared_category_counts(user_of, cats, vecs, users, 0.3)
+        counts = shared_category_counts(user_of, cats, vecs, users, 0.3, min_count=2).matrix
         return counts, greedy_pairs(counts, 2, 4, None, seed)
 
     (counts, pairs), seconds, peak = measure(run)

@@ -2,8 +2,8 @@
 
 Profiles u and v share category c when both hold an attribute of c and the two
 attributes' cosine similarity is >= `share_threshold`. All similarities come from
-per-category matrix products (users holding c x users holding c), accumulated into a
-user x user count matrix: no Python loop over user pairs. Pairs are then chosen
+per-category matrix products (users holding c x users holding c), accumulated a block of
+users at a time: no Python loop over user pairs, and no n x n matrix held. Pairs are then chosen
 greedily, most similar first, each user in at most `max_degree` pairs; ties are broken
 by a seeded random key, so the result is deterministic for a seed.
 """
@@ -19,50 +19,64 @@ from scipy.sparse import coo_matrix, csr_matrix
 from ..jsonrow import JsonRow, optional
 from ..jsontypes import JsonObject
 
-DENSE_LIMIT = 15000  # up to this many users the counts live in a dense uint8 matrix (n^2 bytes)
+@dataclass
+class SharedCounts:
+    """The user x user shared-category counts that pairing needs, without holding all of them."""
+
+    matrix: csr_matrix  # upper triangle (i < j), only the counts >= min_count
+    histogram: dict[int, int]  # user pairs (i < j) per count, 0 included: every pair, kept or not
 
 
 def shared_category_counts(user_of_slot: np.ndarray, category_of_slot: np.ndarray, slot_vectors: np.ndarray,
-                           num_users: int, share_threshold: float = 0.3, block: int = 2048) -> csr_matrix:
-    """Upper-triangular (i < j) sparse matrix of shared-category counts.
+                           num_users: int, share_threshold: float = 0.3, block: int = 2048,
+                           min_count: int = 1) -> SharedCounts:
+    """Counts of shared categories per user pair, computed `block` users at a time.
 
     Slots are the attributes of all profiles: slot s belongs to user `user_of_slot[s]`, has
     category `category_of_slot[s]` (negative = none) and unit vector `slot_vectors[s]`.
     A user's second attribute of the same category is ignored (categories count once).
+    Why blocks and `min_count`: with few categories nearly every pair of users shares one, so a matrix of
+    all counts has ~n^2/2 entries (4.4 GB of driver memory at 22k users in the paper-scale rehearsal); a
+    block of rows is `block` x n bytes, and only the pairs pairing can use (>= pairs.min_shared) are kept.
     """
     users = np.asarray(user_of_slot, dtype=np.int64)
     cats = np.asarray(category_of_slot, dtype=np.int64)
     vecs = np.asarray(slot_vectors, dtype=np.float32)
-    valid = cats >= 0
     _, first = np.unique(np.stack([users, cats]), axis=1, return_index=True)
     keep = np.zeros(len(users), dtype=bool)
     keep[first] = True
-    idx = np.flatnonzero(valid & keep)
+    idx = np.flatnonzero((cats >= 0) & keep)
     idx = idx[np.lexsort((users[idx], cats[idx]))]
-    bounds = np.flatnonzero(np.diff(cats[idx])) + 1
-    dense = np.zeros((num_users, num_users), dtype=np.uint8) if num_users <= DENSE_LIMIT else None
-    rows, cols = [], []
-    for group in np.split(idx, bounds):
-        if len(group) < 2:
+    groups = [g for g in np.split(idx, np.flatnonzero(np.diff(cats[idx])) + 1) if len(g) >= 2]
+    rows, cols, vals, hist = [], [], [], Counter()
+    for u0 in range(0, num_users, block):
+        counts = _block_counts(u0, min(u0 + block, num_users), num_users, groups, users, vecs, share_threshold)
+        hist.update({k: v for k, v in enumerate(np.bincount(counts[counts > 0]).tolist()) if k and v})
+        r, c = np.nonzero(counts >= max(min_count, 1))
+        rows.append(r + u0)
+        cols.append(c)
+        vals.append(counts[r, c].astype(np.int32))
+    hist[0] = num_users * (num_users - 1) // 2 - sum(hist.values())
+    matrix = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                        shape=(num_users, num_users)).tocsr()
+    return SharedCounts(matrix=matrix, histogram=dict(sorted(hist.items())))
+
+
+def _block_counts(u0: int, u1: int, num_users: int, groups: list[np.ndarray], users: np.ndarray,
+                  vecs: np.ndarray, share_threshold: float) -> np.ndarray:
+    """Rows u0..u1 of the counts: (u1 - u0) x num_users, non-zero only right of the diagonal."""
+    counts = np.zeros((u1 - u0, num_users), dtype=np.uint8)
+    for g in groups:  # one category: its slots sorted by user, one slot per user
+        gu = users[g]
+        left = np.flatnonzero((gu >= u0) & (gu < u1))
+        if not len(left):
             continue
-        gu, gv = users[group], vecs[group]
-        for s in range(0, len(group), block):
-            hit = (gv[s:s + block] @ gv.T) >= share_threshold if share_threshold > -1 else \
-                np.ones((min(block, len(group) - s), len(group)), dtype=bool)
-            hit &= np.arange(len(group))[None, :] > np.arange(s, s + hit.shape[0])[:, None]  # j > i only
-            a, b = np.nonzero(hit)
-            ua, ub = gu[a + s], gu[b]
-            lo, hi = np.minimum(ua, ub), np.maximum(ua, ub)
-            if dense is not None:
-                dense[lo, hi] += 1  # unique (lo, hi) within a block: a user appears once per category
-            else:
-                rows.append(lo)
-                cols.append(hi)
-    if dense is not None:
-        return csr_matrix(dense)
-    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    return coo_matrix((np.ones(len(r), dtype=np.int32), (r, c)), shape=(num_users, num_users)).tocsr()
+        hit = (vecs[g[left]] @ vecs[g].T) >= share_threshold if share_threshold > -1 else \
+            np.ones((len(left), len(g)), dtype=bool)
+        hit &= gu[None, :] > gu[left][:, None]  # each pair once: the partner's user id is the larger
+        a, b = np.nonzero(hit)
+        counts[gu[left][a] - u0, gu[b]] += 1  # unique (user, partner) per category
+    return counts
 
 
 def greedy_pairs(counts: csr_matrix, min_shared: int = 2, max_degree: int = 4, max_pairs: int | None = None,
@@ -100,12 +114,11 @@ class PairingReport(JsonRow):
     config: JsonObject | None = optional()  # the `pairs` section the stage ran with
 
 
-def pairing_report(counts: csr_matrix, pairs: list[tuple[int, int, int]], num_users: int,
+def pairing_report(histogram: dict[int, int], pairs: list[tuple[int, int, int]], num_users: int,
                    config: JsonObject | None = None) -> PairingReport:
-    """#pairs, similarity histograms (all user pairs, chosen pairs), users left unpaired, degrees."""
-    data = counts.data[counts.data > 0].astype(np.int64)
-    hist = Counter(data.tolist())
-    hist[0] = num_users * (num_users - 1) // 2 - len(data)
+    """#pairs, similarity histograms (all user pairs: `SharedCounts.histogram`; chosen pairs), users left
+    unpaired, degrees."""
+    hist = histogram
     degree = np.zeros(num_users, dtype=np.int64)
     for a, b, _ in pairs:
         degree[a] += 1

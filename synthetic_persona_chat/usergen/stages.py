@@ -348,14 +348,15 @@ def run_pairs(ctx: RunContext) -> JsonObject:
             cat_of.append(-1 if cat is None else int(cat))
             slot_text.append(text)
     vecs = ctx.embedder.encode(slot_text)
-    counts = shared_category_counts(np.array(user_of), np.array(cat_of), vecs, len(profiles), cfg.share_threshold)
-    chosen = greedy_pairs(counts, cfg.min_shared, cfg.max_degree, cfg.max_pairs, ctx.config.seed)
+    counts = shared_category_counts(np.array(user_of), np.array(cat_of), vecs, len(profiles), cfg.share_threshold,
+                                    min_count=cfg.min_shared)
+    chosen = greedy_pairs(counts.matrix, cfg.min_shared, cfg.max_degree, cfg.max_pairs, ctx.config.seed)
     rows = [Pair(pair_id=stable_id("pair", profiles[a]["id"], profiles[b]["id"]),
                  user1_id=profiles[a]["id"], user2_id=profiles[b]["id"],
                  user1_persona=profiles[a]["attributes"], user2_persona=profiles[b]["attributes"],
                  similarity=int(s)).to_row() for a, b, s in chosen]
     run.write_records(PAIRS, "pairs", rows, schema=PAIR_SCHEMA)
-    report = pairing_report(counts, chosen, len(profiles), config=vars(cfg))
+    report = pairing_report(counts.histogram, chosen, len(profiles), config=vars(cfg))
     run.write_json(f"{PAIRS}/report.json", report.to_json())
     run.mark_done(PAIRS, {"users": report.users, "pairs": report.pairs, "unpaired_users": report.unpaired_users,
                           "similarity_histogram_pairs": report.similarity_histogram_pairs,

@@ -28,35 +28,42 @@ def test_counts_follow_categories_and_threshold():
         [(5, "dog")],
     ]
     u, c, v = slots(profiles, VEC)
-    counts = shared_category_counts(u, c, v, 4, share_threshold=0.5).toarray()
+    counts = shared_category_counts(u, c, v, 4, share_threshold=0.5).matrix.toarray()
     assert counts[0, 1] == 2  # pets (dog/dogs) and jobs (pilot/nurse 0.707 >= 0.5)
     assert counts[0, 2] == 0  # dog vs cat under the threshold; user 2's category 2 is not user 0's
     assert counts[1, 2] == 1  # nurse/chef: cos 0.707
     assert counts[0, 3] == 0  # category 5 shared with nobody
     assert np.tril(counts).sum() == 0  # upper triangle only
-    strict = shared_category_counts(u, c, v, 4, share_threshold=0.9).toarray()
+    strict = shared_category_counts(u, c, v, 4, share_threshold=0.9).matrix.toarray()
     assert strict[0, 1] == 1
-    plain = shared_category_counts(u, c, v, 4, share_threshold=-1).toarray()  # the paper's plain count
+    plain = shared_category_counts(u, c, v, 4, share_threshold=-1).matrix.toarray()  # the paper's plain count
     assert plain[0, 2] == 2 and plain[0, 1] == 2
 
 
-def test_sparse_path_equals_dense(monkeypatch):
+def test_blocks_and_min_count_give_the_brute_force_counts():
+    """Any user block size gives the same counts; min_count keeps only the pairs pairing can use, and the
+    histogram still counts every user pair."""
     rng = np.random.default_rng(0)
     n, per = 300, 4
     users = np.repeat(np.arange(n), per)
     cats = np.concatenate([rng.choice(12, per, replace=False) for _ in range(n)])
     vecs = rng.standard_normal((n * per, 8)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    dense = shared_category_counts(users, cats, vecs, n, 0.0).toarray()
-    import synthetic_persona_chat.usergen.pairing as pairing
-    monkeypatch.setattr(pairing, "DENSE_LIMIT", 10)
-    sparse = pairing.shared_category_counts(users, cats, vecs, n, 0.0, block=7).toarray()
-    assert (dense == sparse).all()
-    # brute force for a few users
-    for a, b in [(0, 1), (5, 17), (100, 250)]:
-        expect = sum(1 for i in range(per) for j in range(per)
-                     if cats[a * per + i] == cats[b * per + j] and vecs[a * per + i] @ vecs[b * per + j] >= 0)
-        assert dense[a, b] == expect
+    full = shared_category_counts(users, cats, vecs, n, 0.0)
+    small = shared_category_counts(users, cats, vecs, n, 0.0, block=7)
+    dense = full.matrix.toarray()
+    assert (dense == small.matrix.toarray()).all() and full.histogram == small.histogram
+    brute = np.zeros((n, n), dtype=np.int64)
+    for a in range(n):
+        for b in range(a + 1, n):
+            brute[a, b] = sum(1 for i in range(per) for j in range(per) if cats[a * per + i] == cats[b * per + j]
+                              and vecs[a * per + i] @ vecs[b * per + j] >= 0)
+    assert (dense == brute).all()
+    upper = brute[np.triu_indices(n, 1)]
+    assert full.histogram == {int(k): int(v) for k, v in zip(*np.unique(upper, return_counts=True))}
+    kept = shared_category_counts(users, cats, vecs, n, 0.0, block=64, min_count=2)
+    assert (kept.matrix.toarray() == np.where(brute >= 2, brute, 0)).all() and kept.histogram == full.histogram
+    assert greedy_pairs(kept.matrix, 2, 4, None, 3) == greedy_pairs(full.matrix, 2, 4, None, 3)
 
 
 def test_greedy_pairs_respect_threshold_degree_and_order():
@@ -79,11 +86,7 @@ def test_greedy_pairs_respect_threshold_degree_and_order():
 
 
 def test_report_counts():
-    from scipy.sparse import csr_matrix
-
-    m = np.zeros((4, 4), dtype=np.int64)
-    m[0, 1], m[2, 3] = 2, 1
-    report = pairing_report(csr_matrix(m), [(0, 1, 2)], 4).to_json()  # pairs/report.json as written
+    report = pairing_report({0: 4, 1: 1, 2: 1}, [(0, 1, 2)], 4).to_json()  # pairs/report.json as written
     assert report["pairs"] == 1
     assert report["similarity_histogram_all"] == {"0": 4, "1": 1, "2": 1}
     assert report["similarity_histogram_pairs"] == {"2": 1}

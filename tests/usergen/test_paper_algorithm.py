@@ -57,7 +57,8 @@ def test_query_bootstrapping_counts_samples_and_records_every_failure(minilm):
 
 def test_query_bootstrapping_stops_at_the_bank_size():
     llm = ScriptedLLM(lambda chat, i: f"Question number {len(llm.prompts)}, what is it?")
-    embed = lambda texts: np.eye(64)[[hash(t) % 64 for t in texts]]  # distinct questions: orthogonal
+    index: dict[str, int] = {}  # distinct questions: orthogonal (hash(t) % 64 collided in ~5% of processes)
+    embed = lambda texts: np.eye(64)[[index.setdefault(t, len(index)) for t in texts]]
     out = bootstrap_queries(["What is your job?"], llm, GenerationParams(), embed, steps=20, shots=3,
                             threshold=0.9, seed=0, max_queries=3, batch=1)
     assert len(out.added) == 2 and len(llm.prompts) == 2 and "max_queries=3" in out.stopped
