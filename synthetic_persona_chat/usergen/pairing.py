@@ -29,12 +29,14 @@ class SharedCounts:
 
 def shared_category_counts(user_of_slot: np.ndarray, category_of_slot: np.ndarray, slot_vectors: np.ndarray,
                            num_users: int, share_threshold: float = 0.3, block: int = 2048,
-                           min_count: int = 1) -> SharedCounts:
+                           min_count: int = 1, vector_of_slot: np.ndarray | None = None) -> SharedCounts:
     """Counts of shared categories per user pair, computed `block` users at a time.
 
     Slots are the attributes of all profiles: slot s belongs to user `user_of_slot[s]`, has
     category `category_of_slot[s]` (negative = none) and unit vector `slot_vectors[s]`.
     A user's second attribute of the same category is ignored (categories count once).
+    `vector_of_slot`: slot s's vector is `slot_vectors[vector_of_slot[s]]` (one row per distinct attribute text:
+    22k users hold ~110k slots but a few hundred texts); None: one row per slot.
     Why blocks and `min_count`: with few categories nearly every pair of users shares one, so a matrix of
     all counts has ~n^2/2 entries (4.4 GB of driver memory at 22k users in the paper-scale rehearsal); a
     block of rows is `block` x n bytes, and only the pairs pairing can use (>= pairs.min_shared) are kept.
@@ -42,6 +44,7 @@ def shared_category_counts(user_of_slot: np.ndarray, category_of_slot: np.ndarra
     users = np.asarray(user_of_slot, dtype=np.int64)
     cats = np.asarray(category_of_slot, dtype=np.int64)
     vecs = np.asarray(slot_vectors, dtype=np.float32)
+    vid = np.arange(len(users)) if vector_of_slot is None else np.asarray(vector_of_slot, dtype=np.int64)
     _, first = np.unique(np.stack([users, cats]), axis=1, return_index=True)
     keep = np.zeros(len(users), dtype=bool)
     keep[first] = True
@@ -50,7 +53,7 @@ def shared_category_counts(user_of_slot: np.ndarray, category_of_slot: np.ndarra
     groups = [g for g in np.split(idx, np.flatnonzero(np.diff(cats[idx])) + 1) if len(g) >= 2]
     rows, cols, vals, hist = [], [], [], Counter()
     for u0 in range(0, num_users, block):
-        counts = _block_counts(u0, min(u0 + block, num_users), num_users, groups, users, vecs, share_threshold)
+        counts = _block_counts(u0, min(u0 + block, num_users), num_users, groups, users, vecs, vid, share_threshold)
         hist.update({k: v for k, v in enumerate(np.bincount(counts[counts > 0]).tolist()) if k and v})
         r, c = np.nonzero(counts >= max(min_count, 1))
         rows.append(r + u0)
@@ -63,7 +66,7 @@ def shared_category_counts(user_of_slot: np.ndarray, category_of_slot: np.ndarra
 
 
 def _block_counts(u0: int, u1: int, num_users: int, groups: list[np.ndarray], users: np.ndarray,
-                  vecs: np.ndarray, share_threshold: float) -> np.ndarray:
+                  vecs: np.ndarray, vid: np.ndarray, share_threshold: float) -> np.ndarray:
     """Rows u0..u1 of the counts: (u1 - u0) x num_users, non-zero only right of the diagonal."""
     counts = np.zeros((u1 - u0, num_users), dtype=np.uint8)
     for g in groups:  # one category: its slots sorted by user, one slot per user
@@ -71,7 +74,7 @@ def _block_counts(u0: int, u1: int, num_users: int, groups: list[np.ndarray], us
         left = np.flatnonzero((gu >= u0) & (gu < u1))
         if not len(left):
             continue
-        hit = (vecs[g[left]] @ vecs[g].T) >= share_threshold if share_threshold > -1 else \
+        hit = (vecs[vid[g[left]]] @ vecs[vid[g]].T) >= share_threshold if share_threshold > -1 else \
             np.ones((len(left), len(g)), dtype=bool)
         hit &= gu[None, :] > gu[left][:, None]  # each pair once: the partner's user id is the larger
         a, b = np.nonzero(hit)

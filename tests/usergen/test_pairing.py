@@ -91,3 +91,16 @@ def test_report_counts():
     assert report["similarity_histogram_all"] == {"0": 4, "1": 1, "2": 1}
     assert report["similarity_histogram_pairs"] == {"2": 1}
     assert report["unpaired_users"] == 2
+
+
+def test_one_vector_per_distinct_text_gives_the_same_counts():
+    rng = np.random.default_rng(1)
+    n, per, texts = 200, 3, 40
+    users = np.repeat(np.arange(n), per)
+    text_of = rng.integers(0, texts, n * per)
+    cats = text_of % 9  # a text has one category
+    table = rng.standard_normal((texts, 8)).astype(np.float32)
+    table /= np.linalg.norm(table, axis=1, keepdims=True)
+    per_slot = shared_category_counts(users, cats, table[text_of], n, 0.2, block=16)
+    shared = shared_category_counts(users, cats, table, n, 0.2, block=16, vector_of_slot=text_of)
+    assert (per_slot.matrix.toarray() == shared.matrix.toarray()).all() and per_slot.histogram == shared.histogram
