@@ -20,7 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-
 import pyarrow as pa
 
 from ..checkpoint import resumable_stage

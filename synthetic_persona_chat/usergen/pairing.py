@@ -121,7 +121,6 @@ def pairing_report(histogram: dict[int, int], pairs: list[tuple[int, int, int]],
                    config: JsonObject | None = None) -> PairingReport:
     """#pairs, similarity histograms (all user pairs: `SharedCounts.histogram`; chosen pairs), users left
     unpaired, degrees."""
-    hist = histogram
     degree = np.zeros(num_users, dtype=np.int64)
     for a, b, _ in pairs:
         degree[a] += 1
@@ -129,7 +128,7 @@ def pairing_report(histogram: dict[int, int], pairs: list[tuple[int, int, int]],
     return PairingReport(
         users=num_users,
         pairs=len(pairs),
-        similarity_histogram_all={str(k): int(v) for k, v in sorted(hist.items())},
+        similarity_histogram_all={str(k): int(v) for k, v in sorted(histogram.items())},
         similarity_histogram_pairs={str(k): int(v) for k, v in sorted(Counter(p[2] for p in pairs).items())},
         unpaired_users=int((degree == 0).sum()),
         degree_histogram={str(k): int(v) for k, v in sorted(Counter(degree.tolist()).items())},

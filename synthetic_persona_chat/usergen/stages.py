@@ -347,12 +347,11 @@ def run_pairs(ctx: RunContext) -> JsonObject:
             user_of.append(u)
             cat_of.append(-1 if cat is None else int(cat))
             slot_text.append(text)
-    texts = sorted(set(slot_text))  # a few hundred distinct attributes among ~5 slots a user
-    row = {t: i for i, t in enumerate(texts)}
-    # share_threshold -1 (the paper's plain count) reads no vector: 22k users' 110k slots were 170 MB of them
-    vecs = ctx.embedder.encode(texts) if cfg.share_threshold > -1 else np.zeros((len(texts), 1), dtype=np.float32)
+    texts, text_of_slot = np.unique(np.array(slot_text, dtype=object), return_inverse=True)  # ~5 slots a user,
+    # a few hundred distinct texts; share_threshold -1 (the paper's plain count) reads no vector at all
+    vecs = ctx.embedder.encode(texts.tolist()) if cfg.share_threshold > -1 else np.zeros((len(texts), 1), np.float32)
     counts = shared_category_counts(np.array(user_of), np.array(cat_of), vecs, len(profiles), cfg.share_threshold,
-                                    min_count=cfg.min_shared, vector_of_slot=np.array([row[t] for t in slot_text]))
+                                    min_count=cfg.min_shared, vector_of_slot=text_of_slot)
     chosen = greedy_pairs(counts.matrix, cfg.min_shared, cfg.max_degree, cfg.max_pairs, ctx.config.seed)
     rows = [Pair(pair_id=stable_id("pair", profiles[a]["id"], profiles[b]["id"]),
                  user1_id=profiles[a]["id"], user2_id=profiles[b]["id"],
