@@ -170,3 +170,40 @@ def test_the_same_prompt_from_concurrent_batches_is_paid_once(tmp_path):
         requests = srv.stats()["requests"]
         llm.close()
     assert requests == 20 and llm.usage.calls == 20 and llm.hits == 4 * 40 - 20
+
+
+def test_closing_with_batches_still_in_flight_leaves_nothing_pending(caplog):
+    """A run that stops on one failed batch closes the backend while other engine threads' batches are
+    still in flight: their tasks are cancelled and cleaned up on the loop, not destroyed after it closed
+    (CI once printed "Event loop is closed" and "Task was destroyed but it is pending" at exit)."""
+    import gc
+    import sys
+
+    unraisable = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        with LatencyServer(latency=5.0) as srv:
+            llm = load_llm({"backend": "openai", "model": "m", "base_url": srv.url}, max_concurrency=8)
+            errors = []
+            worker = threading.Thread(target=lambda: _record(errors, llm.generate, chats(6, "slow")))
+            worker.start()
+            while srv.stats()["max_in_flight"] < 6 and worker.is_alive():
+                threading.Event().wait(0.02)
+            llm.close()
+            worker.join(10)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not worker.is_alive() and len(errors) == 1  # the in-flight batch ended, with an error
+    ours = [u for u in unraisable if "LatencyApp" not in repr(u.object)]  # the test server's handlers aside
+    assert not ours, [(u.object, u.exc_value) for u in ours]
+    client_leftovers = [r.getMessage() for r in caplog.records if "destroyed but it is pending" in r.getMessage()
+                        and "synthetic_persona_chat" in r.getMessage()]  # the test server's own handlers aside
+    assert not client_leftovers, client_leftovers
+
+
+def _record(errors, fn, *args):
+    try:
+        fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - the test reads what the batch ended with
+        errors.append(exc)

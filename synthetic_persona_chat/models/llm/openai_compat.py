@@ -229,7 +229,11 @@ class _LoopThread:
         return self._call(_thread_time()).result(timeout=30)
 
     def stop(self) -> None:
+        """Cancel what is still in flight, close the client, end the loop. Overlapping batches (engine threads)
+        may still have requests running when one batch fails and the run stops: closing the loop under them
+        left pending tasks whose clean-up ran after the loop was closed (tracebacks at exit)."""
         try:
+            self._call(_cancel_others()).result(timeout=10)
             closing = self.client.close()
             if asyncio.iscoroutine(closing):
                 self._call(closing).result(timeout=10)
@@ -237,6 +241,14 @@ class _LoopThread:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
             self.loop.close()
+
+
+async def _cancel_others() -> None:
+    """Cancel every other task of this loop and wait until each has run its clean-up."""
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 async def _build(make_client: Any) -> Any:
