@@ -18,6 +18,13 @@ _LABEL = re.compile(r"^\s*(?:answer|attribute|fact|persona|new attribute|new fac
                     re.IGNORECASE)
 _QUOTES = "\"'`“”‘’«»*_"
 _PREAMBLE = re.compile(r"^(?:sure|okay|ok|here (?:are|is)|certainly|of course|these are|below)\b", re.IGNORECASE)
+# A model's remarks about its own answer ("Note: Sentence structure and grammar are improved."): words about the
+# task, never about the person. None of the 972 distinct SPC persona attributes (test + valid) matches.
+_META = re.compile(r"^(?:note|n\.b\.|p\.s\.)\b|\b(?:sentences?|grammar|grammatical|attributes?|personas?|rephrased|"
+                   r"rewritten|paraphrased?|as an ai|language model)\b", re.IGNORECASE)
+# A persona attribute speaks of its person: 967 of SPC's 972 distinct attributes hold a first-person word (the 5
+# others are typos: "L graduated from usc."). A line without one is a fragment ("3 dogs.") or a remark.
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|im|my|me|mine|myself|we|we're|our|ours|us)\b", re.IGNORECASE)
 
 
 def strip_decoration(line: str) -> str:
@@ -74,6 +81,7 @@ def parse_attributes(text: str, rules: LineRules, echoes: list[str] = ()) -> tup
         problem = line_problem(s, rules)
         if problem != "garbage" and s.endswith("?"):
             problem = "question"
+        problem = problem or _content_problem(s)
         if problem:
             drops[problem] += 1
             continue
@@ -87,6 +95,16 @@ def parse_attributes(text: str, rules: LineRules, echoes: list[str] = ()) -> tup
         seen.add(key)
         kept.append(as_sentence(s))
     return kept, drops
+
+
+def _content_problem(line: str) -> str | None:
+    """Why a well-formed line is still no attribute: a remark about the answer, or a fragment with no person in
+    it. Only for model output: a user's own seed file may phrase attributes its own way."""
+    if _META.search(line):
+        return "meta_commentary"
+    if not _FIRST_PERSON.search(line.replace("\u2019", "'")):
+        return "not_first_person"
+    return None
 
 
 def as_sentence(text: str) -> str:

@@ -53,3 +53,27 @@ def test_parse_query():
     assert parse_query("") == (None, "empty output")
     assert parse_query("These are all about jobs.") == (None, "no question in the output")
     assert parse_query("What do you do for a living?", echoes=("What do you do for a living?",))[0] is None
+
+
+def test_remarks_about_the_answer_and_fragments_are_dropped_with_their_reason():
+    """Seen in a tiny run's expansion: the model's note on its own answer and a bare fragment were kept as
+    persona attributes."""
+    text = ("I have three dogs.\n"
+            "Note: Sentence structure and grammar are improved for clarity.\n"
+            "3 dogs.\n"
+            "These attributes describe a dog lover.\n"
+            "My dog’s name is Rex.\n"
+            "We adopted a cat last year.")
+    kept, drops = parse_attributes(text, LineRules(min_words=1, max_words=30, max_chars=300))
+    assert kept == ["I have three dogs.", "My dog’s name is Rex.", "We adopted a cat last year."]
+    assert drops == {"meta_commentary": 2, "not_first_person": 1}
+
+
+def test_real_persona_attributes_pass_the_content_rules(sample_test, sample_valid):
+    """SPC's own attributes are what a good answer looks like: almost all of them must be kept (the few that
+    are not are typos such as "L graduated from usc.")."""
+    attributes = sorted({a for c in sample_test + sample_valid for a in c.user1_persona + c.user2_persona})
+    kept, drops = parse_attributes("\n".join(attributes), LineRules(min_words=1, max_words=40, max_chars=400))
+    assert len(attributes) > 500
+    assert drops.get("meta_commentary", 0) == 0
+    assert drops.get("not_first_person", 0) <= 0.01 * len(attributes), drops
