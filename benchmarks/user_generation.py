@@ -65,13 +65,13 @@ def bench_pairing(users: int, categories: int = 550, per_user: int = 5, seed: in
     vecs = topic_vectors(len(cats), topics=categories, seed=seed + 1, assign=cats)  # same-category attributes are alike
 
     def run():
-        counts = shared_category_counts(user_of, cats, vecs, users, 0.3, min_count=2).matrix
+        counts = shared_category_counts(user_of, cats, vecs, users, 0.3, min_count=2)
         return counts, greedy_pairs(counts, 2, 4, None, seed)
 
     (counts, pairs), seconds, peak = measure(run)
     deg = np.bincount([u for a, b, _ in pairs for u in (a, b)], minlength=users)
     return {"task": "pairing", "input": "synthetic", "n": users, "seconds": seconds, "peak_mb": peak,
-            "candidate_pairs": int((counts.data >= 2).sum()), "pairs": len(pairs),
+            "candidate_pairs": int((counts.count >= 2).sum()), "pairs": len(pairs),
             "unpaired": int((deg == 0).sum())}
 
 

@@ -21,10 +21,22 @@ from ..jsontypes import JsonObject
 
 @dataclass
 class SharedCounts:
-    """The user x user shared-category counts that pairing needs, without holding all of them."""
+    """The user x user shared-category counts that pairing needs, without holding all of them.
 
-    matrix: csr_matrix  # upper triangle (i < j), only the counts >= min_count
+    The kept pairs are three flat arrays (9 bytes a pair), in row-major order (by `first`, then `second`): at
+    paper scale they are millions of pairs, and a scipy matrix of them, its conversions and a Python list of
+    their sort order cost the pairs stage hundreds of MB (the 20k rehearsal's peak)."""
+
+    first: np.ndarray  # int32, the smaller user id of each kept pair
+    second: np.ndarray  # int32, the larger one
+    count: np.ndarray  # uint8, shared categories (only the counts >= min_count are kept)
+    num_users: int
     histogram: dict[int, int]  # user pairs (i < j) per count, 0 included: every pair, kept or not
+
+    @property
+    def matrix(self) -> csr_matrix:
+        """The kept counts as an upper-triangular sparse matrix (for inspection and tests)."""
+        return coo_matrix((self.count, (self.first, self.second)), shape=(self.num_users, self.num_users)).tocsr()
 
 
 def shared_category_counts(user_of_slot: np.ndarray, category_of_slot: np.ndarray, slot_vectors: np.ndarray,
@@ -56,13 +68,13 @@ def shared_category_counts(user_of_slot: np.ndarray, category_of_slot: np.ndarra
         counts = _block_counts(u0, min(u0 + block, num_users), num_users, groups, users, vecs, vid, share_threshold)
         hist.update({k: v for k, v in enumerate(np.bincount(counts[counts > 0]).tolist()) if k and v})
         r, c = np.nonzero(counts >= max(min_count, 1))
-        rows.append(r + u0)
-        cols.append(c)
-        vals.append(counts[r, c].astype(np.int32))
+        vals.append(counts[r, c])
+        rows.append((r + u0).astype(np.int32))
+        cols.append(c.astype(np.int32))
+        del counts, r, c
     hist[0] = num_users * (num_users - 1) // 2 - sum(hist.values())
-    matrix = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                        shape=(num_users, num_users)).tocsr()
-    return SharedCounts(matrix=matrix, histogram=dict(sorted(hist.items())))
+    return SharedCounts(first=np.concatenate(rows), second=np.concatenate(cols), count=np.concatenate(vals),
+                        num_users=num_users, histogram=dict(sorted(hist.items())))
 
 
 def _block_counts(u0: int, u1: int, num_users: int, groups: list[np.ndarray], users: np.ndarray,
@@ -82,26 +94,39 @@ def _block_counts(u0: int, u1: int, num_users: int, groups: list[np.ndarray], us
     return counts
 
 
-def greedy_pairs(counts: csr_matrix, min_shared: int = 2, max_degree: int = 4, max_pairs: int | None = None,
-                 seed: int = 0) -> list[tuple[int, int, int]]:
+def greedy_pairs(counts: SharedCounts | csr_matrix, min_shared: int = 2, max_degree: int = 4,
+                 max_pairs: int | None = None, seed: int = 0) -> list[tuple[int, int, int]]:
     """(i, j, similarity) pairs: highest similarity first, each user in at most `max_degree` pairs."""
-    coo = counts.tocoo()
-    sel = coo.data >= min_shared
-    i, j, s = coo.row[sel], coo.col[sel], coo.data[sel].astype(np.int64)
-    tie = np.random.default_rng(seed).random(len(s))
-    order = np.lexsort((tie, -s))
-    degree = np.zeros(counts.shape[0], dtype=np.int64)
+    if isinstance(counts, SharedCounts):
+        i, j, s, n = counts.first, counts.second, counts.count, counts.num_users
+    else:
+        coo = counts.tocoo()
+        coo.sum_duplicates()  # row-major, as SharedCounts holds them: the seeded ties fall the same way
+        i, j, s, n = coo.row, coo.col, coo.data, counts.shape[0]
+    order = _most_shared_first(s, min_shared, seed)
+    degree = [0] * n  # a list: the loop below reads it element by element
     out: list[tuple[int, int, int]] = []
     limit = max_pairs if max_pairs is not None else len(order)
-    for k in order.tolist():
-        a, b = int(i[k]), int(j[k])
-        if degree[a] < max_degree and degree[b] < max_degree:
-            degree[a] += 1
-            degree[b] += 1
-            out.append((a, b, int(s[k])))
-            if len(out) >= limit:
-                break
+    for start in range(0, len(order), 1 << 16):  # a slice at a time: a list of millions of ints is ~100 MB
+        part = order[start:start + (1 << 16)]
+        for a, b, k in zip(i[part].tolist(), j[part].tolist(), s[part].tolist()):
+            if degree[a] < max_degree and degree[b] < max_degree:
+                degree[a] += 1
+                degree[b] += 1
+                out.append((a, b, int(k)))
+                if len(out) >= limit:
+                    return out
     return out
+
+
+def _most_shared_first(count: np.ndarray, min_shared: int, seed: int) -> np.ndarray:
+    """Indices of the counts >= `min_shared`, highest first, ties in a seeded random order; lean on memory
+    (2-byte sort keys, no index array when every count qualifies, as the stage's do)."""
+    every = bool(len(count)) and int(count.min()) >= min_shared
+    sel = None if every else np.flatnonzero(count >= min_shared)
+    tie = np.random.default_rng(seed).random(len(count) if every else len(sel))
+    order = np.lexsort((tie, -(count if every else count[sel]).astype(np.int16)))  # counts are < 256
+    return order if sel is None else sel[order]
 
 
 @dataclass

@@ -352,7 +352,7 @@ def run_pairs(ctx: RunContext) -> JsonObject:
     vecs = ctx.embedder.encode(texts.tolist()) if cfg.share_threshold > -1 else np.zeros((len(texts), 1), np.float32)
     counts = shared_category_counts(np.array(user_of), np.array(cat_of), vecs, len(profiles), cfg.share_threshold,
                                     min_count=cfg.min_shared, vector_of_slot=text_of_slot)
-    chosen = greedy_pairs(counts.matrix, cfg.min_shared, cfg.max_degree, cfg.max_pairs, ctx.config.seed)
+    chosen = greedy_pairs(counts, cfg.min_shared, cfg.max_degree, cfg.max_pairs, ctx.config.seed)
     rows = [Pair(pair_id=stable_id("pair", profiles[a]["id"], profiles[b]["id"]),
                  user1_id=profiles[a]["id"], user2_id=profiles[b]["id"],
                  user1_persona=profiles[a]["attributes"], user2_persona=profiles[b]["attributes"],

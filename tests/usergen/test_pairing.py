@@ -64,6 +64,11 @@ def test_blocks_and_min_count_give_the_brute_force_counts():
     kept = shared_category_counts(users, cats, vecs, n, 0.0, block=64, min_count=2)
     assert (kept.matrix.toarray() == np.where(brute >= 2, brute, 0)).all() and kept.histogram == full.histogram
     assert greedy_pairs(kept.matrix, 2, 4, None, 3) == greedy_pairs(full.matrix, 2, 4, None, 3)
+    # the stage pairs straight from the flat arrays (9 bytes a pair): the same pairs as from a matrix
+    assert (kept.first.dtype, kept.second.dtype, kept.count.dtype) == (np.int32, np.int32, np.uint8)
+    assert greedy_pairs(kept, 2, 4, None, 3) == greedy_pairs(kept.matrix, 2, 4, None, 3) == \
+        greedy_pairs(full, 2, 4, None, 3)
+    assert greedy_pairs(kept, 3, 2, 5, 1) == greedy_pairs(full.matrix, 3, 2, 5, 1)
 
 
 def test_greedy_pairs_respect_threshold_degree_and_order():
