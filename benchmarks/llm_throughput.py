@@ -261,18 +261,22 @@ def _generate(model, enc, steps: int, pad_id: int) -> tuple[float, object]:
     return time.perf_counter() - start, out
 
 
-DECODE_VARIANTS = [  # (row name, quantize, projections fused): float32 stays unfused in the library
-    ("float32", "none", False), ("float32, fused projections", "none", True),
-    ("int8", "int8", False), ("int8, fused projections", "int8", True),
-    ("int8, float64 attention", "int8-exact", False), ("int8, float64 attention, fused projections", "int8-exact", True),
-    ("int8, per-batch scale", "int8-fast", False), ("int8, per-batch scale, fused projections", "int8-fast", True),
+DECODE_VARIANTS = [  # (row name, weights dtype, quantize, projections fused): float32 stays unfused in the library
+    ("float32", "float32", "none", False), ("float32, fused projections", "float32", "none", True),
+    ("bfloat16", "bfloat16", "none", False),  # fast only where the CPU multiplies bf16 natively
+    ("int8", "float32", "int8", False), ("int8, fused projections", "float32", "int8", True),
+    ("int8, float64 attention", "float32", "int8-exact", False),
+    ("int8, float64 attention, fused projections", "float32", "int8-exact", True),
+    ("int8, per-batch scale", "float32", "int8-fast", False),
+    ("int8, per-batch scale, fused projections", "float32", "int8-fast", True),
 ]
 
 
-def load_variant(quantize: str, fuse: bool):
-    """The bundled model quantised as `quantize`, its shared-input projections fused or not
-    (fused_projections.py; the library fuses every quantised model and no float32 one)."""
-    llm = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "none"})
+def load_variant(dtype: str, quantize: str, fuse: bool):
+    """The bundled model in `dtype`, quantised as `quantize`, its shared-input projections fused or not
+    (fused_projections.py; the library fuses every quantised model and no float32 one). The dtype is named,
+    never `auto`: on a CPU with native bf16, auto would load bf16 weights under every row."""
+    llm = load_llm({"backend": "transformers", "model": "smollm2", "quantize": "none", "dtype": dtype})
     if quantize != "none":
         llm._model, llm.quantize = apply_quantize(llm._model, quantize, fuse=fuse), quantize
     elif fuse:
@@ -285,15 +289,15 @@ def bench_decode(n_prompts: int, steps: int, rounds: int = 2, names: list[str] |
     1 and for `steps` greedy tokens (no early stop); decode tok/s = n_prompts x (steps - 1) / (time(steps) -
     time(1)), so the prefill cancels out; each time the best of `rounds` interleaved rounds (the machine is shared).
     `same_texts`: the share of the batch's greedy token sequences equal to the same setting's unfused row."""
-    llms = {f"{name} (quantize: {q})": (load_variant(q, fuse), q, fuse) for name, q, fuse in DECODE_VARIANTS
-            if not names or name in names}
+    llms = {f"{name} (quantize: {q})": (load_variant(dtype, q, fuse), (dtype, q), fuse)
+            for name, dtype, q, fuse in DECODE_VARIANTS if not names or name in names}
     first = next(iter(llms.values()))[0]
     texts = [first._template(c) for c in prompts(n_prompts)]
     enc = first.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     pad = first.tokenizer.pad_token_id
     full: dict[str, float] = {}
     one: dict[str, float] = {}
-    outputs: dict[tuple[str, bool], object] = {}
+    outputs: dict[tuple[tuple[str, str], bool], object] = {}
     for name, (llm, q, fuse) in llms.items():
         outputs[q, fuse] = _generate(llm._model, enc, steps, pad)[1]  # warm-up, and the tokens compared
     for _ in range(rounds):  # each clock's best apart: the best of differences favours a slow 1-step round

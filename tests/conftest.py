@@ -67,6 +67,21 @@ def smollm():
 
 
 @pytest.fixture(scope="session")
+def smollm_float32(smollm):
+    """The bundled SmolLM2 in float32, for tests of batch-invariant texts: `smollm` itself where dtype auto chose
+    float32, else (a CPU with native bf16) a second load with dtype float32."""
+    import torch
+    from synthetic_persona_chat.models import load_llm
+
+    if smollm._model.dtype == torch.float32:
+        yield smollm
+        return
+    llm = load_llm({"backend": "transformers", "model": "smollm2", "dtype": "float32"})
+    yield llm
+    llm.close()
+
+
+@pytest.fixture(scope="session")
 def smollm_llamacpp():
     """The bundled SmolLM2 on the optional llama.cpp backend; skipped where the extra is not installed."""
     pytest.importorskip("llama_cpp", reason="llama.cpp is an optional extra (SPC_LLAMA_CPP=1 bash scripts/setup.sh)")

@@ -58,15 +58,33 @@ def test_shared_prefill_samples_the_same_texts(smollm):
     assert all(len(set(c.texts)) > 1 for c in shared)  # really n different samples, not one repeated
 
 
-def test_int8_is_taken_only_for_float32_on_a_cpu():
+def test_int8_is_taken_on_a_cpu_and_decides_the_dtype():
+    """int8 is quantised from float32 weights, so it is decided before the weights load: `auto` takes it on any
+    CPU (faster than native bf16 too), never against a configured bf16, and a configured int8 refuses bf16."""
     from synthetic_persona_chat.models.llm.int8 import resolve_quantize
 
-    assert resolve_quantize("auto", "cpu", torch.float32) == ("int8", "auto: CPU in float32")
-    assert resolve_quantize("auto", "cpu", torch.bfloat16)[0] == "none"
-    assert resolve_quantize("auto", "cuda", torch.float32) == ("none", "auto: not on a CPU")
-    assert resolve_quantize("none", "cpu", torch.float32) == ("none", "configured")
+    auto = ("int8", "auto: CPU (int8 decodes faster than float32 and than native bf16)")
+    assert resolve_quantize("auto", "cpu", "auto") == auto and resolve_quantize("auto", "cpu", "float32") == auto
+    assert resolve_quantize("auto", "cpu", "bfloat16") == ("none", "auto: dtype bfloat16 configured")
+    assert resolve_quantize("auto", "cuda", "auto") == ("none", "auto: not on a CPU")
+    assert resolve_quantize("none", "cpu", "bfloat16") == ("none", "configured")
+    assert resolve_quantize("int8-fast", "cpu", "auto") == ("int8-fast", "configured")
     with pytest.raises(ValueError, match="quantize"):
-        resolve_quantize("int4", "cpu", torch.float32)
+        resolve_quantize("int4", "cpu", "auto")
+    with pytest.raises(ValueError, match="float32 weights"):
+        resolve_quantize("int8-fast", "cpu", "bfloat16")
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_int8_loads_float32_weights_even_where_the_cpu_has_bf16(monkeypatch, native):
+    """The demo preset's int8-fast crashed on a CPU with native bf16 ("expected scalar type Float but found
+    BFloat16"): dtype auto had loaded bf16 weights under the int8 kernels."""
+    monkeypatch.setattr(transformers_llm, "native_bf16", lambda: native)
+    llm = _bare("cpu")
+    for quantize in ("int8", "int8-exact", "int8-fast"):
+        assert llm._dtype("auto", torch, quantize) is torch.float32
+        assert llm.dtype_reason == f"auto: {quantize} is quantised from float32 weights"
+    assert llm._dtype("auto", torch, "none") is (torch.bfloat16 if native else torch.float32)
 
 
 def test_the_default_keeps_float32_and_int8_is_recorded_when_asked(smollm):
@@ -104,9 +122,10 @@ def _shared_prefix_chats() -> list[list[dict[str, str]]]:
 
 
 @pytest.mark.parametrize("n, temperature", [(1, 0.0), (1, 0.7), (2, 0.7)])
-def test_a_batch_prefix_prefilled_once_writes_the_same_texts(smollm, n, temperature):
+def test_a_batch_prefix_prefilled_once_writes_the_same_texts(smollm_float32, n, temperature):
     """float32 (batch-invariant): the batch's shared system prompt prefilled once, padding moved between it and
     each prompt's own tokens, gives every row the text it gets with plain left padding, n samples included."""
+    smollm = smollm_float32
     params = GenerationParams(n=n, temperature=temperature, top_k=40, max_tokens=16, seed=5)
     old = smollm.batch_prefix
     try:

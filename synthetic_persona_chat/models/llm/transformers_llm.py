@@ -38,16 +38,19 @@ class TransformersLLM(LLM):
         location, gguf_file = self._locate(model, gguf_file)
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         try:
+            self.quantize, self.quantize_reason = resolve_quantize(quantize, self.device, dtype)
+        except ValueError as exc:
+            raise LLMError(str(exc)) from exc
+        try:
             # a GGUF is read from its converted folder (gguf_cache.py): the same weights, a tenth of the time
             source, load_kw = load_location(location, gguf_file)
             self.tokenizer = AutoTokenizer.from_pretrained(source, **load_kw)
             self._model = AutoModelForCausalLM.from_pretrained(
-                source, dtype=self._dtype(dtype, torch), **load_kw, **kwargs).to(self.device)
+                source, dtype=self._dtype(dtype, torch, self.quantize), **load_kw, **kwargs).to(self.device)
         except OSError as exc:
             raise LLMError(f"cannot load transformers model {model!r}: {exc}") from exc
         self._model.eval()
         self.parameters_m = round(sum(p.numel() for p in self._model.parameters()) / 1e6, 1)  # before int8 packs them
-        self.quantize, self.quantize_reason = resolve_quantize(quantize, self.device, self._model.dtype)
         if self.quantize != "none":
             self._model = apply_quantize(self._model, self.quantize)
         self.tokenizer.padding_side = "left"
@@ -85,13 +88,17 @@ class TransformersLLM(LLM):
             return str(path.parent), path.name
         return model, gguf_file
 
-    def _dtype(self, dtype: str, torch: Any) -> Any:
-        """`auto`: bfloat16 on a GPU and on a CPU that multiplies bf16 natively (AVX512-BF16/AMX, oneDNN's
-        check, as the contradiction checker's encoder), float32 elsewhere: emulated bf16 changes the text
-        for no reliable gain. The choice and its reason are in describe() (models.json)."""
+    def _dtype(self, dtype: str, torch: Any, quantize: str = "none") -> Any:
+        """`auto`: float32 under int8 quantisation (its weights are quantised from float32: bf16 weights reach
+        the int8 kernels as bf16 and fail); else bfloat16 on a GPU and on a CPU that multiplies bf16 natively
+        (AVX512-BF16/AMX, oneDNN's check, as the contradiction checker's encoder), float32 elsewhere: emulated
+        bf16 changes the text for no reliable gain. The choice and its reason are in describe() (models.json)."""
         if dtype != "auto":
             self.dtype_reason = "configured"
             return getattr(torch, dtype)
+        if quantize != "none":
+            self.dtype_reason = f"auto: {quantize} is quantised from float32 weights"
+            return torch.float32
         if self.device == "cuda":
             self.dtype_reason = "auto: GPU"
             return torch.bfloat16
