@@ -58,7 +58,8 @@ def parse_attributes(text: str, rules: LineRules, echoes: list[str] = ()) -> tup
 
     Drops: empty output, preamble/heading lines, questions, prompt echoes (a line equal to
     the query or to an example shown), lines failing `line_problem` (garbage, overlong,
-    too short) and repeats within the same answer.
+    too short), remarks about the answer and lines with no person in them (`_content_problem`)
+    and repeats within the same answer.
     """
     drops: Counter = Counter()
     if not text or not text.strip():
