@@ -21,16 +21,14 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 from synthetic_persona_chat.builder.messages import message_rows
 from synthetic_persona_chat.models.bundled import LLM_ALIASES, SMOLLM2_TOKENIZER_ID, resolve_gguf
+from synthetic_persona_chat.models.llm.gguf_dense import dense_gguf_kwargs, detach_gguf_quantizer
 from synthetic_persona_chat.presets import section_presets
 from synthetic_persona_chat.jsontypes import JsonObject
 from synthetic_persona_chat.records import Conversation
-
-if TYPE_CHECKING:  # annotations only: transformers is heavy and loaded on use
-    from transformers import GgufConfig
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +97,6 @@ class LocationKwargs(TypedDict, total=False):
     gguf_file: str
 
 
-class DequantiseKwargs(TypedDict, total=False):
-    """`from_pretrained` keyword arguments that ask for a GGUF's weights dense (`_dequantised`)."""
-
-    quantization_config: GgufConfig
-
-
 class FitJson(TypedDict):
     """What one fine-tuning run did, as `generative.json`'s model entry (`generative_result.SFTModel`) stores it."""
 
@@ -140,30 +132,11 @@ def load_model(name: str, dtype: str = "float32") -> tuple[Any, Any]:
     location, kw = model_location(name)
     tokenizer = AutoTokenizer.from_pretrained(location, **kw)
     model = AutoModelForCausalLM.from_pretrained(location, dtype=getattr(torch, dtype), **kw,
-                                                 **_dequantised(kw.get("gguf_file")))
-    _drop_quantizer(model)
+                                                 **dense_gguf_kwargs(kw.get("gguf_file")))
+    detach_gguf_quantizer(model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
-
-
-def _dequantised(gguf_file: str | None) -> DequantiseKwargs:
-    """Ask for dense weights explicitly: with a GGUF matmul kernel installed transformers would keep the blocks."""
-    if not gguf_file:
-        return DequantiseKwargs()
-    from transformers import GgufConfig
-
-    return DequantiseKwargs(quantization_config=GgufConfig(gguf_file=gguf_file, dequantize=True))
-
-
-def _drop_quantizer(model: Any) -> None:
-    """A dequantised GGUF model is dense, but keeps its GGUF quantizer attached, and with it the trainer refuses
-    to train ("purely quantized") and `save_pretrained` to save; detach it so the model is an ordinary one."""
-    if getattr(model, "hf_quantizer", None) is None:
-        return
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
 
 
 def training_template(tokenizer: Any) -> str:

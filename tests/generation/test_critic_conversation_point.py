@@ -60,3 +60,14 @@ def test_default_checker_on_the_packaged_sample_rejects_at_most_5_percent_and_ca
     assert (clean > cut).mean() <= 0.05
     denied = [[*pairs, (pairs[0][0], negate(pairs[0][0]))] for pairs in plans[:40] if pairs]
     assert (faithfulness.worst_scores(checker, denied) > cut).mean() >= 0.95
+
+
+def test_every_shipped_default_checker_variant_has_a_conversation_point():
+    """`precision: auto` runs bf16 on a CPU with native bf16: a variant without the point fell back to the
+    pair-level strict cut there, rejecting more clean conversations than the Critic's 4% (CI on such a CPU)."""
+    from synthetic_persona_chat.models.contradiction import shipped_calibrations
+
+    variants = {k: v for k, v in shipped_calibrations().items() if k.startswith("minilm-polarity")}
+    assert {"minilm-polarity", "minilm-polarity/bf16", "minilm-polarity/onnx"} <= set(variants)
+    missing = [k for k, v in variants.items() if "threshold" not in (v.get("conversation") or {})]
+    assert not missing, f"no conversation point for {missing}: benchmarks/faithfulness_false_alarms.py --write-calibration"

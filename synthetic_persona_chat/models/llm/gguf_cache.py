@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from ...paths import user_cache_dir
+from .gguf_dense import dense_gguf_kwargs, detach_gguf_quantizer
 from ...versions import installed_versions
 
 log = logging.getLogger(__name__)
@@ -91,12 +92,9 @@ def _convert(gguf: Path, build: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
-    # the weights are plain float32 tensors once dequantised; only the loader's GGUF marker forbids saving them
-    model.hf_quantizer = None
-    if getattr(model.config, "quantization_config", None) is not None:
-        del model.config.quantization_config
-    model.save_pretrained(build)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32,
+                                                 **dense_gguf_kwargs(gguf.name))
+    detach_gguf_quantizer(model).save_pretrained(build)
     tokenizer.save_pretrained(build)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..encoders.precision import native_bf16
 from .base import LLM, Chat, Completion, GenerationParams, LLMError
 from .gguf_cache import load_location
+from .gguf_dense import dense_gguf_kwargs, detach_gguf_quantizer
 from .int8 import apply_quantize, resolve_quantize
 from .shaped_decoding import ShapeProcessor, Vocabulary
 from ..bundled import LLM_ALIASES, resolve_gguf
@@ -45,8 +46,9 @@ class TransformersLLM(LLM):
             # a GGUF is read from its converted folder (gguf_cache.py): the same weights, a tenth of the time
             source, load_kw = load_location(location, gguf_file)
             self.tokenizer = AutoTokenizer.from_pretrained(source, **load_kw)
-            self._model = AutoModelForCausalLM.from_pretrained(
-                source, dtype=self._dtype(dtype, torch, self.quantize), **load_kw, **kwargs).to(self.device)
+            self._model = detach_gguf_quantizer(AutoModelForCausalLM.from_pretrained(
+                source, dtype=self._dtype(dtype, torch, self.quantize), **load_kw,
+                **dense_gguf_kwargs(load_kw.get("gguf_file")), **kwargs)).to(self.device)
         except OSError as exc:
             raise LLMError(f"cannot load transformers model {model!r}: {exc}") from exc
         self._model.eval()
