@@ -1,4 +1,5 @@
-"""Toxicity scorers: MiniLM + a trained head (the default), profanity-check, or any transformers classifier.
+"""Toxicity scorers: MiniLM fine-tuned with LoRA (the default, toxicity_lora.py), MiniLM vectors + a trained head,
+profanity-check, or any transformers classifier.
 
 Each scorer's threshold is measured, not guessed: `spc critic calibrate --expert toxicity` picks it on
 clean SPC conversations and inserted offensive lines, and the release's measurements ship in
@@ -20,6 +21,7 @@ from .embedder import Embedder
 from .spec import ModelSpec
 from .toxicity_features import PooledEncoder
 from .toxicity_head import features, head_scores, load_head
+from .toxicity_lora import LoraToxicityScorer
 
 
 class ToxicityScorer(Protocol):
@@ -67,6 +69,10 @@ class MiniLMToxicityScorer:
         self._head = load_head(head)
         self._embedder = head_encoder(self._head, embedder or Embedder("minilm"))
         self._predict_prob = predict_prob
+
+    @property
+    def trained_on(self) -> JsonObject:
+        return self._head["trained_on"]
 
     def scores(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -121,6 +127,9 @@ def load_toxicity_scorer(spec: "str | JsonObject | None" = DEFAULT_TOXICITY,
     """`vector_cache`: minilm-toxicity keeps its MiniLM vectors there (the run's embedding cache file: its
     keys name the model and backend, so the embedder's own vectors of the same texts are shared)."""
     s = ModelSpec.parse(spec or DEFAULT_TOXICITY)
+    if s.backend == "minilm-lora-toxicity":
+        return LoraToxicityScorer(adapter=s.model or s.options.get("adapter"),
+                                  **({"batch_size": s.options["batch_size"]} if "batch_size" in s.options else {}))
     if s.backend == "minilm-toxicity":
         return MiniLMToxicityScorer(head=s.model or s.options.get("head"),
                                     embedder=Embedder("minilm", cache_path=vector_cache))
@@ -128,12 +137,14 @@ def load_toxicity_scorer(spec: "str | JsonObject | None" = DEFAULT_TOXICITY,
         return ProfanityCheckScorer()
     if s.backend == "transformers":
         return TransformersToxicityScorer(s.model, **s.options)
-    raise ValueError(f"unknown toxicity scorer {spec!r}; use minilm-toxicity, profanity-check or transformers:MODEL")
+    raise ValueError(f"unknown toxicity scorer {spec!r}; use minilm-lora-toxicity, minilm-toxicity, profanity-check "
+                     "or transformers:MODEL")
 
 
 def toxicity_key(scorer: Any) -> str:
     """Which shipped calibration belongs to a scorer: its kind, and its model or head file."""
-    model = getattr(scorer, "model", None) if scorer.kind == "transformers" else getattr(scorer, "head_file", None)
+    model = getattr(scorer, "model", None) if scorer.kind == "transformers" else \
+        getattr(scorer, "head_file", None) or getattr(scorer, "adapter_file", None)
     return f"{scorer.kind}:{model}" if model else scorer.kind
 
 

@@ -1,6 +1,7 @@
 import json
 
 from synthetic_persona_chat.cli import main
+from synthetic_persona_chat.model_defaults import DEFAULT_TOXICITY
 
 
 def test_models_check_offline(capsys, monkeypatch):
@@ -44,7 +45,7 @@ def test_a_bad_model_spec_fails_only_its_own_role():
     probe_config(data, "")  # what run_check validates before the probes: nothing model-specific
     with pytest.raises(ConfigError, match="models.toxicity: unknown toxicity scorer backend 'magic'"):
         probe_config(data, "toxicity")
-    assert probe_config(data, "embedder").models.toxicity == "minilm-toxicity"
+    assert probe_config(data, "embedder").models.toxicity == DEFAULT_TOXICITY
     assert probe_config(data, "nli").models.llm == "llama-cpp:x"  # the judge may need the LLM
     with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[critic\]: nope"):
         probe_config(config_data(None, ["critic.nope=1"]), "")

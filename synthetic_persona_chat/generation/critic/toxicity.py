@@ -93,7 +93,7 @@ def calibrate_toxicity(scorer: Any, conversations: list[Conversation], labelled:
     cal, held = split_labels(items, seed, fraction, labels=("clean",))
     cal_idx, held_idx = [it.index for it in cal], [it.index for it in held] or [it.index for it in cal]
     cut = fpr_threshold(maxima[cal_idx], max_fpr)
-    seen = set(getattr(scorer, "_head", {}).get("trained_on", {}).get("labelled_keys", ()))
+    seen = set(getattr(scorer, "trained_on", {}).get("labelled_keys", ()))  # lines a trained scorer learnt from
     toxic = [it for it in labelled if it.label == "toxic"]
     unseen = [it for it in toxic if it.key not in seen]
     hard = [it for it in labelled if it.label == "clean" and it.key not in seen]

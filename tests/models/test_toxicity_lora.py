@@ -1,0 +1,74 @@
+"""The default toxicity scorer (models/toxicity_lora.py): the shipped LoRA delta merged by hand gives what the peft
+model it was exported from gives; training writes a loadable adapter; the shipped one, on the real MiniLM,
+separates plain cases at its shipped threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from synthetic_persona_chat.models.toxicity import calibrated_threshold, load_toxicity_scorer, toxicity_key
+from synthetic_persona_chat.models.toxicity_head import LabelledUtterance
+from synthetic_persona_chat.models.toxicity_lora import (LoraRecipe, LoraToxicityScorer, _mean_pool, export_adapter,
+                                                         merge_lora, train_adapter)
+
+TEXTS = ["I love my dog.", "You are a worthless idiot.", "We bake cookies on Sundays, do you?"]
+
+
+def test_merge_adds_the_scaled_product_and_refuses_unknown_layers():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False))
+    before = model[0].weight.detach().clone()
+    a, b = torch.randn(1, 3), torch.randn(2, 1)
+    merge_lora(model, {"0.lora_A": a, "0.lora_B": b}, 2.0)
+    assert torch.allclose(model[0].weight, before + 2.0 * b @ a)
+    with pytest.raises(ValueError, match="does not have"):
+        merge_lora(model, {"9.lora_A": a, "9.lora_B": b}, 2.0)
+
+
+def test_an_exported_adapter_scores_as_the_peft_model_it_came_from(tmp_path):
+    """Random non-zero LoRA factors (peft initialises B to zero, which would hide a wrong merge)."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModel, AutoTokenizer
+
+    from synthetic_persona_chat.models.bundled import minilm_dir
+
+    torch.manual_seed(0)
+    peft_model = get_peft_model(AutoModel.from_pretrained(str(minilm_dir())),
+                                LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value", "dense"],
+                                           init_lora_weights=False)).eval()
+    head = torch.nn.Linear(384, 1)
+    export_adapter(peft_model, head, tmp_path, LoraRecipe(rank=4, alpha=8), {"labelled_keys": []})
+    tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    with torch.no_grad():
+        enc = tok(TEXTS, padding=True, return_tensors="pt")
+        expected = torch.sigmoid(head(_mean_pool(peft_model(**enc).last_hidden_state, enc["attention_mask"]))).squeeze(-1)
+    got = LoraToxicityScorer(adapter=tmp_path).scores(TEXTS)
+    assert np.allclose(got, expected.numpy(), atol=1e-5)
+
+
+def test_training_writes_an_adapter_the_scorer_loads(tmp_path):
+    """One short epoch on a few lines: the real training path end to end (the shipped one took 4 epochs)."""
+    labelled = [LabelledUtterance("toxic", "insult", t) for t in ("You idiot.", "Shut up, loser.", "You are trash.")]
+    labelled += [LabelledUtterance("clean", "hard-negative", "I could kill for a pizza.")]
+    meta = train_adapter(labelled, ["I love my dog.", "We bake cookies."], tmp_path,
+                         LoraRecipe(epochs=1, batch_size=4), source="unit")
+    assert meta["trained_on"]["toxic"] == 3 and meta["trained_on"]["negatives"] == 2
+    assert meta["trained_on"]["labelled_keys"] == sorted(it.key for it in labelled)
+    scorer = load_toxicity_scorer({"backend": "minilm-lora-toxicity", "adapter": str(tmp_path)})
+    scores = scorer.scores(TEXTS)
+    assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
+    assert toxicity_key(scorer) == f"minilm-lora-toxicity:{tmp_path}"  # its own calibration key, not the shipped one
+    assert calibrated_threshold(scorer) == (0.5, "uncalibrated default")
+
+
+def test_the_shipped_scorer_is_the_default_and_is_calibrated():
+    scorer = load_toxicity_scorer()
+    assert scorer.kind == "minilm-lora-toxicity" and toxicity_key(scorer) == "minilm-lora-toxicity"
+    cut, source = calibrated_threshold(scorer)
+    assert source.startswith("calibrated") and 0.5 < cut < 1.0
+    offensive = ["You are a waste of oxygen.", "Shut your mouth, you pathetic moron.", "I will hurt you."]
+    clean = ["I hate rainy days.", "I'm a single mom of two boys.", "So, what do you want to be when you grow up?"]
+    scores = scorer.scores(offensive + clean)
+    assert (scores[:3] > cut).all() and (scores[3:] < cut).all(), scores
+    assert scorer.describe()["trained_on"]["toxic"] == scorer.trained_on["toxic"] > 100
