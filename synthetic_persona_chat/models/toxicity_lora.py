@@ -29,8 +29,12 @@ from typing import Any
 import numpy as np
 
 from ..jsontypes import JsonObject
+from ..label_split import split_labels
+from ..readers import read_spc_csv
+from ..sample_data import resolve_path
 from .bundled import minilm_dir
-from .toxicity_head import TOXIC, LabelledUtterance, labels_digest
+from .toxicity_head import (CLEAN, HEAD_FRACTION, HEAD_SEED, TOXIC, LabelledUtterance, labels_digest,
+                            load_toxicity_labels)
 
 log = logging.getLogger(__name__)
 
@@ -196,11 +200,6 @@ def export_adapter(peft_model: Any, head: Any, out: Path, recipe: LoraRecipe, tr
 def main(argv: "list[str] | None" = None) -> None:
     """Retrain the shipped adapter (about 8 minutes on 2 CPU cores): the toxicity head's training half and negatives."""
     import argparse
-
-    from ..label_split import split_labels
-    from ..readers import read_spc_csv
-    from ..sample_data import resolve_path
-    from .toxicity_head import CLEAN, HEAD_FRACTION, HEAD_SEED, load_toxicity_labels
 
     p = argparse.ArgumentParser(prog="python -m synthetic_persona_chat.models.toxicity_lora")
     p.add_argument("--negatives", default="spc-sample:valid", help="SPC CSV of clean conversations "
