@@ -128,8 +128,8 @@ def load_toxicity_scorer(spec: "str | JsonObject | None" = DEFAULT_TOXICITY,
     keys name the model and backend, so the embedder's own vectors of the same texts are shared)."""
     s = ModelSpec.parse(spec or DEFAULT_TOXICITY)
     if s.backend == "minilm-lora-toxicity":
-        return LoraToxicityScorer(adapter=s.model or s.options.get("adapter"),
-                                  **({"batch_size": s.options["batch_size"]} if "batch_size" in s.options else {}))
+        options = dict(s.options)
+        return LoraToxicityScorer(adapter=s.model or options.pop("adapter", None), **options)
     if s.backend == "minilm-toxicity":
         return MiniLMToxicityScorer(head=s.model or s.options.get("head"),
                                     embedder=Embedder("minilm", cache_path=vector_cache))

@@ -72,6 +72,10 @@ class LoraToxicityScorer:
         from transformers import AutoModel, AutoTokenizer
 
         folder = Path(adapter) if adapter else Path(__file__).parent
+        missing = [name for name in (META_FILE, WEIGHTS_FILE) if not (folder / name).is_file()]
+        if missing:
+            raise ValueError(f"{folder} is not a toxicity adapter folder (missing {', '.join(missing)}); write one "
+                             "with `python -m synthetic_persona_chat.models.toxicity_lora --out FOLDER`")
         self.adapter_file = str(adapter) if adapter else None
         self.meta: JsonObject = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         tensors = load_file(str(folder / WEIGHTS_FILE))

@@ -62,6 +62,12 @@ def test_training_writes_an_adapter_the_scorer_loads(tmp_path):
     assert calibrated_threshold(scorer) == (0.5, "uncalibrated default")
 
 
+def test_a_folder_without_an_adapter_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="not a toxicity adapter folder .missing toxicity_lora.json, "
+                                         "toxicity_lora.safetensors"):
+        load_toxicity_scorer(f"minilm-lora-toxicity:{tmp_path}")
+
+
 def test_the_shipped_scorer_is_the_default_and_is_calibrated():
     scorer = load_toxicity_scorer()
     assert scorer.kind == "minilm-lora-toxicity" and toxicity_key(scorer) == "minilm-lora-toxicity"
