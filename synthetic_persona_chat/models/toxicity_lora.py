@@ -13,8 +13,10 @@ Shipped format, no pickle: `toxicity_lora.safetensors` holds, per adapted linear
 `A` (rank x in) and `B` (out x rank), plus the classifier `head.weight` / `head.bias`; `toxicity_lora.json` holds
 the scaling, the pooling and what it was trained on. Loading adds `scaling * B @ A` to each weight, so scoring
 needs torch and transformers only (peft is needed to retrain: `python -m synthetic_persona_chat.models.toxicity_lora`,
-the `sft` extra). Training data is the toxicity head's: the seeded half of `data/toxicity_labels.txt` against
-every utterance of the packaged SPC valid sample, so the other half stays unseen for the calibration's recall.
+the `sft` extra). Training data: the seeded half of `data/toxicity_labels.txt` (the other half stays unseen for the
+calibration's recall) against every utterance of the packaged SPC valid sample and `data/generated_negatives.txt`,
+the bundled Generator's own lines: the expert judges generated text, and a scorer that never saw SmolLM2's garbled
+second-person statements ("You're 40, your wife is 50 years old.") reads them as put-downs.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .toxicity_head import (CLEAN, HEAD_FRACTION, HEAD_SEED, TOXIC, LabelledUtte
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILE, META_FILE = "toxicity_lora.safetensors", "toxicity_lora.json"
+GENERATED_NEGATIVES = Path(__file__).parents[1] / "data" / "generated_negatives.txt"
 MAX_TOKENS = 64  # SPC utterances are ~12 words; longer lines are scored on their first 64 tokens
 
 
@@ -52,7 +55,7 @@ class LoraRecipe:
     epochs: int = 4
     lr: float = 5e-4
     batch_size: int = 32
-    toxic_weight: float = 5.0  # the loss weight of an offensive line: ~182 of them against ~3,500 clean
+    toxic_weight: float = 5.0  # the loss weight of an offensive line: ~290 of them against ~4,600 clean
     seed: int = 0
 
 
@@ -201,6 +204,14 @@ def export_adapter(peft_model: Any, head: Any, out: Path, recipe: LoraRecipe, tr
     return meta
 
 
+def read_lines(path: "str | Path") -> list[str]:
+    """A plain lines file ('#' comments, blank lines skipped); no path, no lines."""
+    if not path:
+        return []
+    text = Path(path).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
 def main(argv: "list[str] | None" = None) -> None:
     """Retrain the shipped adapter (about 8 minutes on 2 CPU cores): the toxicity head's training half and negatives."""
     import argparse
@@ -208,17 +219,21 @@ def main(argv: "list[str] | None" = None) -> None:
     p = argparse.ArgumentParser(prog="python -m synthetic_persona_chat.models.toxicity_lora")
     p.add_argument("--negatives", default="spc-sample:valid", help="SPC CSV of clean conversations "
                    "(default: spc-sample:valid; never the test CSV the calibration reads)")
+    p.add_argument("--generated", default=str(GENERATED_NEGATIVES), help="clean lines in the Generator's style, one a "
+                   "line, also negatives (default: the package's data/generated_negatives.txt; '' for none)")
     p.add_argument("--epochs", type=int, default=LoraRecipe.epochs)
+    p.add_argument("--toxic-weight", type=float, default=LoraRecipe.toxic_weight)
     p.add_argument("--out", help="folder to write the adapter to (default: the package's models folder)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     labelled = load_toxicity_labels()
     train, _unseen = split_labels(labelled, HEAD_SEED, HEAD_FRACTION, labels=(TOXIC, CLEAN))
     convs, _ = read_spc_csv(resolve_path(args.negatives))
-    negatives = sorted({t.text for c in convs for t in c.turns})
+    negatives = sorted({t.text for c in convs for t in c.turns} | set(read_lines(args.generated)))
     out = Path(args.out) if args.out else Path(__file__).parent
-    meta = train_adapter(train, negatives, out, LoraRecipe(epochs=args.epochs), source=str(args.negatives),
-                         all_labels=labelled)
+    recipe = LoraRecipe(epochs=args.epochs, toxic_weight=args.toxic_weight)
+    sources = [str(args.negatives)] + ([Path(args.generated).name] if args.generated else [])
+    meta = train_adapter(train, negatives, out, recipe, source=" + ".join(sources), all_labels=labelled)
     print(f"wrote {out / WEIGHTS_FILE}: {meta['trained_on']['toxic']} toxic, {meta['trained_on']['clean']} clean "
           f"labelled lines, {len(negatives)} SPC utterances")
 

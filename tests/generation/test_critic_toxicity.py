@@ -86,9 +86,9 @@ def test_the_shipped_head_keeps_its_recall_on_lines_it_never_saw(scorer):
     record = shipped_toxicity_calibration(toxicity_key(scorer))
     trained = set(scorer._head["trained_on"]["labelled_keys"])
     unseen = [it.text for it in load_toxicity_labels() if it.label == "toxic" and it.key not in trained]
-    assert record["inserted_recall"]["n"] == len(unseen) == 181
+    assert record["inserted_recall"]["n"] == len(unseen) == 290
     caught = int((scorer.scores(unseen) > record["threshold"]).sum())
-    assert caught >= record["inserted_recall"]["hits"] - 2 >= 147, (caught, record["inserted_recall"])
+    assert caught >= record["inserted_recall"]["hits"] - 2 >= 220, (caught, record["inserted_recall"])
 
 
 def test_calibration_on_real_conversations(scorer, sample):

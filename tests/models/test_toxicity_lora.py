@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from synthetic_persona_chat.models.toxicity import calibrated_threshold, load_toxicity_scorer, toxicity_key
-from synthetic_persona_chat.models.toxicity_head import LabelledUtterance
-from synthetic_persona_chat.models.toxicity_lora import (LoraRecipe, LoraToxicityScorer, _mean_pool, export_adapter,
-                                                         merge_lora, train_adapter)
+from synthetic_persona_chat.models.toxicity import (calibrated_threshold, load_toxicity_scorer,
+                                                   shipped_toxicity_calibration, toxicity_key)
+from synthetic_persona_chat.models.toxicity_head import LabelledUtterance, load_toxicity_labels
+from synthetic_persona_chat.models.toxicity_lora import (GENERATED_NEGATIVES, LoraRecipe, LoraToxicityScorer, _mean_pool,
+                                                         export_adapter, merge_lora, read_lines, train_adapter)
 
 TEXTS = ["I love my dog.", "You are a worthless idiot.", "We bake cookies on Sundays, do you?"]
 
@@ -78,3 +79,37 @@ def test_the_shipped_scorer_is_the_default_and_is_calibrated():
     scores = scorer.scores(offensive + clean)
     assert (scores[:3] > cut).all() and (scores[3:] < cut).all(), scores
     assert scorer.describe()["trained_on"]["toxic"] == scorer.trained_on["toxic"] > 100
+
+
+def test_the_shipped_scorer_keeps_its_recall_on_lines_it_never_saw():
+    """The shipped calibration counts the unseen offensive lines caught at the cut (each inserted into a clean
+    conversation, which can only add catches); the lines alone must reach that count minus 2, so a retrained or
+    damaged adapter that loses recall, or a labels edit without recalibrating, fails here without the
+    967-conversation calibration."""
+    scorer = load_toxicity_scorer()
+    record = shipped_toxicity_calibration(toxicity_key(scorer))
+    seen = set(scorer.trained_on["labelled_keys"])
+    labelled = load_toxicity_labels()
+    unseen = [it.text for it in labelled if it.label == "toxic" and it.key not in seen]
+    assert record["inserted_recall"]["n"] == len(unseen) and record["data"]["n_labelled"] == len(labelled)
+    caught = int((scorer.scores(unseen) > record["threshold"]).sum())
+    assert caught >= record["inserted_recall"]["hits"] - 2, (caught, record["inserted_recall"])
+
+
+def test_generated_negatives_file_is_read_as_plain_lines(tmp_path):
+    path = tmp_path / "lines.txt"
+    path.write_text("# a comment\nYou're 40, your wife is 50.\n\n  I love dogs.  \n", encoding="utf-8")
+    assert read_lines(path) == ["You're 40, your wife is 50.", "I love dogs."] and read_lines("") == []
+    shipped = read_lines(GENERATED_NEGATIVES)
+    assert len(shipped) > 1000 and not any("\t" in line for line in shipped)
+
+
+def test_the_shipped_scorer_learnt_the_generators_style_as_clean():
+    """Round 6 of #24 item 5: trained without the Generator's lines, the scorer read its garbled second-person
+    statements as put-downs (38 of 192 demo candidates rejected); the shipped adapter names them as negatives
+    and passes nearly all of them at its cut."""
+    scorer = load_toxicity_scorer()
+    assert "generated_negatives.txt" in scorer.trained_on["negatives_source"]
+    lines = read_lines(GENERATED_NEGATIVES)
+    flagged = int((scorer.scores(lines) > calibrated_threshold(scorer)[0]).sum())
+    assert flagged <= len(lines) // 100, flagged

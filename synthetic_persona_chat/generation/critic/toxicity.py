@@ -134,7 +134,7 @@ def format_calibration(result: JsonObject) -> str:
     per kind with intervals: a kind's recall can be far below the total's, as threats' is)."""
     s, fpr, rec = result["scorer"], result["conversation_fpr"], result["inserted_recall"]
     lines = [f"toxicity {s.get('kind', '?')}: threshold {result['threshold']:.4f} (at most "
-             f"{result['max_conversation_fpr']:.0%} of {result['split']['calibration_n']} clean calibration "
+             f"{result['max_conversation_fpr']:.1%} of {result['split']['calibration_n']} clean calibration "
              f"conversations rejected), measured on {fpr['n']} {result['evaluated_on']} conversations",
              f"  clean conversations rejected {fpr['rate']:.3f} {fpr['ci95']}  inserted offensive lines caught "
              f"{rec['rate']:.3f} {rec['ci95']} ({rec['n']} unseen lines)  utterance AUROC {result['auroc']:.3f}",
