@@ -6,8 +6,9 @@ the calibration cannot give: lines no labelled line resembles (`--fresh`: writte
 a check that the held-aside recall is not an artefact of how the labels file was written), and the Generator's own
 candidates (`--generated RUN_DIR`: the expert's real input, unlabelled, so the flagged lines are listed to read).
 
-    python benchmarks/toxicity_scorers.py --scorer minilm-lora-toxicity --scorer minilm-lora-toxicity:/tmp/adapter \\
-        --budget 0.01 --budget 0.015 --generated runs/demo
+    python benchmarks/toxicity_scorers.py --scorer toxicity-ensemble --scorer minilm-lora-toxicity:/tmp/adapter \\
+        --scorer '{"backend": "toxicity-ensemble", "members": ["minilm-lora-toxicity", "minilm-toxicity"]}' \\
+        --budget 0.01 --budget 0.015 --split-seed 0 --split-seed 1 --generated runs/demo
 
 Writes benchmarks/results/toxicity_scorers.{json,md}.
 """
@@ -15,6 +16,7 @@ Writes benchmarks/results/toxicity_scorers.{json,md}.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,11 +62,11 @@ def generated_lines(run_dirs: list[str]) -> list[list[str]]:
 
 
 def measure(spec: str, scorer: MemoScorer, budget: float, convs: list, labelled: list, fresh: list,
-            generated: list[list[str]]) -> dict[str, Any]:
-    result = calibrate_toxicity(scorer, convs, labelled, max_fpr=budget)
+            generated: list[list[str]], split_seed: int = 0) -> dict[str, Any]:
+    result = calibrate_toxicity(scorer, convs, labelled, seed=split_seed, max_fpr=budget)
     cut, fpr, rec = result["threshold"], result["conversation_fpr"], result["inserted_recall"]
     row: dict[str, Any] = {
-        "scorer": spec, "budget": budget, "cut": round(cut, 4),
+        "scorer": spec, "budget": budget, "split seed": split_seed, "cut": round(cut, 4),
         "clean rejected": f"{fpr['hits']}/{fpr['n']} {fpr['rate']:.2%}",
         "caught": f"{rec['hits']}/{rec['n']} {rec['rate']:.1%}",
         "by kind": ", ".join(f"{k} {v['hits']}/{v['n']}" for k, v in rec["by_kind"].items()),
@@ -90,6 +92,8 @@ def main() -> None:
                    "minilm-lora-toxicity and minilm-toxicity)")
     p.add_argument("--budget", action="append", type=float, help="clean conversations allowed rejected on the "
                    "calibration half (repeatable; default 0.01)")
+    p.add_argument("--split-seed", action="append", type=int, help="seed of the clean conversations' calibration / "
+                   "held-aside split (repeatable: each split is a row; default 0, the calibration's)")
     p.add_argument("--fresh", default=str(FRESH), help="labels-format file of offensive lines no scorer trained on")
     p.add_argument("--generated", action="append", default=[], help="a run directory whose candidates to score")
     p.add_argument("--name", default="toxicity_scorers", help="results file name")
@@ -99,12 +103,13 @@ def main() -> None:
     fresh = [it for it in load_toxicity_labels(args.fresh) if it.label == TOXIC] if args.fresh else []
     generated = generated_lines(args.generated)
     rows = []
-    for spec in args.scorer or ["minilm-lora-toxicity", "minilm-toxicity"]:
-        scorer = MemoScorer(load_toxicity_scorer(spec))
+    for spec in args.scorer or ["toxicity-ensemble", "minilm-lora-toxicity", "minilm-toxicity"]:
+        scorer = MemoScorer(load_toxicity_scorer(json.loads(spec) if spec.startswith("{") else spec))
         for budget in args.budget or [0.01]:
-            rows.append(measure(spec, scorer, budget, convs, labelled, fresh, generated))
-            print({k: v for k, v in rows[-1].items() if not isinstance(v, list)}, flush=True)
-    columns = ["scorer", "budget", "cut", "clean rejected", "caught", "by kind", "hard negatives flagged",
+            for split_seed in args.split_seed or [0]:
+                rows.append(measure(spec, scorer, budget, convs, labelled, fresh, generated, split_seed))
+                print({k: v for k, v in rows[-1].items() if not isinstance(v, list)}, flush=True)
+    columns = ["scorer", "budget", "split seed", "cut", "clean rejected", "caught", "by kind", "hard negatives flagged",
                "fresh caught", "generated rejected"]
     write_results(args.name, rows, columns, extra={"test": args.test, "fresh": args.fresh,
                                                    "generated": args.generated})

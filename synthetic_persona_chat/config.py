@@ -74,7 +74,7 @@ class ModelsConfig:
     llm: ModelSpec = _spec(DEFAULT_LLM)  # generator and LLM judges
     embedder: str = DEFAULT_EMBEDDER  # sentence-transformers id or path; "minilm" = bundled
     nli: ModelSpec = _spec(DEFAULT_NLI)  # offline default; "llm-judge" (uses `llm`) or "cross-encoder:MODEL"
-    toxicity: ModelSpec = _spec(DEFAULT_TOXICITY)  # "minilm-lora-toxicity", "minilm-toxicity", "profanity-check", "transformers:MODEL"
+    toxicity: ModelSpec = _spec(DEFAULT_TOXICITY)  # "toxicity-ensemble", "minilm-lora-toxicity", "minilm-toxicity", "profanity-check", "transformers:MODEL"
     # requests in flight to an HTTP LLM (openai:...) across the whole run; None: the spec's `concurrency` (8)
     max_concurrency: int | None = None
 

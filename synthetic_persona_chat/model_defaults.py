@@ -7,4 +7,4 @@ layer, whose package loads every backend module (`models/bundled.py` says where 
 DEFAULT_LLM = "transformers:smollm2"
 DEFAULT_EMBEDDER = "minilm"
 DEFAULT_NLI = "minilm-polarity"
-DEFAULT_TOXICITY = "minilm-lora-toxicity"
+DEFAULT_TOXICITY = "toxicity-ensemble"

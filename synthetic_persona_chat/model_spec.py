@@ -55,7 +55,9 @@ ROLE_BACKENDS: dict[str, tuple[Backend, ...]] = {
                 usage="cross-encoder:MODEL"),
     ),
     "toxicity": (
-        Backend(("minilm-lora-toxicity",), ("adapter", "batch_size"), usage="minilm-lora-toxicity[:ADAPTER_FOLDER]"),
+        Backend(("toxicity-ensemble",), ("members",), usage="toxicity-ensemble"),
+        Backend(("minilm-lora-toxicity",), ("adapter", "batch_size"),
+                usage="minilm-lora-toxicity[:ADAPTER_FOLDER|mined]"),
         Backend(("minilm-toxicity",), ("head",), usage="minilm-toxicity[:HEAD.json]"),
         Backend(("profanity-check",), usage="profanity-check"),
         Backend(("transformers",), ("toxic_label", "device", "batch_size"), needs_model=True,

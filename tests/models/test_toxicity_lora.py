@@ -11,8 +11,9 @@ import torch
 from synthetic_persona_chat.models.toxicity import (calibrated_threshold, load_toxicity_scorer,
                                                    shipped_toxicity_calibration, toxicity_key)
 from synthetic_persona_chat.models.toxicity_head import LabelledUtterance, load_toxicity_labels
-from synthetic_persona_chat.models.toxicity_lora import (GENERATED_NEGATIVES, LoraRecipe, LoraToxicityScorer, _mean_pool,
-                                                         export_adapter, merge_lora, read_lines, train_adapter)
+from synthetic_persona_chat.models.toxicity_lora import (GENERATED_NEGATIVES, SPC_HARD_NEGATIVES, LoraRecipe,
+                                                         LoraToxicityScorer, _mean_pool, export_adapter, merge_lora,
+                                                         read_lines, train_adapter)
 
 TEXTS = ["I love my dog.", "You are a worthless idiot.", "We bake cookies on Sundays, do you?"]
 
@@ -69,8 +70,8 @@ def test_a_folder_without_an_adapter_is_a_clear_error(tmp_path):
         load_toxicity_scorer(f"minilm-lora-toxicity:{tmp_path}")
 
 
-def test_the_shipped_scorer_is_the_default_and_is_calibrated():
-    scorer = load_toxicity_scorer()
+def test_the_shipped_scorer_is_calibrated():
+    scorer = load_toxicity_scorer("minilm-lora-toxicity")
     assert scorer.kind == "minilm-lora-toxicity" and toxicity_key(scorer) == "minilm-lora-toxicity"
     cut, source = calibrated_threshold(scorer)
     assert source.startswith("calibrated") and 0.5 < cut < 1.0
@@ -81,12 +82,13 @@ def test_the_shipped_scorer_is_the_default_and_is_calibrated():
     assert scorer.describe()["trained_on"]["toxic"] == scorer.trained_on["toxic"] > 100
 
 
-def test_the_shipped_scorer_keeps_its_recall_on_lines_it_never_saw():
+@pytest.mark.parametrize("spec", ["minilm-lora-toxicity", "minilm-lora-toxicity:mined"])
+def test_each_shipped_adapter_keeps_its_recall_on_lines_it_never_saw(spec):
     """The shipped calibration counts the unseen offensive lines caught at the cut (each inserted into a clean
     conversation, which can only add catches); the lines alone must reach that count minus 2, so a retrained or
     damaged adapter that loses recall, or a labels edit without recalibrating, fails here without the
     967-conversation calibration."""
-    scorer = load_toxicity_scorer()
+    scorer = load_toxicity_scorer(spec)
     record = shipped_toxicity_calibration(toxicity_key(scorer))
     seen = set(scorer.trained_on["labelled_keys"])
     labelled = load_toxicity_labels()
@@ -100,15 +102,15 @@ def test_generated_negatives_file_is_read_as_plain_lines(tmp_path):
     path = tmp_path / "lines.txt"
     path.write_text("# a comment\nYou're 40, your wife is 50.\n\n  I love dogs.  \n", encoding="utf-8")
     assert read_lines(path) == ["You're 40, your wife is 50.", "I love dogs."] and read_lines("") == []
-    shipped = read_lines(GENERATED_NEGATIVES)
-    assert len(shipped) > 1000 and not any("\t" in line for line in shipped)
+    for shipped in (read_lines(GENERATED_NEGATIVES), read_lines(SPC_HARD_NEGATIVES)):
+        assert len(shipped) >= 1000 and not any("\t" in line for line in shipped)
 
 
 def test_the_shipped_scorer_learnt_the_generators_style_as_clean():
     """Round 6 of #24 item 5: trained without the Generator's lines, the scorer read its garbled second-person
     statements as put-downs (38 of 192 demo candidates rejected); the shipped adapter names them as negatives
     and passes nearly all of them at its cut."""
-    scorer = load_toxicity_scorer()
+    scorer = load_toxicity_scorer("minilm-lora-toxicity")
     assert "generated_negatives.txt" in scorer.trained_on["negatives_source"]
     lines = read_lines(GENERATED_NEGATIVES)
     flagged = int((scorer.scores(lines) > calibrated_threshold(scorer)[0]).sum())
