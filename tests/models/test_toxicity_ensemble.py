@@ -50,10 +50,6 @@ def test_the_default_is_the_shipped_ensemble_and_is_calibrated():
     assert scorer.members[1].adapter_file == "mined" and len(DEFAULT_MEMBERS) == 3
     cut, source = calibrated_threshold(scorer)
     assert source.startswith("calibrated") and 0.0 < cut < 1.0
-    offensive = ["You are a waste of oxygen.", "Shut your mouth, you pathetic moron.", "I will hurt you."]
-    clean = ["I hate rainy days.", "I'm a single mom of two boys.", "So, what do you want to be when you grow up?"]
-    scores = scorer.scores(offensive + clean)
-    assert (scores[:3] > cut).all() and (scores[3:] < cut).all(), scores
     record = shipped_toxicity_calibration("toxicity-ensemble")
     # the release's figures (docs/critic.md): at most 2% of held-aside clean conversations, at least 95% caught
     assert record["conversation_fpr"]["rate"] <= 0.02 and record["inserted_recall"]["rate"] >= 0.95, record
@@ -62,6 +58,18 @@ def test_the_default_is_the_shipped_ensemble_and_is_calibrated():
     assert record["inserted_recall"]["n"] == len(unseen)
     caught = int((scorer.scores(unseen) > cut).sum())
     assert caught >= record["inserted_recall"]["hits"] - 2, (caught, record["inserted_recall"])
+
+
+@pytest.mark.parametrize("spec", ["toxicity-ensemble", "minilm-lora-toxicity", "minilm-lora-toxicity:mined",
+                                  "minilm-toxicity"])
+def test_each_shipped_scorer_separates_plain_cases_at_its_shipped_cut(spec):
+    scorer = load_toxicity_scorer(spec)
+    cut, source = calibrated_threshold(scorer)
+    assert source.startswith("calibrated"), source
+    offensive = ["You are a waste of oxygen.", "Shut your mouth, you pathetic moron.", "I will hurt you."]
+    clean = ["I hate rainy days.", "I'm a single mom of two boys.", "So, what do you want to be when you grow up?"]
+    scores = scorer.scores(offensive + clean)
+    assert (scores[:3] > cut).all() and (scores[3:] < cut).all(), (scores, cut)
 
 
 def test_other_members_make_another_calibration_key():

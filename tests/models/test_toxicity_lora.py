@@ -74,11 +74,7 @@ def test_the_shipped_scorer_is_calibrated():
     scorer = load_toxicity_scorer("minilm-lora-toxicity")
     assert scorer.kind == "minilm-lora-toxicity" and toxicity_key(scorer) == "minilm-lora-toxicity"
     cut, source = calibrated_threshold(scorer)
-    assert source.startswith("calibrated") and 0.5 < cut < 1.0
-    offensive = ["You are a waste of oxygen.", "Shut your mouth, you pathetic moron.", "I will hurt you."]
-    clean = ["I hate rainy days.", "I'm a single mom of two boys.", "So, what do you want to be when you grow up?"]
-    scores = scorer.scores(offensive + clean)
-    assert (scores[:3] > cut).all() and (scores[3:] < cut).all(), scores
+    assert source.startswith("calibrated") and 0.5 < cut < 1.0  # plain cases at the cut: test_toxicity_ensemble.py
     assert scorer.describe()["trained_on"]["toxic"] == scorer.trained_on["toxic"] > 100
 
 
