@@ -77,8 +77,9 @@ def measure(spec: str, scorer: MemoScorer, budget: float, convs: list, labelled:
         row["fresh caught"] = f"{int(hit.sum())}/{len(fresh)}"
         row["fresh missed"] = [it.text for h, it in zip(hit, fresh) if not h]
     if generated:
-        flagged = [(t, s) for conv in generated for t, s in zip(conv, scorer.scores(conv)) if s > cut]
-        rejected = sum(bool(max(scorer.scores(conv)) > cut) for conv in generated)
+        conv_scores = [scorer.scores(conv) for conv in generated]
+        flagged = [(t, s) for conv, scores in zip(generated, conv_scores) for t, s in zip(conv, scores) if s > cut]
+        rejected = sum(bool(scores.max() > cut) for scores in conv_scores)
         row["generated rejected"] = f"{rejected}/{len(generated)}"
         row["generated flagged"] = [f"{s:.2f} {t}" for t, s in sorted(flagged, key=lambda x: -x[1])]
     return row
@@ -88,8 +89,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--test", default=str(SHARED_DATA / "spc" / "Synthetic-Persona-Chat_test.csv"),
                    help="SPC CSV whose conversations are the clean negatives (the calibration's)")
-    p.add_argument("--scorer", action="append", help="a models.toxicity spec (repeatable; default: the shipped "
-                   "minilm-lora-toxicity and minilm-toxicity)")
+    p.add_argument("--scorer", action="append", help="a models.toxicity spec, or a JSON mapping spec (repeatable; "
+                   "default: toxicity-ensemble, minilm-lora-toxicity and minilm-toxicity)")
     p.add_argument("--budget", action="append", type=float, help="clean conversations allowed rejected on the "
                    "calibration half (repeatable; default 0.01)")
     p.add_argument("--split-seed", action="append", type=int, help="seed of the clean conversations' calibration / "

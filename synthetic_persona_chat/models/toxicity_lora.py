@@ -233,7 +233,7 @@ def main(argv: "list[str] | None" = None) -> None:
                    "the variant's; none when given no file)")
     p.add_argument("--epochs", type=int, default=LoraRecipe.epochs)
     p.add_argument("--toxic-weight", type=float, default=LoraRecipe.toxic_weight)
-    p.add_argument("--out", help="folder to write the adapter to (default: the package's models folder)")
+    p.add_argument("--out", help="folder to write the adapter to (default: the variant's shipped folder)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     labelled = load_toxicity_labels()
