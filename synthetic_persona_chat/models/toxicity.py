@@ -129,7 +129,10 @@ def load_toxicity_scorer(spec: "str | JsonObject | None" = DEFAULT_TOXICITY,
     keys name the model and backend, so the embedder's own vectors of the same texts are shared)."""
     s = ModelSpec.parse(spec or DEFAULT_TOXICITY)
     if s.backend == "toxicity-ensemble":
-        specs = tuple(s.options.get("members") or DEFAULT_MEMBERS)
+        members = s.options.get("members") or DEFAULT_MEMBERS
+        if isinstance(members, str) or not isinstance(members, (list, tuple)):
+            raise ValueError(f"toxicity-ensemble members must be a list of toxicity specs, got {members!r}")
+        specs = tuple(members)
         return EnsembleToxicityScorer([load_toxicity_scorer(m, vector_cache) for m in specs], member_specs=specs)
     if s.backend == "minilm-lora-toxicity":
         options = dict(s.options)

@@ -40,6 +40,10 @@ def test_the_score_is_the_sigmoid_of_the_mean_logit_and_one_doubter_pulls_it_dow
 def test_an_ensemble_needs_members():
     with pytest.raises(ValueError, match="at least one member"):
         EnsembleToxicityScorer([])
+    with pytest.raises(ValueError, match="members must be a list of toxicity specs, got 'minilm-toxicity'"):
+        load_toxicity_scorer({"backend": "toxicity-ensemble", "members": "minilm-toxicity"})
+    with pytest.raises(ValueError, match="unknown toxicity scorer 'magic'"):
+        load_toxicity_scorer({"backend": "toxicity-ensemble", "members": ["magic"]})
 
 
 def test_the_default_is_the_shipped_ensemble_and_is_calibrated():
